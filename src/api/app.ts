@@ -1,0 +1,98 @@
+import express, { type Express } from 'express';
+import type { Client } from '@temporalio/client';
+import type { Config } from '../config';
+import type { Db } from '../db/pool';
+import type { DestinationPolicy } from '../http/safe-request';
+import type { Logger } from '../logger';
+import type { SecretBox } from '../security/secret-box';
+import { requireApiAuth, tokenRouter } from './auth';
+import { errorBody, errorHandler, notFound } from './errors';
+import { answerAndLog } from './ingress';
+import { apiClientsRouter } from './routes/api-clients';
+import { genericHooksRouter } from './routes/hooks-generic';
+import { healthRouter } from './routes/health';
+import { inboundRequestsRouter, incomingWebhooksRouter } from './routes/incoming-webhooks';
+import { integrationsRouter } from './routes/integrations';
+
+export interface AppDeps {
+  config: Config;
+  db: Db;
+  temporal: Client;
+  logger: Logger;
+  secrets: SecretBox;
+}
+
+export function outboundPolicy(config: Config): DestinationPolicy {
+  return { allowedHosts: config.OUTBOUND_ALLOWED_HOSTS };
+}
+
+export function createApp(deps: AppDeps): Express {
+  const { config, db, temporal, logger, secrets } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+
+  app.use((req, res, next) => {
+    res.locals['startedAt'] = performance.now();
+    res.on('finish', () => {
+      const ms = Math.round(performance.now() - (res.locals['startedAt'] as number));
+      logger.debug({ method: req.method, path: req.path, status: res.statusCode, ms }, 'request');
+    });
+    next();
+  });
+
+  app.use(healthRouter({ db, temporal }));
+
+  const auth = {
+    db,
+    tokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+    rateLimit: { requests: config.RATE_LIMIT_REQUESTS, windowSeconds: config.RATE_LIMIT_WINDOW_SECONDS },
+  };
+  app.use('/oauth2/token', tokenRouter(auth));
+
+  // Ingress: the raw bytes are needed for signature checks, so no JSON parser here.
+  const ingressDeps = {
+    db,
+    logger,
+    temporal,
+    secrets,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    inbound: {
+      activityTimeoutSeconds: config.INBOUND_ACTIVITY_TIMEOUT_SECONDS,
+      retryInitialSeconds: config.INBOUND_RETRY_INITIAL_SECONDS,
+    },
+  };
+  const hooks = express.Router();
+  hooks.use(express.raw({ type: () => true, limit: config.BODY_LIMIT_BYTES }));
+  hooks.use('/generic', genericHooksRouter(ingressDeps));
+  // An oversized or unreadable body is still a request someone sent: log it with its answer.
+  hooks.use(((err, req, res, next) => {
+    const e = err as { type?: string };
+    if (e.type !== 'entity.too.large' && e.type !== 'request.aborted') return next(err);
+    const provider = req.path.split('/')[1] ?? 'unknown';
+    void answerAndLog(ingressDeps, req, res, provider, {
+      status: 413,
+      body: errorBody('payload_too_large', `The body exceeds ${config.BODY_LIMIT_BYTES} bytes`),
+      outcome: 'rejected',
+      integrationId: null,
+    });
+  }) as express.ErrorRequestHandler);
+  app.use('/hooks', hooks);
+
+  const api = express.Router();
+  api.use(requireApiAuth(auth));
+  api.use(express.json({ limit: config.BODY_LIMIT_BYTES }));
+  const logDeps = { db, temporalUiUrl: config.TEMPORAL_UI_URL, namespace: config.TEMPORAL_NAMESPACE };
+  api.use(
+    '/integrations',
+    integrationsRouter({ db, secrets, publicBaseUrl: config.publicBaseUrl, outbound: outboundPolicy(config) }),
+  );
+  api.use('/incoming-webhooks', incomingWebhooksRouter(logDeps));
+  api.use('/inbound-requests', inboundRequestsRouter({ db }));
+  api.use('/api-clients', apiClientsRouter({ db, tokenUrl: `${config.publicBaseUrl}/oauth2/token` }));
+  app.use('/api/v1', api);
+
+  app.use(notFound);
+  app.use(errorHandler(logger));
+  return app;
+}

@@ -1,0 +1,155 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import express, { type RequestHandler, type Router } from 'express';
+import { z } from 'zod';
+import {
+  findApiClientByClientId,
+  findApiClientBySecretHash,
+  findClientByAccessToken,
+  hitRateLimitWindow,
+  insertAccessToken,
+  insertApiClient,
+  type ApiClientRow,
+} from '../db/api-clients';
+import type { Db, Queryable } from '../db/pool';
+import { safeEqual } from '../security/compare';
+import { HttpError, parseOr400 } from './errors';
+
+const API_KEY_PREFIX = 'sy_key_';
+const CLIENT_SECRET_PREFIX = 'sy_secret_';
+const ACCESS_TOKEN_PREFIX = 'sy_at_';
+
+export const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
+const randomToken = (prefix: string) => `${prefix}${randomBytes(32).toString('base64url')}`;
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    apiClient?: ApiClientRow;
+  }
+}
+
+/** Creates a plain API key for scripts; the key is shown once and only its hash is kept. */
+export async function createApiKey(db: Queryable, name: string) {
+  const key = randomToken(API_KEY_PREFIX);
+  const row = await insertApiClient(db, {
+    id: randomUUID(),
+    name,
+    kind: 'api_key',
+    clientId: `key_${randomBytes(6).toString('hex')}`,
+    secretHash: sha256(key),
+  });
+  return { client: row, apiKey: key };
+}
+
+/** Creates an API application (client id + secret) that obtains bearer tokens by client credentials. */
+export async function createApiApplication(db: Queryable, name: string) {
+  const secret = randomToken(CLIENT_SECRET_PREFIX);
+  const row = await insertApiClient(db, {
+    id: randomUUID(),
+    name,
+    kind: 'application',
+    clientId: `app_${randomBytes(9).toString('hex')}`,
+    secretHash: sha256(secret),
+  });
+  return { client: row, clientSecret: secret };
+}
+
+export interface AuthOptions {
+  db: Db;
+  tokenTtlSeconds: number;
+  rateLimit: { requests: number; windowSeconds: number };
+}
+
+const unauthorized = (message: string) =>
+  new HttpError(401, 'unauthorized', message, undefined, { 'WWW-Authenticate': 'Bearer realm="switchyard"' });
+
+/** Requires a bearer API key or access token on every request, then counts it against the client's rate limit. */
+export function requireApiAuth({ db, rateLimit }: AuthOptions): RequestHandler {
+  return async (req, res, next) => {
+    const header = req.get('authorization') ?? '';
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match) return next(unauthorized('Send an API key or access token as "Authorization: Bearer <token>"'));
+    const credential = match[1]!;
+    const hash = sha256(credential);
+    let client: ApiClientRow | undefined;
+    if (credential.startsWith(ACCESS_TOKEN_PREFIX)) client = await findClientByAccessToken(db, hash);
+    else if (credential.startsWith(API_KEY_PREFIX)) {
+      const found = await findApiClientBySecretHash(db, 'api_key', hash);
+      client = found && !found.disabled ? found : undefined;
+    }
+    if (!client) return next(unauthorized('The credential is unknown, expired or revoked'));
+    req.apiClient = client;
+
+    if (rateLimit.requests > 0) {
+      const { count, resetsAt } = await hitRateLimitWindow(db, client.id, rateLimit.windowSeconds);
+      const remaining = Math.max(0, rateLimit.requests - count);
+      const resetSeconds = Math.max(1, Math.ceil((resetsAt.getTime() - Date.now()) / 1000));
+      res.set({
+        'RateLimit-Limit': String(rateLimit.requests),
+        'RateLimit-Remaining': String(remaining),
+        'RateLimit-Reset': String(resetSeconds),
+      });
+      if (count > rateLimit.requests) {
+        return next(
+          new HttpError(
+            429,
+            'rate_limited',
+            `Rate limit of ${rateLimit.requests} requests per ${rateLimit.windowSeconds} s exceeded; retry in ${resetSeconds} s`,
+            undefined,
+            { 'Retry-After': String(resetSeconds) },
+          ),
+        );
+      }
+    }
+    next();
+  };
+}
+
+const tokenRequest = z.object({
+  grant_type: z.literal('client_credentials', { error: 'grant_type must be client_credentials' }),
+  client_id: z.string().min(1).optional(),
+  client_secret: z.string().min(1).optional(),
+  scope: z.string().optional(),
+  tenant: z.string().optional(),
+});
+
+/** The OAuth2 token endpoint (client credentials), answered in RFC 6749's shapes. */
+export function tokenRouter({ db, tokenTtlSeconds }: AuthOptions): Router {
+  const router = express.Router();
+  router.post(
+    '/',
+    express.urlencoded({ extended: false, limit: '16kb' }),
+    express.json({ limit: '16kb' }),
+    async (req, res) => {
+      const oauthError = (status: number, error: string, description: string) =>
+        res.status(status).set('Cache-Control', 'no-store').json({ error, error_description: description });
+      const parsed = tokenRequest.safeParse(req.body ?? {});
+      if (!parsed.success) {
+        return oauthError(400, 'unsupported_grant_type', parsed.error.issues.map((i) => i.message).join('; '));
+      }
+      let { client_id: clientId, client_secret: clientSecret } = parsed.data;
+      const basic = /^Basic\s+(\S+)$/i.exec(req.get('authorization') ?? '');
+      if (basic) {
+        const decoded = Buffer.from(basic[1]!, 'base64').toString('utf8');
+        const sep = decoded.indexOf(':');
+        clientId = decodeURIComponent(decoded.slice(0, sep));
+        clientSecret = decodeURIComponent(decoded.slice(sep + 1));
+      }
+      if (!clientId || !clientSecret) return oauthError(400, 'invalid_request', 'client_id and client_secret are required');
+      const client = await findApiClientByClientId(db, clientId);
+      if (!client || client.kind !== 'application' || client.disabled || !safeEqual(client.secret_hash, sha256(clientSecret))) {
+        return oauthError(401, 'invalid_client', 'Unknown client or wrong secret');
+      }
+      const token = randomToken(ACCESS_TOKEN_PREFIX);
+      await insertAccessToken(db, sha256(token), client.id, new Date(Date.now() + tokenTtlSeconds * 1000));
+      res.set('Cache-Control', 'no-store').json({
+        access_token: token,
+        token_type: 'Bearer',
+        expires_in: tokenTtlSeconds,
+        scope: 'all',
+      });
+    },
+  );
+  return router;
+}
+
+export { parseOr400 };

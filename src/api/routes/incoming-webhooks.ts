@@ -1,0 +1,154 @@
+import express, { type Router } from 'express';
+import { z } from 'zod';
+import { getIncomingWebhook, listAttempts, listIncomingWebhooks, type IncomingWebhookRow } from '../../db/incoming-webhooks';
+import { listInboundRequests, type InboundRequestRow } from '../../db/inbound-requests';
+import type { Db } from '../../db/pool';
+import { HttpError, parseOr400 } from '../errors';
+import { decodeCursor, encodeCursor, limitSchema } from '../pagination';
+
+const listQuery = z
+  .object({
+    integrationId: z.uuid().optional(),
+    status: z.enum(['queued', 'processing', 'succeeded', 'failed', 'stale']).optional(),
+    provider: z.enum(['generic', 'xero', 'quickbooks']).optional(),
+    entityId: z.string().max(200).optional(),
+    since: z.iso.datetime({ offset: true }).optional(),
+    until: z.iso.datetime({ offset: true }).optional(),
+    cursor: z.string().optional(),
+    limit: limitSchema,
+  })
+  .strict();
+
+const cursorShape = z.object({ r: z.iso.datetime({ offset: true }), i: z.uuid() });
+
+const workflowLink = (temporalUiUrl: string, namespace: string, workflowId: string) =>
+  `${temporalUiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+
+interface Deps {
+  db: Db;
+  temporalUiUrl: string;
+  namespace: string;
+}
+
+export function presentIncomingWebhook(row: IncomingWebhookRow, deps: Deps) {
+  return {
+    id: row.id,
+    integrationId: row.integration_id,
+    provider: row.provider,
+    deliveryKey: row.delivery_key,
+    eventType: row.event_type,
+    entityType: row.entity_type,
+    entityId: row.entity_id,
+    processingMethod: row.processing_method,
+    status: row.status,
+    attemptsMade: row.attempts_made,
+    attemptsAllowed: row.attempts_allowed,
+    automaticAttemptsRemaining:
+      row.status === 'succeeded' || row.status === 'stale' ? 0 : Math.max(0, row.attempts_allowed - row.attempts_made),
+    error: row.error,
+    receivedAt: row.received_at,
+    processedAt: row.processed_at,
+    workflowId: row.workflow_id,
+    workflowUrl: workflowLink(deps.temporalUiUrl, deps.namespace, row.workflow_id),
+  };
+}
+
+function presentInboundRequest(row: InboundRequestRow) {
+  return {
+    id: row.id,
+    integrationId: row.integration_id,
+    provider: row.provider,
+    method: row.method,
+    path: row.path,
+    headers: row.headers,
+    body: row.body,
+    bodyBytes: row.body_bytes,
+    remoteAddr: row.remote_addr,
+    receivedAt: row.received_at,
+    durationMs: row.duration_ms,
+    responseStatus: row.response_status,
+    responseBody: row.response_body,
+    outcome: row.outcome,
+    incomingWebhookId: row.incoming_webhook_id,
+  };
+}
+
+/** The incoming webhook log across integrations, one webhook's details and attempts. */
+export function incomingWebhooksRouter(deps: Deps): Router {
+  const { db } = deps;
+  const router = express.Router();
+
+  router.get('/', async (req, res) => {
+    const q = parseOr400(listQuery, req.query, 'query');
+    const cursor = decodeCursor(cursorShape, q.cursor);
+    const rows = await listIncomingWebhooks(db, {
+      integrationId: q.integrationId,
+      status: q.status,
+      provider: q.provider,
+      entityId: q.entityId,
+      since: q.since ? new Date(q.since) : undefined,
+      until: q.until ? new Date(q.until) : undefined,
+      before: cursor ? { receivedAt: new Date(cursor.r), id: cursor.i } : undefined,
+      limit: q.limit + 1,
+    });
+    const page = rows.slice(0, q.limit);
+    const last = page[page.length - 1];
+    res.json({
+      data: page.map((r) => presentIncomingWebhook(r, deps)),
+      nextCursor: rows.length > q.limit && last ? encodeCursor({ r: last.received_at.toISOString(), i: last.id }) : null,
+    });
+  });
+
+  router.get('/:id', async (req, res) => {
+    const id = parseOr400(z.uuid(), req.params.id, 'incoming webhook id');
+    const row = await getIncomingWebhook(db, id);
+    if (!row) throw new HttpError(404, 'incoming_webhook_not_found', `No incoming webhook ${id}`);
+    const attempts = await listAttempts(db, id);
+    res.json({
+      ...presentIncomingWebhook(row, deps),
+      payload: row.payload,
+      result: row.result,
+      attempts: attempts.map((a) => ({
+        attempt: a.attempt,
+        status: a.status,
+        startedAt: a.started_at,
+        finishedAt: a.finished_at,
+        error: a.error,
+        log: a.log,
+      })),
+    });
+  });
+
+  return router;
+}
+
+const requestsQuery = z
+  .object({
+    integrationId: z.uuid().optional(),
+    outcome: z.enum(['accepted', 'duplicate', 'rejected']).optional(),
+    cursor: z.string().optional(),
+    limit: limitSchema,
+  })
+  .strict();
+
+/** "Integration inbound requests": every raw request with the answer it got. */
+export function inboundRequestsRouter({ db }: { db: Db }): Router {
+  const router = express.Router();
+  router.get('/', async (req, res) => {
+    const q = parseOr400(requestsQuery, req.query, 'query');
+    const cursor = decodeCursor(z.object({ i: z.string().regex(/^\d+$/) }), q.cursor);
+    const rows = await listInboundRequests(db, {
+      integrationId: q.integrationId,
+      outcome: q.outcome,
+      beforeId: cursor?.i,
+      limit: q.limit + 1,
+    });
+    const page = rows.slice(0, q.limit);
+    const last = page[page.length - 1];
+    res.json({
+      data: page.map(presentInboundRequest),
+      nextCursor: rows.length > q.limit && last ? encodeCursor({ i: last.id }) : null,
+    });
+  });
+  return router;
+}

@@ -1,0 +1,136 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import express, { type Router } from 'express';
+import { z } from 'zod';
+import {
+  deleteIntegration,
+  getIntegration,
+  insertIntegration,
+  listIntegrations,
+  updateIntegration,
+  type IntegrationRow,
+} from '../../db/integrations';
+import type { Db } from '../../db/pool';
+import type { SecretBox } from '../../security/secret-box';
+import { assertSafeUrl, BlockedDestinationError, type DestinationPolicy } from '../../http/safe-request';
+import { HttpError, parseOr400 } from '../errors';
+
+const uuid = z.uuid({ error: 'must be a UUID' });
+
+const genericSettings = z.object({ forwardUrl: z.url().optional() }).strict();
+
+const createGeneric = z
+  .object({
+    provider: z.literal('generic'),
+    name: z.string().trim().min(1).max(200),
+    processingMethod: z.enum(['default', 'service_immediate']).default('default'),
+    signingSecret: z.string().min(16, { error: 'must be at least 16 characters' }).max(512).optional(),
+    settings: genericSettings.default({}),
+    enabled: z.boolean().default(true),
+  })
+  .strict();
+
+const updateGeneric = createGeneric.omit({ provider: true }).partial().strict();
+
+export interface IntegrationSecrets {
+  signingSecret: string;
+}
+
+export const integrationAad = (id: string) => `integration:${id}`;
+
+export function presentIntegration(row: IntegrationRow, publicBaseUrl: string) {
+  return {
+    id: row.id,
+    provider: row.provider,
+    name: row.name,
+    processingMethod: row.processing_method,
+    settings: row.settings,
+    enabled: row.enabled,
+    hasSigningSecret: true,
+    ingressUrl: `${publicBaseUrl}/hooks/${row.provider}/${row.id}`,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+interface Deps {
+  db: Db;
+  secrets: SecretBox;
+  publicBaseUrl: string;
+  outbound: DestinationPolicy;
+}
+
+function checkForwardUrl(settings: { forwardUrl?: string | undefined }, policy: DestinationPolicy) {
+  if (!settings.forwardUrl) return;
+  try {
+    assertSafeUrl(settings.forwardUrl, policy);
+  } catch (err) {
+    if (err instanceof BlockedDestinationError) {
+      throw new HttpError(400, 'blocked_destination', `settings.forwardUrl: ${err.message}`);
+    }
+    throw err;
+  }
+}
+
+export function integrationsRouter({ db, secrets, publicBaseUrl, outbound }: Deps): Router {
+  const router = express.Router();
+
+  router.get('/', async (_req, res) => {
+    const rows = await listIntegrations(db);
+    res.json({ data: rows.map((r) => presentIntegration(r, publicBaseUrl)) });
+  });
+
+  router.post('/', async (req, res) => {
+    const body = parseOr400(createGeneric, req.body);
+    checkForwardUrl(body.settings, outbound);
+    const id = randomUUID();
+    const generated = body.signingSecret === undefined;
+    const signingSecret = body.signingSecret ?? randomBytes(32).toString('base64url');
+    const row = await insertIntegration(db, {
+      id,
+      provider: body.provider,
+      name: body.name,
+      processing_method: body.processingMethod,
+      settings: body.settings,
+      secrets_enc: secrets.encryptJson({ signingSecret } satisfies IntegrationSecrets, integrationAad(id)),
+      enabled: body.enabled,
+    });
+    // A secret we generated is shown exactly once, here; one the caller chose is never echoed.
+    res.status(201).json({
+      ...presentIntegration(row, publicBaseUrl),
+      ...(generated ? { signingSecret } : {}),
+    });
+  });
+
+  router.get('/:id', async (req, res) => {
+    const id = parseOr400(uuid, req.params.id, 'integration id');
+    const row = await getIntegration(db, id);
+    if (!row) throw new HttpError(404, 'integration_not_found', `No integration ${id}`);
+    res.json(presentIntegration(row, publicBaseUrl));
+  });
+
+  router.patch('/:id', async (req, res) => {
+    const id = parseOr400(uuid, req.params.id, 'integration id');
+    const body = parseOr400(updateGeneric, req.body);
+    const existing = await getIntegration(db, id);
+    if (!existing) throw new HttpError(404, 'integration_not_found', `No integration ${id}`);
+    if (body.settings) checkForwardUrl(body.settings, outbound);
+    const row = await updateIntegration(db, id, {
+      name: body.name,
+      processing_method: body.processingMethod,
+      settings: body.settings,
+      enabled: body.enabled,
+      secrets_enc: body.signingSecret
+        ? secrets.encryptJson({ signingSecret: body.signingSecret } satisfies IntegrationSecrets, integrationAad(id))
+        : undefined,
+    } as Parameters<typeof updateIntegration>[2]);
+    res.json(presentIntegration(row!, publicBaseUrl));
+  });
+
+  router.delete('/:id', async (req, res) => {
+    const id = parseOr400(uuid, req.params.id, 'integration id');
+    if (!(await deleteIntegration(db, id))) throw new HttpError(404, 'integration_not_found', `No integration ${id}`);
+    res.status(204).end();
+  });
+
+  return router;
+}

@@ -1,0 +1,92 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/** A boolean env var: only the words people actually write, never JS truthiness. */
+const envBool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .optional()
+    .transform((v) => (v === undefined ? fallback : ['true', '1', 'yes'].includes(v)));
+
+const int = (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
+
+const list = z
+  .string()
+  .optional()
+  .transform((v) =>
+    (v ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
+
+const schema = z.object({
+  SWITCHYARD_DATA_DIR: z.string().default('.data'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_PRETTY: envBool(false),
+
+  HTTP_HOST: z.string().default('127.0.0.1'),
+  HTTP_PORT: int(3000, 0, 65535),
+  PUBLIC_BASE_URL: z.url().optional(),
+  BODY_LIMIT_BYTES: int(1024 * 1024, 1024),
+  SHUTDOWN_GRACE_SECONDS: int(15, 1, 600),
+
+  DATABASE_URL: z.string().optional(),
+  DATABASE_POOL_SIZE: int(10, 1, 200),
+  EMBEDDED_POSTGRES_PORT: int(5433, 1, 65535),
+
+  TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().default('switchyard'),
+  TEMPORAL_TLS: envBool(false),
+  TEMPORAL_TLS_CERT_PATH: z.string().optional(),
+  TEMPORAL_TLS_KEY_PATH: z.string().optional(),
+  TEMPORAL_TLS_CA_PATH: z.string().optional(),
+  TEMPORAL_TLS_SERVER_NAME: z.string().optional(),
+  TEMPORAL_API_KEY: z.string().optional(),
+  TEMPORAL_UI_URL: z.string().default('http://localhost:8233'),
+  TEMPORAL_CLI_PATH: z.string().optional(),
+  EMBEDDED_TEMPORAL: envBool(true),
+  TEMPORAL_UI_PORT: int(8233, 1, 65535),
+  TEMPORAL_RETENTION_DAYS: int(30, 1, 3650),
+  WORKFLOW_BUNDLE_PATH: z.string().optional(),
+  WORKER_MAX_CONCURRENT_ACTIVITIES: int(100, 1, 10000),
+
+  SWITCHYARD_MASTER_KEY: z.string().optional(),
+
+  ACCESS_TOKEN_TTL_SECONDS: int(3600, 30, 86400),
+  RATE_LIMIT_REQUESTS: int(450, 0),
+  RATE_LIMIT_WINDOW_SECONDS: int(300, 1, 86400),
+
+  INBOUND_ACTIVITY_TIMEOUT_SECONDS: int(30, 1, 3600),
+  INBOUND_RETRY_INITIAL_SECONDS: int(5, 1, 3600),
+
+  OUTBOUND_ALLOWED_HOSTS: list,
+  OUTBOUND_TIMEOUT_MS: int(15000, 100, 120000),
+});
+
+export type Config = ReturnType<typeof loadConfig>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses the environment once; throws a ConfigError listing every bad setting. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const c = parsed.data;
+  if (c.TEMPORAL_TLS_CERT_PATH && !c.TEMPORAL_TLS_KEY_PATH) {
+    throw new ConfigError('Invalid configuration:\n  TEMPORAL_TLS_KEY_PATH: required with TEMPORAL_TLS_CERT_PATH');
+  }
+  const dataDir = path.resolve(c.SWITCHYARD_DATA_DIR);
+  return {
+    ...c,
+    dataDir,
+    publicBaseUrl: c.PUBLIC_BASE_URL ?? `http://localhost:${c.HTTP_PORT}`,
+  };
+}

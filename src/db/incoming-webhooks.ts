@@ -1,0 +1,182 @@
+import type { Queryable } from './pool';
+
+export type IncomingWebhookStatus = 'queued' | 'processing' | 'succeeded' | 'failed' | 'stale';
+
+export interface IncomingWebhookRow {
+  id: string;
+  integration_id: string;
+  provider: string;
+  delivery_key: string;
+  event_type: string | null;
+  entity_type: string | null;
+  entity_id: string | null;
+  processing_method: string;
+  status: IncomingWebhookStatus;
+  attempts_allowed: number;
+  attempts_made: number;
+  workflow_id: string;
+  payload: string;
+  result: unknown;
+  error: string | null;
+  received_at: Date;
+  processed_at: Date | null;
+  updated_at: Date;
+}
+
+export interface IncomingWebhookAttemptRow {
+  id: string;
+  webhook_id: string;
+  attempt: number;
+  status: 'running' | 'succeeded' | 'failed' | 'abandoned';
+  started_at: Date;
+  finished_at: Date | null;
+  error: string | null;
+  log: Array<{ at: string; message: string }>;
+}
+
+export type NewIncomingWebhook = Pick<
+  IncomingWebhookRow,
+  | 'id'
+  | 'integration_id'
+  | 'provider'
+  | 'delivery_key'
+  | 'event_type'
+  | 'entity_type'
+  | 'entity_id'
+  | 'processing_method'
+  | 'attempts_allowed'
+  | 'workflow_id'
+  | 'payload'
+>;
+
+/** Inserts the webhook unless this delivery was seen before; returns the stored row and whether it is new. */
+export async function insertIncomingWebhook(
+  db: Queryable,
+  w: NewIncomingWebhook,
+): Promise<{ row: IncomingWebhookRow; created: boolean }> {
+  const inserted = await db.query<IncomingWebhookRow>(
+    `INSERT INTO incoming_webhooks (id, integration_id, provider, delivery_key, event_type, entity_type, entity_id,
+       processing_method, status, attempts_allowed, workflow_id, payload)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', $9, $10, $11)
+     ON CONFLICT (integration_id, delivery_key) DO NOTHING RETURNING *`,
+    [
+      w.id,
+      w.integration_id,
+      w.provider,
+      w.delivery_key,
+      w.event_type,
+      w.entity_type,
+      w.entity_id,
+      w.processing_method,
+      w.attempts_allowed,
+      w.workflow_id,
+      w.payload,
+    ],
+  );
+  if (inserted.rows[0]) return { row: inserted.rows[0], created: true };
+  const { rows } = await db.query<IncomingWebhookRow>(
+    'SELECT * FROM incoming_webhooks WHERE integration_id = $1 AND delivery_key = $2',
+    [w.integration_id, w.delivery_key],
+  );
+  return { row: rows[0]!, created: false };
+}
+
+export async function getIncomingWebhook(db: Queryable, id: string): Promise<IncomingWebhookRow | undefined> {
+  const { rows } = await db.query<IncomingWebhookRow>('SELECT * FROM incoming_webhooks WHERE id = $1', [id]);
+  return rows[0];
+}
+
+export interface IncomingWebhookFilter {
+  integrationId?: string | undefined;
+  status?: string | undefined;
+  provider?: string | undefined;
+  entityId?: string | undefined;
+  since?: Date | undefined;
+  until?: Date | undefined;
+  /** Keyset cursor: rows strictly older than this (received_at, id). */
+  before?: { receivedAt: Date; id: string } | undefined;
+  limit: number;
+}
+
+export async function listIncomingWebhooks(db: Queryable, f: IncomingWebhookFilter): Promise<IncomingWebhookRow[]> {
+  const where: string[] = [];
+  const args: unknown[] = [];
+  const add = (sql: string, value: unknown) => {
+    args.push(value);
+    where.push(sql.replace('?', `$${args.length}`));
+  };
+  if (f.integrationId) add('integration_id = ?', f.integrationId);
+  if (f.status) add('status = ?', f.status);
+  if (f.provider) add('provider = ?', f.provider);
+  if (f.entityId) add('entity_id = ?', f.entityId);
+  if (f.since) add('received_at >= ?', f.since);
+  if (f.until) add('received_at < ?', f.until);
+  if (f.before) {
+    args.push(f.before.receivedAt, f.before.id);
+    where.push(`(received_at, id) < ($${args.length - 1}, $${args.length})`);
+  }
+  args.push(f.limit);
+  const { rows } = await db.query<IncomingWebhookRow>(
+    `SELECT * FROM incoming_webhooks ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+     ORDER BY received_at DESC, id DESC LIMIT $${args.length}`,
+    args,
+  );
+  return rows;
+}
+
+export async function setIncomingWebhookStatus(
+  db: Queryable,
+  id: string,
+  patch: { status: IncomingWebhookStatus; result?: unknown; error?: string | null; processed?: boolean },
+): Promise<void> {
+  await db.query(
+    `UPDATE incoming_webhooks SET status = $2,
+       result = COALESCE($3, result), error = $4,
+       processed_at = CASE WHEN $5 THEN now() ELSE processed_at END, updated_at = now()
+     WHERE id = $1`,
+    [id, patch.status, patch.result === undefined ? null : JSON.stringify(patch.result), patch.error ?? null, !!patch.processed],
+  );
+}
+
+/**
+ * Opens attempt `attempt` idempotently (a replayed activity start reuses the row) and marks
+ * earlier attempts still "running" as abandoned: their worker died before finishing them.
+ */
+export async function beginAttempt(db: Queryable, webhookId: string, attempt: number): Promise<void> {
+  await db.query(
+    `UPDATE incoming_webhook_attempts SET status = 'abandoned', finished_at = now(),
+       error = 'the worker stopped before this attempt finished'
+     WHERE webhook_id = $1 AND attempt < $2 AND status = 'running'`,
+    [webhookId, attempt],
+  );
+  await db.query(
+    `INSERT INTO incoming_webhook_attempts (webhook_id, attempt, status) VALUES ($1, $2, 'running')
+     ON CONFLICT (webhook_id, attempt) DO UPDATE SET status = 'running', started_at = now(), finished_at = NULL, error = NULL, log = '[]'`,
+    [webhookId, attempt],
+  );
+  await db.query(
+    `UPDATE incoming_webhooks SET status = 'processing', attempts_made = GREATEST(attempts_made, $2), updated_at = now() WHERE id = $1`,
+    [webhookId, attempt],
+  );
+}
+
+export async function finishAttempt(
+  db: Queryable,
+  webhookId: string,
+  attempt: number,
+  outcome: { status: 'succeeded' | 'failed'; error?: string; log: Array<{ at: string; message: string }> },
+): Promise<void> {
+  await db.query(
+    `UPDATE incoming_webhook_attempts SET status = $3, finished_at = now(), error = $4, log = $5
+     WHERE webhook_id = $1 AND attempt = $2`,
+    [webhookId, attempt, outcome.status, outcome.error ?? null, JSON.stringify(outcome.log)],
+  );
+}
+
+export async function listAttempts(db: Queryable, webhookId: string): Promise<IncomingWebhookAttemptRow[]> {
+  const { rows } = await db.query<IncomingWebhookAttemptRow>(
+    'SELECT * FROM incoming_webhook_attempts WHERE webhook_id = $1 ORDER BY attempt',
+    [webhookId],
+  );
+  return rows;
+}

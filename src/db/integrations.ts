@@ -1,0 +1,57 @@
+import type { Queryable } from './pool';
+
+export type Provider = 'generic' | 'xero' | 'quickbooks';
+
+export interface IntegrationRow {
+  id: string;
+  provider: Provider;
+  name: string;
+  processing_method: string;
+  settings: Record<string, unknown>;
+  secrets_enc: string;
+  enabled: boolean;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export async function insertIntegration(
+  db: Queryable,
+  row: Pick<IntegrationRow, 'id' | 'provider' | 'name' | 'processing_method' | 'settings' | 'secrets_enc' | 'enabled'>,
+): Promise<IntegrationRow> {
+  const { rows } = await db.query<IntegrationRow>(
+    `INSERT INTO integrations (id, provider, name, processing_method, settings, secrets_enc, enabled)
+     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
+    [row.id, row.provider, row.name, row.processing_method, row.settings, row.secrets_enc, row.enabled],
+  );
+  return rows[0]!;
+}
+
+export async function updateIntegration(
+  db: Queryable,
+  id: string,
+  patch: Partial<Pick<IntegrationRow, 'name' | 'processing_method' | 'settings' | 'secrets_enc' | 'enabled'>>,
+): Promise<IntegrationRow | undefined> {
+  const entries = Object.entries(patch).filter(([, v]) => v !== undefined);
+  if (entries.length === 0) return getIntegration(db, id);
+  const sets = entries.map(([k], i) => `${k} = $${i + 2}`);
+  const { rows } = await db.query<IntegrationRow>(
+    `UPDATE integrations SET ${sets.join(', ')}, updated_at = now() WHERE id = $1 RETURNING *`,
+    [id, ...entries.map(([, v]) => v)],
+  );
+  return rows[0];
+}
+
+export async function getIntegration(db: Queryable, id: string): Promise<IntegrationRow | undefined> {
+  const { rows } = await db.query<IntegrationRow>('SELECT * FROM integrations WHERE id = $1', [id]);
+  return rows[0];
+}
+
+export async function listIntegrations(db: Queryable): Promise<IntegrationRow[]> {
+  const { rows } = await db.query<IntegrationRow>('SELECT * FROM integrations ORDER BY created_at, id');
+  return rows;
+}
+
+export async function deleteIntegration(db: Queryable, id: string): Promise<boolean> {
+  const { rowCount } = await db.query('DELETE FROM integrations WHERE id = $1', [id]);
+  return (rowCount ?? 0) > 0;
+}

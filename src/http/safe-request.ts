@@ -1,0 +1,175 @@
+import dns from 'node:dns';
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import type { LookupFunction } from 'node:net';
+
+/** Why an outgoing request was refused before any byte was sent. */
+export class BlockedDestinationError extends Error {
+  override name = 'BlockedDestinationError';
+}
+
+const BLOCKED_V4: Array<[string, number]> = [
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
+];
+const BLOCKED_V6: Array<[string, number]> = [
+  ['::', 128],
+  ['::1', 128],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['ff00::', 8],
+  ['fd00:ec2::254', 128],
+];
+
+const blockList = new net.BlockList();
+for (const [a, p] of BLOCKED_V4) blockList.addSubnet(a, p, 'ipv4');
+for (const [a, p] of BLOCKED_V6) blockList.addSubnet(a, p, 'ipv6');
+
+/** True when the address is loopback, private, link-local, multicast or a cloud metadata address. */
+export function isPrivateAddress(address: string): boolean {
+  const family = net.isIPv6(address) ? 'ipv6' : 'ipv4';
+  const mapped = family === 'ipv6' ? /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1] : undefined;
+  if (mapped) return blockList.check(mapped, 'ipv4');
+  return blockList.check(address, family);
+}
+
+export interface DestinationPolicy {
+  /** Hosts (names or literal IPs) that may resolve to private addresses: for development and tests. */
+  allowedHosts: readonly string[];
+}
+
+/**
+ * A DNS lookup that refuses private targets. It runs at connect time, so the address
+ * checked is the address connected to — a rebinding DNS answer cannot slip through.
+ */
+function guardedLookup(hostname: string, policy: DestinationPolicy): LookupFunction {
+  return (host, options, callback) => {
+    dns.lookup(host, { ...options, all: true }, (err, addresses) => {
+      if (err) return callback(err, '', 0);
+      const list = addresses as dns.LookupAddress[];
+      const allowed = policy.allowedHosts.includes(hostname);
+      const bad = list.find((a) => isPrivateAddress(a.address));
+      if (bad && !allowed) {
+        return callback(
+          new BlockedDestinationError(`${hostname} resolves to ${bad.address}, a private or reserved address`),
+          '',
+          0,
+        );
+      }
+      if ((options as dns.LookupOptions).all) return callback(null, list as never);
+      const first = list[0]!;
+      callback(null, first.address, first.family);
+    });
+  };
+}
+
+export interface SafeResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+  bodyTruncated: boolean;
+  durationMs: number;
+}
+
+export interface SafeRequestOptions {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  url: string;
+  headers?: Record<string, string>;
+  body?: string;
+  timeoutMs: number;
+  maxResponseBytes?: number;
+  policy: DestinationPolicy;
+}
+
+/** Checks a URL's scheme and literal host before any lookup. */
+export function assertSafeUrl(raw: string, policy: DestinationPolicy): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new BlockedDestinationError(`not a valid URL: ${raw}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new BlockedDestinationError(`only http and https URLs are allowed, not ${url.protocol}`);
+  }
+  if (url.username || url.password) throw new BlockedDestinationError('URLs must not carry credentials');
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (net.isIP(host) && isPrivateAddress(host) && !policy.allowedHosts.includes(host)) {
+    throw new BlockedDestinationError(`${host} is a private or reserved address`);
+  }
+  if (host === 'localhost' && !policy.allowedHosts.includes(host)) {
+    throw new BlockedDestinationError('localhost is not an allowed destination');
+  }
+  return url;
+}
+
+/**
+ * One HTTP request with an SSRF guard, a hard timeout, a capped response body and no
+ * redirect following (a 3xx is returned to the caller as it is).
+ */
+export function safeRequest(options: SafeRequestOptions): Promise<SafeResponse> {
+  const url = assertSafeUrl(options.url, options.policy);
+  const hostname = url.hostname.replace(/^\[|\]$/g, '');
+  const maxBytes = options.maxResponseBytes ?? 64 * 1024;
+  const started = performance.now();
+  const lib = url.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = lib.request(
+      url,
+      {
+        method: options.method,
+        headers: options.headers,
+        lookup: guardedLookup(hostname, options.policy),
+        timeout: options.timeoutMs,
+        agent: false,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        let truncated = false;
+        res.on('data', (chunk: Buffer) => {
+          const room = maxBytes - size;
+          if (chunk.length > room) truncated = true;
+          if (room <= 0) return;
+          chunks.push(chunk.subarray(0, room));
+          size += Math.min(chunk.length, room);
+        });
+        res.on('end', () => {
+          clearTimeout(deadline);
+          const headers: Record<string, string> = {};
+          for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = String(v);
+          resolve({
+            status: res.statusCode ?? 0,
+            headers,
+            body: Buffer.concat(chunks).toString('utf8'),
+            bodyTruncated: truncated,
+            durationMs: Math.round(performance.now() - started),
+          });
+        });
+        res.on('error', reject);
+      },
+    );
+    // `timeout` only covers idle sockets; this caps the whole exchange.
+    const deadline = setTimeout(
+      () => req.destroy(new Error(`request timed out after ${options.timeoutMs} ms`)),
+      options.timeoutMs,
+    );
+    req.on('timeout', () => req.destroy(new Error(`request timed out after ${options.timeoutMs} ms`)));
+    req.on('error', (err) => {
+      clearTimeout(deadline);
+      reject(err);
+    });
+    if (options.body !== undefined) req.write(options.body);
+    req.end();
+  });
+}

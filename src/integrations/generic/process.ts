@@ -1,0 +1,39 @@
+import type { ProcessContext, ProcessOutcome } from '../../activities/inbound';
+import { safeRequest } from '../../http/safe-request';
+
+export interface GenericSettings {
+  /** Optional: where processed payloads are relayed (POST, JSON). */
+  forwardUrl?: string;
+}
+
+/**
+ * The generic integration's processing: read the event out of the payload and, when a
+ * forward URL is configured, relay it there. Any non-2xx answer counts as a failure.
+ */
+export async function processGenericWebhook(ctx: ProcessContext): Promise<ProcessOutcome> {
+  const payload = JSON.parse(ctx.webhook.payload) as Record<string, unknown>;
+  const settings = ctx.integration.settings as GenericSettings;
+  const result: Record<string, unknown> = {
+    eventType: ctx.webhook.event_type,
+    entityId: ctx.webhook.entity_id,
+    fields: Object.keys(payload).sort(),
+  };
+  ctx.log(`event ${ctx.webhook.event_type ?? '(none)'} for entity ${ctx.webhook.entity_id ?? '(none)'}`);
+  if (settings.forwardUrl) {
+    ctx.log(`forwarding to ${settings.forwardUrl}`);
+    const res = await safeRequest({
+      method: 'POST',
+      url: settings.forwardUrl,
+      headers: { 'content-type': 'application/json', 'x-switchyard-webhook-id': ctx.webhook.id },
+      body: ctx.webhook.payload,
+      timeoutMs: ctx.http.timeoutMs,
+      policy: ctx.http.policy,
+    });
+    ctx.log(`forward answered ${res.status} in ${res.durationMs} ms`);
+    if (res.status < 200 || res.status >= 300) {
+      return { ok: false, error: `forward URL answered ${res.status}` };
+    }
+    result['forwardStatus'] = res.status;
+  }
+  return { ok: true, result };
+}

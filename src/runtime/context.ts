@@ -1,0 +1,23 @@
+import { loadConfig, type Config } from '../config';
+import { createPool, type Db } from '../db/pool';
+import { createLogger, type Logger } from '../logger';
+import { loadMasterKey, SecretBox } from '../security/secret-box';
+
+export interface BaseContext {
+  config: Config;
+  logger: Logger;
+  db: Db;
+  secrets: SecretBox;
+}
+
+/** Config, logger, database pool and secret box: what every process role needs. */
+export function createBaseContext(config: Config = loadConfig(), databaseUrl?: string): BaseContext {
+  const logger = createLogger({ level: config.LOG_LEVEL });
+  const url = databaseUrl ?? config.DATABASE_URL;
+  if (!url) throw new Error('DATABASE_URL is not set (the embedded default sets it; run `npm start`)');
+  const db = createPool(url, config.DATABASE_POOL_SIZE);
+  const secrets = SecretBox.fromBase64(
+    loadMasterKey({ fromEnv: config.SWITCHYARD_MASTER_KEY, dataDir: config.dataDir, allowGenerate: true }),
+  );
+  return { config, logger, db, secrets };
+}

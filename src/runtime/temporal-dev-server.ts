@@ -1,0 +1,84 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import type { Logger } from '../logger';
+import { ALL_SEARCH_ATTRIBUTES } from '../shared/search-attributes';
+
+export interface DevServerOptions {
+  cliPath: string;
+  dataDir: string;
+  host: string;
+  port: number;
+  uiPort: number;
+  namespace: string;
+  logger: Logger;
+}
+
+export interface DevServer {
+  address: string;
+  stop(): Promise<void>;
+}
+
+function waitForPort(host: string, port: number, timeoutMs: number, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      if (child.exitCode !== null) return reject(new Error(`temporal exited with code ${child.exitCode}`));
+      const socket = net.connect(port, host);
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve();
+      });
+      socket.once('error', () => {
+        socket.destroy();
+        if (Date.now() > deadline) reject(new Error(`Temporal did not open ${host}:${port} in ${timeoutMs} ms`));
+        else setTimeout(attempt, 200);
+      });
+    };
+    attempt();
+  });
+}
+
+/**
+ * Starts `temporal server start-dev` persisted to `<dataDir>/temporal.db`. Search attributes
+ * given here only apply to a new database; `ensureSearchAttributes` covers restarts.
+ */
+export async function startTemporalDevServer(o: DevServerOptions): Promise<DevServer> {
+  fs.mkdirSync(o.dataDir, { recursive: true });
+  const args = [
+    'server',
+    'start-dev',
+    '--db-filename',
+    path.join(o.dataDir, 'temporal.db'),
+    '--ip',
+    o.host,
+    '--port',
+    String(o.port),
+    '--ui-port',
+    String(o.uiPort),
+    '--namespace',
+    o.namespace,
+    '--log-level',
+    'warn',
+    ...ALL_SEARCH_ATTRIBUTES.flatMap((k) => ['--search-attribute', `${k.name}=Keyword`]),
+  ];
+  const logFile = fs.openSync(path.join(o.dataDir, 'temporal.log'), 'a');
+  const child = spawn(o.cliPath, args, { stdio: ['ignore', logFile, logFile] });
+  fs.closeSync(logFile);
+  await waitForPort(o.host, o.port, 60_000, child);
+  o.logger.info({ address: `${o.host}:${o.port}`, ui: `http://localhost:${o.uiPort}` }, 'temporal dev server started');
+  return {
+    address: `${o.host}:${o.port}`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        child.once('exit', () => {
+          clearTimeout(kill);
+          resolve();
+        });
+        child.kill('SIGTERM');
+      }),
+  };
+}

@@ -1,0 +1,79 @@
+import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
+import { createInboundActivities } from './activities/inbound';
+import { outboundPolicy } from './api/app';
+import type { BaseContext } from './runtime/context';
+import { createBaseContext } from './runtime/context';
+import { connectionOptions } from './runtime/temporal-connection';
+import { onShutdownSignal } from './runtime/signals';
+
+let runtimeInstalled = false;
+
+/** Routes the Temporal SDK's own logs into our structured logger; once per process. */
+function installRuntime(ctx: BaseContext): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  const sdkLog = ctx.logger.child({ component: 'temporal-sdk' });
+  Runtime.install({
+    shutdownSignals: [],
+    logger: new DefaultLogger(ctx.config.LOG_LEVEL === 'debug' ? 'DEBUG' : 'INFO', (entry) => {
+      const level = entry.level.toLowerCase() as Lowercase<LogLevel>;
+      const fn = level === 'trace' ? 'trace' : level;
+      sdkLog[fn]({ ...entry.meta }, entry.message);
+    }),
+  });
+}
+
+export function createActivities(ctx: BaseContext) {
+  const http = { policy: outboundPolicy(ctx.config), timeoutMs: ctx.config.OUTBOUND_TIMEOUT_MS };
+  return {
+    ...createInboundActivities({ db: ctx.db, logger: ctx.logger, http }),
+  };
+}
+
+/** Creates the worker; `run()` resolves once `shutdown()` has let in-flight tasks finish. */
+export async function createWorker(ctx: BaseContext): Promise<Worker> {
+  installRuntime(ctx);
+  const { config } = ctx;
+  const connection = await NativeConnection.connect(connectionOptions(config));
+  const workflowSource = config.WORKFLOW_BUNDLE_PATH
+    ? { workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH } }
+    : { workflowsPath: require.resolve('./workflows') };
+  const worker = await Worker.create({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    ...workflowSource,
+    activities: createActivities(ctx),
+    maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
+    shutdownGraceTime: `${config.SHUTDOWN_GRACE_SECONDS}s`,
+  });
+  const close = worker.run.bind(worker);
+  // Close the connection after the worker has drained, whoever triggered the shutdown.
+  worker.run = async () => {
+    try {
+      await close();
+    } finally {
+      await connection.close();
+    }
+  };
+  return worker;
+}
+
+async function main() {
+  const ctx = createBaseContext();
+  const worker = await createWorker(ctx);
+  onShutdownSignal(ctx.logger, async () => {
+    worker.shutdown();
+  });
+  ctx.logger.info({ taskQueue: ctx.config.TEMPORAL_TASK_QUEUE, namespace: ctx.config.TEMPORAL_NAMESPACE }, 'worker running');
+  await worker.run();
+  await ctx.db.end();
+  ctx.logger.info('worker stopped');
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`worker failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,1 @@
+export { inboundWebhook } from './inbound-webhook';
