@@ -34,13 +34,11 @@ export async function startEmbeddedPostgres(o: {
 }): Promise<EmbeddedDb> {
   const dir = path.join(o.dataDir, 'postgres');
   const credsFile = path.join(o.dataDir, 'postgres.credentials');
+  fs.mkdirSync(o.dataDir, { recursive: true });
   const fresh = !fs.existsSync(path.join(dir, 'PG_VERSION'));
   if (fresh) fs.writeFileSync(credsFile, randomBytes(18).toString('base64url'), { mode: 0o600 });
   const password = fs.readFileSync(credsFile, 'utf8').trim();
-  if (isRoot()) {
-    fs.mkdirSync(o.dataDir, { recursive: true });
-    fs.chmodSync(o.dataDir, 0o755);
-  }
+  if (isRoot()) fs.chmodSync(o.dataDir, 0o755);
   const server = new EmbeddedPostgres({
     databaseDir: dir,
     port: o.port,

@@ -1,0 +1,58 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { findTemporalCli, MISSING_CLI_HELP } from '../../src/runtime/temporal-cli';
+import { startEmbeddedPostgres } from '../../src/runtime/embedded-postgres';
+import { ALL_SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes';
+import { createLogger } from '../../src/logger';
+import { HARNESS_DIR, HARNESS_FILE, ROOT, type HarnessInfo } from './paths';
+
+/**
+ * One Temporal dev server (the provisioned CLI, started through @temporalio/testing) and one
+ * PostgreSQL for the whole run: DATABASE_URL when set, else an embedded one. Each suite then
+ * gets its own database and task queue (see stack.ts).
+ */
+export default async function globalSetup(): Promise<void> {
+  const cli = findTemporalCli(process.env['TEMPORAL_CLI_PATH']);
+  if (!cli) throw new Error(MISSING_CLI_HELP);
+  fs.rmSync(HARNESS_DIR, { recursive: true, force: true });
+  fs.mkdirSync(HARNESS_DIR, { recursive: true });
+  const logger = createLogger({ level: 'warn' });
+
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: cli },
+      namespace: 'default',
+      searchAttributes: ALL_SEARCH_ATTRIBUTES,
+      extraArgs: ['--log-level', 'error'],
+    },
+  });
+  const g = globalThis as { __switchyardHarness?: { stop: () => Promise<void> } };
+
+  let adminDatabaseUrl = process.env['DATABASE_URL'];
+  let stopDb = async () => undefined as void;
+  if (!adminDatabaseUrl) {
+    const embedded = await startEmbeddedPostgres({
+      dataDir: path.join(HARNESS_DIR, 'pg'),
+      port: 5439,
+      logger,
+      database: 'postgres',
+    });
+    adminDatabaseUrl = embedded.url;
+    stopDb = () => embedded.stop();
+  }
+
+  const { code } = await bundleWorkflowCode({ workflowsPath: path.join(ROOT, 'src', 'workflows', 'index.ts') });
+  const workflowBundlePath = path.join(HARNESS_DIR, 'workflow-bundle.js');
+  fs.writeFileSync(workflowBundlePath, code);
+
+  const info: HarnessInfo = { temporalAddress: env.address, adminDatabaseUrl, workflowBundlePath };
+  fs.writeFileSync(HARNESS_FILE, JSON.stringify(info));
+  g.__switchyardHarness = {
+    stop: async () => {
+      await env.teardown();
+      await stopDb();
+    },
+  };
+}

@@ -1,0 +1,153 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import { Client, Connection } from '@temporalio/client';
+import pg from 'pg';
+import { createApiKey } from '../../src/api/auth';
+import { migrate } from '../../src/db/migrate';
+import { createPool, type Db } from '../../src/db/pool';
+import { HARNESS_FILE, type HarnessInfo } from './paths';
+import { ProductProcess } from './processes';
+
+export function harness(): HarnessInfo {
+  return JSON.parse(fs.readFileSync(HARNESS_FILE, 'utf8')) as HarnessInfo;
+}
+
+const suffix = () => randomBytes(5).toString('hex');
+
+/** A fresh database for one suite, migrated by the product's own migrations. */
+export async function createTestDatabase(): Promise<{ url: string; db: Db; drop: () => Promise<void> }> {
+  const admin = harness().adminDatabaseUrl;
+  const name = `sy_test_${suffix()}`;
+  const client = new pg.Client({ connectionString: admin });
+  await client.connect();
+  await client.query(`CREATE DATABASE ${name}`);
+  await client.end();
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  const db = createPool(url.toString(), 5);
+  await migrate(db);
+  return {
+    url: url.toString(),
+    db,
+    drop: async () => {
+      await db.end();
+      const c = new pg.Client({ connectionString: admin });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+export interface Stack {
+  apiUrl: string;
+  apiKey: string;
+  db: Db;
+  temporal: Client;
+  taskQueue: string;
+  env: NodeJS.ProcessEnv;
+  api: ProductProcess;
+  worker: ProductProcess;
+  /** Authorised JSON request to the admin API. */
+  request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse>;
+  stop(): Promise<void>;
+}
+
+export interface ApiResponse {
+  status: number;
+  headers: Headers;
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- tests inspect arbitrary JSON
+  text: string;
+}
+
+export async function fetchJson(url: string, init: RequestInit = {}): Promise<ApiResponse> {
+  const res = await fetch(url, init);
+  const text = await res.text();
+  let body: unknown = undefined;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    body = undefined;
+  }
+  return { status: res.status, headers: res.headers, body, text };
+}
+
+/**
+ * Starts the product as separate api and worker processes (the scale-out shape) against
+ * the shared Temporal server, with its own database and task queue.
+ */
+export async function startStack(extraEnv: Record<string, string> = {}): Promise<Stack> {
+  const h = harness();
+  const database = await createTestDatabase();
+  const taskQueue = `test-${suffix()}`;
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env['PATH'],
+    HOME: process.env['HOME'],
+    NODE_EXTRA_CA_CERTS: process.env['NODE_EXTRA_CA_CERTS'],
+    DATABASE_URL: database.url,
+    DATABASE_POOL_SIZE: '5',
+    TEMPORAL_ADDRESS: h.temporalAddress,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    WORKFLOW_BUNDLE_PATH: h.workflowBundlePath,
+    SWITCHYARD_MASTER_KEY: randomBytes(32).toString('base64'),
+    HTTP_PORT: '0',
+    LOG_LEVEL: 'info',
+    OUTBOUND_ALLOWED_HOSTS: '127.0.0.1,localhost',
+    INBOUND_ACTIVITY_TIMEOUT_SECONDS: '5',
+    INBOUND_RETRY_INITIAL_SECONDS: '1',
+    SHUTDOWN_GRACE_SECONDS: '5',
+    ...extraEnv,
+  };
+  const worker = new ProductProcess('src/worker.ts', env);
+  const api = new ProductProcess('src/server.ts', env);
+  const [, apiMatch] = await Promise.all([
+    worker.start(/worker running/),
+    api.start(/"port":(\d+),"msg":"api listening"/),
+  ]);
+  const apiUrl = `http://127.0.0.1:${apiMatch[1]}`;
+  const { apiKey } = await createApiKey(database.db, 'test suite');
+  const connection = await Connection.connect({ address: h.temporalAddress });
+  const temporal = new Client({ connection, namespace: 'default' });
+  return {
+    apiUrl,
+    apiKey,
+    db: database.db,
+    temporal,
+    taskQueue,
+    env,
+    api,
+    worker,
+    request: (method, path, body, headers = {}) =>
+      fetchJson(`${apiUrl}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${apiKey}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...headers,
+        },
+        ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+      }),
+    stop: async () => {
+      await Promise.all([api.stop(), worker.stop()]);
+      await connection.close();
+      await database.drop();
+    },
+  };
+}
+
+/** Polls until `fn` returns a truthy value (or throws the last assertion error after the timeout). */
+export async function eventually<T>(fn: () => Promise<T>, timeoutMs = 20_000, intervalMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await fn();
+      if (value) return value;
+      lastError = new Error('condition still false');
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) throw lastError;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
