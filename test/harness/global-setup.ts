@@ -6,7 +6,8 @@ import { findTemporalCli, MISSING_CLI_HELP } from '../../src/runtime/temporal-cl
 import { startEmbeddedPostgres } from '../../src/runtime/embedded-postgres';
 import { ALL_SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes';
 import { createLogger } from '../../src/logger';
-import { HARNESS_DIR, HARNESS_FILE, ROOT, type HarnessInfo } from './paths';
+import { freePort } from './free-port';
+import { HARNESS_BASE, ROOT, type HarnessInfo } from './paths';
 
 /**
  * One Temporal dev server (the provisioned CLI, started through @temporalio/testing) and one
@@ -16,8 +17,9 @@ import { HARNESS_DIR, HARNESS_FILE, ROOT, type HarnessInfo } from './paths';
 export default async function globalSetup(): Promise<void> {
   const cli = findTemporalCli(process.env['TEMPORAL_CLI_PATH']);
   if (!cli) throw new Error(MISSING_CLI_HELP);
-  fs.rmSync(HARNESS_DIR, { recursive: true, force: true });
-  fs.mkdirSync(HARNESS_DIR, { recursive: true });
+  const harnessDir = path.join(HARNESS_BASE, `run-${process.pid}`);
+  fs.rmSync(harnessDir, { recursive: true, force: true });
+  fs.mkdirSync(harnessDir, { recursive: true });
   const logger = createLogger({ level: 'warn' });
 
   const env = await TestWorkflowEnvironment.createLocal({
@@ -34,8 +36,8 @@ export default async function globalSetup(): Promise<void> {
   let stopDb = async () => undefined as void;
   if (!adminDatabaseUrl) {
     const embedded = await startEmbeddedPostgres({
-      dataDir: path.join(HARNESS_DIR, 'pg'),
-      port: 5439,
+      dataDir: path.join(harnessDir, 'pg'),
+      port: await freePort(),
       logger,
       database: 'postgres',
     });
@@ -44,15 +46,18 @@ export default async function globalSetup(): Promise<void> {
   }
 
   const { code } = await bundleWorkflowCode({ workflowsPath: path.join(ROOT, 'src', 'workflows', 'index.ts') });
-  const workflowBundlePath = path.join(HARNESS_DIR, 'workflow-bundle.js');
+  const workflowBundlePath = path.join(harnessDir, 'workflow-bundle.js');
   fs.writeFileSync(workflowBundlePath, code);
 
   const info: HarnessInfo = { temporalAddress: env.address, adminDatabaseUrl, workflowBundlePath };
-  fs.writeFileSync(HARNESS_FILE, JSON.stringify(info));
+  const harnessFile = path.join(harnessDir, 'harness.json');
+  fs.writeFileSync(harnessFile, JSON.stringify(info));
+  process.env['SWITCHYARD_HARNESS_FILE'] = harnessFile;
   g.__switchyardHarness = {
     stop: async () => {
       await env.teardown();
       await stopDb();
+      fs.rmSync(harnessDir, { recursive: true, force: true });
     },
   };
 }

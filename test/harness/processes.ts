@@ -11,12 +11,13 @@ export class ProductProcess {
   constructor(
     readonly script: string,
     readonly env: NodeJS.ProcessEnv,
+    readonly args: string[] = [],
   ) {}
 
   /** Starts the process and resolves when a log line matches `ready`. */
   async start(ready: RegExp, timeoutMs = 60_000): Promise<RegExpMatchArray> {
     this.output = '';
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, this.script)], {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, this.script), ...this.args], {
       cwd: ROOT,
       env: this.env,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -5,11 +5,11 @@ import pg from 'pg';
 import { createApiKey } from '../../src/api/auth';
 import { migrate } from '../../src/db/migrate';
 import { createPool, type Db } from '../../src/db/pool';
-import { HARNESS_FILE, type HarnessInfo } from './paths';
+import { harnessFile, type HarnessInfo } from './paths';
 import { ProductProcess } from './processes';
 
 export function harness(): HarnessInfo {
-  return JSON.parse(fs.readFileSync(HARNESS_FILE, 'utf8')) as HarnessInfo;
+  return JSON.parse(fs.readFileSync(harnessFile(), 'utf8')) as HarnessInfo;
 }
 
 const suffix = () => randomBytes(5).toString('hex');
