@@ -21,6 +21,26 @@ const list = z
       .filter(Boolean),
   );
 
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** A comma-separated list of durations (`5s,5m,2h`), parsed to milliseconds. */
+const durationList = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((v, ctx) => {
+      const out: number[] = [];
+      for (const part of v.split(',').map((s) => s.trim()).filter(Boolean)) {
+        const m = /^(\d+)(ms|s|m|h|d)$/.exec(part);
+        if (!m) {
+          ctx.addIssue({ code: 'custom', message: `"${part}" is not a duration like 500ms, 5s, 5m, 2h or 1d` });
+          return z.NEVER;
+        }
+        out.push(Number(m[1]) * DURATION_UNITS[m[2]!]!);
+      }
+      return out;
+    });
+
 const schema = z.object({
   SWITCHYARD_DATA_DIR: z.string().default('.data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -64,6 +84,14 @@ const schema = z.object({
 
   OUTBOUND_ALLOWED_HOSTS: list,
   OUTBOUND_TIMEOUT_MS: int(15000, 100, 120000),
+
+  // Outgoing webhooks. The schedule lists the waits between attempts; the first attempt is immediate.
+  DELIVERY_RETRY_SCHEDULE: durationList('5s,5m,30m,2h,5h,10h,14h,20h,24h'),
+  DELIVERY_RETRY_AFTER_MAX_SECONDS: int(86400, 1, 7 * 86400),
+  DELIVERY_LOG_MAX_BYTES: int(64 * 1024, 256, 16 * 1024 * 1024),
+  WEBHOOK_SECRET_GRACE_SECONDS: int(86400, 0, 30 * 86400),
+  BATCH_IDLE_SECONDS: int(300, 1, 86400),
+  BATCH_MAX_FLUSHES_PER_RUN: int(500, 1, 100000),
 });
 
 export type Config = ReturnType<typeof loadConfig>;

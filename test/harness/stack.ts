@@ -136,7 +136,11 @@ export async function startStack(extraEnv: Record<string, string> = {}): Promise
 }
 
 /** Polls until `fn` returns a truthy value (or throws the last assertion error after the timeout). */
-export async function eventually<T>(fn: () => Promise<T>, timeoutMs = 20_000, intervalMs = 200): Promise<T> {
+export async function eventually<T>(
+  fn: () => Promise<T | undefined | null | false>,
+  timeoutMs = 20_000,
+  intervalMs = 200,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
