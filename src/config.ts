@@ -44,7 +44,6 @@ const durationList = (fallback: string) =>
 const schema = z.object({
   SWITCHYARD_DATA_DIR: z.string().default('.data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  LOG_PRETTY: envBool(false),
 
   HTTP_HOST: z.string().default('127.0.0.1'),
   HTTP_PORT: int(3000, 0, 65535),
@@ -93,6 +92,9 @@ const schema = z.object({
   BATCH_IDLE_SECONDS: int(300, 1, 86400),
   BATCH_MAX_FLUSHES_PER_RUN: int(500, 1, 100000),
 });
+
+/** Every setting's name, for docs and checks (README table, .env.example, docker-compose.yml). */
+export const CONFIG_KEYS = Object.keys(schema.shape);
 
 export type Config = ReturnType<typeof loadConfig>;
 

@@ -1,15 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
 import { createApiKey } from './api/auth';
 import { loadConfig } from './config';
 import { countApiClients } from './db/api-clients';
-import { migrate } from './db/migrate';
 import { createBaseContext } from './runtime/context';
 import { startEmbeddedPostgres, type EmbeddedDb } from './runtime/embedded-postgres';
-import { ensureRetention, ensureSearchAttributes } from './runtime/search-attribute-setup';
+import { prepareDeployment } from './runtime/prepare';
 import { findTemporalCli, MISSING_CLI_HELP } from './runtime/temporal-cli';
-import { connectionOptions } from './runtime/temporal-connection';
 import { startTemporalDevServer, type DevServer } from './runtime/temporal-dev-server';
 import { onShutdownSignal } from './runtime/signals';
 import { createLogger } from './logger';
@@ -52,14 +49,7 @@ async function main() {
 
     const ctx = createBaseContext(config, embeddedDb?.url);
     cleanups.push(() => ctx.db.end());
-    const applied = await migrate(ctx.db);
-    if (applied.length) logger.info({ applied }, 'migrations applied');
-
-    const connection = await Connection.connect(connectionOptions(config));
-    const added = await ensureSearchAttributes(connection, config.TEMPORAL_NAMESPACE);
-    if (added.length) logger.info({ added }, 'search attributes registered');
-    if (devServer) await ensureRetention(connection, config.TEMPORAL_NAMESPACE, config.TEMPORAL_RETENTION_DAYS);
-    await connection.close();
+    await prepareDeployment(ctx, devServer ? { retentionDays: config.TEMPORAL_RETENTION_DAYS } : {});
 
     const keyFile = path.join(config.dataDir, 'admin-api-key');
     if ((await countApiClients(ctx.db)) === 0) {

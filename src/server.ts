@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createApp } from './api/app';
 import { connectClient } from './runtime/temporal-connection';
 import { createBaseContext, type BaseContext } from './runtime/context';
+import { prepareDeployment } from './runtime/prepare';
 import { onShutdownSignal } from './runtime/signals';
 
 export interface ApiServer {
@@ -37,6 +38,7 @@ export async function startApi(ctx: BaseContext): Promise<ApiServer> {
 
 async function main() {
   const ctx = createBaseContext();
+  await prepareDeployment(ctx);
   const api = await startApi(ctx);
   onShutdownSignal(ctx.logger, async () => {
     await api.close();

@@ -180,3 +180,15 @@ export async function listAttempts(db: Queryable, webhookId: string): Promise<In
   );
   return rows;
 }
+
+/** Webhook counts by status, optionally for one integration (the log's header and the benchmarks). */
+export async function countIncomingWebhooksByStatus(
+  db: Queryable,
+  integrationId?: string,
+): Promise<Record<string, number>> {
+  const { rows } = await db.query<{ status: string; n: string }>(
+    `SELECT status, count(*) AS n FROM incoming_webhooks ${integrationId ? 'WHERE integration_id = $1' : ''} GROUP BY status`,
+    integrationId ? [integrationId] : [],
+  );
+  return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+}

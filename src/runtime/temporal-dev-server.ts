@@ -61,6 +61,12 @@ export async function startTemporalDevServer(o: DevServerOptions): Promise<DevSe
     o.namespace,
     '--log-level',
     'warn',
+    // WAL with NORMAL sync: crash-safe (no corruption, at most the last commits lost on power
+    // loss) and many times faster than the default rollback journal for workflow writes.
+    '--sqlite-pragma',
+    'journal_mode=wal',
+    '--sqlite-pragma',
+    'synchronous=normal',
     ...ALL_SEARCH_ATTRIBUTES.flatMap((k) => ['--search-attribute', `${k.name}=Keyword`]),
   ];
   const logFile = fs.openSync(path.join(o.dataDir, 'temporal.log'), 'a');

@@ -63,7 +63,7 @@ export interface ApiResponse {
 export async function fetchJson(url: string, init: RequestInit = {}): Promise<ApiResponse> {
   const res = await fetch(url, init);
   const text = await res.text();
-  let body: unknown = undefined;
+  let body: unknown;
   try {
     body = text ? JSON.parse(text) : undefined;
   } catch {

@@ -1,6 +1,12 @@
 import express, { type Router } from 'express';
 import { z } from 'zod';
-import { getIncomingWebhook, listAttempts, listIncomingWebhooks, type IncomingWebhookRow } from '../../db/incoming-webhooks';
+import {
+  countIncomingWebhooksByStatus,
+  getIncomingWebhook,
+  listAttempts,
+  listIncomingWebhooks,
+  type IncomingWebhookRow,
+} from '../../db/incoming-webhooks';
 import { listInboundRequests, type InboundRequestRow } from '../../db/inbound-requests';
 import type { Db } from '../../db/pool';
 import { HttpError, parseOr400 } from '../errors';
@@ -97,6 +103,12 @@ export function incomingWebhooksRouter(deps: Deps): Router {
       data: page.map((r) => presentIncomingWebhook(r, deps)),
       nextCursor: rows.length > q.limit && last ? encodeCursor({ r: last.received_at.toISOString(), i: last.id }) : null,
     });
+  });
+
+  router.get('/summary', async (req, res) => {
+    const q = parseOr400(z.object({ integrationId: z.uuid().optional() }).strict(), req.query, 'query');
+    const byStatus = await countIncomingWebhooksByStatus(db, q.integrationId);
+    res.json({ total: Object.values(byStatus).reduce((a, b) => a + b, 0), byStatus });
   });
 
   router.get('/:id', async (req, res) => {

@@ -1,0 +1,18 @@
+/** `npx tsx scripts/create-api-key.ts <name>`: creates an admin API key in DATABASE_URL and prints it once. */
+import { createApiKey } from '../src/api/auth';
+import { migrate } from '../src/db/migrate';
+import { createBaseContext } from '../src/runtime/context';
+
+async function main() {
+  const name = process.argv[2] ?? 'admin';
+  const ctx = createBaseContext();
+  await migrate(ctx.db);
+  const { apiKey } = await createApiKey(ctx.db, name);
+  process.stdout.write(`${apiKey}\n`);
+  await ctx.db.end();
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
