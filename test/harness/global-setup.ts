@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { findTemporalCli, MISSING_CLI_HELP } from '../../src/runtime/temporal-cli';
 import { startEmbeddedPostgres } from '../../src/runtime/embedded-postgres';
 import { ALL_SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes';
@@ -45,7 +45,10 @@ export default async function globalSetup(): Promise<void> {
     stopDb = () => embedded.stop();
   }
 
-  const { code } = await bundleWorkflowCode({ workflowsPath: path.join(ROOT, 'src', 'workflows', 'index.ts') });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: path.join(ROOT, 'src', 'workflows', 'index.ts'),
+    logger: new DefaultLogger('WARN'),
+  });
   const workflowBundlePath = path.join(harnessDir, 'workflow-bundle.js');
   fs.writeFileSync(workflowBundlePath, code);
 
