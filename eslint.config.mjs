@@ -6,7 +6,7 @@ const nodeBuiltins = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.data/**', 'dist/**', 'coverage/**', 'test-results/**'] },
+  { ignores: ['src/console/**/*.js.map', 'node_modules/**', '.data/**', 'dist/**', 'coverage/**', 'test-results/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -37,6 +37,20 @@ export default tseslint.config(
         },
       ],
     },
+  },
+  {
+    // The console's browser scripts share one global namespace object, `Console`.
+    files: ['src/console/**/*.js'],
+    extends: [tseslint.configs.disableTypeChecked],
+    languageOptions: {
+      sourceType: 'script',
+      globals: Object.fromEntries(
+        ['window', 'document', 'location', 'fetch', 'sessionStorage', 'setTimeout', 'clearTimeout', 'URLSearchParams', 'Console'].map(
+          (g) => [g, g === 'Console' ? 'writable' : 'readonly'],
+        ),
+      ),
+    },
+    rules: { 'no-redeclare': 'off', '@typescript-eslint/no-unused-vars': 'off' },
   },
   {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],

@@ -41,7 +41,7 @@ export async function benchIngest(options: { requests: number; connections: numb
         },
       ],
     }) as unknown as autocannon.Instance & Promise<autocannon.Result>;
-    instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
+    void instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
       latencies.push(responseTime);
       statuses.set(statusCode, (statuses.get(statusCode) ?? 0) + 1);
     });

@@ -19,6 +19,7 @@ export const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(di
 export interface EmbeddedStack {
   apiUrl: string;
   apiKey: string;
+  temporalUiUrl: string;
   call(method: string, path: string, body?: unknown): Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   stop(): Promise<void>;
 }
@@ -27,11 +28,14 @@ export interface EmbeddedStack {
 export async function startEmbeddedStack(extraEnv: Record<string, string> = {}): Promise<EmbeddedStack> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sy-bench-'));
   const httpPort = await freePort();
+  const uiPort = await freePort();
   const env = {
     ...process.env,
     SWITCHYARD_DATA_DIR: dataDir,
     TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`,
-    TEMPORAL_UI_PORT: String(await freePort()),
+    TEMPORAL_UI_PORT: String(uiPort),
+    TEMPORAL_UI_URL: `http://localhost:${uiPort}`,
+    PUBLIC_BASE_URL: `http://127.0.0.1:${httpPort}`,
     EMBEDDED_POSTGRES_PORT: String(await freePort()),
     HTTP_PORT: String(httpPort),
     LOG_LEVEL: 'warn',
@@ -45,6 +49,7 @@ export async function startEmbeddedStack(extraEnv: Record<string, string> = {}):
   return {
     apiUrl,
     apiKey,
+    temporalUiUrl: `http://localhost:${uiPort}`,
     call: async (method, p, body) => {
       const res = await fetch(`${apiUrl}${p}`, {
         method,

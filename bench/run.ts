@@ -1,5 +1,8 @@
 /** `npm run bench -- <name> [--requests N] [--connections N]` */
+import { benchIncoming } from './incoming';
 import { benchIngest } from './ingest';
+import { benchMail } from './mail';
+import { benchOutgoing } from './outgoing';
 
 const args = process.argv.slice(2);
 const name = args[0];
@@ -9,7 +12,23 @@ const flag = (key: string, fallback: number) => {
 };
 
 const benches: Record<string, () => Promise<void>> = {
+  outgoing: () =>
+    benchOutgoing({
+      events: flag('events', 1000),
+      concurrency: flag('connections', 20),
+      batchWait: flag('wait', 2),
+      batchMax: flag('max', 100),
+      bursts: flag('bursts', 5),
+    }),
   ingest: () => benchIngest({ requests: flag('requests', 5000), connections: flag('connections', 20) }),
+  mail: () => benchMail({ emails: flag('emails', 1000), latencyMs: flag('latency', 5), poolSize: flag('pool', 40) }),
+  incoming: () =>
+    benchIncoming({
+      webhooks: flag('webhooks', 5000),
+      immediate: flag('immediate', 120),
+      connections: flag('connections', 20),
+      latencyMs: flag('latency', 100),
+    }),
 };
 
 const run = name ? benches[name] : undefined;

@@ -30,7 +30,8 @@ const durationList = (fallback: string) =>
     .default(fallback)
     .transform((v, ctx) => {
       const out: number[] = [];
-      for (const part of v.split(',').map((s) => s.trim()).filter(Boolean)) {
+      const parts = v.split(',').map((s) => s.trim());
+      for (const part of parts.filter(Boolean)) {
         const m = /^(\d+)(ms|s|m|h|d)$/.exec(part);
         if (!m) {
           ctx.addIssue({ code: 'custom', message: `"${part}" is not a duration like 500ms, 5s, 5m, 2h or 1d` });
@@ -39,6 +40,20 @@ const durationList = (fallback: string) =>
         out.push(Number(m[1]) * DURATION_UNITS[m[2]!]!);
       }
       return out;
+    });
+
+/** One duration (`90s`, `15m`, `2d`), parsed to milliseconds. */
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((v, ctx) => {
+      const m = /^(\d+)(ms|s|m|h|d)$/.exec(v.trim());
+      if (!m) {
+        ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration like 500ms, 5s, 5m, 2h or 1d` });
+        return z.NEVER;
+      }
+      return Number(m[1]) * DURATION_UNITS[m[2]!]!;
     });
 
 const schema = z.object({
@@ -71,6 +86,7 @@ const schema = z.object({
   TEMPORAL_RETENTION_DAYS: int(30, 1, 3650),
   WORKFLOW_BUNDLE_PATH: z.string().optional(),
   WORKER_MAX_CONCURRENT_ACTIVITIES: int(100, 1, 10000),
+  WORKER_METRICS_ADDRESS: z.string().default(''),
 
   SWITCHYARD_MASTER_KEY: z.string().optional(),
 
@@ -91,6 +107,32 @@ const schema = z.object({
   WEBHOOK_SECRET_GRACE_SECONDS: int(86400, 0, 30 * 86400),
   BATCH_IDLE_SECONDS: int(300, 1, 86400),
   BATCH_MAX_FLUSHES_PER_RUN: int(500, 1, 100000),
+
+  // Incoming webhooks from Xero / QuickBooks: provider API access and the delayed (batched) method.
+  PROVIDER_TOKEN_REFRESH_SKEW_SECONDS: int(120, 0, 3000),
+  PROVIDER_TOKEN_LEASE_SECONDS: int(30, 5, 600),
+  PROVIDER_RATE_INLINE_WAIT_MS: int(2000, 0, 60000),
+  PROVIDER_RATE_WINDOW_MARGIN_MS: int(1000, 0, 60000),
+  PROVIDER_RESPONSE_MAX_BYTES: int(16 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+  INBOUND_BATCH_WAIT_SECONDS: int(5, 0, 3600),
+  INBOUND_BATCH_MAX_ITEMS: int(1000, 1, 20000),
+  INBOUND_BATCH_IDLE_SECONDS: int(300, 1, 86400),
+  INBOUND_BATCH_MAX_FLUSHES_PER_RUN: int(200, 1, 100000),
+
+  // Microsoft 365 mailboxes: Graph subscriptions, scans and email-to-ticket processing.
+  MAILBOX_SUBSCRIPTION_MINUTES: z.coerce.number().positive().max(100_000).default(10070),
+  MAILBOX_RENEW_BEFORE: duration('2d'),
+  MAILBOX_RETRY_DELAY: duration('1m'),
+  MAILBOX_SWEEP_INTERVAL: duration('15m'),
+  MAILBOX_MAX_CYCLES_PER_RUN: int(500, 1, 100000),
+  MAILBOX_SCAN_INTERVAL_SECONDS: int(240, 1, 86400),
+  MAILBOX_SCAN_MIN_INTERVAL_SECONDS: int(60, 1, 86400),
+  MAILBOX_GRAPH_CONCURRENCY: int(4, 1, 100),
+  MAILBOX_ERROR_NOTIFY_COOLDOWN: duration('1h'),
+  MAIL_PROCESS_ATTEMPTS: int(3, 1, 20),
+  MAIL_RETRY_INITIAL_SECONDS: int(10, 1, 3600),
+  MAIL_SCHEDULER_RETRIES: int(3, 0, 100),
+  MAIL_SCHEDULER_RETRY_BASE: duration('30m'),
 });
 
 /** Every setting's name, for docs and checks (README table, .env.example, docker-compose.yml). */

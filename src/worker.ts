@@ -1,5 +1,12 @@
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
 import { createInboundActivities } from './activities/inbound';
+import { createMailboxActivities } from './activities/mailbox';
+import { KeyedLimiter } from './integrations/microsoft-graph/limiter';
+import { mailSettings } from './integrations/microsoft-graph/settings';
+import { createProviderBatchActivities } from './activities/provider-batch';
+import { providerRuntime } from './activities/provider-deps';
+import { createOutgoingActivities } from './activities/outgoing';
+import { outgoingSettings } from './outgoing/settings';
 import { outboundPolicy } from './api/app';
 import type { BaseContext } from './runtime/context';
 import { createBaseContext } from './runtime/context';
@@ -15,6 +22,9 @@ function installRuntime(ctx: BaseContext): void {
   const sdkLog = ctx.logger.child({ component: 'temporal-sdk' });
   Runtime.install({
     shutdownSignals: [],
+    ...(ctx.config.WORKER_METRICS_ADDRESS
+      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: ctx.config.WORKER_METRICS_ADDRESS } } } }
+      : {}),
     logger: new DefaultLogger(ctx.config.LOG_LEVEL === 'debug' ? 'DEBUG' : 'INFO', (entry) => {
       const level = entry.level.toLowerCase() as Lowercase<LogLevel>;
       const fn = level === 'trace' ? 'trace' : level;
@@ -25,8 +35,24 @@ function installRuntime(ctx: BaseContext): void {
 
 export function createActivities(ctx: BaseContext) {
   const http = { policy: outboundPolicy(ctx.config), timeoutMs: ctx.config.OUTBOUND_TIMEOUT_MS };
+  const providers = { db: ctx.db, logger: ctx.logger, secrets: ctx.secrets, runtime: providerRuntime(ctx.config, ctx.db, ctx.secrets) };
+  const mail = mailSettings(ctx.config);
   return {
-    ...createInboundActivities({ db: ctx.db, logger: ctx.logger, http }),
+    ...createMailboxActivities({
+      db: ctx.db,
+      logger: ctx.logger,
+      secrets: ctx.secrets,
+      settings: mail,
+      limiter: new KeyedLimiter(mail.graphConcurrency),
+    }),
+    ...createInboundActivities({ db: ctx.db, logger: ctx.logger, http, providers }),
+    ...createProviderBatchActivities(providers),
+    ...createOutgoingActivities({
+      db: ctx.db,
+      logger: ctx.logger,
+      secrets: ctx.secrets,
+      settings: outgoingSettings(ctx.config),
+    }),
   };
 }
 

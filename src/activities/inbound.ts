@@ -10,9 +10,14 @@ import {
 import { getIntegration, type IntegrationRow } from '../db/integrations';
 import type { DestinationPolicy } from '../http/safe-request';
 import { processGenericWebhook } from '../integrations/generic/process';
+import type { ProviderActivityDeps } from './provider-deps';
+import { processProviderWebhook } from './provider-webhook';
 import type { Logger } from '../logger';
 
-export type ProcessOutcome = { ok: true; result: unknown } | { ok: false; error: string };
+/** A processing result; `stale` means skipped because newer data was already processed. */
+export type ProcessOutcome =
+  | { ok: true; result: unknown; status?: 'succeeded' | 'stale' }
+  | { ok: false; error: string };
 
 /** What a provider's processor gets: the stored webhook, its integration and a log to write to. */
 export interface ProcessContext {
@@ -26,12 +31,19 @@ export interface InboundActivityDeps {
   db: Db;
   logger: Logger;
   http: { policy: DestinationPolicy; timeoutMs: number };
+  /** Xero / QuickBooks processing; without it only generic webhooks can be processed. */
+  providers?: ProviderActivityDeps;
 }
 
-export function createInboundActivities({ db, logger, http }: InboundActivityDeps) {
+export function createInboundActivities({ db, logger, http, providers }: InboundActivityDeps) {
   return {
     /** One business attempt: records it, runs the provider's processor, stores the outcome. */
-    async processIncomingWebhook(webhookId: string, attempt: number, maxAttempts: number): Promise<ProcessOutcome> {
+    async processIncomingWebhook(
+      webhookId: string,
+      attempt: number,
+      maxAttempts: number,
+      options: { fresh?: boolean } = {},
+    ): Promise<ProcessOutcome> {
       const webhook = await getIncomingWebhook(db, webhookId);
       if (!webhook) {
         throw ApplicationFailure.create({
@@ -53,16 +65,25 @@ export function createInboundActivities({ db, logger, http }: InboundActivityDep
         outcome = { ok: false, error: 'the integration was deleted' };
       } else {
         try {
-          outcome = await processGenericWebhook({ webhook, integration, log: note, http });
+          const ctx = { webhook, integration, log: note, http };
+          if (integration.provider === 'generic') outcome = await processGenericWebhook(ctx);
+          else if (providers) outcome = await processProviderWebhook(providers, ctx, attempt, options.fresh ?? false);
+          else outcome = { ok: false, error: `this worker cannot process ${integration.provider} webhooks` };
         } catch (err) {
+          // Retryable activity failures (a provider's rate limit) wait without spending the attempt.
+          if (err instanceof ApplicationFailure) throw err;
           outcome = { ok: false, error: err instanceof Error ? err.message : String(err) };
         }
       }
 
       if (outcome.ok) {
-        note('processed');
+        note(outcome.status === 'stale' ? 'skipped as stale' : 'processed');
         await finishAttempt(db, webhookId, attempt, { status: 'succeeded', log: entries });
-        await setIncomingWebhookStatus(db, webhookId, { status: 'succeeded', result: outcome.result, processed: true });
+        await setIncomingWebhookStatus(db, webhookId, {
+          status: outcome.status ?? 'succeeded',
+          result: outcome.result,
+          processed: true,
+        });
       } else {
         note(`failed: ${outcome.error}`);
         await finishAttempt(db, webhookId, attempt, { status: 'failed', error: outcome.error, log: entries });

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import express, { type Express } from 'express';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
@@ -10,9 +11,20 @@ import { errorBody, errorHandler, notFound } from './errors';
 import { answerAndLog } from './ingress';
 import { apiClientsRouter } from './routes/api-clients';
 import { genericHooksRouter } from './routes/hooks-generic';
+import { quickBooksHooksRouter } from './routes/hooks-quickbooks';
+import { xeroHooksRouter } from './routes/hooks-xero';
+import { inboundProcessingSettings } from './inbound-start';
 import { healthRouter } from './routes/health';
 import { inboundRequestsRouter, incomingWebhooksRouter } from './routes/incoming-webhooks';
 import { integrationsRouter } from './routes/integrations';
+import { deliveriesRouter } from './routes/deliveries';
+import { eventsRouter, eventTypesRouter } from './routes/events';
+import { webhooksRouter } from './routes/webhooks';
+import { outgoingSettings } from '../outgoing/settings';
+import { azureAuth, graphHooks, mailboxApi, mailboxRouteDeps } from './mailbox-routes';
+import { httpMetrics, renderMetrics } from '../observability/metrics';
+import { buildOpenApiDocument } from './openapi';
+import './openapi-routes';
 
 export interface AppDeps {
   config: Config;
@@ -41,7 +53,17 @@ export function createApp(deps: AppDeps): Express {
     next();
   });
 
+  app.use(httpMetrics);
   app.use(healthRouter({ db, temporal }));
+  app.get('/metrics', async (_req, res) => {
+    res.type('text/plain; version=0.0.4').send(await renderMetrics(db, config));
+  });
+  // The operator console: static pages that call this API with the operator's key.
+  app.get('/', (_req, res) => res.redirect('/console/'));
+  app.use('/console', express.static(path.join(__dirname, '..', 'console'), { index: 'index.html', maxAge: 0 }));
+  app.get('/api/v1/openapi.json', (_req, res) => {
+    res.json(buildOpenApiDocument(config.publicBaseUrl));
+  });
 
   const auth = {
     db,
@@ -64,7 +86,12 @@ export function createApp(deps: AppDeps): Express {
   };
   const hooks = express.Router();
   hooks.use(express.raw({ type: () => true, limit: config.BODY_LIMIT_BYTES }));
+  const mailboxes = mailboxRouteDeps(deps);
   hooks.use('/generic', genericHooksRouter(ingressDeps));
+  hooks.use('/graph', graphHooks(mailboxes));
+  const providerIngress = { ...ingressDeps, processing: inboundProcessingSettings(config) };
+  hooks.use('/xero', xeroHooksRouter(providerIngress));
+  hooks.use('/quickbooks', quickBooksHooksRouter(providerIngress));
   // An oversized or unreadable body is still a request someone sent: log it with its answer.
   hooks.use(((err, req, res, next) => {
     const e = err as { type?: string };
@@ -78,6 +105,7 @@ export function createApp(deps: AppDeps): Express {
     });
   }) as express.ErrorRequestHandler);
   app.use('/hooks', hooks);
+  app.use('/azure/auth', azureAuth(mailboxes));
 
   const api = express.Router();
   api.use(requireApiAuth(auth));
@@ -87,9 +115,26 @@ export function createApp(deps: AppDeps): Express {
     '/integrations',
     integrationsRouter({ db, secrets, publicBaseUrl: config.publicBaseUrl, outbound: outboundPolicy(config) }),
   );
-  api.use('/incoming-webhooks', incomingWebhooksRouter(logDeps));
+  api.use('/incoming-webhooks', incomingWebhooksRouter({ ...logDeps, retry: providerIngress }));
   api.use('/inbound-requests', inboundRequestsRouter({ db }));
   api.use('/api-clients', apiClientsRouter({ db, tokenUrl: `${config.publicBaseUrl}/oauth2/token` }));
+  const outgoing = {
+    db,
+    secrets,
+    temporal,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    settings: outgoingSettings(config),
+    temporalUiUrl: config.TEMPORAL_UI_URL,
+    namespace: config.TEMPORAL_NAMESPACE,
+  };
+  api.use('/webhooks', webhooksRouter(outgoing));
+  api.use('/deliveries', deliveriesRouter(outgoing));
+  api.use('/events', eventsRouter(outgoing));
+  api.use('/event-types', eventTypesRouter());
+  api.use(mailboxApi(mailboxes));
+  api.get('/console-info', (_req, res) => {
+    res.json({ temporalUiUrl: config.TEMPORAL_UI_URL, namespace: config.TEMPORAL_NAMESPACE });
+  });
   app.use('/api/v1', api);
 
   app.use(notFound);

@@ -2,6 +2,7 @@ import type { Request, Response } from 'express';
 import type { Db } from '../db/pool';
 import { insertInboundRequest, type InboundRequestRow } from '../db/inbound-requests';
 import type { Logger } from '../logger';
+import { webhooksReceived } from '../observability/metrics';
 
 const UNLOGGED_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
 
@@ -35,6 +36,7 @@ export async function answerAndLog(
   answer: IngressAnswer,
 ): Promise<void> {
   const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+  webhooksReceived.inc({ provider, outcome: answer.outcome });
   const responseBody = answer.body === undefined ? null : JSON.stringify(answer.body);
   try {
     await insertInboundRequest(deps.db, {

@@ -47,7 +47,10 @@ export function checkCondition(c: Condition, where: string): RuleViolation | und
   if (LIST_VALUE.has(c.operator) !== Array.isArray(c.value)) {
     return LIST_VALUE.has(c.operator)
       ? { rule: 'condition_value_must_be_list', message: `${where}: the ${c.operator} operator needs a list of values` }
-      : { rule: 'condition_value_must_be_single', message: `${where}: the ${c.operator} operator needs a single value` };
+      : {
+          rule: 'condition_value_must_be_single',
+          message: `${where}: the ${c.operator} operator needs a single value`,
+        };
   }
   if (Array.isArray(c.value) && c.value.length === 0) {
     return { rule: 'condition_value_must_be_list', message: `${where}: the ${c.operator} list must not be empty` };

@@ -46,7 +46,8 @@ function objectBody(cfg: PayloadConfig, ev: DomainEvent): Record<string, Json> |
     }
     case 'custom': {
       const out: Record<string, Json> = { id: ev.objectId };
-      for (const f of cfg.fields) out[f.field] = f.sendId ? idValue(ev.fields[f.field]) : displayValue(ev.fields[f.field]);
+      for (const f of cfg.fields)
+        out[f.field] = f.sendId ? idValue(ev.fields[f.field]) : displayValue(ev.fields[f.field]);
       return out;
     }
     case 'full':
@@ -79,10 +80,27 @@ export function buildPayloadItem(
   return item;
 }
 
-/** A copy of the item stamped with the message (delivery) id that carries it. */
-export const withMessageId = (item: PayloadItem, messageId: string): PayloadItem => ({ ...item, messageId });
+const ENVELOPE_KEYS = [
+  'id',
+  'notificationId',
+  'messageId',
+  'event',
+  'eventType',
+  'webhookId',
+  'objectId',
+  'timestamp',
+] as const;
 
-const ENVELOPE_KEYS = ['id', 'notificationId', 'messageId', 'event', 'eventType', 'webhookId', 'objectId', 'timestamp'] as const;
+/**
+ * A copy of the item stamped with the message (delivery) id that carries it. The envelope is
+ * put back in front: items wait in jsonb, which does not keep key order.
+ */
+export function withMessageId(item: PayloadItem, messageId: string): PayloadItem {
+  const out: Record<string, Json> = {};
+  for (const k of ENVELOPE_KEYS) out[k] = k === 'messageId' ? messageId : item[k];
+  for (const [k, v] of Object.entries(item)) if (!(k in out)) out[k] = v;
+  return out as PayloadItem;
+}
 
 /** For GET webhooks: the envelope as query parameters, merged into the payload URL's own. */
 export function envelopeUrl(payloadUrl: string, item: PayloadItem): string {

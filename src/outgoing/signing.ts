@@ -35,7 +35,12 @@ export function sign(secret: string, msgId: string, timestampSeconds: number, bo
 }
 
 /** The `webhook-signature` header: one signature per secret still in use, space-separated. */
-export function signatureHeader(secrets: readonly string[], msgId: string, timestampSeconds: number, body: string): string {
+export function signatureHeader(
+  secrets: readonly string[],
+  msgId: string,
+  timestampSeconds: number,
+  body: string,
+): string {
   return secrets.map((s) => sign(s, msgId, timestampSeconds, body)).join(' ');
 }
 
@@ -51,6 +56,9 @@ export function rotateKeys(keys: readonly SigningKey[], next: string, graceSecon
   const until = now.getTime() + graceSeconds * 1000;
   const kept = keys
     .filter((k) => k.expiresAt === null || Date.parse(k.expiresAt) > now.getTime())
-    .map((k) => ({ ...k, expiresAt: new Date(Math.min(k.expiresAt ? Date.parse(k.expiresAt) : until, until)).toISOString() }));
+    .map((k) => ({
+      ...k,
+      expiresAt: new Date(Math.min(k.expiresAt ? Date.parse(k.expiresAt) : until, until)).toISOString(),
+    }));
   return [fresh, ...kept];
 }

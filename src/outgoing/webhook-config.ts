@@ -29,11 +29,19 @@ const eventSchema = z
 const authSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('none') }).strict(),
   z
-    .object({ type: z.literal('basic'), username: z.string().min(1).max(200), password: z.string().min(1).max(500).optional() })
+    .object({
+      type: z.literal('basic'),
+      username: z.string().min(1).max(200),
+      password: z.string().min(1).max(500).optional(),
+    })
     .strict(),
   z.object({ type: z.literal('bearer'), token: z.string().min(1).max(4000).optional() }).strict(),
   z
-    .object({ type: z.literal('header'), name: z.string().trim().min(1).max(100), value: z.string().min(1).max(4000).optional() })
+    .object({
+      type: z.literal('header'),
+      name: z.string().trim().min(1).max(100),
+      value: z.string().min(1).max(4000).optional(),
+    })
     .strict(),
 ]);
 
@@ -50,7 +58,12 @@ const payloadSchema = z
 const batchingSchema = z
   .object({
     mode: z.enum(BATCH_MODES),
-    waitSeconds: z.number().int().min(1).max(7 * 86400).optional(),
+    waitSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 86400)
+      .optional(),
     maxItems: z.number().int().min(1).max(1000).optional(),
   })
   .strict();
@@ -83,10 +96,7 @@ export type WebhookCreate = z.output<typeof webhookCreateSchema>;
 export type WebhookUpdate = z.output<typeof webhookUpdateSchema>;
 
 export type WebhookAuth =
-  | { type: 'none' }
-  | { type: 'basic'; username: string }
-  | { type: 'bearer' }
-  | { type: 'header'; name: string };
+  { type: 'none' } | { type: 'basic'; username: string } | { type: 'bearer' } | { type: 'header'; name: string };
 
 /** The secret half of authentication, stored encrypted and never returned. */
 export interface AuthSecret {
@@ -123,7 +133,10 @@ function splitAuth(a: z.output<typeof authSchema>): { auth: WebhookAuth; secret:
     case 'none':
       return { auth: a, secret: {} };
     case 'basic':
-      return { auth: { type: 'basic', username: a.username }, secret: a.password ? { password: a.password } : undefined };
+      return {
+        auth: { type: 'basic', username: a.username },
+        secret: a.password ? { password: a.password } : undefined,
+      };
     case 'bearer':
       return { auth: { type: 'bearer' }, secret: a.token ? { token: a.token } : undefined };
     case 'header':
@@ -161,13 +174,18 @@ export function mergeSettings(
     auth: split?.auth ?? base.auth,
     lightweightLogs: body.lightweightLogs ?? base.lightweightLogs,
     payload: body.payload
-      ? { type: body.payload.type, fields: (body.payload.fields ?? []).map((f) => ({ field: f.field, sendId: f.sendId ?? false })) }
+      ? {
+          type: body.payload.type,
+          fields: (body.payload.fields ?? []).map((f) => ({ field: f.field, sendId: f.sendId ?? false })),
+        }
       : base.payload,
     events: body.events
       ? body.events.map((e) => ({
           type: findEventType(e.type)?.key ?? e.type,
           match: e.match ?? 'all',
-          conditions: (e.conditions ?? []).map((c) => (c.value === undefined ? { field: c.field, operator: c.operator } : c)),
+          conditions: (e.conditions ?? []).map((c) =>
+            c.value === undefined ? { field: c.field, operator: c.operator } : c,
+          ),
         }))
       : base.events,
     batching: body.batching
@@ -223,11 +241,15 @@ function payloadRules(s: WebhookSettings): RuleViolation[] {
   const out: RuleViolation[] = [];
   const { payload } = s;
   if (payload.type !== 'custom') {
-    if (payload.fields.length > 0) out.push(v('fields_require_custom_payload', 'payload.fields: only a custom payload lists fields'));
+    if (payload.fields.length > 0)
+      out.push(v('fields_require_custom_payload', 'payload.fields: only a custom payload lists fields'));
     return out;
   }
-  if (payload.fields.length === 0) out.push(v('custom_payload_requires_fields', 'payload.fields: a custom payload needs at least one field'));
-  const objectTypes = [...new Set(s.events.map((e) => findEventType(e.type)?.objectType).filter((t) => t !== undefined))];
+  if (payload.fields.length === 0)
+    out.push(v('custom_payload_requires_fields', 'payload.fields: a custom payload needs at least one field'));
+  const objectTypes = [
+    ...new Set(s.events.map((e) => findEventType(e.type)?.objectType).filter((t) => t !== undefined)),
+  ];
   const seen = new Set<string>();
   payload.fields.forEach((f, i) => {
     if (seen.has(f.field)) out.push(v('duplicate_field', `payload.fields.${i}: "${f.field}" is listed twice`));
@@ -235,9 +257,16 @@ function payloadRules(s: WebhookSettings): RuleViolation[] {
     const defs = objectTypes.map((t) => fieldDef(t, f.field)).filter((d) => d !== undefined);
     if (defs.length === 0) {
       const known = objectTypes.map((t) => `${t}: ${OBJECT_FIELDS[t].map((d) => d.name).join(', ')}`).join('; ');
-      out.push(v('unknown_field', `payload.fields.${i}: "${f.field}" is not a field of the subscribed objects (${known})`));
+      out.push(
+        v('unknown_field', `payload.fields.${i}: "${f.field}" is not a field of the subscribed objects (${known})`),
+      );
     } else if (f.sendId && defs.some((d) => d.type !== 'single_select')) {
-      out.push(v('send_id_single_select_only', `payload.fields.${i}: "send ID instead of display value" applies to single-select fields only`));
+      out.push(
+        v(
+          'send_id_single_select_only',
+          `payload.fields.${i}: "send ID instead of display value" applies to single-select fields only`,
+        ),
+      );
     }
   });
   return out;
@@ -247,25 +276,41 @@ function batchingRules(s: WebhookSettings): RuleViolation[] {
   const out: RuleViolation[] = [];
   if (s.batching.mode !== 'none') {
     if (s.payload.type === 'full') {
-      out.push(v('batching_requires_non_full_payload', 'batching: not available with the "full object with linked objects" payload'));
+      out.push(
+        v(
+          'batching_requires_non_full_payload',
+          'batching: not available with the "full object with linked objects" payload',
+        ),
+      );
     }
-    if (s.type !== 'standard') out.push(v('batching_requires_standard_type', 'batching: only a standard webhook can batch'));
+    if (s.type !== 'standard')
+      out.push(v('batching_requires_standard_type', 'batching: only a standard webhook can batch'));
     if (s.method !== 'POST') out.push(v('batching_requires_post', 'batching: only a POST webhook can batch'));
   }
-  if (s.type !== 'standard') out.push(v('unsupported_webhook_type', `type: "${s.type}" is not supported; use "standard"`));
+  if (s.type !== 'standard')
+    out.push(v('unsupported_webhook_type', `type: "${s.type}" is not supported; use "standard"`));
   return out;
 }
 
 function authRules(s: WebhookSettings, secret: AuthSecret | undefined): RuleViolation[] {
   const a = s.auth;
-  if (a.type === 'basic' && !secret?.password) return [v('basic_auth_requires_password', 'authentication.password: basic authentication needs a password')];
-  if (a.type === 'bearer' && !secret?.token) return [v('bearer_auth_requires_token', 'authentication.token: bearer authentication needs a token')];
+  if (a.type === 'basic' && !secret?.password)
+    return [v('basic_auth_requires_password', 'authentication.password: basic authentication needs a password')];
+  if (a.type === 'bearer' && !secret?.token)
+    return [v('bearer_auth_requires_token', 'authentication.token: bearer authentication needs a token')];
   if (a.type === 'header') {
-    if (!HEADER_TOKEN.test(a.name)) return [v('invalid_auth_header_name', `authentication.name: "${a.name}" is not a valid header name`)];
+    if (!HEADER_TOKEN.test(a.name))
+      return [v('invalid_auth_header_name', `authentication.name: "${a.name}" is not a valid header name`)];
     if (RESERVED_HEADERS.has(a.name.toLowerCase())) {
-      return [v('auth_header_reserved', `authentication.name: "${a.name}" is set by Switchyard and cannot be used for authentication`)];
+      return [
+        v(
+          'auth_header_reserved',
+          `authentication.name: "${a.name}" is set by Switchyard and cannot be used for authentication`,
+        ),
+      ];
     }
-    if (!secret?.value) return [v('header_auth_requires_value', 'authentication.value: custom header authentication needs a value')];
+    if (!secret?.value)
+      return [v('header_auth_requires_value', 'authentication.value: custom header authentication needs a value')];
   }
   return [];
 }
@@ -287,7 +332,13 @@ export function checkWebhookRules(
   policy: DestinationPolicy,
   signingSecret?: string,
 ): RuleViolation[] {
-  const out = [...eventRules(s), ...payloadRules(s), ...batchingRules(s), ...authRules(s, authSecret), ...urlRules(s, policy)];
+  const out = [
+    ...eventRules(s),
+    ...payloadRules(s),
+    ...batchingRules(s),
+    ...authRules(s, authSecret),
+    ...urlRules(s, policy),
+  ];
   if (signingSecret !== undefined && !isValidSigningSecret(signingSecret)) {
     out.push(v('invalid_signing_secret', 'signingSecret: must be "whsec_" followed by base64 of 24 to 64 bytes'));
   }

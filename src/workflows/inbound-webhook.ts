@@ -17,15 +17,21 @@ export async function inboundWebhook(input: InboundWebhookInput): Promise<Inboun
       backoffCoefficient: 2,
       maximumInterval: '1m',
       nonRetryableErrorTypes: ['IncomingWebhookMissingError'],
+      // A provider's rate limit (ProviderRateLimitedError) is retried after its Retry-After
+      // (`nextRetryDelay`), which overrides this backoff and spends no processing attempt.
     },
   });
 
-  for (let attempt = 1; attempt <= input.maxAttempts; attempt++) {
-    const outcome = await processIncomingWebhook(input.incomingWebhookId, attempt, input.maxAttempts);
+  const first = input.firstAttempt ?? 1;
+  for (let attempt = first; attempt <= input.maxAttempts; attempt++) {
+    // The options argument is only passed when set, so histories from before it replay unchanged.
+    const outcome = input.fresh
+      ? await processIncomingWebhook(input.incomingWebhookId, attempt, input.maxAttempts, { fresh: true })
+      : await processIncomingWebhook(input.incomingWebhookId, attempt, input.maxAttempts);
     if (outcome.ok) return { status: 'succeeded', attempts: attempt };
     log.warn('incoming webhook processing failed', { attempt, error: outcome.error });
     if (attempt < input.maxAttempts) {
-      await sleep(`${input.retryInitialSeconds * 2 ** (attempt - 1)}s`);
+      await sleep(`${input.retryInitialSeconds * 2 ** (attempt - first)}s`);
     }
   }
   return { status: 'failed', attempts: input.maxAttempts };

@@ -2,14 +2,14 @@
 // (v3): entity reads, the SQL-like query language, /batch and change data capture, with
 // QuickBooks' Fault envelopes and per-realm throttling. Timestamps keep QuickBooks'
 // second precision and a local UTC offset, as real company files do.
-import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { Server } from 'node:http';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { ConcurrencyGate, KeyedState, SlidingWindowCounter, admit } from './rate-limiter';
 import type { Clock, WindowRule } from './rate-limiter';
 import { z } from 'zod';
+import { close, delay, listen, safeEqual } from './http-helpers';
 
 export type QuickBooksRateLimitProblem = 'minute' | 'second' | 'concurrent' | 'batch';
 
@@ -1101,7 +1101,7 @@ export function parseQuery(text: string): ParsedQuery {
 
   expectWord('SELECT');
   let count = false;
-  let fields: string[] | '*' = [];
+  let fields: string[] | '*';
   if (peek()?.text === '*') {
     pos += 1;
     fields = '*';
@@ -1396,36 +1396,3 @@ function formBody(req: Request): Record<string, string | undefined> {
   return out;
 }
 
-function safeEqual(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
-}
-
-// Sleeps, but wakes early when the client goes away so the slot is not held for nothing.
-function delay(ms: number, res: Response): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      res.off('close', done);
-      resolve();
-    }
-    res.once('close', done);
-  });
-}
-
-function listen(app: express.Express, port: number, host: string): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    const server = app.listen(port, host);
-    server.once('listening', () => resolve(server));
-    server.once('error', reject);
-  });
-}
-
-function close(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
-}

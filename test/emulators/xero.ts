@@ -2,13 +2,13 @@
 // shapes (Microsoft JSON dates, PascalCase envelopes, problem+json 401/403, rolling rate
 // limits with X-*-Remaining headers) so that clients built against it behave the same
 // against the real service. One process serves both identity.xero.com and api.xero.com.
-import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { Server } from 'node:http';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { ConcurrencyGate, KeyedState, SlidingWindowCounter, admit } from './rate-limiter';
 import type { Clock } from './rate-limiter';
+import { close, delay, listen, safeEqual } from './http-helpers';
 
 export type XeroRateLimitProblem = 'minute' | 'day' | 'concurrent' | 'appminute';
 
@@ -1120,40 +1120,6 @@ function formBody(req: Request): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(body as Record<string, unknown>)) if (typeof v === 'string') out[k] = v;
   return out;
-}
-
-function safeEqual(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
-}
-
-// Sleeps, but wakes early when the client goes away so the slot is not held for nothing.
-function delay(ms: number, res: Response): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      res.off('close', done);
-      resolve();
-    }
-    res.once('close', done);
-  });
-}
-
-function listen(app: express.Express, port: number, host: string): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    const server = app.listen(port, host);
-    server.once('listening', () => resolve(server));
-    server.once('error', reject);
-  });
-}
-
-function close(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
 }
 
 function formatHost(address: string): string {

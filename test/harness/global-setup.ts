@@ -22,8 +22,12 @@ export default async function globalSetup(): Promise<void> {
   fs.mkdirSync(harnessDir, { recursive: true });
   const logger = createLogger({ level: 'warn' });
 
+  const uiPort = await freePort();
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
+      // The Web UI too, so browser tests can open a record's workflow link.
+      ui: true,
+      uiPort,
       executable: { type: 'existing-path', path: cli },
       namespace: 'default',
       searchAttributes: ALL_SEARCH_ATTRIBUTES,
@@ -52,7 +56,12 @@ export default async function globalSetup(): Promise<void> {
   const workflowBundlePath = path.join(harnessDir, 'workflow-bundle.js');
   fs.writeFileSync(workflowBundlePath, code);
 
-  const info: HarnessInfo = { temporalAddress: env.address, adminDatabaseUrl, workflowBundlePath };
+  const info: HarnessInfo = {
+    temporalAddress: env.address,
+    temporalUiUrl: `http://127.0.0.1:${uiPort}`,
+    adminDatabaseUrl,
+    workflowBundlePath,
+  };
   const harnessFile = path.join(harnessDir, 'harness.json');
   fs.writeFileSync(harnessFile, JSON.stringify(info));
   process.env['SWITCHYARD_HARNESS_FILE'] = harnessFile;

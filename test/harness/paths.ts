@@ -12,6 +12,7 @@ export function harnessFile(): string {
 
 export interface HarnessInfo {
   temporalAddress: string;
+  temporalUiUrl: string;
   adminDatabaseUrl: string;
   workflowBundlePath: string;
 }

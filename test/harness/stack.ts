@@ -88,6 +88,7 @@ export async function startStack(extraEnv: Record<string, string> = {}): Promise
     DATABASE_POOL_SIZE: '5',
     TEMPORAL_ADDRESS: h.temporalAddress,
     TEMPORAL_TASK_QUEUE: taskQueue,
+    TEMPORAL_UI_URL: h.temporalUiUrl,
     WORKFLOW_BUNDLE_PATH: h.workflowBundlePath,
     SWITCHYARD_MASTER_KEY: randomBytes(32).toString('base64'),
     HTTP_PORT: '0',

@@ -5,7 +5,7 @@ import type { Db } from '../../db/pool';
 import { createApiApplication, createApiKey } from '../auth';
 import { HttpError, parseOr400 } from '../errors';
 
-const createBody = z
+export const createBody = z
   .object({ name: z.string().trim().min(1).max(200), kind: z.enum(['application', 'api_key']) })
   .strict();
 

@@ -8,11 +8,14 @@ import {
   type IncomingWebhookRow,
 } from '../../db/incoming-webhooks';
 import { listInboundRequests, type InboundRequestRow } from '../../db/inbound-requests';
+import type { ProviderWebhookRow } from '../../db/provider-webhooks';
+import { listResourceData, type ResourceDataRow } from '../../db/resource-data';
+import { retryWebhooks, type RetryDeps } from '../incoming-retry';
 import type { Db } from '../../db/pool';
 import { HttpError, parseOr400 } from '../errors';
 import { decodeCursor, encodeCursor, limitSchema } from '../pagination';
 
-const listQuery = z
+export const listQuery = z
   .object({
     integrationId: z.uuid().optional(),
     status: z.enum(['queued', 'processing', 'succeeded', 'failed', 'stale']).optional(),
@@ -34,6 +37,22 @@ interface Deps {
   db: Db;
   temporalUiUrl: string;
   namespace: string;
+  /** Manual retry starts workflows; without it the retry routes answer 503. */
+  retry?: RetryDeps;
+}
+
+export const retryBody = z.object({ ids: z.array(z.uuid()).min(1).max(500) }).strict();
+
+function presentResourceData(row: ResourceDataRow) {
+  return {
+    attempt: row.attempt,
+    entityType: row.entity_type,
+    entityId: row.entity_id,
+    downloadedAt: row.downloaded_at,
+    resourceUpdatedAt: row.resource_updated_at,
+    resourceVersion: row.resource_version,
+    data: row.data,
+  };
 }
 
 export function presentIncomingWebhook(row: IncomingWebhookRow, deps: Deps) {
@@ -45,6 +64,9 @@ export function presentIncomingWebhook(row: IncomingWebhookRow, deps: Deps) {
     eventType: row.event_type,
     entityType: row.entity_type,
     entityId: row.entity_id,
+    tenantId: (row as Partial<ProviderWebhookRow>).tenant_id ?? null,
+    eventAt: (row as Partial<ProviderWebhookRow>).event_at ?? null,
+    manualRetries: (row as Partial<ProviderWebhookRow>).manual_retries ?? 0,
     processingMethod: row.processing_method,
     status: row.status,
     attemptsMade: row.attempts_made,
@@ -111,11 +133,38 @@ export function incomingWebhooksRouter(deps: Deps): Router {
     res.json({ total: Object.values(byStatus).reduce((a, b) => a + b, 0), byStatus });
   });
 
+  const retryDeps = () => {
+    if (!deps.retry) throw new HttpError(503, 'retry_unavailable', 'Manual retry is not configured on this server');
+    return deps.retry;
+  };
+
+  // Bulk retry of selected webhooks: 202 with one outcome per id (queued, not_found, not_retryable).
+  router.post('/retry', async (req, res) => {
+    const body = parseOr400(retryBody, req.body);
+    const results = await retryWebhooks(retryDeps(), body.ids);
+    res.status(202).json({ queued: results.filter((r) => r.outcome === 'queued').length, data: results });
+  });
+
+  router.post('/:id/retry', async (req, res) => {
+    const id = parseOr400(z.uuid(), req.params.id, 'incoming webhook id');
+    const [result] = await retryWebhooks(retryDeps(), [id]);
+    if (result!.outcome === 'not_found') throw new HttpError(404, 'incoming_webhook_not_found', `No incoming webhook ${id}`);
+    if (result!.outcome === 'not_retryable') throw new HttpError(409, 'not_retryable', result!.reason, { status: result!.status });
+    res.status(202).json(result);
+  });
+
+  router.get('/:id/resource-data', async (req, res) => {
+    const id = parseOr400(z.uuid(), req.params.id, 'incoming webhook id');
+    if (!(await getIncomingWebhook(db, id))) throw new HttpError(404, 'incoming_webhook_not_found', `No incoming webhook ${id}`);
+    res.json({ data: (await listResourceData(db, id)).map(presentResourceData) });
+  });
+
   router.get('/:id', async (req, res) => {
     const id = parseOr400(z.uuid(), req.params.id, 'incoming webhook id');
     const row = await getIncomingWebhook(db, id);
     if (!row) throw new HttpError(404, 'incoming_webhook_not_found', `No incoming webhook ${id}`);
     const attempts = await listAttempts(db, id);
+    const resources = await listResourceData(db, id);
     res.json({
       ...presentIncomingWebhook(row, deps),
       payload: row.payload,
@@ -128,13 +177,14 @@ export function incomingWebhooksRouter(deps: Deps): Router {
         error: a.error,
         log: a.log,
       })),
+      resourceData: resources.map(presentResourceData),
     });
   });
 
   return router;
 }
 
-const requestsQuery = z
+export const requestsQuery = z
   .object({
     integrationId: z.uuid().optional(),
     outcome: z.enum(['accepted', 'duplicate', 'rejected']).optional(),

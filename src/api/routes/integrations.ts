@@ -13,6 +13,7 @@ import type { Db } from '../../db/pool';
 import type { SecretBox } from '../../security/secret-box';
 import { assertSafeUrl, BlockedDestinationError, type DestinationPolicy } from '../../http/safe-request';
 import { HttpError, parseOr400 } from '../errors';
+import { createProviderIntegration, providerCreateSchemas, updateProviderIntegration } from './integrations-providers';
 
 const uuid = z.uuid({ error: 'must be a UUID' });
 
@@ -29,7 +30,9 @@ const createGeneric = z
   })
   .strict();
 
-const updateGeneric = createGeneric.omit({ provider: true }).partial().strict();
+export const updateGeneric = createGeneric.omit({ provider: true }).partial().strict();
+
+export const createAny = z.discriminatedUnion('provider', [createGeneric, ...providerCreateSchemas]);
 
 export interface IntegrationSecrets {
   signingSecret: string;
@@ -80,7 +83,12 @@ export function integrationsRouter({ db, secrets, publicBaseUrl, outbound }: Dep
   });
 
   router.post('/', async (req, res) => {
-    const body = parseOr400(createGeneric, req.body);
+    const body = parseOr400(createAny, req.body);
+    if (body.provider !== 'generic') {
+      const row = await createProviderIntegration({ db, secrets, outbound }, body);
+      res.status(201).json(presentIntegration(row, publicBaseUrl));
+      return;
+    }
     checkForwardUrl(body.settings, outbound);
     const id = randomUUID();
     const generated = body.signingSecret === undefined;
@@ -110,9 +118,14 @@ export function integrationsRouter({ db, secrets, publicBaseUrl, outbound }: Dep
 
   router.patch('/:id', async (req, res) => {
     const id = parseOr400(uuid, req.params.id, 'integration id');
-    const body = parseOr400(updateGeneric, req.body);
     const existing = await getIntegration(db, id);
     if (!existing) throw new HttpError(404, 'integration_not_found', `No integration ${id}`);
+    if (existing.provider !== 'generic') {
+      const row = await updateProviderIntegration({ db, secrets, outbound }, existing, req.body);
+      res.json(presentIntegration(row, publicBaseUrl));
+      return;
+    }
+    const body = parseOr400(updateGeneric, req.body);
     if (body.settings) checkForwardUrl(body.settings, outbound);
     const row = await updateIntegration(db, id, {
       name: body.name,

@@ -1,0 +1,65 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { Config } from '../config';
+import type { IntegrationRow } from '../db/integrations';
+import type { Db } from '../db/pool';
+import { providerCaller, type ProviderRuntime } from '../integrations/provider-http';
+import { ProviderRateLimitedError } from '../integrations/provider-types';
+import { providerSecrets, resolveProvider } from '../integrations/providers';
+import type { ProcessResourcesDeps } from '../integrations/process-resources';
+import type { Logger } from '../logger';
+import { emitEvent } from '../outgoing/emit';
+import type { SecretBox } from '../security/secret-box';
+
+/** What the provider activities need; the worker passes real ones. */
+export interface ProviderActivityDeps {
+  db: Db;
+  logger: Logger;
+  secrets: SecretBox;
+  runtime: ProviderRuntime;
+}
+
+/** The provider runtime tunables from the configuration. */
+export function providerRuntime(config: Config, db: Db, secrets: SecretBox): ProviderRuntime {
+  return {
+    db,
+    secrets,
+    policy: { allowedHosts: config.OUTBOUND_ALLOWED_HOSTS },
+    timeoutMs: config.OUTBOUND_TIMEOUT_MS,
+    maxResponseBytes: config.PROVIDER_RESPONSE_MAX_BYTES,
+    tokenSkewSeconds: config.PROVIDER_TOKEN_REFRESH_SKEW_SECONDS,
+    tokenLeaseSeconds: config.PROVIDER_TOKEN_LEASE_SECONDS,
+    rateInlineWaitMs: config.PROVIDER_RATE_INLINE_WAIT_MS,
+    rateWindowMarginMs: config.PROVIDER_RATE_WINDOW_MARGIN_MS,
+  };
+}
+
+/** Processing dependencies for one integration and tenant, emitting through the worker's client. */
+export function resourceDeps(deps: ProviderActivityDeps, integration: IntegrationRow, tenantId: string): ProcessResourcesDeps {
+  const { adapter, settings } = resolveProvider(integration);
+  const secrets = providerSecrets(deps.secrets, integration);
+  return {
+    db: deps.db,
+    adapter,
+    caller: providerCaller(deps.runtime, integration, settings, secrets, tenantId),
+    maxIdsPerCall: settings.maxIdsPerCall,
+    emit: (event) => {
+      const ctx = Context.current();
+      return emitEvent({ db: deps.db, temporal: ctx.client, taskQueue: ctx.info.taskQueue }, event);
+    },
+  };
+}
+
+/**
+ * A rate limit is not a processing failure: the activity is retried after the wait
+ * (`nextRetryDelay`) without spending the webhook's attempts.
+ */
+export function rethrowRateLimit(err: unknown): void {
+  if (err instanceof ProviderRateLimitedError) {
+    throw ApplicationFailure.create({
+      type: 'ProviderRateLimitedError',
+      message: err.message,
+      nextRetryDelay: err.retryAfterMs,
+      details: [{ reason: err.reason, fromProvider: err.fromProvider }],
+    });
+  }
+}

@@ -1,0 +1,50 @@
+import express, { type Router } from 'express';
+import type { Client } from '@temporalio/client';
+import type { Config } from '../config';
+import type { Db } from '../db/pool';
+import { mailSettings } from '../integrations/microsoft-graph/settings';
+import type { Logger } from '../logger';
+import type { SecretBox } from '../security/secret-box';
+import { azureAuthRouter } from './routes/azure-auth';
+import { graphHooksRouter } from './routes/graph-notifications';
+import { inboundMailRouter } from './routes/inbound-mail';
+import { mailboxesRouter } from './routes/mailboxes';
+import { ticketsRouter } from './routes/tickets';
+
+/** Everything the Microsoft 365 mailbox routes share, built once from the app's dependencies. */
+export function mailboxRouteDeps(deps: {
+  config: Config;
+  db: Db;
+  temporal: Client;
+  logger: Logger;
+  secrets: SecretBox;
+}) {
+  const { config } = deps;
+  return {
+    db: deps.db,
+    logger: deps.logger,
+    secrets: deps.secrets,
+    temporal: deps.temporal,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    settings: mailSettings(config),
+    temporalUiUrl: config.TEMPORAL_UI_URL,
+    namespace: config.TEMPORAL_NAMESPACE,
+  };
+}
+
+export type MailboxRoutesDeps = ReturnType<typeof mailboxRouteDeps>;
+
+/** Graph notification endpoints, mounted under `/hooks/graph` (raw body; parsed after the checks). */
+export const graphHooks = (deps: MailboxRoutesDeps): Router => graphHooksRouter(deps);
+
+/** The delegated sign-in callback, mounted at `/azure/auth` (no API key: the browser comes back here). */
+export const azureAuth = (deps: MailboxRoutesDeps): Router => azureAuthRouter(deps);
+
+/** `/mailboxes`, `/inbound-mail` and `/tickets` under the authenticated `/api/v1`. */
+export function mailboxApi(deps: MailboxRoutesDeps): Router {
+  const router = express.Router();
+  router.use('/mailboxes', mailboxesRouter(deps));
+  router.use('/inbound-mail', inboundMailRouter(deps));
+  router.use('/tickets', ticketsRouter(deps));
+  return router;
+}

@@ -1,0 +1,85 @@
+/**
+ * The admin API's OpenAPI entries, built from the zod schemas the handlers validate with.
+ * A test compares this list with the routes Express actually serves, so a new route
+ * without an entry fails the build.
+ */
+import { z } from 'zod';
+import { eventInputSchema } from '../outgoing/event';
+import { webhookCreateSchema, webhookUpdateSchema } from '../outgoing/webhook-config';
+import { documentRoute, type RouteDoc } from './openapi';
+import { limitSchema } from './pagination';
+import { createBody as apiClientCreate } from './routes/api-clients';
+import { listQuery as inboundMailQuery, retryMany as inboundMailRetry } from './routes/inbound-mail';
+import { listQuery as incomingQuery, requestsQuery, retryBody as incomingRetry } from './routes/incoming-webhooks';
+import { createAny as integrationCreate, updateGeneric } from './routes/integrations';
+import { updateProvider } from './routes/integrations-providers';
+import { createMailboxSchema, updateMailboxSchema } from './routes/mailbox-settings';
+import { listQuery as ticketsQuery, replyBody } from './routes/tickets';
+import { bulkResendBody, deliveriesQuery, rotateBody } from './routes/webhooks';
+
+const page = z.object({ cursor: z.string().optional(), limit: limitSchema }).strict();
+const created = (description: string) => ({ status: 201, description });
+const accepted = (description: string) => ({ status: 202, description });
+
+const routes: RouteDoc[] = [
+  // API access
+  { method: 'get', path: '/api-clients', tag: 'API access', summary: 'List API applications and API keys' },
+  { method: 'post', path: '/api-clients', tag: 'API access', summary: 'Create an API application (client credentials) or API key; the secret is shown once', body: apiClientCreate, success: created('Created') },
+  { method: 'delete', path: '/api-clients/{id}', tag: 'API access', summary: 'Revoke an API application or key', success: { status: 204, description: 'Deleted' } },
+  { method: 'get', path: '/console-info', tag: 'API access', summary: 'Links the console needs (Temporal UI, namespace)' },
+
+  // Integrations and incoming webhooks
+  { method: 'get', path: '/integrations', tag: 'Integrations', summary: 'List integrations (generic, Xero, QuickBooks Online)' },
+  { method: 'post', path: '/integrations', tag: 'Integrations', summary: 'Create an integration; secrets are encrypted and never returned', body: integrationCreate, success: created('Created') },
+  { method: 'get', path: '/integrations/{id}', tag: 'Integrations', summary: 'Read an integration' },
+  { method: 'patch', path: '/integrations/{id}', tag: 'Integrations', summary: 'Update an integration (generic shape shown; Xero/QuickBooks accept their settings)', body: z.union([updateGeneric, updateProvider]) },
+  { method: 'delete', path: '/integrations/{id}', tag: 'Integrations', summary: 'Delete an integration', success: { status: 204, description: 'Deleted' } },
+  { method: 'get', path: '/incoming-webhooks', tag: 'Incoming webhooks', summary: 'The incoming webhook log across integrations', query: incomingQuery },
+  { method: 'get', path: '/incoming-webhooks/summary', tag: 'Incoming webhooks', summary: 'Counts by status', query: z.object({ integrationId: z.uuid().optional() }).strict() },
+  { method: 'post', path: '/incoming-webhooks/retry', tag: 'Incoming webhooks', summary: 'Retry many webhooks (fresh resource data)', body: incomingRetry, success: accepted('Retries started') },
+  { method: 'get', path: '/incoming-webhooks/{id}', tag: 'Incoming webhooks', summary: 'One webhook: details, payload, result and attempts with their logs' },
+  { method: 'get', path: '/incoming-webhooks/{id}/resource-data', tag: 'Incoming webhooks', summary: 'Resource data fetched from the provider, with download dates' },
+  { method: 'post', path: '/incoming-webhooks/{id}/retry', tag: 'Incoming webhooks', summary: 'Retry one webhook (fresh resource data)', success: accepted('Retry started') },
+  { method: 'get', path: '/inbound-requests', tag: 'Incoming webhooks', summary: 'Integration inbound requests: every raw request with the answer given', query: requestsQuery },
+
+  // Outgoing webhooks
+  { method: 'get', path: '/webhooks', tag: 'Outgoing webhooks', summary: 'List webhooks', query: page },
+  { method: 'post', path: '/webhooks', tag: 'Outgoing webhooks', summary: 'Create a webhook (payload, events with conditions, batching, auth, signing)', body: webhookCreateSchema, success: created('Created; a generated signing secret is shown once') },
+  { method: 'get', path: '/webhooks/{id}', tag: 'Outgoing webhooks', summary: 'Read a webhook (secrets never returned)' },
+  { method: 'patch', path: '/webhooks/{id}', tag: 'Outgoing webhooks', summary: 'Update a webhook; enabling releases held deliveries', body: webhookUpdateSchema },
+  { method: 'delete', path: '/webhooks/{id}', tag: 'Outgoing webhooks', summary: 'Delete a webhook', success: { status: 204, description: 'Deleted' } },
+  { method: 'post', path: '/webhooks/{id}/rotate-secret', tag: 'Outgoing webhooks', summary: 'Rotate the signing secret with a grace period (both signatures sent)', body: rotateBody },
+  { method: 'get', path: '/webhooks/{id}/deliveries', tag: 'Outgoing webhooks', summary: "A webhook's deliveries log", query: deliveriesQuery },
+  { method: 'post', path: '/webhooks/{id}/deliveries/resend', tag: 'Outgoing webhooks', summary: 'Resend many deliveries (by ids, or all failed since a time)', body: bulkResendBody, success: accepted('Resends started') },
+  { method: 'get', path: '/deliveries/{id}', tag: 'Outgoing webhooks', summary: 'One delivery with its attempts (request, response, duration, error)' },
+  { method: 'post', path: '/deliveries/{id}/resend', tag: 'Outgoing webhooks', summary: 'Resend one delivery (409 for lightweight-log webhooks)', success: accepted('Resend started') },
+  { method: 'post', path: '/events', tag: 'Outgoing webhooks', summary: 'Emit a domain event; 202 once durable', body: eventInputSchema, success: accepted('Accepted') },
+  { method: 'get', path: '/events/{id}', tag: 'Outgoing webhooks', summary: 'One event and the deliveries it went into' },
+  { method: 'get', path: '/event-types', tag: 'Outgoing webhooks', summary: 'The event catalogue with each object type’s fields' },
+
+  // Mailboxes and tickets
+  { method: 'get', path: '/mailboxes', tag: 'Mailboxes', summary: 'List mailboxes' },
+  { method: 'post', path: '/mailboxes', tag: 'Mailboxes', summary: 'Create a Microsoft 365 mailbox (webhooks or scan method)', body: createMailboxSchema, success: created('Created') },
+  { method: 'get', path: '/mailboxes/{id}', tag: 'Mailboxes', summary: 'Read a mailbox (client secret never returned)' },
+  { method: 'patch', path: '/mailboxes/{id}', tag: 'Mailboxes', summary: 'Update a mailbox', body: updateMailboxSchema },
+  { method: 'delete', path: '/mailboxes/{id}', tag: 'Mailboxes', summary: 'Delete a mailbox', success: { status: 204, description: 'Deleted' } },
+  { method: 'post', path: '/mailboxes/{id}/subscription', tag: 'Mailboxes', summary: 'Create subscription (Graph change notifications, self-renewing)', success: created('Created (200 when it already existed, 202 while Graph is slow)') },
+  { method: 'get', path: '/mailboxes/{id}/subscription', tag: 'Mailboxes', summary: 'Subscription details, expiry and the mailbox workflow state' },
+  { method: 'delete', path: '/mailboxes/{id}/subscription', tag: 'Mailboxes', summary: 'Cancel subscription (deleted at Graph)' },
+  { method: 'post', path: '/mailboxes/{id}/authorize', tag: 'Mailboxes', summary: 'Authorize application: the delegated sign-in URL (scan method)' },
+  { method: 'post', path: '/mailboxes/{id}/disconnect', tag: 'Mailboxes', summary: 'Forget the delegated sign-in and stop scanning' },
+  { method: 'post', path: '/mailboxes/{id}/import', tag: 'Mailboxes', summary: 'Import emails now (reports permission problems)' },
+  { method: 'get', path: '/mailboxes/{id}/inbound-log', tag: 'Mailboxes', summary: "A mailbox's inbound log", query: inboundMailQuery },
+  { method: 'get', path: '/mailboxes/{id}/error-notifications', tag: 'Mailboxes', summary: 'Error notifications sent for this mailbox' },
+  { method: 'get', path: '/inbound-mail', tag: 'Mailboxes', summary: 'Inbound log across mailboxes', query: inboundMailQuery },
+  { method: 'get', path: '/inbound-mail/summary', tag: 'Mailboxes', summary: 'Counts by status' },
+  { method: 'post', path: '/inbound-mail/retry', tag: 'Mailboxes', summary: 'Retry many emails', body: inboundMailRetry, success: accepted('Retries started') },
+  { method: 'get', path: '/inbound-mail/{id}', tag: 'Mailboxes', summary: 'One email with its processing requests' },
+  { method: 'get', path: '/inbound-mail/{id}/requests/{attempt}', tag: 'Mailboxes', summary: 'One processing request with the raw data fetched' },
+  { method: 'post', path: '/inbound-mail/{id}/retry', tag: 'Mailboxes', summary: 'Retry one email', success: accepted('Retry started') },
+  { method: 'get', path: '/tickets', tag: 'Tickets', summary: 'List tickets', query: ticketsQuery },
+  { method: 'get', path: '/tickets/{id}', tag: 'Tickets', summary: 'A ticket with its messages' },
+  { method: 'post', path: '/tickets/{id}/reply', tag: 'Tickets', summary: 'Reply through Graph from the outgoing default mailbox', body: replyBody, success: accepted('Sent') },
+];
+
+for (const r of routes) documentRoute({ ...r, path: r.path.replace(/\{(\w+)\}/g, ':$1') });

@@ -1,0 +1,277 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { CryptoProvider } from '@azure/msal-node';
+import express, { type Router } from 'express';
+import { z } from 'zod';
+import {
+  deleteMailbox,
+  getMailbox,
+  insertAuthRequest,
+  insertMailbox,
+  listMailboxes,
+  listNotifications,
+  setOutgoingDefault,
+  updateMailbox,
+  type MailboxRow,
+  type MailboxSettings,
+} from '../../db/mailboxes';
+import { withTransaction, type Db } from '../../db/pool';
+import { graphScopes } from '../../integrations/microsoft-graph/authority';
+import { createMsalApp, delegatedPermissions, mailboxAad } from '../../integrations/microsoft-graph/msal';
+import { redirectUri, type MailSettings } from '../../integrations/microsoft-graph/settings';
+import type { SecretBox } from '../../security/secret-box';
+import type { MailboxProblemKind } from '../../shared/mailbox';
+import { HttpError, parseOr400 } from '../errors';
+import { inboundLogPage } from './inbound-mail';
+import {
+  cancelSubscription,
+  deleteScanSchedule,
+  ensureSubscription,
+  mailboxState,
+  runImport,
+  terminateMailboxWorkflow,
+  upsertScanSchedule,
+  type MailboxControlDeps,
+} from '../mailbox-control';
+import {
+  checkMailboxSettings,
+  createMailboxSchema,
+  presentMailbox,
+  presentSubscription,
+  toColumns,
+  updateMailboxSchema,
+} from './mailbox-settings';
+
+const uuid = z.uuid({ error: 'must be a UUID' });
+const AUTH_REQUEST_TTL_MS = 15 * 60_000;
+const SUBSCRIBE_WAIT_MS = 30_000;
+// Settings that identify the app and tenant: locked while a delegated sign-in holds tokens for them.
+const LOCKED_WHEN_CONNECTED = ['tenantId', 'clientId', 'clientSecret', 'authority', 'method', 'sharedMailbox'] as const;
+
+export interface MailboxRouteDeps extends MailboxControlDeps {
+  db: Db;
+  secrets: SecretBox;
+  settings: MailSettings;
+  temporalUiUrl: string;
+  namespace: string;
+}
+
+// jsonb reorders keys: compare settings with sorted keys.
+const canonical = (v: unknown): string =>
+  JSON.stringify(v, (_k, x: unknown) =>
+    x && typeof x === 'object' && !Array.isArray(x)
+      ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b)))
+      : x,
+  );
+const currentValue = (m: MailboxRow, k: 'method' | 'emailAddress' | 'tenantId' | 'clientId' | 'authority') =>
+  ({
+    method: m.method,
+    emailAddress: m.email_address,
+    tenantId: m.tenant_id,
+    clientId: m.client_id,
+    authority: m.authority,
+  })[k];
+
+/** HTTP status and code for a problem Graph or the identity platform reported about a mailbox. */
+export function problemAnswer(kind: MailboxProblemKind, message: string): HttpError {
+  const codes: Record<MailboxProblemKind, [number, string]> = {
+    credentials_rejected: [409, 'credentials_rejected'],
+    reauthorization_required: [409, 'reauthorization_required'],
+    forbidden: [409, 'mailbox_permission_denied'],
+    not_found: [409, 'mailbox_not_found'],
+    bad_request: [502, 'graph_rejected_request'],
+    mailbox_missing: [404, 'mailbox_not_found'],
+    wrong_method: [409, 'wrong_method'],
+  };
+  const [status, code] = codes[kind];
+  return new HttpError(status, code, message);
+}
+
+/** `/api/v1/mailboxes`: configuration, subscription, delegated sign-in, import and error notifications. */
+export function mailboxesRouter(deps: MailboxRouteDeps): Router {
+  const { db, secrets, settings } = deps;
+  const router = express.Router();
+
+  const load = async (raw: string): Promise<MailboxRow> => {
+    const id = parseOr400(uuid, raw, 'mailbox id');
+    const row = await getMailbox(db, id);
+    if (!row) throw new HttpError(404, 'mailbox_not_found', `No mailbox ${id}`);
+    return row;
+  };
+  const present = (m: MailboxRow) => presentMailbox(m, settings);
+
+  router.get('/', async (_req, res) => {
+    res.json({ data: (await listMailboxes(db)).map(present) });
+  });
+
+  router.post('/', async (req, res) => {
+    const body = parseOr400(createMailboxSchema, req.body);
+    const id = randomUUID();
+    const columns = { ...toColumns(id, body, secrets), outgoing_default: false } as MailboxSettings;
+    checkMailboxSettings(columns, settings.scanMinIntervalSeconds);
+    const row = await withTransaction(db, async (tx) => {
+      await insertMailbox(tx, id, columns);
+      if (body.outgoingDefault) await setOutgoingDefault(tx, id);
+      return (await getMailbox(tx, id))!;
+    });
+    res.status(201).json(present(row));
+  });
+
+  router.get('/:id', async (req, res) => {
+    res.json(present(await load(req.params.id)));
+  });
+
+  router.patch('/:id', async (req, res) => {
+    const existing = await load(req.params.id);
+    const body = parseOr400(updateMailboxSchema, req.body);
+    if (existing.connected_home_account_id) {
+      const locked = LOCKED_WHEN_CONNECTED.filter((k) => body[k] !== undefined);
+      if (locked.length)
+        throw new HttpError(409, 'mailbox_connected', `Disconnect the mailbox before changing ${locked.join(', ')}`);
+    }
+    // The live subscription watches this mailbox's address at this tenant: it must go first.
+    const moved = (['method', 'emailAddress', 'tenantId', 'clientId', 'authority'] as const).filter(
+      (k) => body[k] !== undefined && canonical(body[k]) !== canonical(currentValue(existing, k)),
+    );
+    if (existing.subscription_id && moved.length) {
+      throw new HttpError(409, 'subscription_active', `Cancel the subscription before changing ${moved.join(', ')}`);
+    }
+    const patch = toColumns(existing.id, body, secrets);
+    checkMailboxSettings(
+      { ...existing, ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) },
+      settings.scanMinIntervalSeconds,
+    );
+    const row = await withTransaction(db, async (tx) => {
+      await updateMailbox(tx, existing.id, { ...patch, outgoing_default: undefined });
+      if (body.outgoingDefault === true) await setOutgoingDefault(tx, existing.id);
+      if (body.outgoingDefault === false) await updateMailbox(tx, existing.id, { outgoing_default: false });
+      return (await getMailbox(tx, existing.id))!;
+    });
+    if (row.method === 'scan' && row.connected_home_account_id) await upsertScanSchedule(deps, row);
+    res.json(present(row));
+  });
+
+  router.delete('/:id', async (req, res) => {
+    const mailbox = await load(req.params.id);
+    // Best effort: a subscription left behind lapses at its expiry and its notifications are refused.
+    if (mailbox.subscription_id) await cancelSubscription(deps, mailbox.id).catch(() => null);
+    await terminateMailboxWorkflow(deps, mailbox.id);
+    await deleteScanSchedule(deps, mailbox.id);
+    await deleteMailbox(db, mailbox.id);
+    res.status(204).end();
+  });
+
+  // "Create subscription": answered once Graph has validated our endpoint and created it.
+  router.post('/:id/subscription', async (req, res) => {
+    const mailbox = await load(req.params.id);
+    if (mailbox.method !== 'webhooks')
+      throw new HttpError(409, 'wrong_method', 'Subscriptions belong to the webhooks method');
+    const pending = ensureSubscription(deps, mailbox.id);
+    // Graph outages are retried inside the workflow; the caller is not kept waiting through them.
+    const outcome = await Promise.race([
+      pending,
+      new Promise<null>((r) => setTimeout(r, SUBSCRIBE_WAIT_MS, null).unref()),
+    ]);
+    if (outcome === null) {
+      pending.catch(() => undefined);
+      res.status(202).json({
+        created: false,
+        ...presentSubscription((await getMailbox(db, mailbox.id))!),
+        message: 'Still working on it: Graph is slow or unavailable; see GET .../subscription',
+      });
+      return;
+    }
+    if (!outcome.ok) throw problemAnswer(outcome.kind, outcome.message);
+    const row = (await getMailbox(db, mailbox.id))!;
+    res.status(outcome.created ? 201 : 200).json({ created: outcome.created, ...presentSubscription(row) });
+  });
+
+  router.get('/:id/subscription', async (req, res) => {
+    const mailbox = await load(req.params.id);
+    if (mailbox.method !== 'webhooks')
+      throw new HttpError(409, 'wrong_method', 'Subscriptions belong to the webhooks method');
+    res.json({ ...presentSubscription(mailbox), workflow: await mailboxState(deps, mailbox.id) });
+  });
+
+  // "Cancel subscription": the mailbox workflow deletes it at Graph and stops.
+  router.delete('/:id/subscription', async (req, res) => {
+    const mailbox = await load(req.params.id);
+    if (mailbox.method !== 'webhooks')
+      throw new HttpError(409, 'wrong_method', 'Subscriptions belong to the webhooks method');
+    const outcome = await cancelSubscription(deps, mailbox.id);
+    res.json({ deleted: outcome.deleted, message: outcome.message });
+  });
+
+  // "Authorize application": the URL to open in a browser; the identity platform returns to /azure/auth.
+  router.post('/:id/authorize', async (req, res) => {
+    const mailbox = await load(req.params.id);
+    if (mailbox.method !== 'scan')
+      throw new HttpError(409, 'wrong_method', 'Only scan mailboxes sign in with delegated permissions');
+    const { app, resolved } = createMsalApp({ db, secrets }, mailbox, { delegated: true });
+    const pkce = await new CryptoProvider().generatePkceCodes();
+    const state = randomBytes(32).toString('base64url');
+    const expiresAt = new Date(Date.now() + AUTH_REQUEST_TTL_MS);
+    await insertAuthRequest(db, {
+      stateHash: createHash('sha256').update(state).digest('hex'),
+      mailboxId: mailbox.id,
+      verifierEnc: secrets.encrypt(pkce.verifier, mailboxAad.pkce(mailbox.id)),
+      expiresAt,
+    });
+    const authorizeUrl = await app.getAuthCodeUrl({
+      scopes: [...graphScopes(resolved, delegatedPermissions(!!mailbox.shared_mailbox)), 'offline_access'],
+      redirectUri: redirectUri(settings),
+      codeChallenge: pkce.challenge,
+      codeChallengeMethod: 'S256',
+      state,
+      prompt: 'select_account',
+    });
+    res.json({
+      authorizeUrl,
+      redirectUri: redirectUri(settings),
+      expiresAt,
+      warning: 'The account that signs in has its inbox processed (or the shared mailbox, when one is set).',
+    });
+  });
+
+  router.post('/:id/disconnect', async (req, res) => {
+    const mailbox = await load(req.params.id);
+    await deleteScanSchedule(deps, mailbox.id);
+    await db.query(
+      `UPDATE mailboxes SET token_cache_enc = NULL, connected_account = NULL, connected_home_account_id = NULL,
+         connected_at = NULL, delta_link = NULL, updated_at = now() WHERE id = $1`,
+      [mailbox.id],
+    );
+    res.json(present((await getMailbox(db, mailbox.id))!));
+  });
+
+  // "Import emails": a delta round now, reporting permission problems instead of hiding them.
+  router.post('/:id/import', async (req, res) => {
+    const mailbox = await load(req.params.id);
+    const outcome = await runImport(deps, mailbox.id, `${Date.now()}-${randomBytes(3).toString('hex')}`);
+    if (!outcome.ok) throw problemAnswer(outcome.kind, outcome.message);
+    res.json({ imported: outcome.started, seen: outcome.seen, pages: outcome.pages });
+  });
+
+  router.get('/:id/inbound-log', async (req, res) => {
+    const mailbox = await load(req.params.id);
+    res.json(await inboundLogPage(deps, req.query, mailbox.id));
+  });
+
+  router.get('/:id/error-notifications', async (req, res) => {
+    const mailbox = await load(req.params.id);
+    const rows = await listNotifications(db, mailbox.id);
+    res.json({
+      data: rows.map((n) => ({
+        id: n.id,
+        kind: n.kind,
+        subject: n.subject,
+        message: n.message,
+        recipients: n.recipients,
+        email: { status: n.email_status, error: n.email_error },
+        event: { status: n.event_status, id: n.event_id },
+        createdAt: n.created_at,
+      })),
+    });
+  });
+
+  return router;
+}

@@ -1,0 +1,162 @@
+import { randomUUID } from 'node:crypto';
+import express, { type Router } from 'express';
+import { WorkflowIdReusePolicy } from '@temporalio/common';
+import type { Client } from '@temporalio/client';
+import { z } from 'zod';
+import { getOutgoingDefault } from '../../db/mailboxes';
+import type { Db } from '../../db/pool';
+import {
+  getTicket,
+  insertTicketMessage,
+  listTicketMessages,
+  listTickets,
+  type TicketMessageRow,
+  type TicketRow,
+} from '../../db/tickets';
+import { subjectWithToken, ticketToken } from '../../integrations/microsoft-graph/threading';
+import { mailboxWorkflowIds, type TicketReplyInput } from '../../shared/mailbox';
+import { SA } from '../../shared/search-attributes';
+import { HttpError, parseOr400 } from '../errors';
+import { decodeCursor, encodeCursor, limitSchema } from '../pagination';
+
+export const listQuery = z
+  .object({ mailboxId: z.uuid().optional(), cursor: z.string().optional(), limit: limitSchema })
+  .strict();
+const cursorShape = z.object({ c: z.iso.datetime({ offset: true }), i: z.uuid() });
+
+export const replyBody = z
+  .object({
+    body: z.string().min(1).max(200_000),
+    contentType: z.enum(['text', 'html']).default('text'),
+    to: z.array(z.email()).min(1).max(50).optional(),
+  })
+  .strict();
+
+export interface TicketsDeps {
+  db: Db;
+  temporal: Client;
+  taskQueue: string;
+}
+
+export function presentTicket(t: TicketRow) {
+  return {
+    id: t.id,
+    number: Number(t.number),
+    token: ticketToken(t.number),
+    mailboxId: t.mailbox_id,
+    summary: t.summary,
+    details: t.details,
+    status: t.status,
+    requester: t.requester_address ? { address: t.requester_address, name: t.requester_name } : null,
+    conversationId: t.conversation_id,
+    messageCount: t.message_count,
+    createdAt: t.created_at,
+    updatedAt: t.updated_at,
+  };
+}
+
+function presentMessage(m: TicketMessageRow) {
+  return {
+    id: m.id,
+    direction: m.direction,
+    mailboxId: m.mailbox_id,
+    inboundMailId: m.inbound_mail_id,
+    internetMessageId: m.internet_message_id,
+    conversationId: m.conversation_id,
+    from: m.from_address ? { address: m.from_address, name: m.from_name } : null,
+    to: m.to_addresses,
+    subject: m.subject,
+    bodyType: m.body_type,
+    body: m.body,
+    uniqueBody: m.unique_body,
+    threadedBy: m.threaded_by,
+    status: m.status,
+    error: m.error,
+    createdAt: m.created_at,
+    sentAt: m.sent_at,
+  };
+}
+
+/** `/api/v1/tickets`: tickets made from email, their messages, and replies sent through Graph. */
+export function ticketsRouter(deps: TicketsDeps): Router {
+  const { db } = deps;
+  const router = express.Router();
+
+  const load = async (raw: string) => {
+    const id = parseOr400(z.uuid(), raw, 'ticket id');
+    const ticket = await getTicket(db, id);
+    if (!ticket) throw new HttpError(404, 'ticket_not_found', `No ticket ${id}`);
+    return ticket;
+  };
+
+  router.get('/', async (req, res) => {
+    const q = parseOr400(listQuery, req.query, 'query');
+    const cursor = decodeCursor(cursorShape, q.cursor);
+    const rows = await listTickets(db, {
+      mailboxId: q.mailboxId,
+      before: cursor ? { createdAt: new Date(cursor.c), id: cursor.i } : undefined,
+      limit: q.limit + 1,
+    });
+    const page = rows.slice(0, q.limit);
+    const last = page[page.length - 1];
+    res.json({
+      data: page.map(presentTicket),
+      nextCursor: rows.length > q.limit && last ? encodeCursor({ c: last.created_at.toISOString(), i: last.id }) : null,
+    });
+  });
+
+  router.get('/:id', async (req, res) => {
+    const ticket = await load(req.params.id);
+    res.json({ ...presentTicket(ticket), messages: (await listTicketMessages(db, ticket.id)).map(presentMessage) });
+  });
+
+  // The reply is stored first, then sent by a workflow (retried through throttling), answered 202.
+  router.post('/:id/reply', async (req, res) => {
+    const ticket = await load(req.params.id);
+    const body = parseOr400(replyBody, req.body);
+    const sender = await getOutgoingDefault(db);
+    if (!sender)
+      throw new HttpError(
+        409,
+        'no_outgoing_mailbox',
+        'Choose an outgoing default mailbox (outgoingDefault: true) first',
+      );
+    const to = body.to ?? (ticket.requester_address ? [ticket.requester_address] : []);
+    if (to.length === 0) throw new HttpError(400, 'no_recipient', 'The ticket has no requester address: give "to"');
+    const message = (await insertTicketMessage(db, {
+      id: randomUUID(),
+      ticket_id: ticket.id,
+      direction: 'outbound',
+      mailbox_id: sender.id,
+      inbound_mail_id: null,
+      graph_message_id: null,
+      internet_message_id: null,
+      conversation_id: null,
+      from_address: sender.email_address ?? sender.shared_mailbox ?? sender.connected_account,
+      from_name: sender.name,
+      to_addresses: to.map((address) => ({ address })),
+      subject: subjectWithToken(`RE: ${ticket.summary.replace(/^(re|fw|fwd):\s*/i, '')}`, Number(ticket.number)),
+      body_type: body.contentType,
+      body: body.body,
+      unique_body: null,
+      threaded_by: null,
+      status: 'sending',
+    }))!;
+    const workflowId = mailboxWorkflowIds.reply(ticket.id, message.id);
+    const input: TicketReplyInput = { ticketMessageId: message.id };
+    await deps.temporal.workflow.start('ticketReply', {
+      taskQueue: deps.taskQueue,
+      workflowId,
+      args: [input],
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      typedSearchAttributes: [
+        { key: SA.integration, value: 'microsoft365' },
+        { key: SA.mailboxId, value: sender.id },
+        { key: SA.entityId, value: ticket.id },
+      ],
+    });
+    res.status(202).json({ ...presentMessage(message), workflowId });
+  });
+
+  return router;
+}

@@ -1,0 +1,132 @@
+/* Integrations, integration inbound requests, and the incoming webhook log (details, attempts, resource data, retry). */
+'use strict';
+
+(() => {
+  const { esc, api, badge, when, workflowLink, toast, errorBox, pagedTable, qs, pages } = Console;
+
+  pages.integrations = async (main) => {
+    const { data } = await api('GET', '/integrations');
+    main.innerHTML = `<h1>Integrations</h1>
+      <table><thead><tr><th>Name</th><th>Provider</th><th>Method</th><th>Status</th><th>Ingress URL</th></tr></thead><tbody>
+      ${data
+        .map(
+          (i) => `<tr><td><a href="#/integrations/${esc(i.id)}">${esc(i.name)}</a></td><td>${esc(i.provider)}</td>
+          <td>${esc(i.processingMethod)}</td><td>${badge(i.enabled ? 'enabled' : 'disabled')}</td><td><code>${esc(i.ingressUrl)}</code></td></tr>`,
+        )
+        .join('') || '<tr><td colspan="5" class="muted">No integrations yet: create one through the API.</td></tr>'}
+      </tbody></table>`;
+  };
+
+  pages.integration = async (main, id) => {
+    const i = await api('GET', `/integrations/${encodeURIComponent(id)}`);
+    main.innerHTML = `<h1>${esc(i.name)} <span class="muted">(${esc(i.provider)})</span></h1>
+      <dl class="kv card"><dt>Processing method</dt><dd>${esc(i.processingMethod)}</dd><dt>Ingress URL</dt><dd><code>${esc(i.ingressUrl)}</code></dd>
+      <dt>Status</dt><dd>${badge(i.enabled ? 'enabled' : 'disabled')}</dd></dl>
+      <p><a href="#/incoming?integrationId=${esc(i.id)}" id="to-log">Incoming webhook log for this integration →</a></p>
+      <h2>Integration inbound requests</h2><div id="requests"></div>`;
+    document.getElementById('to-log').href = `#/incoming`;
+    document.getElementById('to-log').onclick = () => sessionStorage.setItem('switchyard.incomingFilter', i.id);
+    pagedTable(document.getElementById('requests'), {
+      load: (cursor) => api('GET', `/inbound-requests${qs({ integrationId: i.id, cursor, limit: 25 })}`),
+      columns: [
+        ['Received', (r) => esc(when(r.receivedAt))],
+        ['Outcome', (r) => badge(r.outcome)],
+        ['Answer', (r) => esc(r.responseStatus)],
+        ['Bytes', (r) => esc(r.bodyBytes)],
+        ['Body', (r) => `<details><summary>show</summary><pre>${esc(r.body)}</pre><p class="muted">Answer: ${esc(r.responseBody || '(empty)')}</p></details>`],
+      ],
+      empty: 'No requests received yet.',
+    });
+  };
+
+  pages.incomingLog = async (main) => {
+    const integrationId = sessionStorage.getItem('switchyard.incomingFilter') || '';
+    sessionStorage.removeItem('switchyard.incomingFilter');
+    main.innerHTML = `<h1>Incoming webhook log</h1>
+      <div class="toolbar">
+        <select id="status"><option value="">All statuses</option>${['queued', 'processing', 'succeeded', 'failed', 'stale']
+          .map((s) => `<option>${s}</option>`)
+          .join('')}</select>
+        <input id="entity" placeholder="Entity id">
+        <input id="integration" placeholder="Integration id" value="${esc(integrationId)}" size="38">
+        <button class="secondary" id="apply">Filter</button>
+        <button id="retry-selected">Retry selected</button>
+      </div><div id="log"></div>`;
+    const filters = () => ({
+      status: document.getElementById('status').value,
+      entityId: document.getElementById('entity').value.trim(),
+      integrationId: document.getElementById('integration').value.trim(),
+    });
+    const table = pagedTable(document.getElementById('log'), {
+      selectable: true,
+      load: (cursor) => api('GET', `/incoming-webhooks${qs({ ...filters(), cursor, limit: 50 })}`),
+      columns: [
+        ['Received', (w) => `<a href="#/incoming/${esc(w.id)}">${esc(when(w.receivedAt))}</a>`],
+        ['Provider', (w) => esc(w.provider)],
+        ['Event', (w) => esc(w.eventType || '—')],
+        ['Entity', (w) => esc(w.entityId || '—')],
+        ['Method', (w) => esc(w.processingMethod)],
+        ['Status', (w) => badge(w.status)],
+        ['Attempts', (w) => `${esc(w.attemptsMade)} / ${esc(w.attemptsAllowed)}`],
+        ['Automatic attempts remaining', (w) => esc(w.automaticAttemptsRemaining)],
+        ['', (w) => workflowLink(w.workflowUrl)],
+      ],
+      empty: 'No incoming webhooks match.',
+    });
+    document.getElementById('apply').onclick = () => table.reload();
+    document.getElementById('retry-selected').onclick = async () => {
+      const ids = table.selected().map((w) => w.id);
+      if (!ids.length) return toast('Select webhooks to retry first.');
+      try {
+        const r = await api('POST', '/incoming-webhooks/retry', { ids });
+        toast(`Retry started for ${r.retried ?? ids.length} webhook(s).`);
+        table.reload();
+      } catch (err) {
+        toast(err.message);
+      }
+    };
+  };
+
+  pages.incomingDetail = async (main, id, tab) => {
+    const w = await api('GET', `/incoming-webhooks/${encodeURIComponent(id)}`);
+    const tabs = ['details', 'attempts', 'resource-data']
+      .map((t) => `<a href="#/incoming/${esc(w.id)}/${t}" class="${t === tab ? 'active' : ''}">${t.replace('-', ' ')}</a>`)
+      .join('');
+    let body;
+    if (tab === 'details') {
+      body = `<dl class="kv card"><dt>Status</dt><dd>${badge(w.status)}</dd><dt>Provider</dt><dd>${esc(w.provider)}</dd>
+        <dt>Event</dt><dd>${esc(w.eventType || '—')}</dd><dt>Entity</dt><dd>${esc(w.entityType || '')} ${esc(w.entityId || '—')}</dd>
+        <dt>Processing method</dt><dd>${esc(w.processingMethod)}</dd><dt>Attempts</dt><dd>${esc(w.attemptsMade)} of ${esc(w.attemptsAllowed)}</dd>
+        <dt>Automatic attempts remaining</dt><dd>${esc(w.automaticAttemptsRemaining)}</dd><dt>Error</dt><dd>${esc(w.error || '—')}</dd>
+        <dt>Received</dt><dd>${esc(when(w.receivedAt))}</dd><dt>Processed</dt><dd>${esc(when(w.processedAt))}</dd>
+        <dt>Workflow</dt><dd><code>${esc(w.workflowId)}</code> ${workflowLink(w.workflowUrl)}</dd></dl>
+        <h2>Payload</h2><pre>${esc(w.payload)}</pre><h2>Result</h2><pre>${esc(JSON.stringify(w.result, null, 2))}</pre>`;
+    } else if (tab === 'attempts') {
+      body = (w.attempts || [])
+        .map(
+          (a) => `<div class="card"><strong>Attempt ${esc(a.attempt)}</strong> ${badge(a.status)} <span class="muted">${esc(when(a.startedAt))} → ${esc(when(a.finishedAt))}</span>
+          ${a.error ? `<div class="error-box">${esc(a.error)}</div>` : ''}<pre>${esc((a.log || []).map((l) => `${l.at}  ${l.message}`).join('\n'))}</pre></div>`,
+        )
+        .join('') || '<p class="muted">No attempts yet.</p>';
+    } else {
+      const resources = w.resourceData || [];
+      body = resources.length
+        ? resources
+            .map((r) => `<div class="card"><strong>${esc(r.entityType || '')} ${esc(r.entityId || '')}</strong> <span class="muted">downloaded ${esc(when(r.downloadedAt))}</span><pre>${esc(JSON.stringify(r.data, null, 2))}</pre></div>`)
+            .join('')
+        : '<p class="muted">No resource data was fetched for this webhook.</p>';
+    }
+    main.innerHTML = `<h1>Incoming webhook</h1>
+      <div class="toolbar"><button id="retry">Retry</button><a href="#/incoming">← back to the log</a></div>
+      <div class="tabs">${tabs}</div><div id="tab">${body}</div><div id="err"></div>`;
+    document.getElementById('retry').onclick = async () => {
+      try {
+        await api('POST', `/incoming-webhooks/${encodeURIComponent(w.id)}/retry`, {});
+        toast('Retry started.');
+        setTimeout(() => void pages.incomingDetail(main, id, 'attempts'), 1500);
+      } catch (err) {
+        document.getElementById('err').innerHTML = errorBox(err);
+      }
+    };
+  };
+})();

@@ -1,0 +1,166 @@
+/* Outgoing webhooks: list, create/edit form, deliveries tab, delivery detail with attempts, resend. */
+'use strict';
+
+(() => {
+  const { esc, api, badge, when, workflowLink, toast, errorBox, pagedTable, qs, pages } = Console;
+
+  pages.webhooks = async (main) => {
+    main.innerHTML = `<h1>Webhooks</h1><div class="toolbar"><a class="button" href="#/webhooks/new" id="new-webhook">New webhook</a></div><div id="list"></div>`;
+    pagedTable(document.getElementById('list'), {
+      load: (cursor) => api('GET', `/webhooks${qs({ cursor, limit: 50 })}`),
+      columns: [
+        ['Name', (w) => `<a href="#/webhooks/${esc(w.id)}">${esc(w.name)}</a>`],
+        ['Payload URL', (w) => `<code>${esc(w.url)}</code>`],
+        ['Events', (w) => esc(w.events.map((e) => e.name).join(', '))],
+        ['Payload', (w) => esc(w.payload.type)],
+        ['Batching', (w) => esc(w.batching.mode)],
+        ['Status', (w) => badge(w.enabled ? 'enabled' : 'disabled') + (w.disabledReason ? ` <span class="muted">${esc(w.disabledReason)}</span>` : '')],
+        ['', (w) => `<a href="#/webhooks/${esc(w.id)}/edit">edit</a>`],
+      ],
+      empty: 'No webhooks yet.',
+    });
+  };
+
+  const authFields = (a = { type: 'none' }) => `
+    <div class="row"><div><label for="auth-type">Authentication</label><select id="auth-type" name="authType">
+      ${['none', 'basic', 'bearer', 'header'].map((t) => `<option value="${t}" ${a.type === t ? 'selected' : ''}>${t}</option>`).join('')}</select></div>
+      <div><label for="auth-user">Username / header name</label><input id="auth-user" name="authUser" value="${esc(a.username || a.name || '')}"></div>
+      <div><label for="auth-secret">Password / token / header value</label><input id="auth-secret" name="authSecret" type="password"
+        placeholder="${a.hasPassword || a.hasToken || a.hasValue ? '(stored — leave empty to keep)' : ''}"></div></div>`;
+
+  function readAuth(form, editing) {
+    const type = form.authType.value;
+    const user = form.authUser.value.trim();
+    const secret = form.authSecret.value;
+    if (type === 'basic') return { type, username: user, ...(secret || !editing ? { password: secret } : {}) };
+    if (type === 'bearer') return { type, ...(secret || !editing ? { token: secret } : {}) };
+    if (type === 'header') return { type, name: user, ...(secret || !editing ? { value: secret } : {}) };
+    return { type: 'none' };
+  }
+
+  pages.webhookForm = async (main, id) => {
+    const [catalogue, existing] = await Promise.all([
+      api('GET', '/event-types'),
+      id ? api('GET', `/webhooks/${encodeURIComponent(id)}`) : Promise.resolve(null),
+    ]);
+    const w = existing || { name: '', url: '', method: 'POST', payload: { type: 'small' }, events: [], batching: { mode: 'none' }, enabled: true, lightweightLogs: false, autoDisableThreshold: 0 };
+    const chosen = new Set(w.events.map((e) => e.type));
+    main.innerHTML = `<h1>${id ? 'Edit webhook' : 'New webhook'}</h1>
+      <form class="card" id="webhook-form">
+        <div class="row"><div><label for="name">Webhook name</label><input id="name" name="name" value="${esc(w.name)}" style="width:100%"></div>
+          <div><label for="url">Payload URL</label><input id="url" name="url" value="${esc(w.url)}" style="width:100%"></div></div>
+        <div class="row"><div><label for="method">Method</label><select id="method" name="method">
+            ${['POST', 'GET'].map((m) => `<option ${w.method === m ? 'selected' : ''}>${m}</option>`).join('')}</select></div>
+          <div><label for="payload">Payload</label><select id="payload" name="payload">
+            ${[['small', 'Small object with key fields'], ['full', 'Full object with linked objects'], ['event_only', 'Event information only'], ['custom', 'Custom payload']]
+              .map(([v, l]) => `<option value="${v}" ${w.payload.type === v ? 'selected' : ''}>${l}</option>`).join('')}</select></div>
+          <div><label for="lightweight">Use lightweight logs</label><input type="checkbox" id="lightweight" name="lightweight" ${w.lightweightLogs ? 'checked' : ''}></div>
+          <div><label for="enabled">Enabled</label><input type="checkbox" id="enabled" name="enabled" ${w.enabled ? 'checked' : ''}></div></div>
+        ${authFields(w.authentication)}
+        <label>Events</label><div class="row" id="events">${catalogue.data
+          .map((e) => `<div><label style="font-weight:400"><input type="checkbox" name="event" value="${esc(e.key)}" ${chosen.has(e.key) ? 'checked' : ''}> ${esc(e.name)}</label></div>`)
+          .join('')}</div>
+        <div class="row"><div><label for="batching">Batching</label><select id="batching" name="batching">
+            ${[['none', 'One delivery for each occurrence of an event'], ['same_event', 'Group occurrences of the same event'], ['same_event_type', 'Group occurrences of the same event type'], ['any_event', 'Group occurrences of any event']]
+              .map(([v, l]) => `<option value="${v}" ${w.batching.mode === v ? 'selected' : ''}>${l}</option>`).join('')}</select></div>
+          <div><label for="wait">Batch wait seconds</label><input id="wait" name="wait" type="number" min="1" value="${esc(w.batching.waitSeconds ?? 10)}"></div>
+          <div><label for="max">Maximum items per batch</label><input id="max" name="max" type="number" min="1" value="${esc(w.batching.maxItems ?? 100)}"></div>
+          <div><label for="auto-disable">Auto-disable after N failures (0 = never)</label><input id="auto-disable" name="autoDisable" type="number" min="0" value="${esc(w.autoDisableThreshold ?? 0)}"></div></div>
+        <div id="form-error"></div>
+        <p><button type="submit" id="save">Save</button> <a href="#/webhooks">Cancel</a></p>
+      </form>`;
+    const form = document.getElementById('webhook-form');
+    form.onsubmit = async (e) => {
+      e.preventDefault();
+      const oldEvents = new Map(w.events.map((ev) => [ev.type, ev]));
+      const batchingMode = form.batching.value;
+      const body = {
+        name: form.name.value,
+        url: form.url.value,
+        method: form.method.value,
+        payload: w.payload.type === form.payload.value ? w.payload : { type: form.payload.value },
+        lightweightLogs: form.lightweight.checked,
+        enabled: form.enabled.checked,
+        authentication: readAuth(form, Boolean(id)),
+        events: [...form.querySelectorAll('[name=event]:checked')].map((c) => {
+          const old = oldEvents.get(c.value);
+          return old ? { type: old.type, ...(old.match ? { match: old.match } : {}), ...(old.conditions ? { conditions: old.conditions } : {}) } : { type: c.value };
+        }),
+        batching: batchingMode === 'none' ? { mode: 'none' } : { mode: batchingMode, waitSeconds: Number(form.wait.value), maxItems: Number(form.max.value) },
+        autoDisableThreshold: Number(form.autoDisable.value),
+      };
+      try {
+        const saved = await api(id ? 'PATCH' : 'POST', id ? `/webhooks/${encodeURIComponent(id)}` : '/webhooks', body);
+        toast(saved.signingSecret ? `Saved. Signing secret (shown once): ${saved.signingSecret}` : 'Saved.');
+        location.hash = `#/webhooks/${saved.id}`;
+      } catch (err) {
+        document.getElementById('form-error').innerHTML = errorBox(err);
+      }
+    };
+  };
+
+  pages.webhookDeliveries = async (main, id) => {
+    const w = await api('GET', `/webhooks/${encodeURIComponent(id)}`);
+    main.innerHTML = `<h1>${esc(w.name)} ${badge(w.enabled ? 'enabled' : 'disabled')}</h1>
+      <p class="muted"><code>${esc(w.method)} ${esc(w.url)}</code> · <a href="#/webhooks/${esc(w.id)}/edit">edit</a></p>
+      <div class="tabs"><a class="active">Deliveries</a></div>
+      <div class="toolbar"><select id="status"><option value="">All statuses</option>${['pending', 'retrying', 'succeeded', 'failed', 'held']
+        .map((s) => `<option>${s}</option>`).join('')}</select><button class="secondary" id="apply">Filter</button>
+        <button id="resend-selected">Resend selected</button><button class="secondary" id="refresh">Refresh</button></div>
+      <div id="deliveries"></div><div id="err"></div>`;
+    const table = pagedTable(document.getElementById('deliveries'), {
+      selectable: true,
+      load: (cursor) => api('GET', `/webhooks/${encodeURIComponent(id)}/deliveries${qs({ status: document.getElementById('status').value, cursor, limit: 50 })}`),
+      columns: [
+        ['Created', (d) => `<a href="#/deliveries/${esc(d.id)}" class="delivery-link">${esc(when(d.createdAt))}</a>`],
+        ['Event', (d) => esc(d.event || `batch of ${d.itemCount}`)],
+        ['Object', (d) => esc(d.objectId || '—')],
+        ['Status', (d) => badge(d.status)],
+        ['Attempts', (d) => esc(d.attemptCount)],
+        ['Last answer', (d) => esc(d.lastResponseStatus ?? d.lastError ?? '—')],
+        ['', (d) => workflowLink(d.workflowUrl)],
+      ],
+      empty: 'No deliveries yet.',
+    });
+    document.getElementById('apply').onclick = () => table.reload();
+    document.getElementById('refresh').onclick = () => table.reload();
+    document.getElementById('resend-selected').onclick = async () => {
+      const ids = table.selected().map((d) => d.id);
+      if (!ids.length) return toast('Select deliveries to resend first.');
+      try {
+        const r = await api('POST', `/webhooks/${encodeURIComponent(id)}/deliveries/resend`, { ids });
+        toast(`Resent ${r.resent.length}; refused ${r.refused.length}.`);
+        table.reload();
+      } catch (err) {
+        document.getElementById('err').innerHTML = errorBox(err);
+      }
+    };
+  };
+
+  pages.delivery = async (main, id) => {
+    const d = await api('GET', `/deliveries/${encodeURIComponent(id)}`);
+    main.innerHTML = `<h1>Delivery ${badge(d.status)}</h1>
+      <div class="toolbar"><button id="resend">Resend</button><a href="#/webhooks/${esc(d.webhookId)}">← deliveries</a> ${workflowLink(d.workflowUrl)}</div>
+      <div id="err"></div>
+      <dl class="kv card"><dt>Event</dt><dd>${esc(d.event || `batch of ${d.itemCount}`)}</dd><dt>Object</dt><dd>${esc(d.objectId || '—')}</dd>
+      <dt>Delivery id (webhook-id)</dt><dd><code>${esc(d.id)}</code></dd><dt>Attempts</dt><dd>${esc(d.attemptCount)}</dd>
+      <dt>Next attempt</dt><dd>${esc(when(d.nextAttemptAt))}</dd><dt>Created</dt><dd>${esc(when(d.createdAt))}</dd></dl>
+      <h2>Attempts</h2>${(d.attempts || [])
+        .map(
+          (a) => `<div class="card attempt"><strong>Attempt ${esc(a.attempt)}</strong> ${badge(a.status)} <span class="muted">${esc(when(a.startedAt))} · ${esc(a.durationMs ?? '—')} ms</span>
+          ${a.error ? `<div class="error-box">${esc(a.error)}</div>` : ''}
+          ${a.request ? `<details><summary>Request</summary><pre>${esc(JSON.stringify(a.request, null, 2))}</pre></details>` : ''}
+          ${a.response ? `<details open><summary>Response ${esc(a.response.status)}</summary><pre>${esc(JSON.stringify(a.response.headers, null, 2))}\n\n${esc(a.response.body || '')}</pre></details>` : ''}</div>`,
+        )
+        .join('') || '<p class="muted">No attempts yet.</p>'}`;
+    document.getElementById('resend').onclick = async () => {
+      try {
+        await api('POST', `/deliveries/${encodeURIComponent(id)}/resend`, {});
+        toast('Resend started.');
+        setTimeout(() => void pages.delivery(main, id), 1500);
+      } catch (err) {
+        document.getElementById('err').innerHTML = errorBox(err);
+      }
+    };
+  };
+})();

@@ -1,0 +1,92 @@
+import type { Queryable } from './pool';
+
+export interface ProviderTokenRow {
+  integration_id: string;
+  tokens_enc: string | null;
+  access_expires_at: Date | null;
+  refresh_lease_owner: string | null;
+  refresh_lease_until: Date | null;
+  refresh_count: number;
+  last_refreshed_at: Date | null;
+  last_error: string | null;
+  updated_at: Date;
+  /** Computed by the database clock: the access token is valid beyond the refresh skew. */
+  fresh: boolean;
+}
+
+// Fresh = valid beyond the refresh skew, capped at half the token's lifetime so a short-lived
+// token is not refreshed on every call.
+const FRESH = `(tokens_enc IS NOT NULL AND access_expires_at > clock_timestamp()
+  + LEAST(make_interval(secs => $2), (access_expires_at - COALESCE(last_refreshed_at, access_expires_at)) / 2)) AS fresh`;
+
+const SELECT = `SELECT *, ${FRESH} FROM provider_tokens WHERE integration_id = $1`;
+
+/** The integration's token row (created empty on first use). */
+export async function getProviderTokens(db: Queryable, integrationId: string, skewSeconds: number): Promise<ProviderTokenRow> {
+  const { rows } = await db.query<ProviderTokenRow>(SELECT, [integrationId, skewSeconds]);
+  if (rows[0]) return rows[0];
+  await db.query('INSERT INTO provider_tokens (integration_id) VALUES ($1) ON CONFLICT DO NOTHING', [integrationId]);
+  return (await db.query<ProviderTokenRow>(SELECT, [integrationId, skewSeconds])).rows[0]!;
+}
+
+/**
+ * Takes the refresh lease unless another caller holds a live one. The returned row is read
+ * under the same statement, so the caller can see whether someone refreshed in the meantime.
+ */
+export async function takeRefreshLease(
+  db: Queryable,
+  integrationId: string,
+  owner: string,
+  leaseSeconds: number,
+  skewSeconds: number,
+): Promise<ProviderTokenRow | undefined> {
+  const { rows } = await db.query<ProviderTokenRow>(
+    `UPDATE provider_tokens SET refresh_lease_owner = $3,
+       refresh_lease_until = clock_timestamp() + make_interval(secs => $4)
+     WHERE integration_id = $1 AND (refresh_lease_until IS NULL OR refresh_lease_until < clock_timestamp())
+     RETURNING *, ${FRESH}`,
+    [integrationId, skewSeconds, owner, leaseSeconds],
+  );
+  return rows[0];
+}
+
+/** Stores refreshed tokens and gives the lease back (only the lease holder's write lands). */
+export async function storeRefreshedTokens(
+  db: Queryable,
+  integrationId: string,
+  owner: string,
+  tokensEnc: string,
+  expiresInSeconds: number,
+): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE provider_tokens SET tokens_enc = $3, access_expires_at = clock_timestamp() + make_interval(secs => $4),
+       refresh_lease_owner = NULL, refresh_lease_until = NULL, refresh_count = refresh_count + 1,
+       last_refreshed_at = clock_timestamp(), last_error = NULL, updated_at = now()
+     WHERE integration_id = $1 AND refresh_lease_owner = $2`,
+    [integrationId, owner, tokensEnc, expiresInSeconds],
+  );
+  return (rowCount ?? 0) > 0;
+}
+
+export async function releaseRefreshLease(db: Queryable, integrationId: string, owner: string, error: string | null) {
+  await db.query(
+    `UPDATE provider_tokens SET refresh_lease_owner = NULL, refresh_lease_until = NULL,
+       last_error = COALESCE($3, last_error), updated_at = now()
+     WHERE integration_id = $1 AND refresh_lease_owner = $2`,
+    [integrationId, owner, error],
+  );
+}
+
+/** Marks the access token expired when it is still the one that was rejected (by its row version). */
+export async function expireAccessToken(db: Queryable, integrationId: string, tokensEnc: string): Promise<void> {
+  await db.query(
+    `UPDATE provider_tokens SET access_expires_at = clock_timestamp(), updated_at = now()
+     WHERE integration_id = $1 AND tokens_enc = $2`,
+    [integrationId, tokensEnc],
+  );
+}
+
+/** Forgets stored tokens, e.g. after the integration was re-authorised with new credentials. */
+export async function deleteProviderTokens(db: Queryable, integrationId: string): Promise<void> {
+  await db.query('DELETE FROM provider_tokens WHERE integration_id = $1', [integrationId]);
+}

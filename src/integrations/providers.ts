@@ -1,0 +1,38 @@
+import type { IntegrationRow } from '../db/integrations';
+import type { SecretBox } from '../security/secret-box';
+import { quickBooksAdapter } from './quickbooks/adapter';
+import { quickBooksSettingsSchema } from './quickbooks/settings';
+import type { ProviderAdapter, ProviderSecrets, ProviderSettings } from './provider-types';
+import { xeroAdapter } from './xero/adapter';
+import { xeroSettingsSchema } from './xero/settings';
+
+/** AAD binding an integration's encrypted secrets to its row (the same as the generic integration's). */
+export const providerSecretsAad = (integrationId: string) => `integration:${integrationId}`;
+
+export class NotAProviderIntegrationError extends Error {
+  override name = 'NotAProviderIntegrationError';
+}
+
+export interface ResolvedProvider {
+  adapter: ProviderAdapter;
+  settings: ProviderSettings;
+}
+
+/** The adapter and parsed settings of a Xero or QuickBooks integration. */
+export function resolveProvider(integration: IntegrationRow): ResolvedProvider {
+  if (integration.provider === 'xero') {
+    return { adapter: xeroAdapter, settings: xeroSettingsSchema.parse(integration.settings) };
+  }
+  if (integration.provider === 'quickbooks') {
+    const settings = quickBooksSettingsSchema.parse(integration.settings);
+    return { adapter: quickBooksAdapter(settings.minorVersion), settings };
+  }
+  throw new NotAProviderIntegrationError(`integration ${integration.id} is ${integration.provider}, not xero or quickbooks`);
+}
+
+export function providerSecrets(secrets: SecretBox, integration: IntegrationRow): ProviderSecrets {
+  return secrets.decryptJson<ProviderSecrets>(integration.secrets_enc, providerSecretsAad(integration.id));
+}
+
+/** The rate budget a call counts against: limits are per app (client id) and tenant/realm. */
+export const budgetKey = (provider: string, clientId: string, tenantId: string) => `${provider}:${clientId}:${tenantId}`;

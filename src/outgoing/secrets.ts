@@ -1,0 +1,17 @@
+import type { SecretBox } from '../security/secret-box';
+import type { SigningKey } from './signing';
+import type { AuthSecret } from './webhook-config';
+
+/** Everything secret about a webhook, encrypted as one value bound to the webhook's id. */
+export interface WebhookSecrets {
+  auth: AuthSecret;
+  signing: SigningKey[];
+}
+
+const aad = (webhookId: string) => `webhook:${webhookId}`;
+
+export const sealWebhookSecrets = (box: SecretBox, webhookId: string, s: WebhookSecrets) =>
+  box.encryptJson(s, aad(webhookId));
+
+export const openWebhookSecrets = (box: SecretBox, webhookId: string, enc: string) =>
+  box.decryptJson<WebhookSecrets>(enc, aad(webhookId));

@@ -1,0 +1,143 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { Receiver } from '../harness/receiver';
+import { eventually } from '../harness/stack';
+import { createMailbox, inboundLog, startMailStack, subscribe, SUPPORT, type MailStack } from './mailbox-helpers';
+
+/**
+ * The operator console in a real browser (Debian's Chromium driven by playwright-core),
+ * against the real API and worker. Screenshots of the main pages land in test-results/console/.
+ */
+const SHOTS = path.resolve(__dirname, '..', '..', 'test-results', 'console');
+let m: MailStack;
+let receiver: Receiver;
+let browser: Browser;
+let page: Page;
+
+const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+
+beforeAll(async () => {
+  fs.mkdirSync(SHOTS, { recursive: true });
+  receiver = await Receiver.start();
+  m = await startMailStack();
+  browser = await chromium.launch({
+    executablePath: process.env['CHROMIUM_PATH'] || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await m?.stop();
+  await receiver?.close();
+});
+
+test('log in, create a webhook through the form (after a validation error), see a delivery, resend it, open its workflow', async () => {
+  const { stack } = m;
+  await page.goto(`${stack.apiUrl}/`);
+  await page.waitForURL(/#\/login$/);
+  await page.fill('#key', 'sy_key_wrong');
+  await page.click('button[type=submit]');
+  await page.waitForSelector('#login-error .error-box');
+  await page.fill('#key', stack.apiKey);
+  await page.click('button[type=submit]');
+  await page.waitForURL(/#\/webhooks$/);
+  await shot('01-webhooks-empty');
+
+  await page.click('#new-webhook');
+  await page.waitForSelector('#webhook-form');
+  await page.fill('#name', 'Ticket feed');
+  await page.fill('#url', receiver.url('/console-hook'));
+  await page.click('#save');
+  const error = await page.waitForSelector('#form-error .error-box');
+  expect(await error.textContent()).toMatch(/event/i);
+  await shot('02-webhook-form-validation-error');
+
+  await page.check('input[name=event][value="ticket.created"]');
+  await page.click('#save');
+  await page.waitForURL(/#\/webhooks\/[0-9a-f-]{36}$/);
+  const webhookId = page.url().split('/').pop()!;
+
+  const emitted = await stack.request('POST', '/api/v1/events', {
+    type: 'New Ticket Logged',
+    objectId: 'T-100',
+    object: { fields: { summary: 'Printer on fire', status: { id: 1, display: 'New' } } },
+  });
+  expect(emitted.status).toBe(202);
+  await receiver.waitFor('/console-hook', 1);
+  await eventually(async () => {
+    await page.click('#refresh');
+    return (await page.locator('.delivery-link').count()) === 1;
+  });
+  await shot('03-webhook-deliveries');
+
+  await page.click('.delivery-link');
+  await page.waitForSelector('.attempt');
+  await shot('04-delivery-detail');
+  await page.click('#resend');
+  await receiver.waitFor('/console-hook', 2);
+  const delivery = (await stack.request('GET', `/api/v1/webhooks/${webhookId}/deliveries`)).body.data[0];
+  expect(delivery.resendCount).toBe(1);
+
+  const link = await page.locator('a.workflow-link').first().getAttribute('href');
+  expect(link).toContain(`/namespaces/default/workflows/${encodeURIComponent(delivery.workflowId)}`);
+  const ui = await browser.newPage({ viewport: { width: 1360, height: 900 } });
+  await ui.goto(link!);
+  await ui.waitForSelector(`text=${delivery.workflowId}`, { timeout: 30_000 });
+  await ui.screenshot({ path: path.join(SHOTS, '05-temporal-ui-workflow.png') });
+  await ui.close();
+});
+
+test('retry an incoming webhook from its page', async () => {
+  const { stack } = m;
+  receiver.script('/relay', { status: 500, body: 'down' });
+  const integration = await stack.request('POST', '/api/v1/integrations', {
+    provider: 'generic',
+    name: 'Relay',
+    settings: { forwardUrl: receiver.url('/relay') },
+  });
+  const { signGeneric } = await import('../../src/api/routes/hooks-generic');
+  const body = JSON.stringify({ type: 'Invoice updated', id: 'INV-9' });
+  const sent = await fetch(`${stack.apiUrl}/hooks/generic/${integration.body.id}`, {
+    method: 'POST',
+    headers: { 'x-switchyard-signature': signGeneric(body, integration.body.signingSecret) },
+    body,
+  });
+  const { id } = (await sent.json()) as { id: string };
+  await eventually(async () => (await stack.request('GET', `/api/v1/incoming-webhooks/${id}`)).body.status === 'failed');
+
+  await page.goto(`${stack.apiUrl}/console/#/incoming`);
+  await page.waitForSelector(`a[href="#/incoming/${id}"]`);
+  await shot('06-incoming-log');
+  await page.click(`a[href="#/incoming/${id}"]`);
+  await page.waitForSelector('#retry');
+  await page.click(`a[href="#/incoming/${id}/attempts"]`);
+  await page.waitForSelector('.card');
+  receiver.script('/relay', { status: 200, body: 'ok' });
+  await page.click('#retry');
+  await eventually(async () => (await stack.request('GET', `/api/v1/incoming-webhooks/${id}`)).body.status === 'succeeded', 30_000);
+  await page.goto(`${stack.apiUrl}/console/#/incoming/${id}/details`);
+  await page.waitForSelector('.badge.succeeded');
+  await shot('07-incoming-detail-after-retry');
+});
+
+test("read a mailbox's inbound log", async () => {
+  const mailbox = await createMailbox(m);
+  await subscribe(m, mailbox.id);
+  m.emulator.deliverMessage(SUPPORT, { from: 'Alice <alice@customer.test>', subject: 'VPN is down', body: 'Since 9am', uniqueBody: 'Since 9am' });
+  await eventually(async () => (await inboundLog(m, mailbox.id)).some((e: { status: string }) => e.status === 'ticket_created'), 30_000);
+
+  await page.goto(`${m.stack.apiUrl}/console/#/mailboxes/${mailbox.id}`);
+  await page.waitForSelector('.mail-link');
+  expect(await page.textContent('#log')).toContain('VPN is down');
+  expect(await page.textContent('#expires')).not.toBe('—');
+  await shot('08-mailbox-inbound-log');
+  await page.click('.mail-link');
+  await page.waitForSelector('#requests .card');
+  await shot('09-mail-requests');
+  await page.goto(`${m.stack.apiUrl}/console/#/tickets`);
+  await page.waitForSelector('text=VPN is down');
+  await shot('10-tickets');
+});

@@ -1,0 +1,124 @@
+import { startQuickBooksEmulator, type QuickBooksEmulator, type QuickBooksEmulatorOptions } from '../emulators/quickbooks';
+import { startXeroEmulator, type XeroEmulator, type XeroEmulatorOptions } from '../emulators/xero';
+import { eventually, type Stack } from '../harness/stack';
+
+export const XERO_CLIENT = { clientId: 'switchyard-test-app', clientSecret: 'xero-client-secret-0123456789' };
+export const QBO_CLIENT = { clientId: 'switchyard-qbo-app', clientSecret: 'qbo-client-secret-0123456789' };
+export const WEBHOOK_KEY = 'xero-webhook-key-abcdefghijklmnopqrstuvwxyz0123456789';
+export const VERIFIER_TOKEN = 'qbo-verifier-token-0123456789';
+
+async function exchangeCode(tokenUrl: string, client: { clientId: string; clientSecret: string }, form: Record<string, string>) {
+  const res = await fetch(tokenUrl, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+      accept: 'application/json',
+    },
+    body: new URLSearchParams(form).toString(),
+  });
+  const body = (await res.json()) as { refresh_token?: string };
+  if (!body.refresh_token) throw new Error(`no refresh token from ${tokenUrl}: ${JSON.stringify(body)}`);
+  return body.refresh_token;
+}
+
+/** A Xero emulator with our app registered, one tenant, and a refresh token from a consent. */
+export async function startXero(tenantId: string, options: XeroEmulatorOptions = {}) {
+  const xero = await startXeroEmulator({ clients: [XERO_CLIENT], tenants: [{ tenantId }], ...options });
+  return { xero, refreshToken: await xeroConsent(xero) };
+}
+
+/** A new refresh token for the realm, as another "Connect to QuickBooks" consent would give. */
+export async function quickBooksConsent(qbo: QuickBooksEmulator, realmId: string): Promise<string> {
+  const redirect = 'https://switchyard.example/callback';
+  const code = qbo.issueAuthorizationCode({ clientId: QBO_CLIENT.clientId, realmId, redirectUri: redirect });
+  return exchangeCode(`${qbo.url}/oauth2/v1/tokens/bearer`, QBO_CLIENT, {
+    grant_type: 'authorization_code',
+    code,
+    redirect_uri: redirect,
+  });
+}
+
+/** A Xero refresh token from another consent (each integration rotates its own). */
+export async function xeroConsent(xero: XeroEmulator): Promise<string> {
+  const code = xero.issueAuthorizationCode({ clientId: XERO_CLIENT.clientId });
+  return exchangeCode(`${xero.url}/connect/token`, XERO_CLIENT, { grant_type: 'authorization_code', code });
+}
+
+/** A QuickBooks emulator with our app registered, one realm, and a refresh token from a consent. */
+export async function startQuickBooks(realmId: string, options: QuickBooksEmulatorOptions = {}) {
+  const qbo = await startQuickBooksEmulator({ clients: [QBO_CLIENT], realms: [{ realmId }], ...options });
+  return { qbo, refreshToken: await quickBooksConsent(qbo, realmId) };
+}
+
+export async function createXeroIntegration(
+  stack: Stack,
+  xero: XeroEmulator,
+  refreshToken: string,
+  over: { processingMethod?: string; settings?: Record<string, unknown>; name?: string } = {},
+): Promise<{ id: string }> {
+  const res = await stack.request('POST', '/api/v1/integrations', {
+    provider: 'xero',
+    name: over.name ?? 'Xero test org',
+    processingMethod: over.processingMethod ?? 'default',
+    webhookKey: WEBHOOK_KEY,
+    clientSecret: XERO_CLIENT.clientSecret,
+    refreshToken,
+    settings: {
+      clientId: XERO_CLIENT.clientId,
+      tokenUrl: `${xero.url}/connect/token`,
+      apiBaseUrl: `${xero.url}/api.xro/2.0`,
+      ...over.settings,
+    },
+  });
+  if (res.status !== 201) throw new Error(`xero integration not created: ${res.status} ${res.text}`);
+  return res.body;
+}
+
+export async function createQuickBooksIntegration(
+  stack: Stack,
+  qbo: QuickBooksEmulator,
+  refreshToken: string,
+  over: { processingMethod?: string; settings?: Record<string, unknown> } = {},
+): Promise<{ id: string }> {
+  const res = await stack.request('POST', '/api/v1/integrations', {
+    provider: 'quickbooks',
+    name: 'QuickBooks test company',
+    processingMethod: over.processingMethod ?? 'default',
+    verifierToken: VERIFIER_TOKEN,
+    clientSecret: QBO_CLIENT.clientSecret,
+    refreshToken,
+    settings: {
+      clientId: QBO_CLIENT.clientId,
+      tokenUrl: `${qbo.url}/oauth2/v1/tokens/bearer`,
+      apiBaseUrl: qbo.url,
+      ...over.settings,
+    },
+  });
+  if (res.status !== 201) throw new Error(`quickbooks integration not created: ${res.status} ${res.text}`);
+  return res.body;
+}
+
+/** Waits until the incoming webhook reaches one of `statuses`; returns its detail. */
+export async function webhookIn(stack: Stack, id: string, statuses: string[], timeoutMs = 30_000) {
+  return eventually(async () => {
+    const res = await stack.request('GET', `/api/v1/incoming-webhooks/${id}`);
+    return statuses.includes(res.body?.status) ? res.body : undefined;
+  }, timeoutMs);
+}
+
+/** Waits (polling the database, not the rate-limited API) until every webhook reaches one of `statuses`. */
+export async function allIn(stack: Stack, ids: string[], statuses: string[], timeoutMs = 60_000) {
+  await eventually(async () => {
+    const { rows } = await stack.db.query('SELECT count(*) AS n FROM incoming_webhooks WHERE id = ANY($1) AND status = ANY($2)', [ids, statuses]);
+    return Number(rows[0].n) === ids.length;
+  }, timeoutMs, 250);
+  const { rows } = await stack.db.query('SELECT id, status, entity_id, attempts_made FROM incoming_webhooks WHERE id = ANY($1)', [ids]);
+  return rows as Array<{ id: string; status: string; entity_id: string; attempts_made: number }>;
+}
+
+/** Counts rows for a query with one count column `n`. */
+export const countRows = async (stack: Stack, sql: string, args: unknown[] = []) =>
+  Number((await stack.db.query(sql, args)).rows[0].n);
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,285 @@
+import { eventually, fetchJson } from '../harness/stack';
+import {
+  createMailbox,
+  HELPDESK,
+  inboundLog,
+  processed,
+  startMailStack,
+  subscribe,
+  SUPPORT,
+  ticket,
+  type MailStack,
+} from './mailbox-helpers';
+
+let m: MailStack;
+let mailbox: { id: string; notificationUrl: string; lifecycleNotificationUrl: string };
+
+beforeAll(async () => {
+  m = await startMailStack();
+  mailbox = await createMailbox(m);
+  // Replies and notifications leave through a separate outgoing default mailbox.
+  await createMailbox(m, { name: 'Helpdesk (outgoing)', emailAddress: HELPDESK, outgoingDefault: true });
+  await subscribe(m, mailbox.id);
+});
+afterAll(async () => {
+  await m?.stop();
+});
+
+const deliver = (input: Parameters<MailStack['emulator']['deliverMessage']>[1]) =>
+  m.emulator.deliverMessage(SUPPORT, input);
+const countTickets = async () => Number((await m.stack.db.query('SELECT count(*) AS n FROM tickets')).rows[0].n);
+
+test('an email becomes a ticket: logged with its request, marked read, and "New Ticket Logged" emitted', async () => {
+  const sent = deliver({
+    from: 'Alice <alice@customer.test>',
+    subject: 'Printer broken',
+    body: 'It is on fire',
+    uniqueBody: 'It is on fire',
+  });
+  await processed(m, mailbox.id, sent.internetMessageId);
+  // Marking read follows the ticket; the log shows it once done.
+  const entry = await eventually(async () =>
+    (await inboundLog(m, mailbox.id)).find((e) => e.internetMessageId === sent.internetMessageId && e.afterProcessing),
+  );
+  expect(entry).toMatchObject({
+    status: 'ticket_created',
+    source: 'notification',
+    subject: 'Printer broken',
+    afterProcessing: 'marked read',
+  });
+  expect(entry.graphMessageId).toBe(sent.immutableId);
+  expect(entry.workflowId).toBe(`mail:${mailbox.id}:${sent.immutableId}`);
+
+  const t = await ticket(m, entry.ticketId);
+  expect(t).toMatchObject({
+    summary: 'Printer broken',
+    details: 'It is on fire',
+    requester: { address: 'alice@customer.test', name: 'Alice' },
+  });
+  expect(t.messages).toHaveLength(1);
+  expect(t.messages[0]).toMatchObject({
+    direction: 'inbound',
+    internetMessageId: sent.internetMessageId,
+    threadedBy: 'new',
+  });
+
+  const detail = (await m.stack.request('GET', `/api/v1/inbound-mail/${entry.id}`)).body;
+  expect(detail.requests).toHaveLength(1);
+  expect(detail.requests[0].log.map((l: { message: string }) => l.message).join('\n')).toMatch(
+    /created ticket \[SY-\d+\]/,
+  );
+  const request = (await m.stack.request('GET', `/api/v1/inbound-mail/${entry.id}/requests/1`)).body;
+  expect(request.rawData).toMatchObject({
+    id: sent.immutableId,
+    internetMessageHeaders: expect.any(Array),
+    uniqueBody: { content: 'It is on fire' },
+  });
+
+  await eventually(async () => m.emulator.messages(SUPPORT).find((x) => x.immutableId === sent.immutableId)?.isRead);
+  const events = await m.stack.db.query(
+    "SELECT type, object_id FROM events WHERE type = 'ticket.created' AND object_id = $1",
+    [t.id],
+  );
+  expect(events.rows).toHaveLength(1);
+  const across = await m.stack.request('GET', `/api/v1/inbound-mail?mailboxId=${mailbox.id}&status=ticket_created`);
+  expect(across.body.data.map((e: { id: string }) => e.id)).toContain(entry.id);
+});
+
+test('a notification delivered twice yields one ticket', async () => {
+  const before = await countTickets();
+  m.emulator.duplicateNextNotification();
+  const sent = deliver({ from: 'bob@customer.test', subject: 'Twice', body: 'same notification, two POSTs' });
+  await processed(m, mailbox.id, sent.internetMessageId);
+  await m.emulator.notificationsIdle();
+  const posts = m.emulator.notificationLog().filter((a) => a.kind === 'change' && a.body.includes(sent.immutableId));
+  expect(posts.length).toBe(2);
+  expect(posts.every((p) => p.status === 202 && p.latencyMs < 3000)).toBe(true);
+  expect(await countTickets()).toBe(before + 1);
+  expect((await inboundLog(m, mailbox.id)).filter((e) => e.graphMessageId === sent.immutableId)).toHaveLength(1);
+});
+
+describe('threading', () => {
+  let original: { internetMessageId: string; conversationId: string };
+  let ticketId: string;
+  let number: number;
+  beforeAll(async () => {
+    original = deliver({ from: 'erin@customer.test', subject: 'VPN down', body: 'cannot connect' });
+    const entry = await processed(m, mailbox.id, original.internetMessageId);
+    ticketId = entry.ticketId;
+    number = (await ticket(m, ticketId)).number;
+  });
+
+  const expectThreaded = async (sent: { internetMessageId: string }, rule: string) => {
+    const entry = await processed(m, mailbox.id, sent.internetMessageId);
+    expect(entry).toMatchObject({ status: 'ticket_updated', ticketId });
+    const t = await ticket(m, ticketId);
+    expect(
+      t.messages.find((x: { internetMessageId: string }) => x.internetMessageId === sent.internetMessageId).threadedBy,
+    ).toBe(rule);
+  };
+
+  test('by the ticket token in the subject', async () => {
+    await expectThreaded(
+      deliver({
+        from: 'frank@other.test',
+        subject: `Re: still down [SY-${number}]`,
+        body: 'x',
+        conversationId: 'AAQk-unrelated-1',
+      }),
+      'token',
+    );
+  });
+
+  test('by In-Reply-To / References', async () => {
+    await expectThreaded(
+      deliver({
+        from: 'erin@customer.test',
+        subject: 'different subject',
+        body: 'x',
+        inReplyTo: original.internetMessageId,
+        conversationId: 'AAQk-unrelated-2',
+      }),
+      'references',
+    );
+  });
+
+  test('by conversation id', async () => {
+    await expectThreaded(
+      deliver({
+        from: 'erin@customer.test',
+        subject: 'no token, no headers',
+        body: 'x',
+        conversationId: original.conversationId,
+      }),
+      'conversation',
+    );
+  });
+
+  test('a reply from the ticket goes out through Graph and the answer to it threads back', async () => {
+    const res = await m.stack.request('POST', `/api/v1/tickets/${ticketId}/reply`, {
+      body: 'Have you tried turning it off and on?',
+    });
+    expect(res.status).toBe(202);
+    const sentMail = await eventually(async () =>
+      m.emulator.sentMail().find((s) => String(s.message['subject']).includes(`[SY-${number}]`)),
+    );
+    expect(sentMail).toMatchObject({ from: HELPDESK, kind: 'sendMail' });
+    expect(sentMail.message['toRecipients']).toEqual([{ emailAddress: { address: 'erin@customer.test' } }]);
+    await eventually(async () =>
+      (await ticket(m, ticketId)).messages.some(
+        (x: { direction: string; status: string }) => x.direction === 'outbound' && x.status === 'sent',
+      ),
+    );
+    await expectThreaded(
+      deliver({
+        from: 'erin@customer.test',
+        subject: String(sentMail.message['subject']).replace(/^RE:/, 'RE: RE:'),
+        body: 'yes',
+      }),
+      'token',
+    );
+  });
+});
+
+test.each([
+  ['Auto-Submitted', { headers: { 'Auto-Submitted': 'auto-replied' } }, /Auto-Submitted/],
+  ['X-Autoreply', { headers: { 'X-Autoreply': 'yes' } }, /X-Autoreply/],
+  ['Precedence: bulk', { headers: { Precedence: 'bulk' } }, /bulk/],
+  [
+    'a mailer-daemon bounce',
+    {
+      from: 'MAILER-DAEMON@mx.customer.test',
+      headers: { 'Content-Type': 'multipart/report; report-type=delivery-status' },
+    },
+    /bounce/,
+  ],
+  ['our own mail coming back', { from: HELPDESK }, /our own/],
+])('skips %s', async (_name, extra, reason) => {
+  const before = await countTickets();
+  const sent = deliver({
+    from: 'ooo@customer.test',
+    subject: 'Automatic reply: Printer broken',
+    body: 'I am away',
+    ...extra,
+  });
+  const entry = await processed(m, mailbox.id, sent.internetMessageId);
+  expect(entry.status).toBe('skipped');
+  expect(entry.outcome).toMatch(reason);
+  expect(await countTickets()).toBe(before);
+});
+
+describe('the notification endpoints', () => {
+  const post = (url: string, body: string, contentType = 'application/json') =>
+    fetchJson(url, { method: 'POST', headers: { 'content-type': contentType }, body });
+  const item = (clientState: string) =>
+    JSON.stringify({
+      value: [
+        {
+          subscriptionId: 's',
+          clientState,
+          changeType: 'created',
+          resource: 'Users/x/Messages/forged',
+          resourceData: { id: 'forged-id' },
+        },
+      ],
+    });
+
+  test('echo the validation token as text/plain for both URLs', async () => {
+    for (const url of [mailbox.notificationUrl, mailbox.lifecycleNotificationUrl]) {
+      const token = 'Validation: Testing client application reachability for subscription Request-Id: 1+2 &x';
+      const res = await fetch(`${url}?validationToken=${encodeURIComponent(token)}`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain' },
+      });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+      expect(await res.text()).toBe(token);
+    }
+  });
+
+  test.each([
+    [
+      'a wrong clientState',
+      () => post(mailbox.notificationUrl, item('not-the-client-state')),
+      401,
+      'invalid_client_state',
+    ],
+    ['malformed JSON', () => post(mailbox.notificationUrl, '{"value": ['), 400, 'malformed_json'],
+    [
+      'JSON that is not a notification',
+      () => post(mailbox.notificationUrl, '{"hello":"world"}'),
+      400,
+      'invalid_notification',
+    ],
+    [
+      'an unknown mailbox',
+      () => post(mailbox.notificationUrl.replace(mailbox.id, '00000000-0000-4000-8000-000000000000'), item('x')),
+      404,
+      'unknown_mailbox',
+    ],
+    [
+      'a lifecycle event with a wrong clientState',
+      () =>
+        post(
+          mailbox.lifecycleNotificationUrl,
+          JSON.stringify({
+            value: [{ subscriptionId: 's', clientState: 'nope', lifecycleEvent: 'subscriptionRemoved' }],
+          }),
+        ),
+      401,
+      'invalid_client_state',
+    ],
+  ])('refuse %s and change nothing', async (_name, send, status, code) => {
+    const before = (await m.stack.db.query('SELECT count(*) AS n FROM inbound_mail')).rows[0].n;
+    const subscriptions = m.emulator.subscriptions().map((s) => s.id);
+    const res = await send();
+    expect(res.status).toBe(status);
+    expect(res.body.error.code).toBe(code);
+    expect((await m.stack.db.query('SELECT count(*) AS n FROM inbound_mail')).rows[0].n).toBe(before);
+    expect(m.emulator.subscriptions().map((s) => s.id)).toEqual(subscriptions);
+    const logged = await m.stack.db.query(
+      "SELECT outcome, response_status FROM inbound_requests WHERE provider = 'graph' ORDER BY id DESC LIMIT 1",
+    );
+    expect(logged.rows[0]).toEqual({ outcome: 'rejected', response_status: status });
+  });
+});

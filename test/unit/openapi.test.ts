@@ -1,0 +1,53 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { createApp } from '../../src/api/app';
+import { buildOpenApiDocument, documentedRoutes, listExpressRoutes } from '../../src/api/openapi';
+import { loadConfig } from '../../src/config';
+import { createPool } from '../../src/db/pool';
+import { createLogger } from '../../src/logger';
+import { SecretBox } from '../../src/security/secret-box';
+
+// Building the app connects to nothing: the pool and the Temporal connection are lazy.
+const db = createPool('postgres://nobody@127.0.0.1:1/none', 1);
+const app = createApp({
+  config: loadConfig({}),
+  db,
+  temporal: new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) }),
+  logger: createLogger({ level: 'silent' }),
+  secrets: new SecretBox(Buffer.alloc(32)),
+});
+afterAll(() => db.end());
+
+test('every admin route the app serves is in the OpenAPI document, and nothing else is', () => {
+  const served = listExpressRoutes(app)
+    .filter((r) => r.includes(' /api/v1/') && !r.endsWith('/openapi.json'))
+    .map((r) => r.replace(' /api/v1', ' '))
+    .sort();
+  const documented = documentedRoutes()
+    .map((r) => `${r.method.toUpperCase()} ${r.path}`)
+    .sort();
+  expect(served.length).toBeGreaterThan(40);
+  expect(documented).toEqual(served);
+});
+
+test('the document is valid OpenAPI 3 and carries the request schemas', () => {
+  const doc = buildOpenApiDocument('http://localhost:3000');
+  // The validator is ESM-only, which Jest's CommonJS runtime cannot load: validate in a child Node.
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sy-oa-')), 'openapi.json');
+  fs.writeFileSync(file, JSON.stringify(doc));
+  const script = `import { Validator } from '@seriousme/openapi-schema-validator';
+    const r = await new Validator().validate(${JSON.stringify(file)});
+    process.stdout.write(JSON.stringify({ valid: r.valid, errors: r.errors ?? null }));`;
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: path.resolve(__dirname, '..', '..') });
+  expect(JSON.parse(out.toString())).toEqual({ valid: true, errors: null });
+  const createWebhook = doc.paths['/webhooks']?.['post'] as { requestBody: { content: Record<string, { schema: { properties: object } }> } };
+  expect(Object.keys(createWebhook.requestBody.content['application/json']!.schema.properties)).toEqual(
+    expect.arrayContaining(['name', 'url', 'events', 'batching', 'payload']),
+  );
+  const log = doc.paths['/incoming-webhooks']?.['get'] as { parameters: Array<{ name: string; in: string }> };
+  expect(log.parameters.map((p) => p.name)).toEqual(expect.arrayContaining(['status', 'integrationId', 'cursor', 'limit']));
+  expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+});
