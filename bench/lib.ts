@@ -20,6 +20,8 @@ export interface EmbeddedStack {
   apiUrl: string;
   apiKey: string;
   temporalUiUrl: string;
+  /** URL of the embedded PostgreSQL (for benchmarks that seed data directly). */
+  databaseUrl: string;
   call(method: string, path: string, body?: unknown): Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   stop(): Promise<void>;
 }
@@ -29,6 +31,7 @@ export async function startEmbeddedStack(extraEnv: Record<string, string> = {}):
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sy-bench-'));
   const httpPort = await freePort();
   const uiPort = await freePort();
+  const pgPort = await freePort();
   const env = {
     ...process.env,
     SWITCHYARD_DATA_DIR: dataDir,
@@ -36,7 +39,7 @@ export async function startEmbeddedStack(extraEnv: Record<string, string> = {}):
     TEMPORAL_UI_PORT: String(uiPort),
     TEMPORAL_UI_URL: `http://localhost:${uiPort}`,
     PUBLIC_BASE_URL: `http://127.0.0.1:${httpPort}`,
-    EMBEDDED_POSTGRES_PORT: String(await freePort()),
+    EMBEDDED_POSTGRES_PORT: String(pgPort),
     HTTP_PORT: String(httpPort),
     LOG_LEVEL: 'warn',
     RATE_LIMIT_REQUESTS: '0',
@@ -50,6 +53,9 @@ export async function startEmbeddedStack(extraEnv: Record<string, string> = {}):
     apiUrl,
     apiKey,
     temporalUiUrl: `http://localhost:${uiPort}`,
+    databaseUrl: `postgres://switchyard:${encodeURIComponent(
+      fs.readFileSync(path.join(dataDir, 'postgres.credentials'), 'utf8').trim(),
+    )}@127.0.0.1:${pgPort}/switchyard`,
     call: async (method, p, body) => {
       const res = await fetch(`${apiUrl}${p}`, {
         method,

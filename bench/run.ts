@@ -1,6 +1,7 @@
 /** `npm run bench -- <name> [--requests N] [--connections N]` */
 import { benchIncoming } from './incoming';
 import { benchIngest } from './ingest';
+import { benchLogs } from './logs';
 import { benchMail } from './mail';
 import { benchOutgoing } from './outgoing';
 
@@ -12,6 +13,7 @@ const flag = (key: string, fallback: number) => {
 };
 
 const benches: Record<string, () => Promise<void>> = {
+  logs: () => benchLogs({ rows: flag('rows', 100_000), samples: flag('samples', 20) }),
   outgoing: () =>
     benchOutgoing({
       events: flag('events', 1000),
