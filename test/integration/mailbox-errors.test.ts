@@ -53,8 +53,10 @@ test('a rejected secret fails the email clearly and tells the chosen recipients'
 
   const told = await eventually(async () => {
     const rows = await notifications(mailbox.id);
+    // Notifications are recorded first and then sent: wait until every one has gone out.
     return rows.some((n: { kind: string }) => n.kind === 'credentials_rejected') &&
-      rows.some((n: { kind: string }) => n.kind === 'processing_failed')
+      rows.some((n: { kind: string }) => n.kind === 'processing_failed') &&
+      rows.every((n: { email?: { status?: string } }) => n.email?.status === 'sent')
       ? rows
       : undefined;
   });
@@ -71,7 +73,11 @@ test('after the secret is replaced, retrying the failed email by hand creates th
   );
   const [failed] = (await m.stack.request('GET', `/api/v1/inbound-mail?mailboxId=${mailbox.id}&status=failed`)).body
     .data;
-  const retry = await m.stack.request('POST', `/api/v1/inbound-mail/${failed.id}/retry`);
+  // The failed email's run may still be finishing its notifications (409 already_processing).
+  const retry = await eventually(async () => {
+    const res = await m.stack.request('POST', `/api/v1/inbound-mail/${failed.id}/retry`);
+    return res.status === 409 && res.body.error.code === 'already_processing' ? undefined : res;
+  });
   expect(retry.status).toBe(202);
   const done = await eventually(async () => {
     const res = await m.stack.request('GET', `/api/v1/inbound-mail/${failed.id}`);
