@@ -29,7 +29,8 @@ export interface EmbeddedStack {
 /** Starts `npm start`'s launcher on free ports with a throw-away data directory. */
 export async function startEmbeddedStack(extraEnv: Record<string, string> = {}): Promise<EmbeddedStack> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sy-bench-'));
-  const httpPort = await freePort();
+  // A caller may fix the port (e.g. to tell an emulator the callback URL before start).
+  const httpPort = extraEnv['HTTP_PORT'] ? Number(extraEnv['HTTP_PORT']) : await freePort();
   const uiPort = await freePort();
   const pgPort = await freePort();
   const env = {

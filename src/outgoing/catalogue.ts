@@ -14,7 +14,7 @@ export interface FieldDef {
   key?: boolean;
 }
 
-export type ObjectType = 'ticket' | 'site' | 'user' | 'client' | 'invoice' | 'webhook';
+export type ObjectType = 'ticket' | 'site' | 'user' | 'client' | 'invoice' | 'webhook' | 'mailbox';
 
 export interface EventTypeDef {
   /** Stable identifier used in the API and stored configuration. */
@@ -83,6 +83,7 @@ export const OBJECT_FIELDS: Record<ObjectType, readonly FieldDef[]> = {
     f('consecutiveFailures', 'number'),
     f('disabledAt', 'date'),
   ],
+  mailbox: [f('name', 'text', true), f('kind', 'text', true), f('message', 'text', true)],
 };
 
 const e = (key: string, name: string, objectType: ObjectType, description: string): EventTypeDef => ({
@@ -110,6 +111,7 @@ export const EVENT_TYPES: readonly EventTypeDef[] = [
   e('invoice.updated', 'Invoice updated', 'invoice', 'An invoice was updated'),
   e('invoice.deleted', 'Invoice deleted', 'invoice', 'An invoice was deleted'),
   e('webhook.disabled', 'Webhook disabled', 'webhook', 'An outgoing webhook was disabled automatically'),
+  e('mailbox.error', 'Mailbox error', 'mailbox', 'A mailbox could not process mail, renew its subscription, or use its credentials'),
 ];
 
 const byKey = new Map(EVENT_TYPES.map((t) => [t.key, t]));

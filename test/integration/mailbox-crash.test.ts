@@ -43,10 +43,9 @@ test('a worker killed mid-processing loses no email and duplicates none', async 
       : undefined;
   }, 90_000).catch(async (err) => {
     const entries = await inboundLog(m, mailbox.id);
-    process.stderr.write(
-      `DEBUG ${JSON.stringify(entries.map((e) => [e.status, e.attemptsMade, e.error, e.source, e.internetMessageId]))}\n`,
-    );
-    process.stderr.write(`DEBUG sent ${JSON.stringify(all)}\n`);
+    // On failure, show where each email got stuck.
+    const where = entries.map((e) => [e.internetMessageId ?? e.graphMessageId, e.status, e.attemptsMade, e.error]);
+    process.stderr.write(`inbound log at timeout: ${JSON.stringify(where)}\n`);
     throw err;
   });
   expect(log).toHaveLength(all.length);

@@ -51,6 +51,7 @@ export async function startMailStack(
     emulator,
     app,
     stop: async () => {
+      // MAILBOX_TEST_DUMP=/tmp/x keeps the product processes' logs of a run for diagnosis.
       if (process.env['MAILBOX_TEST_DUMP']) {
         const fs = await import('node:fs');
         fs.writeFileSync(`${process.env['MAILBOX_TEST_DUMP']}-worker.log`, stack.worker.output);

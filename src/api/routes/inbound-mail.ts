@@ -118,7 +118,9 @@ export function inboundMailRouter(deps: InboundMailDeps): Router {
       next_retry_at: null,
     });
     const result = await startEmailToTicket(deps, row, 'manual', 'again');
-    if (result === 'running') await updateInboundMail(db, row.id, { status: row.status });
+    // Still running (e.g. finishing its notifications): nothing was retried, so nothing is counted.
+    if (result === 'running')
+      await updateInboundMail(db, row.id, { status: row.status, manual_retries: row.manual_retries });
     return result;
   };
 

@@ -42,13 +42,9 @@ export async function emitTicketEvent(
   return id;
 }
 
-// The catalogue is owned by the outgoing webhook engine; a mailbox error event is emitted once it lists one.
 const MAILBOX_ERROR_TYPES = ['mailbox.error', 'Mailbox error'];
 
-/**
- * Emits the mailbox error event for outgoing webhooks. Returns null (and emits nothing) while
- * the event catalogue has no mailbox error type.
- */
+/** Emits the "Mailbox error" event for outgoing webhooks (null if the catalogue lacks it). */
 export async function emitMailboxErrorEvent(
   ctx: EmitContext,
   e: { mailboxId: string; mailboxName: string; kind: string; message: string; notificationId: string },
