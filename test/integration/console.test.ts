@@ -137,7 +137,12 @@ test("read a mailbox's inbound log", async () => {
   await page.click('.mail-link');
   await page.waitForSelector('#requests .card');
   await shot('09-mail-requests');
-  await page.goto(`${m.stack.apiUrl}/console/#/tickets`);
-  await page.waitForSelector('text=VPN is down');
+  // A fresh load of the tickets page (not a same-document hash change), retried until the list shows it.
+  await eventually(async () => {
+    await page.goto('about:blank');
+    await page.goto(`${m.stack.apiUrl}/console/#/tickets`);
+    await page.waitForSelector('#list table', { timeout: 5000 });
+    return (await page.textContent('#list'))?.includes('VPN is down');
+  }, 30_000);
   await shot('10-tickets');
 });
