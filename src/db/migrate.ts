@@ -15,7 +15,8 @@ export async function migrate(db: Db): Promise<number[]> {
     const { rows } = await client.query<{ id: number }>('SELECT id FROM schema_migrations');
     const done = new Set(rows.map((r) => r.id));
     const applied: number[] = [];
-    for (const m of migrations) {
+    // Sorted by id: features add their migrations in separate id ranges, not one after another.
+    for (const m of [...migrations].sort((a, b) => a.id - b.id)) {
       if (done.has(m.id)) continue;
       await client.query('BEGIN');
       try {
