@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import autocannon from 'autocannon';
-import { signGeneric } from '../src/api/routes/hooks-generic';
+import { signGeneric } from '../src/integrations/generic/webhook';
 import { fmt, percentile, startEmbeddedStack } from './lib';
 
 /**

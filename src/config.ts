@@ -94,6 +94,14 @@ const schema = z.object({
   RATE_LIMIT_REQUESTS: int(450, 0),
   RATE_LIMIT_WINDOW_SECONDS: int(300, 1, 86400),
 
+  // Intake: ingress stores work and an outbox row in one transaction; the starter hands it to Temporal.
+  INTAKE_STARTER_ENABLED: envBool(true),
+  INTAKE_STARTER_CONCURRENCY: int(16, 1, 512),
+  INTAKE_STARTER_BATCH: int(500, 1, 10000),
+  INTAKE_POLL_INTERVAL_MS: int(1000, 50, 60000),
+  INTAKE_BACKLOG_LIMIT: int(100000, 0),
+  INTAKE_RETRY_AFTER_SECONDS: int(5, 1, 3600),
+
   INBOUND_ACTIVITY_TIMEOUT_SECONDS: int(30, 1, 3600),
   INBOUND_RETRY_INITIAL_SECONDS: int(5, 1, 3600),
 

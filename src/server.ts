@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './api/app';
+import { createIntakeRuntime } from './intake/runtime';
 import { connectClient } from './runtime/temporal-connection';
 import { createBaseContext, type BaseContext } from './runtime/context';
 import { prepareDeployment } from './runtime/prepare';
@@ -14,7 +15,8 @@ export interface ApiServer {
 
 export async function startApi(ctx: BaseContext): Promise<ApiServer> {
   const temporal = await connectClient(ctx.config);
-  const app = createApp({ ...ctx, temporal });
+  const intake = createIntakeRuntime({ ...ctx, temporal });
+  const app = createApp({ ...ctx, temporal, intake });
   const server = http.createServer(app);
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
@@ -31,6 +33,7 @@ export async function startApi(ctx: BaseContext): Promise<ApiServer> {
       const grace = setTimeout(() => server.closeAllConnections(), ctx.config.SHUTDOWN_GRACE_SECONDS * 1000);
       await closed;
       clearTimeout(grace);
+      await intake.stop();
       await temporal.connection.close();
     },
   };

@@ -10,7 +10,8 @@ import { outgoingSettings } from './outgoing/settings';
 import { outboundPolicy } from './api/app';
 import type { BaseContext } from './runtime/context';
 import { createBaseContext } from './runtime/context';
-import { connectionOptions } from './runtime/temporal-connection';
+import { connectClient, connectionOptions } from './runtime/temporal-connection';
+import { createIntakeRuntime } from './intake/runtime';
 import { onShutdownSignal } from './runtime/signals';
 
 let runtimeInstalled = false;
@@ -88,11 +89,16 @@ export async function createWorker(ctx: BaseContext): Promise<Worker> {
 async function main() {
   const ctx = createBaseContext();
   const worker = await createWorker(ctx);
+  // Workers run the intake starter too, so committed work is started even with no API running.
+  const temporal = await connectClient(ctx.config);
+  const intake = createIntakeRuntime({ ...ctx, temporal });
   onShutdownSignal(ctx.logger, async () => {
     worker.shutdown();
   });
   ctx.logger.info({ taskQueue: ctx.config.TEMPORAL_TASK_QUEUE, namespace: ctx.config.TEMPORAL_NAMESPACE }, 'worker running');
   await worker.run();
+  await intake.stop();
+  await temporal.connection.close();
   await ctx.db.end();
   ctx.logger.info('worker stopped');
 }

@@ -5,7 +5,7 @@ import { connectMailbox, type MailboxGraph } from '../integrations/microsoft-gra
 import { classifyGraphError, type GraphProblem } from '../integrations/microsoft-graph/errors';
 import type { KeyedLimiter } from '../integrations/microsoft-graph/limiter';
 import type { MailSettings } from '../integrations/microsoft-graph/settings';
-import type { StartMailDeps } from '../integrations/microsoft-graph/workflows';
+import type { StartMailDeps } from '../starters/email-to-ticket';
 import type { Logger } from '../logger';
 import type { SecretBox } from '../security/secret-box';
 

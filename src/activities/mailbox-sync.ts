@@ -4,8 +4,8 @@ import { updateMailbox } from '../db/mailboxes';
 import { claimDueRetries, knownGraphIds, staleQueued, upsertInboundMail, type MailSource } from '../db/mail-log';
 import { explainProblem } from '../integrations/microsoft-graph/errors';
 import { addressOf, deltaPage, type GraphMessage } from '../integrations/microsoft-graph/messages';
-import { mailWorkflowId, startEmailToTicket } from '../integrations/microsoft-graph/workflows';
-import type { CatchUpOutcome } from '../shared/mailbox';
+import { startEmailToTicket } from '../starters/email-to-ticket';
+import { mailboxWorkflowIds, type CatchUpOutcome } from '../shared/mailbox';
 import { graphFor, requireMailbox, settle, startDeps, type MailboxActivityDeps } from './mailbox-support';
 
 // A queued email nobody picked up for this long lost its workflow start (an API process died).
@@ -81,7 +81,7 @@ export function createSyncActivities(deps: MailboxActivityDeps) {
           unseen.map((m) => ({
             id: randomUUID(),
             graph_message_id: m.id,
-            workflow_id: mailWorkflowId(mailboxId, m.id),
+            workflow_id: mailboxWorkflowIds.mail(mailboxId, m.id),
             subject: m.subject ?? null,
             from_address: addressOf(m.from),
             from_name: m.from?.emailAddress?.name ?? null,

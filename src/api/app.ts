@@ -7,13 +7,12 @@ import type { DestinationPolicy } from '../http/safe-request';
 import type { Logger } from '../logger';
 import type { SecretBox } from '../security/secret-box';
 import { requireApiAuth, tokenRouter } from './auth';
-import { errorBody, errorHandler, notFound } from './errors';
-import { answerAndLog } from './ingress';
+import { errorHandler, notFound } from './errors';
+import { ingressRequest, sendReply } from './ingress';
 import { apiClientsRouter } from './routes/api-clients';
 import { genericHooksRouter } from './routes/hooks-generic';
 import { quickBooksHooksRouter } from './routes/hooks-quickbooks';
 import { xeroHooksRouter } from './routes/hooks-xero';
-import { inboundProcessingSettings } from './inbound-start';
 import { healthRouter } from './routes/health';
 import { inboundRequestsRouter, incomingWebhooksRouter } from './routes/incoming-webhooks';
 import { integrationsRouter } from './routes/integrations';
@@ -25,6 +24,10 @@ import { azureAuth, graphHooks, mailboxApi, mailboxRouteDeps } from './mailbox-r
 import { httpMetrics, renderMetrics } from '../observability/metrics';
 import { buildOpenApiDocument } from './openapi';
 import './openapi-routes';
+import { BacklogGate } from '../intake/backlog';
+import { inboundProcessingSettings } from '../intake/inbound-jobs';
+import { logOnly } from '../intake/ingress';
+import { refusal } from '../intake/replies';
 
 export interface AppDeps {
   config: Config;
@@ -32,6 +35,8 @@ export interface AppDeps {
   temporal: Client;
   logger: Logger;
   secrets: SecretBox;
+  /** Intake's backlog gate and starter wake-up; without it ingress relies on NOTIFY and the poll. */
+  intake?: { backlog: BacklogGate; wake: () => void };
 }
 
 export function outboundPolicy(config: Config): DestinationPolicy {
@@ -73,36 +78,31 @@ export function createApp(deps: AppDeps): Express {
   app.use('/oauth2/token', tokenRouter(auth));
 
   // Ingress: the raw bytes are needed for signature checks, so no JSON parser here.
-  const ingressDeps = {
+  const intake = {
     db,
     logger,
-    temporal,
     secrets,
-    taskQueue: config.TEMPORAL_TASK_QUEUE,
-    inbound: {
-      activityTimeoutSeconds: config.INBOUND_ACTIVITY_TIMEOUT_SECONDS,
-      retryInitialSeconds: config.INBOUND_RETRY_INITIAL_SECONDS,
-    },
+    backlog: deps.intake?.backlog ?? new BacklogGate(db, config.INTAKE_BACKLOG_LIMIT),
+    wake: deps.intake?.wake ?? (() => undefined),
+    retryAfterSeconds: config.INTAKE_RETRY_AFTER_SECONDS,
+    processing: inboundProcessingSettings(config),
   };
   const hooks = express.Router();
   hooks.use(express.raw({ type: () => true, limit: config.BODY_LIMIT_BYTES }));
-  const mailboxes = mailboxRouteDeps(deps);
-  hooks.use('/generic', genericHooksRouter(ingressDeps));
-  hooks.use('/graph', graphHooks(mailboxes));
-  const providerIngress = { ...ingressDeps, processing: inboundProcessingSettings(config) };
-  hooks.use('/xero', xeroHooksRouter(providerIngress));
-  hooks.use('/quickbooks', quickBooksHooksRouter(providerIngress));
+  const mailboxes = mailboxRouteDeps({ ...deps, wake: intake.wake });
+  hooks.use('/generic', genericHooksRouter(intake));
+  hooks.use('/graph', graphHooks({ ...intake, settings: mailboxes.settings }));
+  hooks.use('/xero', xeroHooksRouter(intake));
+  hooks.use('/quickbooks', quickBooksHooksRouter(intake));
   // An oversized or unreadable body is still a request someone sent: log it with its answer.
   hooks.use(((err, req, res, next) => {
     const e = err as { type?: string };
     if (e.type !== 'entity.too.large' && e.type !== 'request.aborted') return next(err);
     const provider = req.path.split('/')[1] ?? 'unknown';
-    void answerAndLog(ingressDeps, req, res, provider, {
-      status: 413,
-      body: errorBody('payload_too_large', `The body exceeds ${config.BODY_LIMIT_BYTES} bytes`),
-      outcome: 'rejected',
-      integrationId: null,
-    });
+    const message = `The body exceeds ${config.BODY_LIMIT_BYTES} bytes`;
+    void logOnly(intake, provider, ingressRequest(req, res), refusal(413, 'payload_too_large', message, null)).then(
+      (reply) => sendReply(res, reply),
+    );
   }) as express.ErrorRequestHandler);
   app.use('/hooks', hooks);
   app.use('/azure/auth', azureAuth(mailboxes));
@@ -115,7 +115,7 @@ export function createApp(deps: AppDeps): Express {
     '/integrations',
     integrationsRouter({ db, secrets, publicBaseUrl: config.publicBaseUrl, outbound: outboundPolicy(config) }),
   );
-  api.use('/incoming-webhooks', incomingWebhooksRouter({ ...logDeps, retry: providerIngress }));
+  api.use('/incoming-webhooks', incomingWebhooksRouter({ ...logDeps, retry: intake }));
   api.use('/inbound-requests', inboundRequestsRouter({ db }));
   api.use('/api-clients', apiClientsRouter({ db, tokenUrl: `${config.publicBaseUrl}/oauth2/token` }));
   const outgoing = {

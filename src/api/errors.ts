@@ -1,6 +1,8 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import type { z } from 'zod';
 import type { Logger } from '../logger';
+import { isDatabaseUnavailable } from '../db/pool';
+import { errorBody } from '../shared/error-envelope';
 
 /** An error the client caused or should know about, answered with the JSON envelope. */
 export class HttpError extends Error {
@@ -16,9 +18,7 @@ export class HttpError extends Error {
   }
 }
 
-export function errorBody(code: string, message: string, details?: unknown) {
-  return { error: details === undefined ? { code, message } : { code, message, details } };
-}
+export { errorBody };
 
 export function sendError(res: Response, err: HttpError): void {
   if (err.headers) res.set(err.headers);
@@ -46,6 +46,11 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     if (res.headersSent) return;
     if (err instanceof HttpError) return sendError(res, err);
+    if (isDatabaseUnavailable(err)) {
+      logger.error({ err: (err as Error).message, path: req.path }, 'PostgreSQL unavailable');
+      const retry = { 'retry-after': '5' };
+      return sendError(res, new HttpError(503, 'storage_unavailable', 'Storage is unavailable; try again later', undefined, retry));
+    }
     const e = err as { type?: string; status?: number; expose?: boolean; message?: string };
     if (e.type === 'entity.too.large') {
       return sendError(res, new HttpError(413, 'payload_too_large', 'The request body is larger than allowed'));

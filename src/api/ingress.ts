@@ -1,8 +1,5 @@
 import type { Request, Response } from 'express';
-import type { Db } from '../db/pool';
-import { insertInboundRequest, type InboundRequestRow } from '../db/inbound-requests';
-import type { Logger } from '../logger';
-import { webhooksReceived } from '../observability/metrics';
+import type { IngressReply, IngressRequest } from '../intake/ingress';
 
 const UNLOGGED_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
 
@@ -16,47 +13,25 @@ export function loggableHeaders(req: Request): Record<string, string> {
   return out;
 }
 
-export interface IngressAnswer {
-  status: number;
-  body?: unknown;
-  outcome: InboundRequestRow['outcome'];
-  integrationId: string | null;
-  incomingWebhookId?: string | null;
+/** What intake needs of an Express request to an ingress route (the body parsed raw). */
+export function ingressRequest(req: Request, res: Response): IngressRequest {
+  return {
+    method: req.method,
+    path: req.originalUrl,
+    params: req.params as Record<string, string | undefined>,
+    headers: loggableHeaders(req),
+    raw: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
+    declaredBytes: Number(req.get('content-length') ?? 0) || 0,
+    remoteAddr: req.ip ?? null,
+    startedAt: (res.locals['startedAt'] as number | undefined) ?? performance.now(),
+  };
 }
 
-/**
- * Answers an ingress request and records it, with the answer given, in the inbound
- * request log — rejected requests included. A failure to log never changes the answer.
- */
-export async function answerAndLog(
-  deps: { db: Db; logger: Logger },
-  req: Request,
-  res: Response,
-  provider: string,
-  answer: IngressAnswer,
-): Promise<void> {
-  const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-  webhooksReceived.inc({ provider, outcome: answer.outcome });
-  const responseBody = answer.body === undefined ? null : JSON.stringify(answer.body);
-  try {
-    await insertInboundRequest(deps.db, {
-      integration_id: answer.integrationId,
-      provider,
-      method: req.method,
-      path: req.originalUrl,
-      headers: loggableHeaders(req),
-      body: raw.toString('utf8'),
-      body_bytes: raw.length || Number(req.get('content-length') ?? 0),
-      remote_addr: req.ip ?? null,
-      duration_ms: Math.round(performance.now() - (res.locals['startedAt'] as number)),
-      response_status: answer.status,
-      response_body: responseBody,
-      outcome: answer.outcome,
-      incoming_webhook_id: answer.incomingWebhookId ?? null,
-    });
-  } catch (err) {
-    deps.logger.error({ err, provider }, 'could not record inbound request');
-  }
-  if (answer.body === undefined) res.status(answer.status).end();
-  else res.status(answer.status).type('application/json').send(responseBody);
+/** Sends intake's answer: JSON, text, or bare. */
+export function sendReply(res: Response, reply: IngressReply): void {
+  if (reply.headers) res.set(reply.headers);
+  res.status(reply.status);
+  if (reply.body !== undefined) res.type('application/json').send(JSON.stringify(reply.body));
+  else if (reply.text !== undefined) res.type('text/plain').send(reply.text);
+  else res.end();
 }

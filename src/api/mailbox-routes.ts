@@ -7,6 +7,7 @@ import type { Logger } from '../logger';
 import type { SecretBox } from '../security/secret-box';
 import { azureAuthRouter } from './routes/azure-auth';
 import { graphHooksRouter } from './routes/graph-notifications';
+import type { GraphIntakeDeps } from '../intake/graph-notifications';
 import { inboundMailRouter } from './routes/inbound-mail';
 import { mailboxesRouter } from './routes/mailboxes';
 import { ticketsRouter } from './routes/tickets';
@@ -18,6 +19,7 @@ export function mailboxRouteDeps(deps: {
   temporal: Client;
   logger: Logger;
   secrets: SecretBox;
+  wake: () => void;
 }) {
   const { config } = deps;
   return {
@@ -25,6 +27,7 @@ export function mailboxRouteDeps(deps: {
     logger: deps.logger,
     secrets: deps.secrets,
     temporal: deps.temporal,
+    wake: deps.wake,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     settings: mailSettings(config),
     temporalUiUrl: config.TEMPORAL_UI_URL,
@@ -35,7 +38,7 @@ export function mailboxRouteDeps(deps: {
 export type MailboxRoutesDeps = ReturnType<typeof mailboxRouteDeps>;
 
 /** Graph notification endpoints, mounted under `/hooks/graph` (raw body; parsed after the checks). */
-export const graphHooks = (deps: MailboxRoutesDeps): Router => graphHooksRouter(deps);
+export const graphHooks = (deps: GraphIntakeDeps): Router => graphHooksRouter(deps);
 
 /** The delegated sign-in callback, mounted at `/azure/auth` (no API key: the browser comes back here). */
 export const azureAuth = (deps: MailboxRoutesDeps): Router => azureAuthRouter(deps);

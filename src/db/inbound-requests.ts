@@ -14,17 +14,19 @@ export interface InboundRequestRow {
   duration_ms: number | null;
   response_status: number;
   response_body: string | null;
-  outcome: 'accepted' | 'duplicate' | 'rejected';
+  outcome: 'accepted' | 'duplicate' | 'rejected' | 'ignored';
   incoming_webhook_id: string | null;
+  /** What Switchyard made of the request, when the answer itself does not say (Xero gets a bare 200). */
+  note: string | null;
 }
 
-export type NewInboundRequest = Omit<InboundRequestRow, 'id' | 'received_at'>;
+export type NewInboundRequest = Omit<InboundRequestRow, 'id' | 'received_at' | 'note'> & { note?: string | null };
 
 export async function insertInboundRequest(db: Queryable, r: NewInboundRequest): Promise<string> {
   const { rows } = await db.query<{ id: string }>(
     `INSERT INTO inbound_requests (integration_id, provider, method, path, headers, body, body_bytes, remote_addr,
-       duration_ms, response_status, response_body, outcome, incoming_webhook_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
+       duration_ms, response_status, response_body, outcome, incoming_webhook_id, note)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
     [
       r.integration_id,
       r.provider,
@@ -39,6 +41,7 @@ export async function insertInboundRequest(db: Queryable, r: NewInboundRequest):
       r.response_body,
       r.outcome,
       r.incoming_webhook_id,
+      r.note ?? null,
     ],
   );
   return rows[0]!.id;

@@ -1,3 +1,4 @@
+import { INTAKE_SQL } from './intake-schema';
 import { MAILBOXES_SQL } from './mailbox-schema';
 
 /** Ordered, append-only schema migrations. Never edit one that has shipped; add the next. */
@@ -273,5 +274,10 @@ export const migrations: ReadonlyArray<{ id: number; name: string; sql: string }
     id: 4,
     name: 'mailboxes',
     sql: MAILBOXES_SQL,
+  },
+  {
+    id: 10,
+    name: 'intake-outbox',
+    sql: INTAKE_SQL,
   },
 ];

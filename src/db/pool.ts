@@ -25,3 +25,11 @@ export async function withTransaction<T>(db: Db, fn: (client: pg.PoolClient) => 
     client.release();
   }
 }
+
+/** PostgreSQL could not be reached or went away: the client should come back later. */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  if (typeof e?.code === 'string' && /^(08|57P0[1-3]|53300)/.test(e.code)) return true;
+  if (e?.code === 'ECONNREFUSED' || e?.code === 'ECONNRESET' || e?.code === 'ENOTFOUND') return true;
+  return /timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED/i.test(e?.message ?? '');
+}

@@ -1,6 +1,7 @@
 import client from 'prom-client';
 import type { RequestHandler } from 'express';
 import type { Queryable } from '../db/pool';
+import { intakeBacklog } from '../db/intake-jobs';
 
 /**
  * Prometheus metrics served by the API at /metrics. HTTP and ingress figures are counted in
@@ -72,7 +73,7 @@ const BATCH_BUCKETS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000];
  * totals whichever worker did the work.
  */
 async function databaseMetrics(db: Queryable): Promise<string> {
-  const [incoming, deliveries, attempts, batches, calls, limited, subscriptions, emails] = await Promise.all([
+  const [incoming, deliveries, attempts, batches, calls, limited, subscriptions, emails, backlog] = await Promise.all([
     rows<{ provider: string; status: string; n: number }>(db, 'SELECT provider, status, count(*)::int AS n FROM incoming_webhooks GROUP BY 1, 2'),
     rows<{ status: string; n: number }>(db, 'SELECT status, count(*)::int AS n FROM deliveries GROUP BY 1'),
     rows<{ status: string; n: number }>(db, 'SELECT status, count(*)::int AS n FROM delivery_attempts GROUP BY 1'),
@@ -90,6 +91,7 @@ async function databaseMetrics(db: Queryable): Promise<string> {
          FROM mailboxes WHERE subscription_expires_at IS NOT NULL`,
     ),
     rows<{ status: string; n: number }>(db, 'SELECT status, count(*)::int AS n FROM inbound_mail GROUP BY 1'),
+    intakeBacklog(db),
   ]);
   const b = batches[0];
   return [
@@ -115,6 +117,10 @@ async function databaseMetrics(db: Queryable): Promise<string> {
       subscriptions.map((r) => `switchyard_mailbox_subscription_seconds_to_expiry{mailbox_id="${label(r.id)}",mailbox="${label(r.name)}"} ${Math.round(r.seconds)}`)),
     family('switchyard_emails', 'Emails seen by mailboxes, by processing status', 'gauge',
       emails.map((r) => `switchyard_emails{status="${label(r.status)}"} ${r.n}`)),
+    family('switchyard_intake_backlog', 'Committed work not yet handed to Temporal (intake outbox rows)', 'gauge',
+      [`switchyard_intake_backlog ${backlog.pending}`]),
+    family('switchyard_intake_oldest_age_seconds', 'Age of the oldest intake outbox row', 'gauge',
+      [`switchyard_intake_oldest_age_seconds ${backlog.oldestAgeSeconds.toFixed(3)}`]),
   ].join('\n');
 }
 

@@ -8,6 +8,8 @@ export interface BaseContext {
   logger: Logger;
   db: Db;
   secrets: SecretBox;
+  /** The database's URL, for connections outside the pool (the intake starter's LISTEN). */
+  databaseUrl: string;
 }
 
 /** Config, logger, database pool and secret box: what every process role needs. */
@@ -19,5 +21,5 @@ export function createBaseContext(config: Config = loadConfig(), databaseUrl?: s
   const secrets = SecretBox.fromBase64(
     loadMasterKey({ fromEnv: config.SWITCHYARD_MASTER_KEY, dataDir: config.dataDir, allowGenerate: true }),
   );
-  return { config, logger, db, secrets };
+  return { config, logger, db, secrets, databaseUrl: url };
 }

@@ -8,7 +8,7 @@ import { createMsalApp, delegatedPermissions, mailboxAad } from '../../integrati
 import { redirectUri } from '../../integrations/microsoft-graph/settings';
 import type { Logger } from '../../logger';
 import type { SecretBox } from '../../security/secret-box';
-import { upsertScanSchedule, type MailboxControlDeps } from '../mailbox-control';
+import { upsertScanSchedule, type MailboxControlDeps } from '../../starters/mailbox';
 
 export interface AzureAuthDeps extends MailboxControlDeps {
   db: Db;

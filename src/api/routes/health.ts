@@ -1,6 +1,7 @@
 import express, { type Router } from 'express';
 import type { Client } from '@temporalio/client';
 import type { Db } from '../../db/pool';
+import { intakeBacklog } from '../../db/intake-jobs';
 
 const withTimeout = <T>(p: Promise<T>, ms: number) =>
   Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms))]);
@@ -25,7 +26,13 @@ export function healthRouter({ db, temporal }: { db: Db; temporal: Client }): Ro
       check(() => temporal.workflowService.getSystemInfo({})),
     ]);
     const ready = postgres.ok && temporalCheck.ok;
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unready', checks: { postgres, temporal: temporalCheck } });
+    // Ingress keeps answering while Temporal is down; the backlog says how much is waiting for it.
+    const intake = postgres.ok ? await intakeBacklog(db).catch(() => null) : null;
+    res.status(ready ? 200 : 503).json({
+      status: ready ? 'ready' : 'unready',
+      checks: { postgres, temporal: temporalCheck },
+      intake,
+    });
   });
   return router;
 }

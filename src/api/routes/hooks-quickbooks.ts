@@ -1,23 +1,13 @@
 import express, { type Router } from 'express';
-import { parseJsonBody } from '../../integrations/inbound-event';
-import type { QuickBooksSettings } from '../../integrations/quickbooks/settings';
-import { QUICKBOOKS_SIGNATURE_HEADER, quickBooksEvents, verifyQuickBooksSignature } from '../../integrations/quickbooks/webhook';
-import { handleProviderHook, type ProviderIngressDeps, type ProviderWire } from '../provider-ingress';
-
-const quickBooksWire: ProviderWire = {
-  provider: 'quickbooks',
-  bareUnauthorized: false,
-  verify: (raw, req, token) => verifyQuickBooksSignature(raw, req.get(QUICKBOOKS_SIGNATURE_HEADER), token),
-  events: (raw) => quickBooksEvents(parseJsonBody(raw)),
-  wanted: (e, settings) => {
-    const realms = (settings as QuickBooksSettings).realmIds;
-    return settings.entityTypes.includes(e.entityType) && (!realms || realms.includes(e.tenantId));
-  },
-};
+import { acceptProviderWebhook, type ProviderIntakeDeps } from '../../intake/provider-webhooks';
+import { quickBooksWire } from '../../integrations/quickbooks/wire';
+import { ingressRequest, sendReply } from '../ingress';
 
 /** `POST /hooks/quickbooks/:integrationId`: both the legacy `eventNotifications` and the CloudEvents format. */
-export function quickBooksHooksRouter(deps: ProviderIngressDeps): Router {
+export function quickBooksHooksRouter(deps: ProviderIntakeDeps): Router {
   const router = express.Router();
-  router.post('/:integrationId', (req, res) => handleProviderHook(deps, quickBooksWire, req, res));
+  router.post('/:integrationId', async (req, res) => {
+    sendReply(res, await acceptProviderWebhook(deps, quickBooksWire, ingressRequest(req, res)));
+  });
   return router;
 }

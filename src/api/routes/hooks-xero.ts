@@ -1,26 +1,17 @@
 import express, { type Router } from 'express';
-import { parseJsonBody } from '../../integrations/inbound-event';
-import type { XeroSettings } from '../../integrations/xero/settings';
-import { parseXeroBody, verifyXeroSignature, XERO_SIGNATURE_HEADER, xeroEvents } from '../../integrations/xero/webhook';
-import { handleProviderHook, type ProviderIngressDeps, type ProviderWire } from '../provider-ingress';
-
-const xeroWire: ProviderWire = {
-  provider: 'xero',
-  bareUnauthorized: true,
-  verify: (raw, req, key) => verifyXeroSignature(raw, req.get(XERO_SIGNATURE_HEADER), key),
-  events: (raw) => xeroEvents(parseXeroBody(parseJsonBody(raw))),
-  wanted: (e, settings) => {
-    const tenants = (settings as XeroSettings).tenantIds;
-    return settings.entityTypes.includes(e.entityType) && (!tenants || tenants.includes(e.tenantId));
-  },
-};
+import { acceptProviderWebhook, type ProviderIntakeDeps } from '../../intake/provider-webhooks';
+import { xeroWire } from '../../integrations/xero/wire';
+import { ingressRequest, sendReply } from '../ingress';
 
 /**
- * `POST /hooks/xero/:integrationId`. Xero's intent-to-receive check posts `events: []`: a
- * correctly signed one gets 200 and a wrongly signed one 401, both without a body.
+ * `POST /hooks/xero/:integrationId`. Every answer is bare, as Xero documents: 200 for a correctly
+ * signed delivery (its intent-to-receive check posts `events: []`), 401 otherwise. What
+ * Switchyard made of it is in the inbound-request log.
  */
-export function xeroHooksRouter(deps: ProviderIngressDeps): Router {
+export function xeroHooksRouter(deps: ProviderIntakeDeps): Router {
   const router = express.Router();
-  router.post('/:integrationId', (req, res) => handleProviderHook(deps, xeroWire, req, res));
+  router.post('/:integrationId', async (req, res) => {
+    sendReply(res, await acceptProviderWebhook(deps, xeroWire, ingressRequest(req, res)));
+  });
   return router;
 }

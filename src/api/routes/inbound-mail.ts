@@ -9,7 +9,7 @@ import {
   type InboundMailRow,
 } from '../../db/mail-log';
 import type { Db } from '../../db/pool';
-import { startEmailToTicket, type StartMailDeps } from '../../integrations/microsoft-graph/workflows';
+import { startEmailToTicket, type StartMailDeps } from '../../starters/email-to-ticket';
 import { HttpError, parseOr400 } from '../errors';
 import { decodeCursor, encodeCursor, limitSchema } from '../pagination';
 

@@ -10,7 +10,7 @@ import {
 import { listInboundRequests, type InboundRequestRow } from '../../db/inbound-requests';
 import type { ProviderWebhookRow } from '../../db/provider-webhooks';
 import { listResourceData, type ResourceDataRow } from '../../db/resource-data';
-import { retryWebhooks, type RetryDeps } from '../incoming-retry';
+import { retryWebhooks, type RetryDeps } from '../../intake/incoming-retry';
 import type { Db } from '../../db/pool';
 import { HttpError, parseOr400 } from '../errors';
 import { decodeCursor, encodeCursor, limitSchema } from '../pagination';
@@ -97,6 +97,7 @@ function presentInboundRequest(row: InboundRequestRow) {
     responseStatus: row.response_status,
     responseBody: row.response_body,
     outcome: row.outcome,
+    note: row.note,
     incomingWebhookId: row.incoming_webhook_id,
   };
 }
@@ -187,7 +188,7 @@ export function incomingWebhooksRouter(deps: Deps): Router {
 export const requestsQuery = z
   .object({
     integrationId: z.uuid().optional(),
-    outcome: z.enum(['accepted', 'duplicate', 'rejected']).optional(),
+    outcome: z.enum(['accepted', 'duplicate', 'rejected', 'ignored']).optional(),
     cursor: z.string().optional(),
     limit: limitSchema,
   })

@@ -31,7 +31,7 @@ import {
   terminateMailboxWorkflow,
   upsertScanSchedule,
   type MailboxControlDeps,
-} from '../mailbox-control';
+} from '../../starters/mailbox';
 import {
   checkMailboxSettings,
   createMailboxSchema,

@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import express, { type Router } from 'express';
-import { WorkflowIdReusePolicy } from '@temporalio/common';
-import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import { getOutgoingDefault } from '../../db/mailboxes';
 import type { Db } from '../../db/pool';
@@ -15,7 +13,7 @@ import {
 } from '../../db/tickets';
 import { subjectWithToken, ticketToken } from '../../integrations/microsoft-graph/threading';
 import { mailboxWorkflowIds, type TicketReplyInput } from '../../shared/mailbox';
-import { SA } from '../../shared/search-attributes';
+import { queueTicketReply } from '../../intake/ticket-replies';
 import { HttpError, parseOr400 } from '../errors';
 import { decodeCursor, encodeCursor, limitSchema } from '../pagination';
 
@@ -34,8 +32,7 @@ export const replyBody = z
 
 export interface TicketsDeps {
   db: Db;
-  temporal: Client;
-  taskQueue: string;
+  wake: () => void;
 }
 
 export function presentTicket(t: TicketRow) {
@@ -123,37 +120,13 @@ export function ticketsRouter(deps: TicketsDeps): Router {
       );
     const to = body.to ?? (ticket.requester_address ? [ticket.requester_address] : []);
     if (to.length === 0) throw new HttpError(400, 'no_recipient', 'The ticket has no requester address: give "to"');
-    const message = (await insertTicketMessage(db, {
-      id: randomUUID(),
-      ticket_id: ticket.id,
-      direction: 'outbound',
-      mailbox_id: sender.id,
-      inbound_mail_id: null,
-      graph_message_id: null,
-      internet_message_id: null,
-      conversation_id: null,
-      from_address: sender.email_address ?? sender.shared_mailbox ?? sender.connected_account,
-      from_name: sender.name,
-      to_addresses: to.map((address) => ({ address })),
+    const { message, workflowId } = await queueTicketReply(deps, {
+      ticketId: ticket.id,
+      sender,
+      to,
       subject: subjectWithToken(`RE: ${ticket.summary.replace(/^(re|fw|fwd):\s*/i, '')}`, Number(ticket.number)),
-      body_type: body.contentType,
+      contentType: body.contentType,
       body: body.body,
-      unique_body: null,
-      threaded_by: null,
-      status: 'sending',
-    }))!;
-    const workflowId = mailboxWorkflowIds.reply(ticket.id, message.id);
-    const input: TicketReplyInput = { ticketMessageId: message.id };
-    await deps.temporal.workflow.start('ticketReply', {
-      taskQueue: deps.taskQueue,
-      workflowId,
-      args: [input],
-      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      typedSearchAttributes: [
-        { key: SA.integration, value: 'microsoft365' },
-        { key: SA.mailboxId, value: sender.id },
-        { key: SA.entityId, value: ticket.id },
-      ],
     });
     res.status(202).json({ ...presentMessage(message), workflowId });
   });

@@ -24,6 +24,9 @@ import {
   type SubscriptionOutcome,
 } from '../shared/mailbox';
 import { SA } from '../shared/search-attributes';
+import { mailboxWorkflow } from '../workflows/mailbox';
+import { mailboxScan } from '../workflows/mailbox-scan';
+import type { JobFamily } from './family';
 
 /** What driving the mailbox workflows from the API needs. */
 export interface MailboxControlDeps {
@@ -47,7 +50,7 @@ function startOperation(deps: MailboxControlDeps, mailboxId: string) {
       maxCyclesPerRun: deps.settings.maxCyclesPerRun,
     },
   };
-  return new WithStartWorkflowOperation('mailboxWorkflow', {
+  return new WithStartWorkflowOperation(mailboxWorkflow, {
     workflowId: mailboxWorkflowIds.mailbox(mailboxId),
     taskQueue: deps.taskQueue,
     args: [input],
@@ -103,6 +106,23 @@ export async function signalLifecycle(
   }
 }
 
+/** Graph lifecycle notifications accepted at intake, delivered in order to the mailbox workflow. */
+export const mailboxLifecycleFamily: JobFamily<LifecycleSignal> = {
+  kind: 'mailbox.lifecycle',
+  run: async (deps, workflowId, signals) => {
+    const handle = deps.temporal.workflow.getHandle(workflowId);
+    for (const signal of signals) {
+      try {
+        await handle.signal(mailboxLifecycleSignal, signal);
+      } catch (err) {
+        // No mailbox workflow runs: nothing holds a subscription to act on.
+        if (isGone(err)) return;
+        throw err;
+      }
+    }
+  },
+};
+
 /** Stops the mailbox workflow without touching Graph (the mailbox is being deleted). */
 export async function terminateMailboxWorkflow(deps: MailboxControlDeps, mailboxId: string): Promise<void> {
   try {
@@ -135,10 +155,10 @@ export async function upsertScanSchedule(deps: MailboxControlDeps, mailbox: Mail
     spec: { intervals: [{ every }] },
     action: {
       type: 'startWorkflow' as const,
-      workflowType: 'mailboxScan',
+      workflowType: mailboxScan,
       workflowId: scheduleId,
       taskQueue: deps.taskQueue,
-      args: [input],
+      args: [input] as [MailboxScanInput],
       typedSearchAttributes: searchAttributes(mailbox.id),
     },
     // A scan still running when the next is due makes the next one pointless.
@@ -168,11 +188,11 @@ export async function deleteScanSchedule(deps: MailboxControlDeps, mailboxId: st
 /** Runs "import emails now" and waits for its outcome (permission problems included). */
 export async function runImport(deps: MailboxControlDeps, mailboxId: string, key: string): Promise<CatchUpOutcome> {
   const input: MailboxScanInput = { mailboxId, mode: 'import' };
-  return deps.temporal.workflow.execute('mailboxScan', {
+  return deps.temporal.workflow.execute(mailboxScan, {
     taskQueue: deps.taskQueue,
     workflowId: mailboxWorkflowIds.import(mailboxId, key),
     args: [input],
     workflowExecutionTimeout: '5m',
     typedSearchAttributes: searchAttributes(mailboxId),
-  }) as Promise<CatchUpOutcome>;
+  });
 }

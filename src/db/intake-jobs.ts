@@ -1,0 +1,73 @@
+import type { Db, Queryable } from './pool';
+
+/** The notification channel that wakes starters in every process when jobs are committed. */
+export const INTAKE_CHANNEL = 'switchyard_intake';
+
+export interface NewIntakeJob {
+  kind: string;
+  workflowId: string;
+  payload: unknown;
+}
+
+export interface IntakeJobRow {
+  id: string;
+  kind: string;
+  workflow_id: string;
+  payload: unknown;
+  created_at: Date;
+  tries: number;
+}
+
+/**
+ * Records work to hand to Temporal, inside the caller's transaction. The NOTIFY is delivered
+ * only when that transaction commits, so a starter never sees a job whose work rolled back.
+ */
+export async function insertIntakeJobs(tx: Queryable, jobs: NewIntakeJob[]): Promise<void> {
+  if (jobs.length === 0) return;
+  await tx.query(
+    `INSERT INTO intake_jobs (kind, workflow_id, payload)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[])`,
+    [jobs.map((j) => j.kind), jobs.map((j) => j.workflowId), jobs.map((j) => JSON.stringify(j.payload))],
+  );
+  await tx.query(`SELECT pg_notify($1, '')`, [INTAKE_CHANNEL]);
+}
+
+/** Leases up to `limit` due jobs, oldest first, skipping rows another starter holds. */
+export async function claimIntakeJobs(db: Db, limit: number, leaseSeconds: number): Promise<IntakeJobRow[]> {
+  const { rows } = await db.query<IntakeJobRow>(
+    `UPDATE intake_jobs j SET claimed_until = now() + make_interval(secs => $2), tries = j.tries + 1
+     FROM (SELECT id FROM intake_jobs
+           WHERE run_after <= now() AND (claimed_until IS NULL OR claimed_until < now())
+           ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) due
+     WHERE j.id = due.id
+     RETURNING j.id, j.kind, j.workflow_id, j.payload, j.created_at, j.tries`,
+    [limit, leaseSeconds],
+  );
+  return rows.sort((a, b) => Number(a.id) - Number(b.id));
+}
+
+export async function deleteIntakeJobs(db: Queryable, ids: string[]): Promise<void> {
+  if (ids.length > 0) await db.query('DELETE FROM intake_jobs WHERE id = ANY($1::bigint[])', [ids]);
+}
+
+/** Puts failed jobs back for a later try, with the reason kept for operators. */
+export async function deferIntakeJobs(db: Queryable, ids: string[], delayMs: number, error: string): Promise<void> {
+  if (ids.length === 0) return;
+  await db.query(
+    `UPDATE intake_jobs SET claimed_until = NULL, run_after = now() + make_interval(secs => $2), last_error = $3
+     WHERE id = ANY($1::bigint[])`,
+    [ids, delayMs / 1000, error.slice(0, 1000)],
+  );
+}
+
+export interface IntakeBacklog {
+  pending: number;
+  oldestAgeSeconds: number;
+}
+
+export async function intakeBacklog(db: Queryable): Promise<IntakeBacklog> {
+  const { rows } = await db.query<{ pending: string; oldest: number | null }>(
+    `SELECT count(*) AS pending, extract(epoch FROM now() - min(created_at))::float8 AS oldest FROM intake_jobs`,
+  );
+  return { pending: Number(rows[0]?.pending ?? 0), oldestAgeSeconds: Math.max(0, rows[0]?.oldest ?? 0) };
+}

@@ -1,0 +1,100 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { getIntegration } from '../db/integrations';
+import { insertIncomingWebhook } from '../db/incoming-webhooks';
+import { GENERIC_DELIVERY_HEADER, GENERIC_SIGNATURE_HEADER, signGeneric } from '../integrations/generic/webhook';
+import { providerSecretsAad } from '../integrations/providers';
+import { safeEqual } from '../security/compare';
+import type { SecretBox } from '../security/secret-box';
+import { ATTEMPTS_BY_METHOD, isDeferred, type ProcessingMethod } from '../shared/processing-methods';
+import { workflowIds } from '../shared/workflow-types';
+import { inboundStartJob, type InboundProcessingSettings } from './inbound-jobs';
+import { commitIntake, logOnly, type IngressReply, type IngressRequest, type IntakeDeps } from './ingress';
+import { DEFERRED_MESSAGE, PROCESSING_MESSAGE, refusal, UUID_RE } from './replies';
+
+export interface GenericIntakeDeps extends IntakeDeps {
+  secrets: SecretBox;
+  processing: InboundProcessingSettings;
+}
+
+const DELIVERY_RE = /^[A-Za-z0-9._:-]{1,200}$/;
+
+const pick = (o: Record<string, unknown>, ...keys: string[]) => {
+  for (const k of keys) {
+    const v = o[k];
+    if (typeof v === 'string' || typeof v === 'number') return String(v).slice(0, 200);
+  }
+  return null;
+};
+
+/**
+ * A generic HMAC-signed webhook: verified over the raw bytes, stored once per delivery (the
+ * `x-switchyard-delivery` header, else the body's hash), answered 202 once committed.
+ */
+export async function acceptGenericWebhook(deps: GenericIntakeDeps, req: IngressRequest): Promise<IngressReply> {
+  const integrationId = req.params['integrationId'] ?? '';
+  const reject = (status: number, code: string, message: string, knownId: string | null) =>
+    logOnly(deps, 'generic', req, refusal(status, code, message, knownId));
+
+  const integration = UUID_RE.test(integrationId) ? await getIntegration(deps.db, integrationId) : undefined;
+  if (!integration || integration.provider !== 'generic') {
+    return reject(404, 'unknown_integration', `No generic integration ${integrationId}`, null);
+  }
+  if (!integration.enabled) return reject(403, 'integration_disabled', 'This integration is disabled', integration.id);
+
+  const { signingSecret } = deps.secrets.decryptJson<{ signingSecret: string }>(
+    integration.secrets_enc,
+    providerSecretsAad(integration.id),
+  );
+  const given = req.headers[GENERIC_SIGNATURE_HEADER];
+  if (!given) return reject(401, 'missing_signature', `The ${GENERIC_SIGNATURE_HEADER} header is required`, integration.id);
+  if (!safeEqual(given.trim(), signGeneric(req.raw, signingSecret))) {
+    return reject(401, 'invalid_signature', 'The signature does not match the body', integration.id);
+  }
+
+  let payload: unknown;
+  try {
+    payload = JSON.parse(req.raw.toString('utf8'));
+  } catch {
+    return reject(400, 'malformed_json', 'The body is not valid JSON', integration.id);
+  }
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+    return reject(400, 'invalid_payload', 'The body must be a JSON object', integration.id);
+  }
+  const deliveryHeader = req.headers[GENERIC_DELIVERY_HEADER];
+  if (deliveryHeader !== undefined && !DELIVERY_RE.test(deliveryHeader)) {
+    return reject(400, 'invalid_delivery_id', `${GENERIC_DELIVERY_HEADER} must be 1-200 of [A-Za-z0-9._:-]`, integration.id);
+  }
+  // Without a delivery id, identical bodies are the same delivery: provider retries resend bytes verbatim.
+  const deliveryKey = deliveryHeader ?? createHash('sha256').update(req.raw).digest('hex');
+  const fields = payload as Record<string, unknown>;
+  const data = typeof fields['data'] === 'object' && fields['data'] !== null ? (fields['data'] as Record<string, unknown>) : {};
+  const method = integration.processing_method as ProcessingMethod;
+
+  return commitIntake(deps, 'generic', req, async (tx) => {
+    const { row, created } = await insertIncomingWebhook(tx, {
+      id: randomUUID(),
+      integration_id: integration.id,
+      provider: 'generic',
+      delivery_key: deliveryKey,
+      event_type: pick(fields, 'type', 'event', 'eventType', 'event_type'),
+      entity_type: pick(fields, 'entityType', 'entity_type', 'object'),
+      entity_id: pick(fields, 'objectId', 'entityId', 'id') ?? pick(data, 'id'),
+      processing_method: method,
+      attempts_allowed: ATTEMPTS_BY_METHOD[method],
+      workflow_id: workflowIds.inbound(integration.id, deliveryKey),
+      payload: req.raw.toString('utf8'),
+    });
+    const message = isDeferred(method) ? DEFERRED_MESSAGE : PROCESSING_MESSAGE;
+    return {
+      // The first request's outbox row starts the workflow; a duplicate has nothing to start.
+      jobs: created ? [inboundStartJob(deps.processing, integration, row)] : [],
+      reply: {
+        status: 202,
+        body: { id: row.id, status: 'accepted', duplicate: !created, message },
+        outcome: created ? 'accepted' : 'duplicate',
+        integrationId: integration.id,
+        incomingWebhookId: row.id,
+      },
+    };
+  });
+}

@@ -1,0 +1,153 @@
+import { insertIntakeJobs, type NewIntakeJob } from '../db/intake-jobs';
+import { insertInboundRequest, type InboundRequestRow } from '../db/inbound-requests';
+import { isDatabaseUnavailable, withTransaction, type Db, type Queryable } from '../db/pool';
+import type { Logger } from '../logger';
+import { errorBody } from '../shared/error-envelope';
+import { webhooksReceived } from '../observability/metrics';
+import type { BacklogGate } from './backlog';
+
+/** A request to an ingress endpoint, as intake sees it: no Express types past the route. */
+export interface IngressRequest {
+  method: string;
+  /** The path with its query string, as logged. */
+  path: string;
+  params: Record<string, string | undefined>;
+  /** Lower-cased header names; credentials already left out by the route. */
+  headers: Record<string, string>;
+  raw: Buffer;
+  /** Bytes announced when none could be read (an oversized body). */
+  declaredBytes: number;
+  remoteAddr: string | null;
+  /** performance.now() when the request arrived. */
+  startedAt: number;
+}
+
+/** The answer a route sends, and what the inbound-request log keeps of it. */
+export interface IngressReply {
+  status: number;
+  /** JSON body; none for a bare answer (Xero). */
+  body?: unknown;
+  /** Sent as text/plain instead of JSON (Graph's validation handshake). */
+  text?: string;
+  headers?: Record<string, string>;
+  outcome: InboundRequestRow['outcome'];
+  integrationId: string | null;
+  incomingWebhookId?: string | null;
+  /** What Switchyard made of the request when the answer does not say it. */
+  note?: string;
+}
+
+export interface IntakeDeps {
+  db: Db;
+  logger: Logger;
+  backlog: BacklogGate;
+  /** Wakes this process's starter right after a commit (other processes hear the NOTIFY). */
+  wake: () => void;
+  retryAfterSeconds: number;
+}
+
+/** Work staged inside the intake transaction: the answer to give and the workflows to start. */
+export interface Staged {
+  reply: IngressReply;
+  jobs: NewIntakeJob[];
+}
+
+function logEntry(provider: string, req: IngressRequest, reply: IngressReply) {
+  return {
+    integration_id: reply.integrationId,
+    provider,
+    method: req.method,
+    path: req.path,
+    headers: req.headers,
+    body: req.raw.toString('utf8'),
+    body_bytes: req.raw.length || req.declaredBytes,
+    remote_addr: req.remoteAddr,
+    duration_ms: Math.round(performance.now() - req.startedAt),
+    response_status: reply.status,
+    response_body:
+      reply.body !== undefined ? JSON.stringify(reply.body) : reply.text !== undefined ? reply.text : null,
+    outcome: reply.outcome,
+    incoming_webhook_id: reply.incomingWebhookId ?? null,
+    note: reply.note ?? null,
+  };
+}
+
+/** 503 with Retry-After, for providers that retry; nothing was written. */
+export function unavailable(deps: Pick<IntakeDeps, 'retryAfterSeconds'>, code: string, message: string): IngressReply {
+  return {
+    status: 503,
+    body: errorBody(code, message),
+    headers: { 'retry-after': String(deps.retryAfterSeconds) },
+    outcome: 'rejected',
+    integrationId: null,
+  };
+}
+
+/**
+ * Records an answer that starts no work (a refusal, a handshake) in the inbound-request log. A
+ * failure to log never changes the answer.
+ */
+export async function logOnly(
+  deps: Pick<IntakeDeps, 'db' | 'logger'>,
+  provider: string,
+  req: IngressRequest,
+  reply: IngressReply,
+): Promise<IngressReply> {
+  webhooksReceived.inc({ provider, outcome: reply.outcome });
+  try {
+    await insertInboundRequest(deps.db, logEntry(provider, req, reply));
+  } catch (err) {
+    deps.logger.error({ err: (err as Error).message, provider, status: reply.status }, 'could not record inbound request');
+  }
+  return reply;
+}
+
+/**
+ * The intake transaction: the work rows `stage` writes, the outbox rows for the workflows that
+ * work needs, and the request's log entry commit together, and the answer goes out right after.
+ * Temporal is not called here: the starter hands the work over. With PostgreSQL unreachable,
+ * or the outbox past its ceiling, the answer is 503 + Retry-After and nothing is written.
+ */
+export async function commitIntake(
+  deps: IntakeDeps,
+  provider: string,
+  req: IngressRequest,
+  stage: (tx: Queryable) => Promise<Staged>,
+): Promise<IngressReply> {
+  if (deps.backlog.full()) {
+    const reply = unavailable(deps, 'backlog_full', 'Too much work is waiting to be started; try again later');
+    return logOnly(deps, provider, req, reply);
+  }
+  try {
+    const staged = await withTransaction(deps.db, async (tx) => {
+      const s = await stage(tx);
+      await insertIntakeJobs(tx, s.jobs);
+      await insertInboundRequest(tx, logEntry(provider, req, s.reply));
+      return s;
+    });
+    webhooksReceived.inc({ provider, outcome: staged.reply.outcome });
+    if (staged.jobs.length > 0) deps.wake();
+    return staged.reply;
+  } catch (err) {
+    if (!isDatabaseUnavailable(err)) throw err;
+    deps.logger.error({ err: (err as Error).message, provider, path: req.path }, 'PostgreSQL unavailable at intake');
+    return unavailable(deps, 'storage_unavailable', 'Storage is unavailable; nothing was recorded. Try again later');
+  }
+}
+
+/**
+ * Work from the admin API or an activity (manual retry, resend, reply, event): the rows `stage`
+ * writes and the outbox rows for their workflows commit together; the starter is woken after.
+ */
+export async function commitWork<T>(
+  deps: Pick<IntakeDeps, 'db' | 'wake'>,
+  stage: (tx: Queryable) => Promise<{ result: T; jobs: NewIntakeJob[] }>,
+): Promise<T> {
+  const staged = await withTransaction(deps.db, async (tx) => {
+    const s = await stage(tx);
+    await insertIntakeJobs(tx, s.jobs);
+    return s;
+  });
+  if (staged.jobs.length > 0) deps.wake();
+  return staged.result;
+}
