@@ -5,9 +5,27 @@
 (() => {
   const { esc } = Console;
 
-  const COLORS = { succeeded: '#11845b', failed: '#c0362c', held: '#b54708', inProgress: '#2f5bea', queued: '#b54708', processing: '#2f5bea', stale: '#667085', other: '#98a2b3', p50: '#2f5bea', p95: '#b54708', p99: '#c0362c' };
+  const COLORS = {
+    succeeded: '#11845b',
+    failed: '#c0362c',
+    held: '#b54708',
+    inProgress: '#2f5bea',
+    queued: '#b54708',
+    processing: '#2f5bea',
+    stale: '#667085',
+    other: '#98a2b3',
+    p50: '#2f5bea',
+    p95: '#b54708',
+    p99: '#c0362c',
+  };
 
-  const hourLabel = (sec) => new Date(sec * 1000).toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+  const hourLabel = (sec) =>
+    new Date(sec * 1000).toLocaleString(undefined, {
+      month: 'short',
+      day: 'numeric',
+      hour: '2-digit',
+      minute: '2-digit',
+    });
 
   /**
    * A legend under the chart: each series with its window total (`summary`), or its value at the
@@ -15,10 +33,14 @@
    */
   function legend(el, series, summary, format) {
     el.innerHTML = `<div class="chart-legend"><span class="muted" data-legend-when>Whole window</span>${series
-      .map((s, i) => `<span class="legend-item"><i style="background:${s.color}"></i>${esc(s.label)} <strong data-legend="${esc(s.key)}" data-i="${i}">${esc(format(summary[s.key]))}</strong></span>`)
+      .map(
+        (s, i) =>
+          `<span class="legend-item"><i style="background:${s.color}"></i>${esc(s.label)} <strong data-legend="${esc(s.key)}" data-i="${i}">${esc(format(summary[s.key]))}</strong></span>`,
+      )
       .join('')}</div>`;
     return (idx, xs) => {
-      el.querySelector('[data-legend-when]').textContent = idx === null || idx === undefined ? 'Whole window' : hourLabel(xs[idx]);
+      el.querySelector('[data-legend-when]').textContent =
+        idx === null || idx === undefined ? 'Whole window' : hourLabel(xs[idx]);
       el.querySelectorAll('[data-legend]').forEach((node) => {
         const s = series[Number(node.dataset.i)];
         node.textContent = format(idx === null || idx === undefined ? summary[s.key] : s.values[idx]);
@@ -30,12 +52,24 @@
    * Draws an hourly chart into `el`. `hours` are ISO hour starts; each series is
    * `{ key, label, values }`. `stacked` draws bars stacked in series order; otherwise lines.
    */
-  function hourlyChart(el, { hours, series, summary, stacked = false, unit = '', format = (v) => (v === null || v === undefined ? '—' : String(v)) }) {
+  function hourlyChart(
+    el,
+    {
+      hours,
+      series,
+      summary,
+      stacked = false,
+      unit = '',
+      format = (v) => (v === null || v === undefined ? '—' : String(v)),
+    },
+  ) {
     const xs = hours.map((h) => Date.parse(h) / 1000);
     const coloured = series.map((s) => ({ ...s, color: s.color || COLORS[s.key] || '#667085' }));
     // Stacked bars: each series is drawn at its running total, tallest first, so every band shows.
     const drawn = stacked
-      ? coloured.map((_, i) => xs.map((__, j) => coloured.slice(0, i + 1).reduce((n, s) => n + (s.values[j] || 0), 0))).reverse()
+      ? coloured
+          .map((_, i) => xs.map((__, j) => coloured.slice(0, i + 1).reduce((n, s) => n + (s.values[j] || 0), 0)))
+          .reverse()
       : coloured.map((s) => s.values);
     const order = stacked ? [...coloured].reverse() : coloured;
     el.innerHTML = '<div class="chart-canvas"></div><div class="chart-legend-box"></div>';
@@ -48,7 +82,11 @@
         height: 220,
         legend: { show: false },
         cursor: { drag: { x: false, y: false } },
-        scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(1, max * 1.1)] } },
+        // Half an hour either side, so the first and last bars are not cut in half.
+        scales: {
+          x: { time: true, range: (u, min, max) => [min - 1800, max + 1800] },
+          y: { range: (u, min, max) => [0, Math.max(1, max * 1.1)] },
+        },
         axes: [{}, { label: unit, size: 56 }],
         series: [
           {},

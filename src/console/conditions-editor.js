@@ -24,11 +24,26 @@
       changed_to: 'changed to',
     })[op] || op;
 
-  const OPERATORS = ['equals', 'not_equals', 'in', 'not_in', 'contains', 'not_contains', 'greater_than', 'less_than', 'is_blank', 'is_not_blank', 'changed', 'changed_to'];
+  const OPERATORS = [
+    'equals',
+    'not_equals',
+    'in',
+    'not_in',
+    'contains',
+    'not_contains',
+    'greater_than',
+    'less_than',
+    'is_blank',
+    'is_not_blank',
+    'changed',
+    'changed_to',
+  ];
 
   /** `ticketType` → "Ticket type". */
   const fieldLabel = (name) => {
-    const words = String(name).replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();
+    const words = String(name)
+      .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+      .toLowerCase();
     return words.charAt(0).toUpperCase() + words.slice(1);
   };
 
@@ -45,7 +60,8 @@
   // Numbers stay numbers (select ids are numbers too, so "Status is 3" compares by id).
   function parseToken(token, type) {
     if (type === 'boolean') return token.toLowerCase() === 'true' || token.toLowerCase() === 'yes';
-    if ((type === 'number' || type === 'single_select' || type === 'multi_select') && /^-?\d+(\.\d+)?$/.test(token)) return Number(token);
+    if ((type === 'number' || type === 'single_select' || type === 'multi_select') && /^-?\d+(\.\d+)?$/.test(token))
+      return Number(token);
     return token;
   }
 
@@ -64,7 +80,10 @@
 
   const rowHtml = (c, fields) => `<div class="condition-row">
       <select data-c="field" aria-label="Field">${fields
-        .map((f) => `<option value="${esc(f.name)}" ${f.name === c.field ? 'selected' : ''}>${esc(fieldLabel(f.name))}</option>`)
+        .map(
+          (f) =>
+            `<option value="${esc(f.name)}" ${f.name === c.field ? 'selected' : ''}>${esc(fieldLabel(f.name))}</option>`,
+        )
         .join('')}</select>
       <select data-c="operator" aria-label="Operator"></select>
       <input data-c="value" aria-label="Value" value="${esc(valueText(c.value))}" placeholder="value">
@@ -99,7 +118,10 @@
       const opSelect = row.querySelector('[data-c=operator]');
       if (fieldChanged) {
         const current = opSelect.value || opSelect.dataset.initial || 'equals';
-        opSelect.innerHTML = OPERATORS.map((op) => `<option value="${op}" ${op === current ? 'selected' : ''}>${esc(operatorLabel(op, typeOf(field)))}</option>`).join('');
+        opSelect.innerHTML = OPERATORS.map(
+          (op) =>
+            `<option value="${op}" ${op === current ? 'selected' : ''}>${esc(operatorLabel(op, typeOf(field)))}</option>`,
+        ).join('');
       }
       const input = row.querySelector('[data-c=value]');
       input.hidden = NO_VALUE.has(opSelect.value);
@@ -122,11 +144,15 @@
     };
 
     conditions.forEach(add);
-    container.querySelector('[data-c=add]').onclick = () => add({ field: fields[0] ? fields[0].name : '', operator: 'equals' });
+    container.querySelector('[data-c=add]').onclick = () =>
+      add({ field: fields[0] ? fields[0].name : '', operator: 'equals' });
     container.querySelector('[data-c=none]').hidden = conditions.length > 0;
 
     return {
-      read: () => ({ match: container.querySelector('[data-c=match]').value, conditions: [...rows.children].map(readRow) }),
+      read: () => ({
+        match: container.querySelector('[data-c=match]').value,
+        conditions: [...rows.children].map(readRow),
+      }),
       describe: () => [...rows.children].map((row) => describe(readRow(row), fields)),
     };
   };

@@ -4,7 +4,14 @@
 (() => {
   const { esc } = Console;
 
-  const TYPE_NAMES = { text: 'text', number: 'number', boolean: 'yes/no', date: 'date', single_select: 'single select', multi_select: 'multi select' };
+  const TYPE_NAMES = {
+    text: 'text',
+    number: 'number',
+    boolean: 'yes/no',
+    date: 'date',
+    single_select: 'single select',
+    multi_select: 'multi select',
+  };
 
   /**
    * The union of the objects' fields. A name shared by several objects offers "send ID" only
@@ -77,7 +84,9 @@
         // Catalogue order, so the payload's keys come out in the order the picker shows them.
         return fields
           .filter((f) => chosen.has(f.name))
-          .map((f) => (f.sendIdAllowed && chosen.get(f.name).sendId ? { field: f.name, sendId: true } : { field: f.name }));
+          .map((f) =>
+            f.sendIdAllowed && chosen.get(f.name).sendId ? { field: f.name, sendId: true } : { field: f.name },
+          );
       },
     };
   };

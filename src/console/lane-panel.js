@@ -6,14 +6,23 @@
 
   const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
   const show = (v) =>
-    v === null || v === undefined ? '—' : typeof v === 'string' && ISO.test(v) ? when(v) : typeof v === 'object' ? JSON.stringify(v) : String(v);
+    v === null || v === undefined
+      ? '—'
+      : typeof v === 'string' && ISO.test(v)
+        ? when(v)
+        : typeof v === 'object'
+          ? JSON.stringify(v)
+          : String(v);
 
   function entries(obj) {
     return Object.entries(obj)
       .map(([k, v]) =>
         v && typeof v === 'object' && !Array.isArray(v)
           ? Object.entries(v)
-              .map(([k2, v2]) => `<dt>${esc(Console.fieldLabel(k))} · ${esc(Console.fieldLabel(k2))}</dt><dd data-lane="${esc(`${k}.${k2}`)}">${esc(show(v2))}</dd>`)
+              .map(
+                ([k2, v2]) =>
+                  `<dt>${esc(Console.fieldLabel(k))} · ${esc(Console.fieldLabel(k2))}</dt><dd data-lane="${esc(`${k}.${k2}`)}">${esc(show(v2))}</dd>`,
+              )
               .join('')
           : `<dt>${esc(Console.fieldLabel(k))}</dt><dd data-lane="${esc(k)}">${esc(show(v))}</dd>`,
       )
@@ -27,7 +36,8 @@
     try {
       lane = await api('GET', `/webhooks/${encodeURIComponent(webhookId)}/lane`);
     } catch (err) {
-      if (err.status !== 404) el.insertAdjacentHTML('beforebegin', `<p class="muted">Lane state unavailable: ${esc(err.message)}</p>`);
+      if (err.status !== 404)
+        el.insertAdjacentHTML('beforebegin', `<p class="muted">Lane state unavailable: ${esc(err.message)}</p>`);
       return;
     }
     el.innerHTML = `<h2>Lane</h2><dl class="kv">${entries(lane || {})}</dl>`;

@@ -9,7 +9,14 @@
   const duration = (seconds) => {
     if (seconds === null || seconds === undefined) return '—';
     const s = Math.abs(seconds);
-    const text = s >= 86400 ? `${(s / 86400).toFixed(1)} d` : s >= 3600 ? `${(s / 3600).toFixed(1)} h` : s >= 60 ? `${Math.round(s / 60)} min` : `${s} s`;
+    const text =
+      s >= 86400
+        ? `${(s / 86400).toFixed(1)} d`
+        : s >= 3600
+          ? `${(s / 3600).toFixed(1)} h`
+          : s >= 60
+            ? `${Math.round(s / 60)} min`
+            : `${s} s`;
     return seconds < 0 ? `expired ${text} ago` : text;
   };
 
@@ -19,7 +26,12 @@
     inbound_mail: (e) => `#/mail/${e.id}`,
     outbound_mail: (e) => `#/tickets/${e.parentId}`,
   };
-  const ERROR_KINDS = { delivery: 'Delivery', incoming_webhook: 'Incoming webhook', inbound_mail: 'Inbound email', outbound_mail: 'Reply email' };
+  const ERROR_KINDS = {
+    delivery: 'Delivery',
+    incoming_webhook: 'Incoming webhook',
+    inbound_mail: 'Inbound email',
+    outbound_mail: 'Reply email',
+  };
 
   async function drawDeliveries(state) {
     const stats = await api('GET', `/stats/deliveries${qs({ hours: state.hours, webhookId: state.webhookId })}`);
@@ -52,14 +64,17 @@
     if (!state.webhookId) {
       const select = document.getElementById('webhook-filter');
       select.innerHTML = `<option value="">All webhooks</option>${stats.webhooks.map((w) => `<option value="${esc(w.webhookId)}">${esc(w.name)}</option>`).join('')}`;
-      document.getElementById('per-webhook').innerHTML = `<table><thead><tr><th>Webhook</th><th>Succeeded</th><th>Failed</th><th>In progress</th><th>Held</th><th>p50</th><th>p95</th><th>p99</th></tr></thead><tbody>${
-        stats.webhooks
-          .map(
-            (w) => `<tr><td><a href="#/webhooks/${esc(w.webhookId)}">${esc(w.name)}</a></td><td>${w.succeeded}</td><td>${w.failed}</td><td>${w.inProgress}</td><td>${w.held}</td>
+      document.getElementById('per-webhook').innerHTML =
+        `<table><thead><tr><th>Webhook</th><th>Succeeded</th><th>Failed</th><th>In progress</th><th>Held</th><th>p50</th><th>p95</th><th>p99</th></tr></thead><tbody>${
+          stats.webhooks
+            .map(
+              (
+                w,
+              ) => `<tr><td><a href="#/webhooks/${esc(w.webhookId)}">${esc(w.name)}</a></td><td>${w.succeeded}</td><td>${w.failed}</td><td>${w.inProgress}</td><td>${w.held}</td>
               <td>${esc(ms(w.p50Ms))}</td><td>${esc(ms(w.p95Ms))}</td><td>${esc(ms(w.p99Ms))}</td></tr>`,
-          )
-          .join('') || '<tr><td colspan="8" class="muted">No deliveries in this window.</td></tr>'
-      }</tbody></table>`;
+            )
+            .join('') || '<tr><td colspan="8" class="muted">No deliveries in this window.</td></tr>'
+        }</tbody></table>`;
     }
   }
 
@@ -72,15 +87,24 @@
       unit: 'webhooks',
       format: count,
       summary: stats.total,
-      series: ['succeeded', 'failed', 'queued', 'processing', 'stale', 'other'].map((key) => ({ key, label: key.charAt(0).toUpperCase() + key.slice(1), values: pick(key) })),
+      series: ['succeeded', 'failed', 'queued', 'processing', 'stale', 'other'].map((key) => ({
+        key,
+        label: key.charAt(0).toUpperCase() + key.slice(1),
+        values: pick(key),
+      })),
     });
   }
 
   async function drawBacklog() {
     const b = await api('GET', '/stats/intake');
-    const tile = (id, label, x) => `<div class="tile" id="${id}"><div class="tile-value">${esc(x.pending)}</div><div>${esc(label)}</div>
+    const tile = (
+      id,
+      label,
+      x,
+    ) => `<div class="tile" id="${id}"><div class="tile-value">${esc(x.pending)}</div><div>${esc(label)}</div>
       <div class="muted">${x.pending ? `oldest waiting ${esc(duration(x.oldestAgeSeconds))}` : 'nothing waiting'}</div></div>`;
-    document.getElementById('backlog').innerHTML = `<div class="tiles">${tile('backlog-intake', 'Intake backlog', b)}${tile('backlog-incoming', 'Incoming webhooks queued', b.queued.incomingWebhooks)}${tile('backlog-mail', 'Emails queued', b.queued.inboundMail)}</div>`;
+    document.getElementById('backlog').innerHTML =
+      `<div class="tiles">${tile('backlog-intake', 'Intake backlog', b)}${tile('backlog-incoming', 'Incoming webhooks queued', b.queued.incomingWebhooks)}${tile('backlog-mail', 'Emails queued', b.queued.inboundMail)}</div>`;
   }
 
   async function drawMailboxes() {
@@ -107,7 +131,11 @@
       load: (cursor) => api('GET', `/stats/errors${qs({ cursor, limit: 10 })}`),
       columns: [
         ['When', (e) => `<a href="${esc(ERROR_LINKS[e.kind] ? ERROR_LINKS[e.kind](e) : '#/')}">${esc(when(e.at))}</a>`],
-        ['What', (e) => `${esc(ERROR_KINDS[e.kind] || e.kind)}${e.parentName ? ` <span class="muted">· ${esc(e.parentName)}</span>` : ''}`],
+        [
+          'What',
+          (e) =>
+            `${esc(ERROR_KINDS[e.kind] || e.kind)}${e.parentName ? ` <span class="muted">· ${esc(e.parentName)}</span>` : ''}`,
+        ],
         ['Item', (e) => esc(e.title)],
         ['Error', (e) => `<span class="error-text">${esc(e.error || '—')}</span>`],
       ],
@@ -118,7 +146,11 @@
   pages.overview = async (main) => {
     const state = { hours: 24, webhookId: '' };
     main.innerHTML = `<h1>Overview</h1>
-      <div class="toolbar"><label class="inline">Window <select id="hours">${[[24, 'last 24 hours'], [72, 'last 3 days'], [168, 'last 7 days']]
+      <div class="toolbar"><label class="inline">Window <select id="hours">${[
+        [24, 'last 24 hours'],
+        [72, 'last 3 days'],
+        [168, 'last 7 days'],
+      ]
         .map(([v, l]) => `<option value="${v}">${l}</option>`)
         .join('')}</select></label>
         <label class="inline">Deliveries for <select id="webhook-filter"><option value="">All webhooks</option></select></label>

@@ -58,7 +58,9 @@ export async function recentErrors(
   q: { kinds: readonly ErrorKind[]; limit: number; cursor?: ErrorCursor | undefined },
 ): Promise<RecentError[]> {
   const union = q.kinds.map((k) => `(${branches[k]})`).join(' UNION ALL ');
-  const { rows } = await db.query<Omit<RecentError, 'parentId' | 'parentName'> & { parent_id: string | null; parent_name: string | null }>(
+  const { rows } = await db.query<
+    Omit<RecentError, 'parentId' | 'parentName'> & { parent_id: string | null; parent_name: string | null }
+  >(
     `SELECT kind, id, at, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "atKey", title, error, parent_id, parent_name FROM (${union}) e
      ORDER BY at DESC, kind DESC, id DESC LIMIT $4`,
     [q.cursor?.at ?? null, q.cursor?.kind ?? null, q.cursor?.id ?? null, q.limit],

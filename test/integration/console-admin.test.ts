@@ -24,7 +24,15 @@ beforeAll(async () => {
   seed = await seedOverview(stack);
   browser = await chromium.launch({
     executablePath: process.env['CHROMIUM_PATH'] || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
   await page.goto(`${stack.apiUrl}/console/#/login`);
@@ -123,7 +131,8 @@ test('the webhook page shows its delivery lane when the API has one, and nothing
   const lane = await stack.request('GET', `/api/v1/webhooks/${seed.webhookA.id}/lane`);
   if (lane.status === 200) {
     await page.waitForSelector('#lane:not([hidden]) dd');
-    for (const key of Object.keys(lane.body)) expect(await page.locator(`#lane [data-lane^="${key}"]`).count()).toBeGreaterThan(0);
+    for (const key of Object.keys(lane.body))
+      expect(await page.locator(`#lane [data-lane^="${key}"]`).count()).toBeGreaterThan(0);
   } else {
     expect(lane.status).toBe(404);
     expect(await page.isHidden('#lane')).toBe(true);

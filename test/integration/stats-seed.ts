@@ -29,7 +29,10 @@ export async function seedOverview(stack: Stack): Promise<Seed> {
   const { db } = stack;
   const webhookA = await createWebhook(stack, `Alpha feed ${randomUUID().slice(0, 6)}`);
   const webhookB = await createWebhook(stack, `Bravo feed ${randomUUID().slice(0, 6)}`);
-  const integration = await stack.request('POST', '/api/v1/integrations', { provider: 'generic', name: 'Seeded relay' });
+  const integration = await stack.request('POST', '/api/v1/integrations', {
+    provider: 'generic',
+    name: 'Seeded relay',
+  });
   if (integration.status !== 201) throw new Error(`integration not created: ${integration.text}`);
   const integrationId = integration.body.id as string;
   const hourStart = (await db.query<{ h: Date }>(`SELECT date_trunc('hour', now()) AS h`)).rows[0]!.h;
@@ -60,7 +63,19 @@ export async function seedOverview(stack: Stack): Promise<Seed> {
          $8::timestamptz - $9 * interval '1 hour',
          CASE WHEN $10::int IS NULL THEN NULL ELSE $8::timestamptz - $9 * interval '1 hour' + $10 * interval '1 millisecond' END,
          $8::timestamptz - $9 * interval '1 hour' + $11 * interval '1 second')`,
-      [randomUUID(), webhookId, `seed-${n}`, `T-${n}`, `seed-delivery-${n}`, status, error, hourStart, hoursBack, latency, n],
+      [
+        randomUUID(),
+        webhookId,
+        `seed-${n}`,
+        `T-${n}`,
+        `seed-delivery-${n}`,
+        status,
+        error,
+        hourStart,
+        hoursBack,
+        latency,
+        n,
+      ],
     );
   }
 
@@ -82,7 +97,18 @@ export async function seedOverview(stack: Stack): Promise<Seed> {
          status, attempts_allowed, workflow_id, payload, error, received_at, updated_at)
        VALUES ($1, $2, 'generic', $3, 'Invoice updated', $4, 'default', $5, 3, $6, '{}', $7,
          $8::timestamptz - $9 * interval '1 hour', $8::timestamptz - $9 * interval '1 hour' + $10 * interval '1 second')`,
-      [randomUUID(), integrationId, `seed-${n}`, `INV-${n}`, status, `seed-incoming-${n}`, error, hourStart, hoursBack, n],
+      [
+        randomUUID(),
+        integrationId,
+        `seed-${n}`,
+        `INV-${n}`,
+        status,
+        `seed-incoming-${n}`,
+        error,
+        hourStart,
+        hoursBack,
+        n,
+      ],
     );
   }
 

@@ -25,7 +25,15 @@ const hourAt = (hours: Array<{ start: string }>, hoursBack: number) =>
 test('deliveries per hour by outcome, with latency percentiles in total and per webhook', async () => {
   const stats = await get('/deliveries?hours=24');
   expect(stats.hours).toHaveLength(24);
-  expect(stats.total).toEqual({ succeeded: 7, failed: 2, held: 1, inProgress: 1, p50Ms: 400, p95Ms: 3800, p99Ms: 4760 });
+  expect(stats.total).toEqual({
+    succeeded: 7,
+    failed: 2,
+    held: 1,
+    inProgress: 1,
+    p50Ms: 400,
+    p95Ms: 3800,
+    p99Ms: 4760,
+  });
   expect(hourAt(stats.hours, 0)).toMatchObject({ succeeded: 5, failed: 1, held: 1, inProgress: 1 });
   expect(hourAt(stats.hours, 1)).toMatchObject({ succeeded: 2, failed: 1, held: 0, inProgress: 0, p50Ms: 1000 });
   expect(hourAt(stats.hours, 5)).toEqual(
@@ -34,7 +42,13 @@ test('deliveries per hour by outcome, with latency percentiles in total and per 
 
   // Busiest webhook first; its own percentiles.
   expect(stats.webhooks.map((w: { name: string }) => w.name)).toEqual([seed.webhookA.name, seed.webhookB.name]);
-  expect(stats.webhooks[0]).toMatchObject({ webhookId: seed.webhookA.id, succeeded: 6, failed: 2, inProgress: 1, p50Ms: 350 });
+  expect(stats.webhooks[0]).toMatchObject({
+    webhookId: seed.webhookA.id,
+    succeeded: 6,
+    failed: 2,
+    inProgress: 1,
+    p50Ms: 350,
+  });
 
   const onlyB = await get(`/deliveries?hours=24&webhookId=${seed.webhookB.id}`);
   expect(onlyB.total).toMatchObject({ succeeded: 1, held: 1, failed: 0, p50Ms: 5000 });
@@ -62,7 +76,9 @@ test('intake backlog reads the intake_jobs outbox once it exists, and queued wor
   expect(before.queued.inboundMail).toEqual({ pending: 0, oldestAgeSeconds: 0 });
 
   // The shape issue 9's outbox will have; the query must not need anything more.
-  await stack.db.query(`CREATE TABLE intake_jobs (id bigserial PRIMARY KEY, created_at timestamptz NOT NULL DEFAULT now())`);
+  await stack.db.query(
+    `CREATE TABLE intake_jobs (id bigserial PRIMARY KEY, created_at timestamptz NOT NULL DEFAULT now())`,
+  );
   await stack.db.query(`INSERT INTO intake_jobs (created_at) VALUES (now() - interval '90 seconds'), (now()), (now())`);
   const after = await get('/intake');
   expect(after.pending).toBe(3);
@@ -88,8 +104,16 @@ test('the newest errors across deliveries, incoming webhooks and emails, paged b
     'delivery',
     'incoming_webhook',
   ]);
-  expect(all.data[0]).toMatchObject({ title: 'Cannot print · alice@customer.test', error: 'Graph answered 503', parentName: 'Support inbox' });
-  expect(all.data[3]).toMatchObject({ error: 'connect ECONNREFUSED 127.0.0.1:9', parentId: seed.webhookA.id, parentName: seed.webhookA.name });
+  expect(all.data[0]).toMatchObject({
+    title: 'Cannot print · alice@customer.test',
+    error: 'Graph answered 503',
+    parentName: 'Support inbox',
+  });
+  expect(all.data[3]).toMatchObject({
+    error: 'connect ECONNREFUSED 127.0.0.1:9',
+    parentId: seed.webhookA.id,
+    parentName: seed.webhookA.name,
+  });
   expect(all.nextCursor).toBeNull();
 
   const seen: string[] = [];
@@ -109,7 +133,14 @@ test('the newest errors across deliveries, incoming webhooks and emails, paged b
 });
 
 test('bad queries are clear 400s', async () => {
-  for (const path of ['/deliveries?hours=0', '/deliveries?hours=9999', '/deliveries?webhookId=nope', '/errors?kind=nope', '/errors?limit=1000', '/intake?x=1']) {
+  for (const path of [
+    '/deliveries?hours=0',
+    '/deliveries?hours=9999',
+    '/deliveries?webhookId=nope',
+    '/errors?kind=nope',
+    '/errors?limit=1000',
+    '/intake?x=1',
+  ]) {
     const res = await stack.request('GET', `/api/v1/stats${path}`);
     expect([path, res.status, res.body.error.code]).toEqual([path, 400, 'validation_failed']);
   }

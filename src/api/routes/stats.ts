@@ -30,7 +30,13 @@ const errorCursor = z.object({
 
 // Response shapes, for the OpenAPI document.
 const latency = { p50Ms: z.number().nullable(), p95Ms: z.number().nullable(), p99Ms: z.number().nullable() };
-const deliveryCounts = { succeeded: z.number(), failed: z.number(), held: z.number(), inProgress: z.number(), ...latency };
+const deliveryCounts = {
+  succeeded: z.number(),
+  failed: z.number(),
+  held: z.number(),
+  inProgress: z.number(),
+  ...latency,
+};
 const backlog = z.object({ pending: z.number(), oldestAgeSeconds: z.number() });
 const incomingCounts = z.object({
   queued: z.number(),
@@ -49,7 +55,9 @@ export const incomingStatsResponse = z.object({
   hours: z.array(incomingCounts.extend({ start: z.iso.datetime() })),
   total: incomingCounts,
 });
-export const intakeStatsResponse = backlog.extend({ queued: z.object({ incomingWebhooks: backlog, inboundMail: backlog }) });
+export const intakeStatsResponse = backlog.extend({
+  queued: z.object({ incomingWebhooks: backlog, inboundMail: backlog }),
+});
 export const mailboxStatsResponse = z.object({
   data: z.array(
     z.object({
