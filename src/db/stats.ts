@@ -89,25 +89,39 @@ export async function deliveryStats(
   db: Queryable,
   q: { hours: number; webhookId?: string | undefined; webhookLimit: number },
 ): Promise<{ hours: DeliveryHour[]; total: DeliveryCounts & LatencyPercentiles; webhooks: WebhookDeliveryTotals[] }> {
-  const params = [q.hours, q.webhookId ?? null];
-  const [hours, total, webhooks] = await Promise.all([
-    db.query<AggregateRow & { start: Date }>(
-      `WITH h AS (${hourSeries}), d AS (${deliveriesInWindow})
-       SELECT h.start, ${aggregates} FROM h LEFT JOIN d ON d.start = h.start GROUP BY h.start ORDER BY h.start`,
-      params,
-    ),
-    db.query<AggregateRow>(`WITH d AS (${deliveriesInWindow}) SELECT ${aggregates} FROM d`, params),
-    db.query<AggregateRow & { webhook_id: string; name: string }>(
-      `WITH d AS (${deliveriesInWindow})
-       SELECT d.webhook_id, w.name, ${aggregates} FROM d JOIN webhooks w ON w.id = d.webhook_id
-       GROUP BY d.webhook_id, w.name ORDER BY count(*) DESC, w.name LIMIT $3`,
-      [...params, q.webhookLimit],
-    ),
-  ]);
+  // One pass over the window: grouping sets give the hourly, per-webhook and overall figures at once.
+  const { rows } = await db.query<
+    AggregateRow & { kind: 'hour' | 'webhook' | 'total'; start: Date; webhook_id: string; name: string }
+  >(
+    `WITH h AS (${hourSeries}), d AS (${deliveriesInWindow}),
+     agg AS (
+       SELECT grouping(start) AS no_hour, grouping(webhook_id) AS no_webhook, start, webhook_id, ${aggregates}
+       FROM d GROUP BY GROUPING SETS ((start), (webhook_id), ()))
+     SELECT 'hour' AS kind, h.start, NULL::uuid AS webhook_id, NULL AS name,
+       coalesce(a.succeeded, 0) AS succeeded, coalesce(a.failed, 0) AS failed, coalesce(a.held, 0) AS held,
+       coalesce(a.in_progress, 0) AS in_progress, a.p50, a.p95, a.p99
+     FROM h LEFT JOIN agg a ON a.start = h.start AND a.no_hour = 0
+     UNION ALL
+     (SELECT 'webhook', NULL, a.webhook_id, w.name, a.succeeded, a.failed, a.held, a.in_progress, a.p50, a.p95, a.p99
+      FROM agg a JOIN webhooks w ON w.id = a.webhook_id WHERE a.no_webhook = 0
+      ORDER BY a.succeeded + a.failed + a.held + a.in_progress DESC, w.name LIMIT $3)
+     UNION ALL
+     SELECT 'total', NULL, NULL, NULL, succeeded, failed, held, in_progress, p50, p95, p99
+     FROM agg WHERE no_hour = 1 AND no_webhook = 1`,
+    [q.hours, q.webhookId ?? null, q.webhookLimit],
+  );
+  const total = rows.find((r) => r.kind === 'total');
   return {
-    hours: hours.rows.map((r) => ({ start: r.start, ...present(r) })),
-    total: present(total.rows[0]!),
-    webhooks: webhooks.rows.map((r) => ({ webhookId: r.webhook_id, name: r.name, ...present(r) })),
+    hours: rows
+      .filter((r) => r.kind === 'hour')
+      .sort((a, b) => a.start.getTime() - b.start.getTime())
+      .map((r) => ({ start: r.start, ...present(r) })),
+    total: total
+      ? present(total)
+      : { succeeded: 0, failed: 0, held: 0, inProgress: 0, p50Ms: null, p95Ms: null, p99Ms: null },
+    webhooks: rows
+      .filter((r) => r.kind === 'webhook')
+      .map((r) => ({ webhookId: r.webhook_id, name: r.name, ...present(r) })),
   };
 }
 
