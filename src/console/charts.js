@@ -39,8 +39,9 @@
       )
       .join('')}</div>`;
     return (idx, xs) => {
-      el.querySelector('[data-legend-when]').textContent =
-        idx === null || idx === undefined ? 'Whole window' : hourLabel(xs[idx]);
+      const label = el.querySelector('[data-legend-when]');
+      label.textContent = idx === null || idx === undefined ? 'Whole window' : hourLabel(xs[idx]);
+      label.dataset.hour = idx === null || idx === undefined ? '' : new Date(xs[idx] * 1000).toISOString();
       el.querySelectorAll('[data-legend]').forEach((node) => {
         const s = series[Number(node.dataset.i)];
         node.textContent = format(idx === null || idx === undefined ? summary[s.key] : s.values[idx]);
