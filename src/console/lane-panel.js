@@ -17,7 +17,7 @@
   function entries(obj) {
     return Object.entries(obj)
       .map(([k, v]) =>
-        v && typeof v === 'object' && !Array.isArray(v)
+        v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length > 0
           ? Object.entries(v)
               .map(
                 ([k2, v2]) =>
