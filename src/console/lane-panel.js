@@ -2,7 +2,7 @@
 'use strict';
 
 (() => {
-  const { esc, api, when } = Console;
+  const { esc, api, when, workflowLink } = Console;
 
   const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
   const show = (v) =>
@@ -17,14 +17,16 @@
   function entries(obj) {
     return Object.entries(obj)
       .map(([k, v]) =>
-        v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length > 0
-          ? Object.entries(v)
-              .map(
-                ([k2, v2]) =>
-                  `<dt>${esc(Console.fieldLabel(k))} · ${esc(Console.fieldLabel(k2))}</dt><dd data-lane="${esc(`${k}.${k2}`)}">${esc(show(v2))}</dd>`,
-              )
-              .join('')
-          : `<dt>${esc(Console.fieldLabel(k))}</dt><dd data-lane="${esc(k)}">${esc(show(v))}</dd>`,
+        k === 'workflowUrl'
+          ? `<dt>Workflow</dt><dd data-lane="${esc(k)}">${workflowLink(v)}</dd>`
+          : v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length > 0
+            ? Object.entries(v)
+                .map(
+                  ([k2, v2]) =>
+                    `<dt>${esc(Console.fieldLabel(k))} · ${esc(Console.fieldLabel(k2))}</dt><dd data-lane="${esc(`${k}.${k2}`)}">${esc(show(v2))}</dd>`,
+                )
+                .join('')
+            : `<dt>${esc(Console.fieldLabel(k))}</dt><dd data-lane="${esc(k)}">${esc(show(v))}</dd>`,
       )
       .join('');
   }
