@@ -18,11 +18,13 @@ import { inboundRequestsRouter, incomingWebhooksRouter } from './routes/incoming
 import { integrationsRouter } from './routes/integrations';
 import { deliveriesRouter } from './routes/deliveries';
 import { eventsRouter, eventTypesRouter } from './routes/events';
+import { statsRouter } from './routes/stats';
 import { webhooksRouter } from './routes/webhooks';
 import { outgoingSettings } from '../outgoing/settings';
 import { azureAuth, graphHooks, mailboxApi, mailboxRouteDeps } from './mailbox-routes';
 import { httpMetrics, renderMetrics } from '../observability/metrics';
 import { buildOpenApiDocument } from './openapi';
+import { consoleVendorRouter } from './console-vendor';
 import './openapi-routes';
 import { BacklogGate } from '../intake/backlog';
 import { inboundProcessingSettings } from '../intake/inbound-jobs';
@@ -65,6 +67,7 @@ export function createApp(deps: AppDeps): Express {
   });
   // The operator console: static pages that call this API with the operator's key.
   app.get('/', (_req, res) => res.redirect('/console/'));
+  app.use('/console/vendor', consoleVendorRouter());
   app.use('/console', express.static(path.join(__dirname, '..', 'console'), { index: 'index.html', maxAge: 0 }));
   app.get('/api/v1/openapi.json', (_req, res) => {
     res.json(buildOpenApiDocument(config.publicBaseUrl));
@@ -131,6 +134,7 @@ export function createApp(deps: AppDeps): Express {
   api.use('/deliveries', deliveriesRouter(outgoing));
   api.use('/events', eventsRouter(outgoing));
   api.use('/event-types', eventTypesRouter());
+  api.use('/stats', statsRouter({ db }));
   api.use(mailboxApi(mailboxes));
   api.get('/console-info', (_req, res) => {
     res.json({ temporalUiUrl: config.TEMPORAL_UI_URL, namespace: config.TEMPORAL_NAMESPACE });

@@ -14,6 +14,17 @@ import { listQuery as incomingQuery, requestsQuery, retryBody as incomingRetry }
 import { createAny as integrationCreate, updateGeneric } from './routes/integrations';
 import { updateProvider } from './routes/integrations-providers';
 import { createMailboxSchema, updateMailboxSchema } from './routes/mailbox-settings';
+import {
+  deliveryStatsQuery,
+  deliveryStatsResponse,
+  errorsQuery,
+  errorsResponse,
+  incomingStatsQuery,
+  incomingStatsResponse,
+  intakeStatsResponse,
+  mailboxStatsQuery,
+  mailboxStatsResponse,
+} from './routes/stats';
 import { listQuery as ticketsQuery, replyBody } from './routes/tickets';
 import { bulkResendBody, deliveriesQuery, rotateBody } from './routes/webhooks';
 
@@ -56,6 +67,13 @@ const routes: RouteDoc[] = [
   { method: 'post', path: '/events', tag: 'Outgoing webhooks', summary: 'Emit a domain event; 202 once durable', body: eventInputSchema, success: accepted('Accepted') },
   { method: 'get', path: '/events/{id}', tag: 'Outgoing webhooks', summary: 'One event and the deliveries it went into' },
   { method: 'get', path: '/event-types', tag: 'Outgoing webhooks', summary: 'The event catalogue with each object type’s fields' },
+
+  // Overview statistics
+  { method: 'get', path: '/stats/deliveries', tag: 'Statistics', summary: 'Deliveries per hour by outcome and latency percentiles (creation to success), in total and per webhook', query: deliveryStatsQuery, success: { status: 200, description: 'Hourly buckets, totals and the busiest webhooks', schema: deliveryStatsResponse } },
+  { method: 'get', path: '/stats/incoming', tag: 'Statistics', summary: 'Incoming webhooks received per hour, by status', query: incomingStatsQuery, success: { status: 200, description: 'Hourly buckets and totals', schema: incomingStatsResponse } },
+  { method: 'get', path: '/stats/intake', tag: 'Statistics', summary: 'Intake backlog: work accepted and not yet started, and how old the oldest item is', success: { status: 200, description: 'Backlog', schema: intakeStatsResponse } },
+  { method: 'get', path: '/stats/mailboxes', tag: 'Statistics', summary: "Each mailbox's subscription status and time to expiry, soonest first", query: mailboxStatsQuery, success: { status: 200, description: 'Mailboxes', schema: mailboxStatsResponse } },
+  { method: 'get', path: '/stats/errors', tag: 'Statistics', summary: 'The newest failures: deliveries, incoming webhooks, inbound emails and replies', query: errorsQuery, success: { status: 200, description: 'Newest first, keyset-paginated', schema: errorsResponse } },
 
   // Mailboxes and tickets
   { method: 'get', path: '/mailboxes', tag: 'Mailboxes', summary: 'List mailboxes' },

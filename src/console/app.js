@@ -7,7 +7,8 @@
 
   const routes = [
     [/^#\/login$/, () => loginPage()],
-    [/^#\/?$/, () => (location.hash = '#/webhooks')],
+    [/^#\/?$/, () => (location.hash = '#/overview')],
+    [/^#\/overview$/, () => pages.overview(main)],
     [/^#\/integrations$/, () => pages.integrations(main)],
     [/^#\/integrations\/([^/]+)$/, (m) => pages.integration(main, m[1])],
     [/^#\/incoming$/, () => pages.incomingLog(main)],

@@ -38,6 +38,26 @@
     return { type: 'none' };
   }
 
+  /** One conditions editor per chosen event, created on first choice and kept while the form is open. */
+  function eventConditions(container, saved, byKey) {
+    const savedByType = new Map(saved.map((ev) => [ev.type, ev]));
+    const editors = new Map();
+    return {
+      show(events) {
+        const keys = new Set(events.map((ev) => ev.key));
+        for (const ev of events) {
+          if (editors.has(ev.key)) continue;
+          container.insertAdjacentHTML('beforeend', `<div class="card event-conditions" data-event="${esc(ev.key)}"><strong>${esc(ev.name)}</strong> <span class="muted">conditions</span><div></div></div>`);
+          const old = savedByType.get(ev.key) || {};
+          const el = container.lastElementChild.lastElementChild;
+          editors.set(ev.key, Console.conditionsEditor(el, { fields: byKey.get(ev.key).fields, match: old.match, conditions: old.conditions || [] }));
+        }
+        for (const card of container.children) card.hidden = !keys.has(card.dataset.event);
+      },
+      read: (key) => editors.get(key).read(),
+    };
+  }
+
   pages.webhookForm = async (main, id) => {
     const [catalogue, existing] = await Promise.all([
       api('GET', '/event-types'),
@@ -60,6 +80,8 @@
         <label>Events</label><div class="row" id="events">${catalogue.data
           .map((e) => `<div><label style="font-weight:400"><input type="checkbox" name="event" value="${esc(e.key)}" ${chosen.has(e.key) ? 'checked' : ''}> ${esc(e.name)}</label></div>`)
           .join('')}</div>
+        <div id="event-conditions"></div>
+        <div id="payload-fields"><label>Custom payload fields</label><div id="field-picker"></div></div>
         <div class="row"><div><label for="batching">Batching</label><select id="batching" name="batching">
             ${[['none', 'One delivery for each occurrence of an event'], ['same_event', 'Group occurrences of the same event'], ['same_event_type', 'Group occurrences of the same event type'], ['any_event', 'Group occurrences of any event']]
               .map(([v, l]) => `<option value="${v}" ${w.batching.mode === v ? 'selected' : ''}>${l}</option>`).join('')}</select></div>
@@ -70,22 +92,32 @@
         <p><button type="submit" id="save">Save</button> <a href="#/webhooks">Cancel</a></p>
       </form>`;
     const form = document.getElementById('webhook-form');
+    const byKey = new Map(catalogue.data.map((ev) => [ev.key, ev]));
+    const checkedEvents = () => [...form.querySelectorAll('[name=event]:checked')].map((c) => byKey.get(c.value)).filter(Boolean);
+    const editors = eventConditions(document.getElementById('event-conditions'), w.events, byKey);
+    const picker = Console.fieldPicker(document.getElementById('field-picker'), { selected: w.payload.fields || [] });
+    const syncEvents = () => {
+      const events = checkedEvents();
+      editors.show(events);
+      const objects = [...new Map(events.map((ev) => [ev.objectType, { objectType: ev.objectType, fields: ev.fields }])).values()];
+      picker.render(objects);
+      document.getElementById('payload-fields').hidden = form.payload.value !== 'custom';
+    };
+    document.getElementById('events').onchange = syncEvents;
+    form.payload.onchange = syncEvents;
+    syncEvents();
     form.onsubmit = async (e) => {
       e.preventDefault();
-      const oldEvents = new Map(w.events.map((ev) => [ev.type, ev]));
       const batchingMode = form.batching.value;
       const body = {
         name: form.name.value,
         url: form.url.value,
         method: form.method.value,
-        payload: w.payload.type === form.payload.value ? w.payload : { type: form.payload.value },
+        payload: form.payload.value === 'custom' ? { type: 'custom', fields: picker.read() } : { type: form.payload.value },
         lightweightLogs: form.lightweight.checked,
         enabled: form.enabled.checked,
         authentication: readAuth(form, Boolean(id)),
-        events: [...form.querySelectorAll('[name=event]:checked')].map((c) => {
-          const old = oldEvents.get(c.value);
-          return old ? { type: old.type, ...(old.match ? { match: old.match } : {}), ...(old.conditions ? { conditions: old.conditions } : {}) } : { type: c.value };
-        }),
+        events: checkedEvents().map((ev) => ({ type: ev.key, ...editors.read(ev.key) })),
         batching: batchingMode === 'none' ? { mode: 'none' } : { mode: batchingMode, waitSeconds: Number(form.wait.value), maxItems: Number(form.max.value) },
         autoDisableThreshold: Number(form.autoDisable.value),
       };
@@ -103,11 +135,13 @@
     const w = await api('GET', `/webhooks/${encodeURIComponent(id)}`);
     main.innerHTML = `<h1>${esc(w.name)} ${badge(w.enabled ? 'enabled' : 'disabled')}</h1>
       <p class="muted"><code>${esc(w.method)} ${esc(w.url)}</code> · <a href="#/webhooks/${esc(w.id)}/edit">edit</a></p>
+      <section class="card" id="lane" hidden></section>
       <div class="tabs"><a class="active">Deliveries</a></div>
       <div class="toolbar"><select id="status"><option value="">All statuses</option>${['pending', 'retrying', 'succeeded', 'failed', 'held']
         .map((s) => `<option>${s}</option>`).join('')}</select><button class="secondary" id="apply">Filter</button>
         <button id="resend-selected">Resend selected</button><button class="secondary" id="refresh">Refresh</button></div>
       <div id="deliveries"></div><div id="err"></div>`;
+    void Console.lanePanel(document.getElementById('lane'), w.id);
     const table = pagedTable(document.getElementById('deliveries'), {
       selectable: true,
       load: (cursor) => api('GET', `/webhooks/${encodeURIComponent(id)}/deliveries${qs({ status: document.getElementById('status').value, cursor, limit: 50 })}`),
