@@ -1,3 +1,5 @@
+import { parseXeroBody, xeroEvents } from '../../src/integrations/xero/webhook';
+import { sendXeroWebhook, type XeroWebhookPayload } from '../emulators/webhook-sender';
 import { startQuickBooksEmulator, type QuickBooksEmulator, type QuickBooksEmulatorOptions } from '../emulators/quickbooks';
 import { startXeroEmulator, type XeroEmulator, type XeroEmulatorOptions } from '../emulators/xero';
 import { eventually, type Stack } from '../harness/stack';
@@ -122,3 +124,18 @@ export const countRows = async (stack: Stack, sql: string, args: unknown[] = [])
   Number((await stack.db.query(sql, args)).rows[0].n);
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Sends a signed Xero webhook. Xero gets a bare 200, so the ids of what was stored come from the
+ * database: the webhooks whose delivery keys the payload's events make, in event order.
+ */
+export async function sendXero(stack: Stack, integrationId: string, payload: XeroWebhookPayload) {
+  const res = await sendXeroWebhook(`${stack.apiUrl}/hooks/xero/${integrationId}`, payload, WEBHOOK_KEY);
+  const keys = xeroEvents(parseXeroBody(payload)).map((e) => e.deliveryKey);
+  const { rows } = await stack.db.query<{ id: string; delivery_key: string }>(
+    'SELECT id, delivery_key FROM incoming_webhooks WHERE integration_id = $1 AND delivery_key = ANY($2)',
+    [integrationId, keys],
+  );
+  const byKey = new Map(rows.map((r) => [r.delivery_key, r.id]));
+  return { ...res, ids: [...new Set(keys)].flatMap((k) => (byKey.has(k) ? [byKey.get(k)!] : [])) };
+}

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { XeroEmulator } from '../emulators/xero';
-import { buildXeroPayload, sendXeroWebhook } from '../emulators/webhook-sender';
+import { buildXeroPayload } from '../emulators/webhook-sender';
 import { startStack, type Stack } from '../harness/stack';
-import { allIn, createXeroIntegration, startXero, WEBHOOK_KEY, webhookIn, xeroConsent } from './incoming-helpers';
+import { allIn, createXeroIntegration, sendXero, startXero, WEBHOOK_KEY, webhookIn, xeroConsent } from './incoming-helpers';
 
 const TENANT = randomUUID();
 let stack: Stack;
@@ -27,12 +27,12 @@ async function failedWebhooks(integrationId: string, n: number) {
   xero.failNext(n, 500);
   const ids: string[] = [];
   for (const inv of invoices) {
-    const res = await sendXeroWebhook(
-      `${stack.apiUrl}/hooks/xero/${integrationId}`,
+    const res = await sendXero(
+      stack,
+      integrationId,
       buildXeroPayload([{ resourceId: inv.InvoiceID, tenantId: TENANT, eventCategory: 'INVOICE' }]),
-      WEBHOOK_KEY,
     );
-    ids.push(...(JSON.parse(res.body).ids as string[]));
+    ids.push(...res.ids);
   }
   const rows = await allIn(stack, ids, ['failed', 'succeeded']);
   expect(rows.map((r) => r.status)).toEqual(Array(n).fill('failed'));
