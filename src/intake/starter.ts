@@ -152,6 +152,7 @@ export class IntakeStarter {
       await this.deps.temporal.withDeadline(Date.now() + CALL_DEADLINE_MS, () =>
         family.run(this.deps, workflowId, group.map((r) => r.payload) as never[]),
       );
+      this.log.debug({ kind, workflowId, jobs: ids.length }, 'handed to temporal');
       return true;
     } catch (err) {
       const message = (err as Error).message ?? String(err);

@@ -159,3 +159,19 @@ test('refused: bad signature, malformed body, unknown integration — JSON error
   ]);
   expect(qbo.stats().apiCalls).toBe(0);
 });
+
+test('a request whose every entity is of an unconfigured type is answered 200, said to be ignored, and logged so', async () => {
+  const before = await countRows(stack, 'SELECT count(*) AS n FROM incoming_webhooks WHERE integration_id = $1', [integration.id]);
+  const res = await sendQuickBooksWebhook(
+    hookUrl(integration.id),
+    buildQuickBooksLegacyPayload(REALM, [{ name: 'Employee', id: '77', operation: 'Update' }]),
+    VERIFIER_TOKEN,
+  );
+  expect(res.status).toBe(200);
+  const body = JSON.parse(res.body);
+  expect(body).toMatchObject({ status: 'ignored', received: 1, accepted: 0, ignored: 1, ids: [] });
+  expect(body.message).toMatch(/^Ignored: none of the 1 entities is of a type this integration is configured for/);
+  const logged = await stack.request('GET', `/api/v1/inbound-requests?integrationId=${integration.id}&outcome=ignored`);
+  expect(logged.body.data).toHaveLength(1);
+  expect(await countRows(stack, 'SELECT count(*) AS n FROM incoming_webhooks WHERE integration_id = $1', [integration.id])).toBe(before);
+});
