@@ -1,76 +1,187 @@
 import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import autocannon from 'autocannon';
+import express from 'express';
+import pg from 'pg';
 import { signGeneric } from '../src/integrations/generic/webhook';
-import { fmt, percentile, startEmbeddedStack } from './lib';
+import { measureEngineCeiling } from './engine-ceiling';
+import { fmt, percentile, startEmbeddedStack, type EmbeddedStack } from './lib';
+
+interface LoadResult {
+  sent: number;
+  accepted: number;
+  seconds: number;
+  /** Ack latencies of accepted requests, ms, ascending. */
+  latencies: number[];
+  errors: number;
+}
+
+type Body = () => { body: string; headers: Record<string, string> };
+
+/** Closed loop: `connections` requests in flight, each sent when the last answered. */
+async function closedLoop(url: string, requests: number, connections: number, body: Body, okStatus: number): Promise<LoadResult> {
+  const latencies: number[] = [];
+  let errors = 0;
+  const started = performance.now();
+  const instance = autocannon({
+    url,
+    connections,
+    amount: requests,
+    requests: [{ method: 'POST', setupRequest: (req) => ({ ...req, ...body() }) }],
+  }) as unknown as autocannon.Instance & Promise<autocannon.Result>;
+  void instance.on('response', (_c: unknown, status: number, _b: number, ms: number) => {
+    if (status === okStatus) latencies.push(ms);
+    else errors++;
+  });
+  const result = await instance;
+  errors += result.errors + result.timeouts;
+  return { sent: requests, accepted: latencies.length, seconds: (performance.now() - started) / 1000, latencies: latencies.sort((a, b) => a - b), errors };
+}
+
+/** Open loop: a request every 1/rate s for `seconds`, whatever the answers (as providers send). */
+async function openLoop(url: string, rate: number, seconds: number, body: Body, okStatus: number): Promise<LoadResult> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
+  const latencies: number[] = [];
+  let errors = 0;
+  const inFlight: Array<Promise<void>> = [];
+  const total = Math.round(rate * seconds);
+  const started = performance.now();
+  const one = () =>
+    new Promise<void>((resolve) => {
+      const { body: payload, headers } = body();
+      const t0 = performance.now();
+      const req = http.request(url, { method: 'POST', agent, headers, timeout: 30_000 }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          if (res.statusCode === okStatus) latencies.push(performance.now() - t0);
+          else errors++;
+          resolve();
+        });
+      });
+      req.on('error', () => {
+        errors++;
+        resolve();
+      });
+      req.end(payload);
+    });
+  for (let i = 0; i < total; i++) {
+    const due = started + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    inFlight.push(one());
+  }
+  await Promise.all(inFlight);
+  agent.destroy();
+  return { sent: total, accepted: latencies.length, seconds: (performance.now() - started) / 1000, latencies: latencies.sort((a, b) => a - b), errors };
+}
+
+/** The raw reference: Express with one INSERT per request into the same PostgreSQL. */
+async function startReference(databaseUrl: string) {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
+  await pool.query('CREATE TABLE IF NOT EXISTS bench_reference (id bigserial PRIMARY KEY, body text NOT NULL, at timestamptz DEFAULT now())');
+  const app = express();
+  app.post('/ref', express.raw({ type: () => true }), async (req, res) => {
+    await pool.query('INSERT INTO bench_reference (body) VALUES ($1)', [(req.body as Buffer).toString('utf8')]);
+    res.status(202).json({ ok: true });
+  });
+  const server = http.createServer(app);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/ref`,
+    stop: async () => {
+      await new Promise((r) => server.close(r));
+      await pool.query('DROP TABLE bench_reference');
+      await pool.end();
+    },
+  };
+}
+
+const figures = (r: LoadResult) => ({
+  sent: r.sent,
+  accepted_per_s: Number((r.accepted / r.seconds).toFixed(1)),
+  ack_p50_ms: Number(percentile(r.latencies, 50).toFixed(1)),
+  ack_p95_ms: Number(percentile(r.latencies, 95).toFixed(1)),
+  ack_p99_ms: Number(percentile(r.latencies, 99).toFixed(1)),
+  errors: r.errors,
+});
+
+const line = (name: string, r: LoadResult) =>
+  `  ${name.padEnd(28)} sent ${r.sent}, accepted/s ${fmt(r.accepted / r.seconds)}, ack p50/p95/p99 ${fmt(percentile(r.latencies, 50))} / ${fmt(percentile(r.latencies, 95))} / ${fmt(percentile(r.latencies, 99))} ms, errors ${r.errors}`;
+
+async function processedCount(stack: EmbeddedStack, integrationId: string) {
+  const s = await stack.call('GET', `/api/v1/incoming-webhooks/summary?integrationId=${integrationId}`);
+  return { settled: (s.byStatus['succeeded'] ?? 0) + (s.byStatus['failed'] ?? 0), total: s.total as number, byStatus: s.byStatus };
+}
 
 /**
- * Drives the generic ingress over HTTP on the embedded stack: accepted requests/s, ack latency,
- * errors, and the time until every accepted webhook has been processed by the worker.
+ * Generic ingress on the embedded stack, against a raw reference (Express + one INSERT on the
+ * same PostgreSQL) and the engine's own ceiling, all in one run: closed loop at the reference's
+ * saturation, then (with --rate) an open loop at a fixed rate; then the time until every accepted
+ * webhook is processed, and the processing throughput. Ends with one BENCH_JSON line.
  */
-export async function benchIngest(options: { requests: number; connections: number }): Promise<void> {
+export async function benchIngest(options: { requests: number; connections: number; rate: number; seconds: number }): Promise<void> {
   const stack = await startEmbeddedStack();
+  const reference = await startReference(stack.databaseUrl);
   try {
-    const integration = await stack.call('POST', '/api/v1/integrations', {
-      provider: 'generic',
-      name: 'bench',
-      processingMethod: 'service_immediate',
-    });
+    const integration = await stack.call('POST', '/api/v1/integrations', { provider: 'generic', name: 'bench', processingMethod: 'service_immediate' });
     const url = `${stack.apiUrl}/hooks/generic/${integration.id}`;
-    const latencies: number[] = [];
-    const statuses = new Map<number, number>();
-    const started = performance.now();
-    // autocannon's typings model only the promise; the instance also emits per-response events.
-    const instance = autocannon({
-      url,
-      connections: options.connections,
-      amount: options.requests,
-      requests: [
-        {
-          method: 'POST',
-          setupRequest: (req) => {
-            const body = JSON.stringify({ type: 'Ticket Changed', id: randomUUID(), at: Date.now() });
-            return {
-              ...req,
-              body,
-              headers: {
-                'content-type': 'application/json',
-                'x-switchyard-signature': signGeneric(body, integration.signingSecret),
-              },
-            };
-          },
-        },
-      ],
-    }) as unknown as autocannon.Instance & Promise<autocannon.Result>;
-    void instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
-      latencies.push(responseTime);
-      statuses.set(statusCode, (statuses.get(statusCode) ?? 0) + 1);
-    });
-    const result = await instance;
-    const sendSeconds = (performance.now() - started) / 1000;
-    const accepted = statuses.get(202) ?? 0;
+    const signed: Body = () => {
+      const body = JSON.stringify({ type: 'Ticket Changed', id: randomUUID(), at: Date.now() });
+      return { body, headers: { 'content-type': 'application/json', 'x-switchyard-signature': signGeneric(body, integration.signingSecret) } };
+    };
+    const plain: Body = () => ({ body: JSON.stringify({ type: 'Ticket Changed', id: randomUUID() }), headers: { 'content-type': 'application/json' } });
 
-    let summary: { total: number; byStatus: Record<string, number> };
-    for (;;) {
-      summary = await stack.call('GET', `/api/v1/incoming-webhooks/summary?integrationId=${integration.id}`);
-      const settled = (summary.byStatus['succeeded'] ?? 0) + (summary.byStatus['failed'] ?? 0);
-      if (settled >= accepted) break;
-      await new Promise((r) => setTimeout(r, 250));
+    const started = performance.now();
+    const refClosed = await closedLoop(reference.url, options.requests, options.connections, plain, 202);
+    const ourClosed = await closedLoop(url, options.requests, options.connections, signed, 202);
+    const refOpen = options.rate > 0 ? await openLoop(reference.url, options.rate, options.seconds, plain, 202) : undefined;
+    const ourOpen = options.rate > 0 ? await openLoop(url, options.rate, options.seconds, signed, 202) : undefined;
+    const sendSeconds = (performance.now() - started) / 1000;
+    const accepted = ourClosed.accepted + (ourOpen?.accepted ?? 0);
+
+    let state = await processedCount(stack, integration.id);
+    while (state.settled < accepted) {
+      await new Promise((r) => setTimeout(r, 500));
+      state = await processedCount(stack, integration.id);
     }
     const drainSeconds = (performance.now() - started) / 1000;
-    latencies.sort((a, b) => a - b);
+    const attempts = await stack.call('GET', `/api/v1/incoming-webhooks/summary?integrationId=${integration.id}`);
+    const ceiling = await measureEngineCeiling({ address: stack.temporalAddress, workflows: 400 });
 
+    const ratio = ourClosed.accepted / ourClosed.seconds / (refClosed.accepted / refClosed.seconds);
     const lines = [
-      `ingest benchmark: ${options.requests} signed webhooks, ${options.connections} connections, embedded stack`,
-      `  accepted (202):           ${accepted}`,
-      `  errors:                   ${result.errors + result.timeouts} transport, ${options.requests - accepted} non-202 (${JSON.stringify(Object.fromEntries(statuses))})`,
-      `  accepted requests/s:      ${fmt(accepted / sendSeconds)}`,
-      `  ack latency p50/p95/p99:  ${fmt(percentile(latencies, 50))} / ${fmt(percentile(latencies, 95))} / ${fmt(percentile(latencies, 99))} ms`,
-      `  all processed after:      ${fmt(drainSeconds)} s (sending took ${fmt(sendSeconds)} s)`,
-      `  processing throughput:    ${fmt(accepted / drainSeconds)} webhooks/s`,
-      `  final statuses:           ${JSON.stringify(summary.byStatus)}`,
+      `ingest benchmark: generic signed webhooks, embedded stack (service_immediate)`,
+      `closed loop, ${options.requests} requests, ${options.connections} connections:`,
+      line('raw reference (1 INSERT)', refClosed),
+      line('switchyard', ourClosed),
+      `  switchyard / reference:      ${fmt(ratio * 100)} % of the reference's accepted rate`,
+      ...(refOpen && ourOpen
+        ? [`open loop, ${options.rate} requests/s for ${options.seconds} s:`, line('raw reference (1 INSERT)', refOpen), line('switchyard', ourOpen)]
+        : []),
+      `processing:`,
+      `  accepted webhooks:           ${accepted} (stored: ${state.total})`,
+      `  all processed after:         ${fmt(drainSeconds)} s from the first request (sending took ${fmt(sendSeconds)} s)`,
+      `  processing throughput:       ${fmt(accepted / drainSeconds)} webhooks/s`,
+      `  final statuses:              ${JSON.stringify(attempts.byStatus)}`,
+      `engine ceiling (trivial workflows on the same dev server): ${fmt(ceiling.workflowsPerSecond)} workflows/s`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
+    const json = {
+      reference_closed: figures(refClosed),
+      switchyard_closed: figures(ourClosed),
+      accepted_ratio_to_reference: Number(ratio.toFixed(3)),
+      ...(refOpen && ourOpen ? { open_rate_per_s: options.rate, open_seconds: options.seconds, reference_open: figures(refOpen), switchyard_open: figures(ourOpen) } : {}),
+      accepted,
+      stored: state.total,
+      processed: state.settled,
+      drain_seconds: Number(drainSeconds.toFixed(1)),
+      processing_per_s: Number((accepted / drainSeconds).toFixed(1)),
+      engine_ceiling_workflows_per_s: Number(ceiling.workflowsPerSecond.toFixed(1)),
+    };
+    process.stdout.write(`BENCH_JSON ${JSON.stringify(json)}\n`);
   } finally {
+    await reference.stop().catch(() => undefined);
     await stack.stop();
   }
 }

@@ -22,7 +22,13 @@ const benches: Record<string, () => Promise<void>> = {
       batchMax: flag('max', 100),
       bursts: flag('bursts', 5),
     }),
-  ingest: () => benchIngest({ requests: flag('requests', 5000), connections: flag('connections', 20) }),
+  ingest: () =>
+    benchIngest({
+      requests: flag('requests', 5000),
+      connections: flag('connections', 20),
+      rate: flag('rate', 0),
+      seconds: flag('seconds', 60),
+    }),
   mail: () => benchMail({ emails: flag('emails', 1000), latencyMs: flag('latency', 5), poolSize: flag('pool', 40) }),
   incoming: () =>
     benchIncoming({
