@@ -17,6 +17,7 @@ import { inboundProcessingSettings } from './inbound-start';
 import { healthRouter } from './routes/health';
 import { inboundRequestsRouter, incomingWebhooksRouter } from './routes/incoming-webhooks';
 import { integrationsRouter } from './routes/integrations';
+import { oauthCallbackRouter } from './routes/integrations-connect';
 import { deliveriesRouter } from './routes/deliveries';
 import { eventsRouter, eventTypesRouter } from './routes/events';
 import { webhooksRouter } from './routes/webhooks';
@@ -106,6 +107,16 @@ export function createApp(deps: AppDeps): Express {
   }) as express.ErrorRequestHandler);
   app.use('/hooks', hooks);
   app.use('/azure/auth', azureAuth(mailboxes));
+  const connect = {
+    db,
+    secrets,
+    policy: outboundPolicy(config),
+    timeoutMs: config.OUTBOUND_TIMEOUT_MS,
+    publicBaseUrl: config.publicBaseUrl,
+    tokenSkewSeconds: config.PROVIDER_TOKEN_REFRESH_SKEW_SECONDS,
+    tokenLeaseSeconds: config.PROVIDER_TOKEN_LEASE_SECONDS,
+  };
+  app.use('/oauth', oauthCallbackRouter({ ...connect, logger }));
 
   const api = express.Router();
   api.use(requireApiAuth(auth));
@@ -113,7 +124,7 @@ export function createApp(deps: AppDeps): Express {
   const logDeps = { db, temporalUiUrl: config.TEMPORAL_UI_URL, namespace: config.TEMPORAL_NAMESPACE };
   api.use(
     '/integrations',
-    integrationsRouter({ db, secrets, publicBaseUrl: config.publicBaseUrl, outbound: outboundPolicy(config) }),
+    integrationsRouter({ db, secrets, publicBaseUrl: config.publicBaseUrl, outbound: outboundPolicy(config), connect }),
   );
   api.use('/incoming-webhooks', incomingWebhooksRouter({ ...logDeps, retry: providerIngress }));
   api.use('/inbound-requests', inboundRequestsRouter({ db }));

@@ -13,6 +13,8 @@ import type { Db } from '../../db/pool';
 import type { SecretBox } from '../../security/secret-box';
 import { assertSafeUrl, BlockedDestinationError, type DestinationPolicy } from '../../http/safe-request';
 import { HttpError, parseOr400 } from '../errors';
+import type { ConnectDeps } from '../../integrations/provider-connect';
+import { integrationConnectRoutes } from './integrations-connect';
 import { createProviderIntegration, providerCreateSchemas, updateProviderIntegration } from './integrations-providers';
 
 const uuid = z.uuid({ error: 'must be a UUID' });
@@ -60,6 +62,7 @@ interface Deps {
   secrets: SecretBox;
   publicBaseUrl: string;
   outbound: DestinationPolicy;
+  connect: ConnectDeps;
 }
 
 function checkForwardUrl(settings: { forwardUrl?: string | undefined }, policy: DestinationPolicy) {
@@ -74,8 +77,9 @@ function checkForwardUrl(settings: { forwardUrl?: string | undefined }, policy: 
   }
 }
 
-export function integrationsRouter({ db, secrets, publicBaseUrl, outbound }: Deps): Router {
+export function integrationsRouter({ db, secrets, publicBaseUrl, outbound, connect }: Deps): Router {
   const router = express.Router();
+  integrationConnectRoutes(router, connect);
 
   router.get('/', async (_req, res) => {
     const rows = await listIntegrations(db);
