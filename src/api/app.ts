@@ -18,6 +18,7 @@ import { healthRouter } from './routes/health';
 import { inboundRequestsRouter, incomingWebhooksRouter } from './routes/incoming-webhooks';
 import { integrationsRouter } from './routes/integrations';
 import { oauthCallbackRouter } from './routes/integrations-connect';
+import { providerRuntime } from '../integrations/provider-http';
 import { deliveriesRouter } from './routes/deliveries';
 import { eventsRouter, eventTypesRouter } from './routes/events';
 import { webhooksRouter } from './routes/webhooks';
@@ -124,7 +125,14 @@ export function createApp(deps: AppDeps): Express {
   const logDeps = { db, temporalUiUrl: config.TEMPORAL_UI_URL, namespace: config.TEMPORAL_NAMESPACE };
   api.use(
     '/integrations',
-    integrationsRouter({ db, secrets, publicBaseUrl: config.publicBaseUrl, outbound: outboundPolicy(config), connect }),
+    integrationsRouter({
+      db,
+      secrets,
+      publicBaseUrl: config.publicBaseUrl,
+      outbound: outboundPolicy(config),
+      connect,
+      catchUp: { ingress: providerIngress, runtime: providerRuntime(config, db, secrets) },
+    }),
   );
   api.use('/incoming-webhooks', incomingWebhooksRouter({ ...logDeps, retry: providerIngress }));
   api.use('/inbound-requests', inboundRequestsRouter({ db }));

@@ -160,3 +160,18 @@ async function startProcessing(
   }
   await Promise.all([...byTenant].map(([tenant, items]) => signalBatchWorkflow(deps, integration, tenant, items)));
 }
+
+/**
+ * Stores provider events that did not come through a webhook (a QuickBooks CDC catch-up) and
+ * starts their processing, exactly as the ingress does for a delivery; known ones dedupe.
+ */
+export async function acceptProviderEvents(deps: ProviderIngressDeps, integration: IntegrationRow, events: InboundProviderEvent[]) {
+  const method = integration.processing_method as ProcessingMethod;
+  const stored = await store(deps, integration, method, dedupe(events));
+  await startProcessing(deps, integration, method, stored);
+  return {
+    accepted: stored.filter((s) => s.created).length,
+    duplicates: stored.filter((s) => !s.created).length,
+    ids: stored.map((s) => s.row.id),
+  };
+}

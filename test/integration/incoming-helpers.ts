@@ -122,3 +122,14 @@ export const countRows = async (stack: Stack, sql: string, args: unknown[] = [])
   Number((await stack.db.query(sql, args)).rows[0].n);
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Settings pointing every Xero URL (API, token, consent, connections, revocation) at the emulator. */
+export const xeroConnectSettings = (emu: XeroEmulator) => ({
+  clientId: XERO_CLIENT.clientId,
+  tokenUrl: `${emu.url}/connect/token`,
+  apiBaseUrl: `${emu.url}/api.xro/2.0`,
+  authorizeUrl: `${emu.url}/identity/connect/authorize`,
+  connectionsUrl: `${emu.url}/connections`,
+  revocationUrl: `${emu.url}/connect/revocation`,
+});
+

@@ -14,6 +14,7 @@ import type { SecretBox } from '../../security/secret-box';
 import { assertSafeUrl, BlockedDestinationError, type DestinationPolicy } from '../../http/safe-request';
 import { HttpError, parseOr400 } from '../errors';
 import type { ConnectDeps } from '../../integrations/provider-connect';
+import { integrationCatchUpRoute, type CatchUpDeps } from './integrations-catch-up';
 import { integrationConnectRoutes } from './integrations-connect';
 import { createProviderIntegration, providerCreateSchemas, updateProviderIntegration } from './integrations-providers';
 
@@ -63,6 +64,7 @@ interface Deps {
   publicBaseUrl: string;
   outbound: DestinationPolicy;
   connect: ConnectDeps;
+  catchUp: CatchUpDeps;
 }
 
 function checkForwardUrl(settings: { forwardUrl?: string | undefined }, policy: DestinationPolicy) {
@@ -77,9 +79,10 @@ function checkForwardUrl(settings: { forwardUrl?: string | undefined }, policy: 
   }
 }
 
-export function integrationsRouter({ db, secrets, publicBaseUrl, outbound, connect }: Deps): Router {
+export function integrationsRouter({ db, secrets, publicBaseUrl, outbound, connect, catchUp }: Deps): Router {
   const router = express.Router();
   integrationConnectRoutes(router, connect);
+  integrationCatchUpRoute(router, catchUp);
 
   router.get('/', async (_req, res) => {
     const rows = await listIntegrations(db);
