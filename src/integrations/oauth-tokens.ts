@@ -155,32 +155,25 @@ async function refresh(
     form.set('scope', client.scope);
   }
 
-  let failure: TokenRefreshError;
+  let answer: TokenAnswer;
   try {
-    const answer = await tokenRequest(deps, client, form);
-    if (answer.ok) {
-      const body = answer.body;
-      // Keep the old refresh token when the provider does not rotate it in this answer.
-      const rotated = body.refresh_token ?? refreshToken;
-      const next: StoredTokens = { accessToken: body.access_token, ...(rotated ? { refreshToken: rotated } : {}) };
-      const tokensEnc = deps.secrets.encryptJson(next, tokensAad(client.integrationId));
-      const stored = await storeRefreshedTokens(
-        deps.db,
-        client.integrationId,
-        row.generation,
-        owner,
-        tokensEnc,
-        expiresInOf(body),
-      );
-      if (stored) return { accessToken: next.accessToken, version: tokensEnc };
-      // Someone stored a newer set (a racing refresher under Xero's grace, or a new Connect): use theirs.
-      await releaseRefreshLease(deps.db, client.integrationId, owner, null);
-      return undefined;
-    }
-    failure = answer.error;
+    answer = await tokenRequest(deps, client, form);
   } catch (err) {
-    failure = new TokenRefreshError(`the token endpoint could not be reached: ${(err as Error).message}`, false);
+    answer = { ok: false, error: new TokenRefreshError(`the token endpoint could not be reached: ${(err as Error).message}`, false) };
   }
+  if (answer.ok) {
+    const body = answer.body;
+    // Keep the old refresh token when the provider does not rotate it in this answer.
+    const rotated = body.refresh_token ?? refreshToken;
+    const next: StoredTokens = { accessToken: body.access_token, ...(rotated ? { refreshToken: rotated } : {}) };
+    const tokensEnc = deps.secrets.encryptJson(next, tokensAad(client.integrationId));
+    const stored = await storeRefreshedTokens(deps.db, client.integrationId, row.generation, owner, tokensEnc, expiresInOf(body));
+    if (stored) return { accessToken: next.accessToken, version: tokensEnc };
+    // Someone stored a newer set (a racing refresher under Xero's grace, or a new Connect): use theirs.
+    await releaseRefreshLease(deps.db, client.integrationId, owner, null);
+    return undefined;
+  }
+  const failure = answer.error;
   // A refused refresh token may only mean a racing refresher rotated it first: when the lease we
   // took had been abandoned, its holder may still store the rotated token, so wait for that.
   if (failure.permanent && (await newerStored(deps, client.integrationId, row.generation, row.abandoned ? deps.timeoutMs : 0))) {

@@ -58,7 +58,9 @@ export async function fetchChanges(
           const meta = (row['MetaData'] ?? {}) as Record<string, unknown>;
           const at = Date.parse(String(meta['LastUpdatedTime'] ?? ''));
           if (!id || !/^\d{1,30}$/.test(id) || Number.isNaN(at)) continue;
-          const operation = row['status'] === 'Deleted' ? 'Delete' : 'Update';
+          // An entity never changed since its creation reads as a Create, so "created" events are not lost.
+          const operation =
+            row['status'] === 'Deleted' ? 'Delete' : meta['CreateTime'] === meta['LastUpdatedTime'] ? 'Create' : 'Update';
           const eventAt = new Date(at);
           newest = Math.max(newest ?? at, at);
           events.push({
