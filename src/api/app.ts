@@ -27,6 +27,7 @@ import { azureAuth, graphHooks, mailboxApi, mailboxRouteDeps } from './mailbox-r
 import { httpMetrics, renderMetrics } from '../observability/metrics';
 import { buildOpenApiDocument } from './openapi';
 import './openapi-routes';
+import './openapi-public';
 
 export interface AppDeps {
   config: Config;
