@@ -9,11 +9,13 @@ import {
   createQuickBooksIntegration,
   createXeroIntegration,
   startQuickBooks,
+  quickBooksConsent,
   startXero,
   VERIFIER_TOKEN,
   WEBHOOK_KEY,
   webhookIn,
   XERO_CLIENT,
+  xeroConsent,
 } from './incoming-helpers';
 
 /** Issue 13's provider gaps: QuickBooks merges and CDC catch-up, Xero's remaining-limit headers. */
@@ -70,7 +72,8 @@ test('QuickBooks merge: the survivor is refreshed (client.updated), the merged-a
 });
 
 test('QuickBooks CDC catch-up after a gap: missed changes are processed once; a second catch-up emits nothing new', async () => {
-  const integration = await createQuickBooksIntegration(stack, qbo, qboToken);
+  // Each integration rotates its own refresh token, so each gets its own consent.
+  const integration = await createQuickBooksIntegration(stack, qbo, await quickBooksConsent(qbo, REALM));
   const seen = qbo.upsertInvoice(REALM, { TotalAmt: 100 });
   const first = await sendQuickBooksWebhook(
     qboHook(integration.id),
@@ -112,7 +115,7 @@ test('QuickBooks CDC catch-up after a gap: missed changes are processed once; a 
   await allIn(stack, again.body.ids, ['succeeded', 'stale', 'failed']);
   expect(await countRows(stack, "SELECT count(*) AS n FROM events WHERE source = 'quickbooks'")).toBe(eventsBefore);
 
-  const notQbo = await createXeroIntegration(stack, xero, xeroToken);
+  const notQbo = await createXeroIntegration(stack, xero, await xeroConsent(xero));
   expect((await stack.request('POST', `/api/v1/integrations/${notQbo.id}/catch-up`, {})).status).toBe(409);
 });
 
