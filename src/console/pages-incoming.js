@@ -85,7 +85,7 @@
     const disconnect = document.getElementById('disconnect');
     if (disconnect) {
       disconnect.onclick = async () => {
-        if (!confirm(`Disconnect from ${name}? The access is revoked at ${name}.`)) return;
+        if (!window.confirm(`Disconnect from ${name}? The access is revoked at ${name}.`)) return;
         try {
           const r = await api('POST', `/integrations/${encodeURIComponent(i.id)}/disconnect`, {});
           toast(r.message);
