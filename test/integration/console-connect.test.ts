@@ -99,9 +99,9 @@ test('Connect to Xero: consent, choose the organisation, a webhook is processed 
   expect(detail).toMatchObject({ status: 'succeeded', entityId: invoice.InvoiceID });
   // The tokens that fetched the invoice came from the consent, not from a pasted refresh token.
   expect(xero.stats().tokenGrantsByType['authorization_code']).toBe(1);
-  await page.goto(`${stack.apiUrl}/console/#/incoming/${webhookId}/resource-data`);
-  await page.waitForSelector('.card pre');
-  expect(await page.textContent('#tab')).toContain('after connect');
+  await page.goto(`${stack.apiUrl}/console/#/incoming/${webhookId}`);
+  await page.locator('#tab', { hasText: 'invoice.updated' }).waitFor();
+  expect(await page.textContent('#tab')).toContain(invoice.InvoiceID);
   await shot('connect-05-webhook-processed');
 
   await page.goto(`${stack.apiUrl}/console/#/integrations/${id}`);
