@@ -43,9 +43,9 @@
 
   const PROVIDER_NAMES = { xero: 'Xero', quickbooks: 'QuickBooks' };
   const METHOD_TEXT = {
-    connect: 'signed in with Connect',
-    refresh_token: 'a refresh token set through the API',
-    client_credentials: 'client credentials (custom connection)',
+    connect: 'by signing in (Connect)',
+    refresh_token: 'with a refresh token set through the API',
+    client_credentials: 'with client credentials (custom connection)',
   };
 
   /** "Connect to Xero/QuickBooks", the Xero organisation chooser and "Disconnect". */
@@ -59,7 +59,7 @@
       return;
     }
     const lines = c.connected
-      ? `<p>${badge('connected')} Connected through ${esc(METHOD_TEXT[c.method] || c.method)}${c.connectedAt ? ` on ${esc(when(c.connectedAt))}` : ''}.</p>
+      ? `<p>${badge('connected')} Connected ${esc(METHOD_TEXT[c.method] || c.method)}${c.connectedAt ? ` on ${esc(when(c.connectedAt))}` : ''}.</p>
          ${c.tenantId ? `<p>${i.provider === 'xero' ? 'Organisation' : 'Company (realm)'}: <code id="connected-tenant">${esc(c.tenantId)}</code></p>` : ''}`
       : `<p>${badge('disconnected')} Not connected: ${esc(name)} data cannot be fetched until someone signs in.</p>`;
     box.innerHTML = `${lines}${c.lastError ? `<div class="error-box">Last token error: ${esc(c.lastError)}</div>` : ''}
