@@ -48,8 +48,17 @@ export function integrationCatchUpRoute(router: Router, deps: CatchUpDeps): void
     }
     const { settings } = resolveProvider(integration);
     const qbo = settings as QuickBooksSettings;
-    const realmId = body.realmId ?? (await findProviderTokens(db, id))?.connected_tenant_id ?? qbo.realmIds?.[0];
-    if (!realmId) throw new HttpError(400, 'realm_required', 'Name the realmId to catch up (the integration is bound to none)');
+    // The realm named, else the connected one, else the only one configured or seen in webhooks.
+    let realmId = body.realmId ?? (await findProviderTokens(db, id))?.connected_tenant_id ?? undefined;
+    if (!realmId && qbo.realmIds?.length === 1) realmId = qbo.realmIds[0];
+    if (!realmId) {
+      const seen = await db.query<{ tenant_id: string }>(
+        'SELECT DISTINCT tenant_id FROM incoming_webhooks WHERE integration_id = $1 AND tenant_id IS NOT NULL LIMIT 2',
+        [id],
+      );
+      if (seen.rows.length === 1) realmId = seen.rows[0]!.tenant_id;
+    }
+    if (!realmId) throw new HttpError(400, 'realm_required', 'Name the realmId to catch up: the integration is bound to no single realm');
 
     const now = Date.now();
     let since: number;
