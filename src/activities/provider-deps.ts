@@ -1,5 +1,4 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { Config } from '../config';
 import type { IntegrationRow } from '../db/integrations';
 import type { Db } from '../db/pool';
 import { providerCaller, type ProviderRuntime } from '../integrations/provider-http';
@@ -18,20 +17,7 @@ export interface ProviderActivityDeps {
   runtime: ProviderRuntime;
 }
 
-/** The provider runtime tunables from the configuration. */
-export function providerRuntime(config: Config, db: Db, secrets: SecretBox): ProviderRuntime {
-  return {
-    db,
-    secrets,
-    policy: { allowedHosts: config.OUTBOUND_ALLOWED_HOSTS },
-    timeoutMs: config.OUTBOUND_TIMEOUT_MS,
-    maxResponseBytes: config.PROVIDER_RESPONSE_MAX_BYTES,
-    tokenSkewSeconds: config.PROVIDER_TOKEN_REFRESH_SKEW_SECONDS,
-    tokenLeaseSeconds: config.PROVIDER_TOKEN_LEASE_SECONDS,
-    rateInlineWaitMs: config.PROVIDER_RATE_INLINE_WAIT_MS,
-    rateWindowMarginMs: config.PROVIDER_RATE_WINDOW_MARGIN_MS,
-  };
-}
+export { providerRuntime } from '../integrations/provider-http';
 
 /** Processing dependencies for one integration and tenant, emitting through the worker's client. */
 export function resourceDeps(deps: ProviderActivityDeps, integration: IntegrationRow, tenantId: string): ProcessResourcesDeps {

@@ -16,6 +16,8 @@ import { xeroHooksRouter } from './routes/hooks-xero';
 import { healthRouter } from './routes/health';
 import { inboundRequestsRouter, incomingWebhooksRouter } from './routes/incoming-webhooks';
 import { integrationsRouter } from './routes/integrations';
+import { oauthCallbackRouter } from './routes/integrations-connect';
+import { providerRuntime } from '../integrations/provider-http';
 import { deliveriesRouter } from './routes/deliveries';
 import { eventsRouter, eventTypesRouter } from './routes/events';
 import { statsRouter } from './routes/stats';
@@ -30,6 +32,7 @@ import { BacklogGate } from '../intake/backlog';
 import { inboundProcessingSettings } from '../intake/inbound-jobs';
 import { logOnly } from '../intake/ingress';
 import { refusal } from '../intake/replies';
+import './openapi-public';
 
 export interface AppDeps {
   config: Config;
@@ -109,6 +112,16 @@ export function createApp(deps: AppDeps): Express {
   }) as express.ErrorRequestHandler);
   app.use('/hooks', hooks);
   app.use('/azure/auth', azureAuth(mailboxes));
+  const connect = {
+    db,
+    secrets,
+    policy: outboundPolicy(config),
+    timeoutMs: config.OUTBOUND_TIMEOUT_MS,
+    publicBaseUrl: config.publicBaseUrl,
+    tokenSkewSeconds: config.PROVIDER_TOKEN_REFRESH_SKEW_SECONDS,
+    tokenLeaseSeconds: config.PROVIDER_TOKEN_LEASE_SECONDS,
+  };
+  app.use('/oauth', oauthCallbackRouter({ ...connect, logger }));
 
   const api = express.Router();
   api.use(requireApiAuth(auth));
@@ -116,7 +129,14 @@ export function createApp(deps: AppDeps): Express {
   const logDeps = { db, temporalUiUrl: config.TEMPORAL_UI_URL, namespace: config.TEMPORAL_NAMESPACE };
   api.use(
     '/integrations',
-    integrationsRouter({ db, secrets, publicBaseUrl: config.publicBaseUrl, outbound: outboundPolicy(config) }),
+    integrationsRouter({
+      db,
+      secrets,
+      publicBaseUrl: config.publicBaseUrl,
+      outbound: outboundPolicy(config),
+      connect,
+      catchUp: { ingress: intake, runtime: providerRuntime(config, db, secrets) },
+    }),
   );
   api.use('/incoming-webhooks', incomingWebhooksRouter({ ...logDeps, retry: intake }));
   api.use('/inbound-requests', inboundRequestsRouter({ db }));

@@ -12,6 +12,8 @@ import { createBody as apiClientCreate } from './routes/api-clients';
 import { listQuery as inboundMailQuery, retryMany as inboundMailRetry } from './routes/inbound-mail';
 import { listQuery as incomingQuery, requestsQuery, retryBody as incomingRetry } from './routes/incoming-webhooks';
 import { createAny as integrationCreate, updateGeneric } from './routes/integrations';
+import { catchUpBody } from './routes/integrations-catch-up';
+import { connectBody, tenantBody } from './routes/integrations-connect';
 import { updateProvider } from './routes/integrations-providers';
 import { createMailboxSchema, updateMailboxSchema } from './routes/mailbox-settings';
 import {
@@ -45,6 +47,12 @@ const routes: RouteDoc[] = [
   { method: 'get', path: '/integrations/{id}', tag: 'Integrations', summary: 'Read an integration' },
   { method: 'patch', path: '/integrations/{id}', tag: 'Integrations', summary: 'Update an integration (generic shape shown; Xero/QuickBooks accept their settings)', body: z.union([updateGeneric, updateProvider]) },
   { method: 'delete', path: '/integrations/{id}', tag: 'Integrations', summary: 'Delete an integration', success: { status: 204, description: 'Deleted' } },
+  { method: 'post', path: '/integrations/{id}/connect', tag: 'Integrations', summary: 'Connect to Xero / QuickBooks: the consent URL to open (OAuth2 code with PKCE; the provider returns to /oauth/{provider}/callback)', body: connectBody },
+  { method: 'get', path: '/integrations/{id}/connection', tag: 'Integrations', summary: 'Connection state: connected, how (connect, pasted refresh token, client credentials), tenant/realm, last token error' },
+  { method: 'get', path: '/integrations/{id}/connection/tenants', tag: 'Integrations', summary: 'Xero: the organisations the connection reaches (from /connections) and the one chosen' },
+  { method: 'put', path: '/integrations/{id}/connection/tenant', tag: 'Integrations', summary: 'Xero: choose the organisation this integration processes', body: tenantBody },
+  { method: 'post', path: '/integrations/{id}/disconnect', tag: 'Integrations', summary: 'Revoke the refresh token at the provider and forget every token' },
+  { method: 'post', path: '/integrations/{id}/catch-up', tag: 'Integrations', summary: 'QuickBooks: process every change since a time through CDC (after a gap); changes already processed end stale', body: catchUpBody, success: accepted('Changes stored and processing started') },
   { method: 'get', path: '/incoming-webhooks', tag: 'Incoming webhooks', summary: 'The incoming webhook log across integrations', query: incomingQuery },
   { method: 'get', path: '/incoming-webhooks/summary', tag: 'Incoming webhooks', summary: 'Counts by status', query: z.object({ integrationId: z.uuid().optional() }).strict() },
   { method: 'post', path: '/incoming-webhooks/retry', tag: 'Incoming webhooks', summary: 'Retry many webhooks (fresh resource data)', body: incomingRetry, success: accepted('Retries started') },

@@ -23,6 +23,31 @@ export function documentRoute(doc: RouteDoc): void {
 
 export const documentedRoutes = (): readonly RouteDoc[] => registry;
 
+/**
+ * A route outside `/api/v1`: provider ingress, the token endpoint, sign-in callbacks, health.
+ * These are not called with the admin bearer token, so each says how it is authenticated.
+ */
+export interface PublicRouteDoc {
+  method: 'get' | 'post';
+  /** Express-style path from the server root, e.g. `/hooks/xero/:integrationId`. */
+  path: string;
+  summary: string;
+  description: string;
+  tag: string;
+  /** How the caller proves itself; documented as the operation's security (none: an empty list). */
+  auth: 'none' | 'basic' | 'signature' | 'state';
+  request?: { contentType: string; schema: Record<string, unknown> };
+  responses: Record<string, string>;
+}
+
+const publicRegistry: PublicRouteDoc[] = [];
+
+export function documentPublicRoute(doc: PublicRouteDoc): void {
+  publicRegistry.push(doc);
+}
+
+export const documentedPublicRoutes = (): readonly PublicRouteDoc[] => publicRegistry;
+
 type Json = Record<string, unknown>;
 
 /**
@@ -112,6 +137,22 @@ export function buildOpenApiDocument(serverUrl: string) {
     const key = openApiPath(r.path);
     paths[key] = { ...(paths[key] ?? {}), [r.method]: op };
   }
+  for (const r of publicRegistry) {
+    const key = openApiPath(r.path);
+    const params = [...r.path.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+    const op: Record<string, unknown> = {
+      summary: r.summary,
+      description: r.description,
+      tags: [r.tag],
+      operationId: `${r.method}${key.replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+(\w)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase())}`,
+      parameters: params,
+      security: r.auth === 'basic' ? [{ basic: [] }] : [],
+      responses: Object.fromEntries(Object.entries(r.responses).map(([status, description]) => [status, { description }])),
+    };
+    if (r.request) op['requestBody'] = { required: true, content: { [r.request.contentType]: { schema: r.request.schema } } };
+    // These live at the server root, not under /api/v1.
+    paths[key] = { ...(paths[key] ?? {}), servers: [{ url: serverUrl }], [r.method]: op };
+  }
   return {
     openapi: '3.0.3',
     info: {
@@ -124,6 +165,7 @@ export function buildOpenApiDocument(serverUrl: string) {
     components: {
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'An API key, or an access token from POST /oauth2/token (client credentials).' },
+        basic: { type: 'http', scheme: 'basic', description: 'An API application’s client id and secret (POST /oauth2/token only).' },
       },
       schemas,
     },

@@ -23,7 +23,9 @@
       <dl class="kv card"><dt>Processing method</dt><dd>${esc(i.processingMethod)}</dd><dt>Ingress URL</dt><dd><code>${esc(i.ingressUrl)}</code></dd>
       <dt>Status</dt><dd>${badge(i.enabled ? 'enabled' : 'disabled')}</dd></dl>
       <p><a href="#/incoming?integrationId=${esc(i.id)}" id="to-log">Incoming webhook log for this integration →</a></p>
+      ${i.provider === 'generic' ? '' : '<h2>Connection</h2><div id="connection" class="card"><p class="muted">Loading…</p></div>'}
       <h2>Integration inbound requests</h2><div id="requests"></div>`;
+    if (i.provider !== 'generic') void renderConnection(document.getElementById('connection'), i);
     document.getElementById('to-log').href = `#/incoming`;
     document.getElementById('to-log').onclick = () => sessionStorage.setItem('switchyard.incomingFilter', i.id);
     pagedTable(document.getElementById('requests'), {
@@ -38,6 +40,89 @@
       empty: 'No requests received yet.',
     });
   };
+
+  const PROVIDER_NAMES = { xero: 'Xero', quickbooks: 'QuickBooks' };
+  const METHOD_TEXT = {
+    connect: 'by signing in (Connect)',
+    refresh_token: 'with a refresh token set through the API',
+    client_credentials: 'with client credentials (custom connection)',
+  };
+
+  /** "Connect to Xero/QuickBooks", the Xero organisation chooser and "Disconnect". */
+  async function renderConnection(box, i) {
+    const name = PROVIDER_NAMES[i.provider] || i.provider;
+    let c;
+    try {
+      c = await api('GET', `/integrations/${encodeURIComponent(i.id)}/connection`);
+    } catch (err) {
+      box.innerHTML = errorBox(err);
+      return;
+    }
+    const lines = c.connected
+      ? `<p>${badge('connected')} Connected ${esc(METHOD_TEXT[c.method] || c.method)}${c.connectedAt ? ` on ${esc(when(c.connectedAt))}` : ''}.</p>
+         ${c.tenantId ? `<p>${i.provider === 'xero' ? 'Organisation' : 'Company (realm)'}: <code id="connected-tenant">${esc(c.tenantId)}</code></p>` : ''}`
+      : `<p>${badge('disconnected')} Not connected: ${esc(name)} data cannot be fetched until someone signs in.</p>`;
+    box.innerHTML = `${lines}${c.lastError ? `<div class="error-box">Last token error: ${esc(c.lastError)}</div>` : ''}
+      <div id="tenant-chooser"></div>
+      <div class="toolbar">
+        ${c.method === 'client_credentials' ? '' : `<button id="connect">${c.connected ? 'Reconnect' : 'Connect'} to ${esc(name)}</button>`}
+        ${c.connected && c.method !== 'client_credentials' ? '<button class="secondary" id="disconnect">Disconnect</button>' : ''}
+      </div><div id="connection-error"></div>`;
+    const fail = (err) => (document.getElementById('connection-error').innerHTML = errorBox(err));
+    const connect = document.getElementById('connect');
+    if (connect) {
+      connect.onclick = async () => {
+        try {
+          const started = await api('POST', `/integrations/${encodeURIComponent(i.id)}/connect`, {
+            returnTo: `/console/#/integrations/${i.id}`,
+          });
+          location.href = started.authorizeUrl;
+        } catch (err) {
+          fail(err);
+        }
+      };
+    }
+    const disconnect = document.getElementById('disconnect');
+    if (disconnect) {
+      disconnect.onclick = async () => {
+        if (!window.confirm(`Disconnect from ${name}? The access is revoked at ${name}.`)) return;
+        try {
+          const r = await api('POST', `/integrations/${encodeURIComponent(i.id)}/disconnect`, {});
+          toast(r.message);
+          void renderConnection(box, i);
+        } catch (err) {
+          fail(err);
+        }
+      };
+    }
+    if (i.provider === 'xero' && c.method === 'connect') await renderTenantChooser(box, i, c, fail);
+  }
+
+  async function renderTenantChooser(box, i, c, fail) {
+    const holder = document.getElementById('tenant-chooser');
+    let tenants;
+    try {
+      tenants = (await api('GET', `/integrations/${encodeURIComponent(i.id)}/connection/tenants`)).data;
+    } catch (err) {
+      return fail(err);
+    }
+    if (tenants.length < 2 && !c.tenantChoiceNeeded) return;
+    holder.innerHTML = `${c.tenantChoiceNeeded ? '<p><strong>Choose the Xero organisation this integration processes.</strong></p>' : ''}
+      <div class="toolbar"><select id="tenant">${tenants
+        .map((t) => `<option value="${esc(t.tenantId)}" ${t.tenantId === c.tenantId ? 'selected' : ''}>${esc(t.tenantName || t.tenantId)}</option>`)
+        .join('')}</select><button id="choose-tenant">Use this organisation</button></div>`;
+    document.getElementById('choose-tenant').onclick = async () => {
+      try {
+        const r = await api('PUT', `/integrations/${encodeURIComponent(i.id)}/connection/tenant`, {
+          tenantId: document.getElementById('tenant').value,
+        });
+        toast(`Processing ${r.tenant.tenantName || r.tenant.tenantId}.`);
+        void renderConnection(box, i);
+      } catch (err) {
+        fail(err);
+      }
+    };
+  }
 
   pages.incomingLog = async (main) => {
     const integrationId = sessionStorage.getItem('switchyard.incomingFilter') || '';

@@ -11,7 +11,7 @@ import { inboundBatchWorkflowId, type BatchItem } from '../shared/inbound-batch'
 import { ATTEMPTS_BY_METHOD, isDeferred, type ProcessingMethod } from '../shared/processing-methods';
 import { workflowIds } from '../shared/workflow-types';
 import { inboundBatchJob, inboundStartJob, type InboundProcessingSettings } from './inbound-jobs';
-import { commitIntake, logOnly, type IngressReply, type IngressRequest, type IntakeDeps } from './ingress';
+import { commitIntake, commitWork, logOnly, type IngressReply, type IngressRequest, type IntakeDeps } from './ingress';
 import { DEFERRED_MESSAGE, PROCESSING_MESSAGE, refusal, UUID_RE } from './replies';
 
 export interface ProviderIntakeDeps extends IntakeDeps {
@@ -152,4 +152,24 @@ function processingJobs(
     byTenant.set(tenant, [...(byTenant.get(tenant) ?? []), { webhookId: row.id, attempt: 1, maxAttempts: row.attempts_allowed }]);
   }
   return [...byTenant].map(([tenant, items]) => inboundBatchJob(settings, integration, tenant, items));
+}
+
+/**
+ * Provider events that did not come through a webhook (a QuickBooks CDC catch-up): stored and
+ * their processing recorded in one transaction, exactly as a delivery's; known ones dedupe.
+ */
+export async function acceptProviderEvents(
+  deps: Pick<ProviderIntakeDeps, 'db' | 'wake' | 'processing'>,
+  integration: IntegrationRow,
+  events: InboundProviderEvent[],
+) {
+  const method = integration.processing_method as ProcessingMethod;
+  return commitWork(deps, async (tx) => {
+    const stored = await store(tx, integration, method, dedupe(events));
+    const created = stored.filter((s) => s.created).map((s) => s.row);
+    return {
+      result: { accepted: created.length, duplicates: stored.length - created.length, ids: stored.map((s) => s.row.id) },
+      jobs: processingJobs(deps.processing, integration, method, created),
+    };
+  });
 }

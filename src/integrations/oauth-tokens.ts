@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/pool';
 import {
   expireAccessToken,
+  findProviderTokens,
   getProviderTokens,
   releaseRefreshLease,
   storeRefreshedTokens,
@@ -45,7 +46,7 @@ export interface AccessToken {
   version: string;
 }
 
-interface StoredTokens {
+export interface StoredTokens {
   accessToken: string;
   refreshToken?: string;
 }
@@ -88,7 +89,7 @@ async function obtain(deps: TokenDeps, client: OAuthClient): Promise<AccessToken
   const owner = randomUUID();
   // A lease holder never takes longer than its HTTP timeout, so this bound is generous.
   const deadline = Date.now() + (deps.leaseSeconds + 5) * 1000;
-  for (;;) {
+  for (let refreshes = 0; ; ) {
     const row = await getProviderTokens(deps.db, client.integrationId, deps.skewSeconds);
     if (row.fresh) return fromRow(deps, row);
     const leased = await takeRefreshLease(deps.db, client.integrationId, owner, deps.leaseSeconds, deps.skewSeconds);
@@ -98,7 +99,11 @@ async function obtain(deps: TokenDeps, client: OAuthClient): Promise<AccessToken
         await releaseRefreshLease(deps.db, client.integrationId, owner, null);
         return fromRow(deps, leased);
       }
-      return refresh(deps, client, owner, leased);
+      // Undefined: a newer token set was stored while we refreshed; read it on the next turn.
+      const got = await refresh(deps, client, owner, leased);
+      if (got) return got;
+      if (++refreshes >= 3) throw new TokenRefreshError('the stored tokens kept changing while refreshing', false);
+      continue;
     }
     if (Date.now() > deadline) {
       throw new TokenRefreshError('another worker is refreshing the access token and has not finished', false);
@@ -107,7 +112,30 @@ async function obtain(deps: TokenDeps, client: OAuthClient): Promise<AccessToken
   }
 }
 
-async function refresh(deps: TokenDeps, client: OAuthClient, owner: string, row: ProviderTokenRow): Promise<AccessToken> {
+/** Waits (up to `waitMs`) for a token set newer than `generation` to be stored. */
+async function newerStored(deps: TokenDeps, integrationId: string, generation: string, waitMs: number): Promise<boolean> {
+  const until = Date.now() + waitMs;
+  for (;;) {
+    const row = await findProviderTokens(deps.db, integrationId);
+    if (!row || row.generation !== generation) return true;
+    if (Date.now() >= until) return false;
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}
+
+/**
+ * One refresh under the lease. The rotated refresh token is stored by compare-and-set on the
+ * generation it was refreshed from, before the access token is handed to anyone: an expired
+ * lease cannot make it be dropped, and it never overwrites a newer set. Until that store the
+ * previous set stays in place, so a crash in between leaves the old refresh token to retry with
+ * (Xero accepts it for 30 minutes after rotation).
+ */
+async function refresh(
+  deps: TokenDeps,
+  client: OAuthClient,
+  owner: string,
+  row: ProviderTokenRow & { abandoned: boolean },
+): Promise<AccessToken | undefined> {
   const previous = row.tokens_enc
     ? deps.secrets.decryptJson<StoredTokens>(row.tokens_enc, tokensAad(client.integrationId))
     : undefined;
@@ -116,56 +144,108 @@ async function refresh(deps: TokenDeps, client: OAuthClient, owner: string, row:
   if (client.grantType === 'refresh_token') {
     refreshToken = previous?.refreshToken ?? client.initialRefreshToken;
     if (!refreshToken) {
-      await releaseRefreshLease(deps.db, client.integrationId, owner, 'no refresh token configured');
-      throw new TokenRefreshError('no refresh token is configured for this integration', true);
+      await releaseRefreshLease(deps.db, client.integrationId, owner, 'not connected: no refresh token');
+      throw new TokenRefreshError(
+        'no refresh token is configured for this integration: connect it (or set refreshToken through the API)',
+        true,
+      );
     }
     form.set('refresh_token', refreshToken);
   } else if (client.scope) {
     form.set('scope', client.scope);
   }
 
-  let failure: TokenRefreshError | undefined;
+  let answer: TokenAnswer;
   try {
-    const res = await safeRequest({
-      method: 'POST',
-      url: client.tokenUrl,
-      headers: {
-        authorization: `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}`,
-        'content-type': 'application/x-www-form-urlencoded',
-        accept: 'application/json',
-      },
-      body: form.toString(),
-      timeoutMs: deps.timeoutMs,
-      policy: deps.policy,
-    });
-    const body = parseTokenBody(res.body);
-    if (res.status !== 200 || !body?.access_token) {
-      const code = body?.error ?? `HTTP ${res.status}`;
-      // invalid_grant / invalid_client: the credentials are dead; retrying cannot help.
-      const permanent = code === 'invalid_grant' || code === 'invalid_client' || code === 'unauthorized_client';
-      failure = new TokenRefreshError(
-        `the token endpoint refused the ${client.grantType} grant (${code})${permanent ? ': re-authorise the integration' : ''}`,
-        permanent,
-      );
-    } else {
-      // Keep the old refresh token when the provider does not rotate it in this answer.
-      const rotated = body.refresh_token ?? refreshToken;
-      const next: StoredTokens = { accessToken: body.access_token, ...(rotated ? { refreshToken: rotated } : {}) };
-      const tokensEnc = deps.secrets.encryptJson(next, tokensAad(client.integrationId));
-      const expiresIn = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : 1800;
-      const stored = await storeRefreshedTokens(deps.db, client.integrationId, owner, tokensEnc, expiresIn);
-      if (!stored) throw new TokenRefreshError('the refresh lease expired before the new tokens were stored', false);
-      return { accessToken: next.accessToken, version: tokensEnc };
-    }
+    answer = await tokenRequest(deps, client, form);
   } catch (err) {
-    if (err instanceof TokenRefreshError) throw err;
-    failure = new TokenRefreshError(`the token endpoint could not be reached: ${(err as Error).message}`, false);
+    answer = { ok: false, error: new TokenRefreshError(`the token endpoint could not be reached: ${(err as Error).message}`, false) };
+  }
+  if (answer.ok) {
+    const body = answer.body;
+    // Keep the old refresh token when the provider does not rotate it in this answer.
+    const rotated = body.refresh_token ?? refreshToken;
+    const next: StoredTokens = { accessToken: body.access_token, ...(rotated ? { refreshToken: rotated } : {}) };
+    const tokensEnc = deps.secrets.encryptJson(next, tokensAad(client.integrationId));
+    const stored = await storeRefreshedTokens(deps.db, client.integrationId, row.generation, owner, tokensEnc, expiresInOf(body));
+    if (stored) return { accessToken: next.accessToken, version: tokensEnc };
+    // Someone stored a newer set (a racing refresher under Xero's grace, or a new Connect): use theirs.
+    await releaseRefreshLease(deps.db, client.integrationId, owner, null);
+    return undefined;
+  }
+  const failure = answer.error;
+  // A refused refresh token may only mean a racing refresher rotated it first: when the lease we
+  // took had been abandoned, its holder may still store the rotated token, so wait for that.
+  if (failure.permanent && (await newerStored(deps, client.integrationId, row.generation, row.abandoned ? deps.timeoutMs : 0))) {
+    await releaseRefreshLease(deps.db, client.integrationId, owner, null);
+    return undefined;
   }
   await releaseRefreshLease(deps.db, client.integrationId, owner, failure.message);
   throw failure;
 }
 
-function parseTokenBody(text: string): { access_token?: string; refresh_token?: string; expires_in?: number; error?: string } | undefined {
+export interface TokenBody {
+  access_token: string;
+  refresh_token?: string;
+  expires_in?: number;
+}
+
+type TokenAnswer = { ok: true; body: TokenBody } | { ok: false; error: TokenRefreshError };
+
+const expiresInOf = (body: TokenBody) =>
+  typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : 1800;
+
+/** POSTs a grant to the token endpoint (client authenticated with HTTP Basic) through the URL guard. */
+export async function tokenRequest(
+  deps: Pick<TokenDeps, 'policy' | 'timeoutMs'>,
+  client: Pick<OAuthClient, 'tokenUrl' | 'clientId' | 'clientSecret'>,
+  form: URLSearchParams,
+): Promise<TokenAnswer> {
+  const res = await safeRequest({
+    method: 'POST',
+    url: client.tokenUrl,
+    headers: {
+      authorization: basicAuth(client),
+      'content-type': 'application/x-www-form-urlencoded',
+      accept: 'application/json',
+    },
+    body: form.toString(),
+    timeoutMs: deps.timeoutMs,
+    policy: deps.policy,
+  });
+  const body = parseTokenBody(res.body);
+  if (res.status === 200 && typeof body?.access_token === 'string') return { ok: true, body: body as TokenBody };
+  const code = body?.error ?? `HTTP ${res.status}`;
+  // invalid_grant / invalid_client: the credentials are dead; retrying cannot help.
+  const permanent = code === 'invalid_grant' || code === 'invalid_client' || code === 'unauthorized_client';
+  const grant = form.get('grant_type') ?? 'token';
+  return {
+    ok: false,
+    error: new TokenRefreshError(
+      `the token endpoint refused the ${grant} grant (${code})${permanent ? ': re-authorise the integration' : ''}`,
+      permanent,
+    ),
+  };
+}
+
+export const basicAuth = (client: Pick<OAuthClient, 'clientId' | 'clientSecret'>) =>
+  `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}`;
+
+/** Encrypts a token set for storage (the same binding the refresh path reads). */
+export function encryptTokens(secrets: SecretBox, integrationId: string, body: TokenBody): { tokensEnc: string; expiresIn: number } {
+  const next: StoredTokens = {
+    accessToken: body.access_token,
+    ...(body.refresh_token ? { refreshToken: body.refresh_token } : {}),
+  };
+  return { tokensEnc: secrets.encryptJson(next, tokensAad(integrationId)), expiresIn: expiresInOf(body) };
+}
+
+/** The stored token set (for revocation at disconnect); undefined when none is stored. */
+export function storedTokens(secrets: SecretBox, row: ProviderTokenRow | undefined): StoredTokens | undefined {
+  return row?.tokens_enc ? secrets.decryptJson<StoredTokens>(row.tokens_enc, tokensAad(row.integration_id)) : undefined;
+}
+
+function parseTokenBody(text: string): { access_token?: unknown; refresh_token?: string; expires_in?: number; error?: string } | undefined {
   try {
     const v = JSON.parse(text) as unknown;
     return typeof v === 'object' && v !== null ? (v as Record<string, never>) : undefined;

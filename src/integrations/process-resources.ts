@@ -113,13 +113,14 @@ export async function processResources(
   // 2. Deletions cannot be downloaded: the event itself is the new version (the newest per entity).
   for (const [id, group] of groupByEntity(pending.filter(isDeletion))) {
     const [winner, ...older] = group as [ResourceItem, ...ResourceItem[]];
+    const tombstone = adapter.tombstone?.(winner.webhook.payload) ?? null;
     decisions.push({
       winner,
       older,
-      resource: null,
+      resource: tombstone,
       version: {
         entityId: id,
-        data: null,
+        data: tombstone,
         deleted: true,
         updatedAt: new Date(eventTime(winner.webhook)),
         seq: Number.MAX_SAFE_INTEGER,

@@ -1,3 +1,4 @@
+import type { Config } from '../config';
 import type { Db } from '../db/pool';
 import type { IntegrationRow } from '../db/integrations';
 import { safeRequest, type DestinationPolicy } from '../http/safe-request';
@@ -5,7 +6,8 @@ import type { SecretBox } from '../security/secret-box';
 import { getAccessToken, invalidateAccessToken, type OAuthClient } from './oauth-tokens';
 import { ProviderRateLimitedError, type ProviderCaller, type ProviderSecrets, type ProviderSettings } from './provider-types';
 import { budgetKey } from './providers';
-import { acquireBudget, blockBudget, releaseLease, rulesFor, type BudgetSpec } from './rate-budget';
+import { absorbRemaining, acquireBudget, blockBudget, releaseLease, rulesFor, type BudgetSpec } from './rate-budget';
+import type { SafeResponse } from '../http/safe-request';
 
 /** Everything a provider API call needs from the process: database, secrets, HTTP policy, tunables. */
 export interface ProviderRuntime {
@@ -18,6 +20,21 @@ export interface ProviderRuntime {
   tokenLeaseSeconds: number;
   rateInlineWaitMs: number;
   rateWindowMarginMs: number;
+}
+
+/** The provider runtime tunables from the configuration (the worker's and the API's). */
+export function providerRuntime(config: Config, db: Db, secrets: SecretBox): ProviderRuntime {
+  return {
+    db,
+    secrets,
+    policy: { allowedHosts: config.OUTBOUND_ALLOWED_HOSTS },
+    timeoutMs: config.OUTBOUND_TIMEOUT_MS,
+    maxResponseBytes: config.PROVIDER_RESPONSE_MAX_BYTES,
+    tokenSkewSeconds: config.PROVIDER_TOKEN_REFRESH_SKEW_SECONDS,
+    tokenLeaseSeconds: config.PROVIDER_TOKEN_LEASE_SECONDS,
+    rateInlineWaitMs: config.PROVIDER_RATE_INLINE_WAIT_MS,
+    rateWindowMarginMs: config.PROVIDER_RATE_WINDOW_MARGIN_MS,
+  };
 }
 
 // Xero and QuickBooks both advise a minute's pause when a 429 carries no usable Retry-After.
@@ -94,6 +111,7 @@ export function providerCaller(
       } finally {
         await releaseLease(rt.db, leaseId);
       }
+      await followRemaining(rt.db, integration.provider, budget, res);
       if (res.status === 429) {
         const wait = retryAfterMs(res.headers['retry-after']);
         const problem = res.headers['x-rate-limit-problem'] ?? 'throttled';
@@ -107,4 +125,24 @@ export function providerCaller(
       return res;
     }
   };
+}
+
+// Xero states what is left of each limit on every answer; the budget follows it.
+const XERO_REMAINING = [
+  ['x-minlimit-remaining', 'minute'],
+  ['x-daylimit-remaining', 'day'],
+] as const;
+// The app-wide minute limit is shared by all tenants: at zero, no tenant should call for a minute.
+const APP_MINUTE_MS = 60_000;
+
+async function followRemaining(db: Db, provider: string, budget: BudgetSpec, res: SafeResponse): Promise<void> {
+  if (provider !== 'xero') return;
+  for (const [header, rule] of XERO_REMAINING) {
+    const value = res.headers[header];
+    if (value !== undefined && /^\d{1,9}$/.test(value.trim())) await absorbRemaining(db, budget, rule, Number(value));
+  }
+  const app = res.headers['x-appminlimit-remaining'];
+  if (app !== undefined && app.trim() === '0' && res.status !== 429) {
+    await blockBudget(db, budget.key, APP_MINUTE_MS, 'appminute (X-AppMinLimit-Remaining: 0)');
+  }
 }

@@ -69,6 +69,8 @@ export interface ProviderAdapter {
   readonly timePrecisionMs: number;
   /** The operation a stored webhook reports (its event type's second part). */
   operation(eventType: string): EntityOperation;
+  /** What a deletion leaves behind, read from the stored webhook's payload (e.g. what it was merged into). */
+  tombstone?(payload: string): Record<string, unknown> | null;
   domainEvent(
     entityType: string,
     op: EntityOperation,

@@ -127,3 +127,33 @@ export async function acquireBudget(db: Db, spec: BudgetSpec, maxInlineWaitMs: n
     await new Promise((r) => setTimeout(r, got.waitMs));
   }
 }
+
+/**
+ * Aligns a window with what the provider says is left (Xero's `X-MinLimit-Remaining`,
+ * `X-DayLimit-Remaining`): calls we did not make ourselves — another app instance, a script,
+ * a restart that lost nothing but still disagrees — are recorded as made now, so the shared
+ * budget never believes it has more than the provider will serve.
+ */
+export async function absorbRemaining(db: Db, spec: BudgetSpec, ruleName: string, remaining: number): Promise<number> {
+  const rule = spec.rules.find((r) => r.name === ruleName);
+  if (!rule || !Number.isFinite(remaining) || remaining < 0) return 0;
+  return withTransaction(db, async (c) => {
+    await c.query('INSERT INTO provider_rate_budgets (key) VALUES ($1) ON CONFLICT DO NOTHING', [spec.key]);
+    // The same row lock as tryAcquire, so takers and this correction do not interleave.
+    await c.query('SELECT 1 FROM provider_rate_budgets WHERE key = $1 FOR UPDATE', [spec.key]);
+    const { rows } = await c.query<{ n: string; now: Date }>(
+      `SELECT count(*) AS n, clock_timestamp() AS now FROM provider_rate_calls
+       WHERE key = $1 AND at > clock_timestamp() - make_interval(secs => $2::double precision / 1000)`,
+      [spec.key, rule.windowMs],
+    );
+    const used = Number(rows[0]!.n);
+    const missing = Math.min(rule.limit, rule.limit - remaining) - used;
+    if (missing <= 0) return 0;
+    await c.query('INSERT INTO provider_rate_calls (key, at) SELECT $1, $2 FROM generate_series(1, $3)', [
+      spec.key,
+      rows[0]!.now,
+      missing,
+    ]);
+    return missing;
+  });
+}

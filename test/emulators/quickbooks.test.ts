@@ -1,7 +1,8 @@
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { Agent, createServer, get } from 'node:http';
 import type { IncomingHttpHeaders, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { answerConsent } from './oauth-consent';
 import { parseQuery, startQuickBooksEmulator } from './quickbooks';
 import type { QuickBooksEmulator, QuickBooksEmulatorOptions } from './quickbooks';
 import {
@@ -185,6 +186,80 @@ describe('QuickBooks emulator: OAuth', () => {
     emu.expireAllTokens();
     expect((await api(`invoice/${invoice.Id}`, fresh.access)).status).toBe(401);
     expect(emu.stats()).toMatchObject({ unauthorized: 3, forbidden: 2 });
+  });
+});
+
+describe('QuickBooks emulator: Connect (consent page, realmId, PKCE, revoke)', () => {
+  const verifier = 'q'.repeat(50);
+  const challenge = createHash('sha256').update(verifier).digest('base64url');
+  const authorizeUrl = (extra: Record<string, string> = {}) =>
+    `${emu.url}/connect/oauth2?${new URLSearchParams({
+      client_id: CLIENT.clientId,
+      response_type: 'code',
+      scope: 'com.intuit.quickbooks.accounting',
+      redirect_uri: REDIRECT,
+      state: 'qs-1',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+      ...extra,
+    }).toString()}`;
+
+  test('the chosen company comes back as realmId; the code needs the verifier', async () => {
+    await start();
+    const { location, page } = await answerConsent(authorizeUrl(), { choose: [OTHER_REALM] });
+    expect(page).toContain('Allow access');
+    const back = new URL(location);
+    expect(back.searchParams.get('realmId')).toBe(OTHER_REALM);
+    expect(back.searchParams.get('state')).toBe('qs-1');
+    const code = back.searchParams.get('code')!;
+    const ok = await tokenRequest({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: verifier });
+    expect(ok.status).toBe(200);
+    const api = await fetch(`${emu.url}/v3/company/${OTHER_REALM}/query?query=${encodeURIComponent('select * from Customer')}`, {
+      headers: { authorization: `Bearer ${String(ok.json['access_token'])}`, accept: 'application/json' },
+    });
+    expect(api.status).toBe(200);
+
+    const again = new URL((await answerConsent(authorizeUrl())).location).searchParams.get('code')!;
+    const wrong = await tokenRequest({ grant_type: 'authorization_code', code: again, redirect_uri: REDIRECT, code_verifier: 'z'.repeat(50) });
+    expect(wrong).toEqual({ status: 400, json: { error: 'invalid_grant' } });
+    const denied = new URL((await answerConsent(authorizeUrl(), { decision: 'deny' })).location);
+    expect(Object.fromEntries(denied.searchParams)).toEqual({ error: 'access_denied', state: 'qs-1' });
+  });
+
+  test('revoke takes JSON and ends the refresh token', async () => {
+    await start();
+    const { refresh } = await connect();
+    const revoke = (token: string, authorization = basic()) =>
+      fetch(`${emu.url}/v2/oauth2/tokens/revoke`, {
+        method: 'POST',
+        headers: { authorization, 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify({ token }),
+      });
+    expect((await revoke(refresh, basic('wrong'))).status).toBe(401);
+    expect((await revoke(refresh)).status).toBe(200);
+    expect(emu.hasRefreshToken(refresh)).toBe(false);
+    expect((await tokenRequest({ grant_type: 'refresh_token', refresh_token: refresh })).json).toEqual({ error: 'invalid_grant' });
+    expect(emu.stats().revocations).toBe(1);
+  });
+
+  test('a merge removes the merged-away customer (CDC: Deleted) and versions the survivor', async () => {
+    await start();
+    const { access } = await connect();
+    const a = emu.upsertCustomer(REALM, { DisplayName: 'Acme Ltd', Balance: 10 });
+    const b = emu.upsertCustomer(REALM, { DisplayName: 'ACME Limited', Balance: 5 });
+    const since = new Date(clock).toISOString();
+    clock += 1000;
+    const survivor = emu.mergeCustomers(REALM, b.Id, a.Id);
+    expect(survivor).toMatchObject({ Id: a.Id, SyncToken: '1', Balance: 15 });
+    expect(emu.getCustomer(REALM, b.Id)).toBeUndefined();
+    const cdc = await fetch(`${emu.url}/v3/company/${REALM}/cdc?entities=Customer&changedSince=${encodeURIComponent(since)}`, {
+      headers: { authorization: `Bearer ${access}`, accept: 'application/json' },
+    });
+    const body = (await cdc.json()) as { CDCResponse: Array<{ QueryResponse: Array<{ Customer?: Array<Record<string, unknown>> }> }> };
+    const rows = body.CDCResponse[0]!.QueryResponse[0]!.Customer!;
+    expect(rows).toEqual(
+      expect.arrayContaining([expect.objectContaining({ Id: b.Id, status: 'Deleted' }), expect.objectContaining({ Id: a.Id, SyncToken: '1' })]),
+    );
   });
 });
 

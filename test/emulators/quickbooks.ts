@@ -10,6 +10,7 @@ import { ConcurrencyGate, KeyedState, SlidingWindowCounter, admit } from './rate
 import type { Clock, WindowRule } from './rate-limiter';
 import { z } from 'zod';
 import { close, delay, listen, safeEqual } from './http-helpers';
+import { consentPage, pkceMatches, readChallenge, redirectBack, type PkceChallenge } from './oauth-consent';
 
 export type QuickBooksRateLimitProblem = 'minute' | 'second' | 'concurrent' | 'batch';
 
@@ -24,6 +25,8 @@ export interface QuickBooksLimits {
 export interface QuickBooksClient {
   clientId: string;
   clientSecret: string;
+  /** Shown on the consent page. */
+  name?: string;
 }
 
 export interface QuickBooksEmulatorOptions {
@@ -38,6 +41,8 @@ export interface QuickBooksEmulatorOptions {
   /** `Retry-After` on a 429: seconds, 'window' for the real time until a slot frees, null to omit. */
   retryAfterSeconds?: number | 'window' | null;
   latencyMs?: number;
+  /** Delay before the token endpoint answers (the grant is decided after it, as a slow server would). */
+  tokenLatencyMs?: number;
   clients?: QuickBooksClient[];
   realms?: { realmId: string; companyName?: string }[];
   /** Offset of the company's local time, used in every timestamp the API writes. */
@@ -150,6 +155,10 @@ export interface QuickBooksStats {
   tokenRefreshes: number;
   tokenGrantsByType: Record<string, number>;
   tokenErrors: number;
+  revocations: number;
+  consentsShown: number;
+  consentsAllowed: number;
+  consentsDenied: number;
   maxConcurrencyByRealm: Record<string, number>;
 }
 
@@ -167,6 +176,10 @@ export interface QuickBooksEmulator {
   failNext(n: number, status: number, options?: QuickBooksFaultOptions): void;
   clearFaults(): void;
   setLatency(ms: number): void;
+  /** Delays the token endpoint's answers (to race refreshers). */
+  setTokenLatency(ms: number): void;
+  /** Whether a refresh token is still live (not revoked, not expired). */
+  hasRefreshToken(token: string): boolean;
   setLimits(limits: Partial<QuickBooksLimits>): void;
   /** Moves the emulator's clock forward, rolling rate windows and expiring tokens without waiting. */
   advanceTime(ms: number): void;
@@ -176,6 +189,11 @@ export interface QuickBooksEmulator {
   getInvoice(realmId: string, id: string): QboInvoice | undefined;
   /** Deletes an invoice; CDC then reports it with `status: "Deleted"`. */
   deleteInvoice(realmId: string, id: string): boolean;
+  /**
+   * Merges customer `fromId` into `intoId`, as QuickBooks' merge does: the merged-away customer
+   * is gone (CDC reports it Deleted) and the survivor gets a new version.
+   */
+  mergeCustomers(realmId: string, fromId: string, intoId: string): QboCustomer;
   upsertCustomer(realmId: string, input: QboCustomerInput): QboCustomer;
   getCustomer(realmId: string, id: string): QboCustomer | undefined;
   stats(): QuickBooksStats;
@@ -212,6 +230,7 @@ interface RealmData {
   invoices: Map<string, Stored<QboInvoice>>;
   customers: Map<string, Stored<QboCustomer>>;
   deletedInvoices: Map<string, Tombstone>;
+  deletedCustomers: Map<string, Tombstone>;
   lastStampMs: number;
   nextId: Record<EntityName, number>;
 }
@@ -236,6 +255,7 @@ interface AuthCode {
   scope: string;
   redirectUri: string | undefined;
   expiresAtMs: number;
+  pkce: PkceChallenge | undefined;
 }
 
 interface Fault {
@@ -335,6 +355,7 @@ export async function startQuickBooksEmulator(options: QuickBooksEmulatorOptions
   const cdcMaxDays = options.cdcMaxDays ?? 30;
   const cdcMaxObjects = options.cdcMaxObjects ?? 1000;
   let latencyMs = options.latencyMs ?? 0;
+  let tokenLatencyMs = options.tokenLatencyMs ?? 0;
 
   const clients = new Map<string, QuickBooksClient>();
   const accessTokens = new Map<string, AccessGrant>();
@@ -370,6 +391,7 @@ export async function startQuickBooksEmulator(options: QuickBooksEmulatorOptions
       invoices: new Map(),
       customers: new Map(),
       deletedInvoices: new Map(),
+      deletedCustomers: new Map(),
       lastStampMs: 0,
       nextId: { Invoice: 130, Customer: 58 },
     });
@@ -491,6 +513,20 @@ export async function startQuickBooksEmulator(options: QuickBooksEmulatorOptions
     return true;
   }
 
+  function mergeCustomers(realmId: string, fromId: string, intoId: string): QboCustomer {
+    const data = requireRealm(realmId);
+    const from = data.customers.get(fromId)?.value;
+    const into = data.customers.get(intoId)?.value;
+    if (!from || !into) throw new Error(`QuickBooks emulator: both customers ${fromId} and ${intoId} must exist`);
+    // Invoices follow the surviving customer.
+    for (const inv of data.invoices.values()) {
+      if (inv.value.CustomerRef.value === fromId) inv.value.CustomerRef = { value: intoId, name: into.DisplayName };
+    }
+    data.customers.delete(fromId);
+    data.deletedCustomers.set(fromId, { id: fromId, deletedMs: stamp(data) });
+    return upsertCustomer(realmId, { Id: intoId, Balance: round2(into.Balance + from.Balance) });
+  }
+
   function entityMap(data: RealmData, entity: EntityName): Map<string, Stored<QboInvoice | QboCustomer>> {
     return entity === 'Invoice' ? data.invoices : data.customers;
   }
@@ -531,7 +567,9 @@ export async function startQuickBooksEmulator(options: QuickBooksEmulatorOptions
     return client && safeEqual(decoded.slice(colon + 1), client.clientSecret) ? client : undefined;
   }
 
-  function tokenEndpoint(req: Request, res: Response): void {
+  async function tokenEndpoint(req: Request, res: Response): Promise<void> {
+    if (tokenLatencyMs > 0) await delay(tokenLatencyMs, res);
+    if (res.destroyed) return;
     res.set({ 'Cache-Control': 'no-store', intuit_tid: tid() });
     if (takeFault('token', res)) return;
     const fail = (status: number, error: string): void => {
@@ -557,6 +595,8 @@ export async function startQuickBooksEmulator(options: QuickBooksEmulatorOptions
       if (!entry || entry.clientId !== client.clientId || entry.expiresAtMs < at) return fail(400, 'invalid_grant');
       if (entry.redirectUri !== undefined && entry.redirectUri !== body['redirect_uri'])
         return fail(400, 'invalid_grant');
+      // PKCE: a code issued with a challenge is only redeemed with the matching verifier.
+      if (!pkceMatches(entry.pkce, body['code_verifier'])) return fail(400, 'invalid_grant');
       return granted(issueTokens(client.clientId, entry.realmId, entry.scope));
     }
     if (grantType === 'refresh_token') {
@@ -570,6 +610,94 @@ export async function startQuickBooksEmulator(options: QuickBooksEmulatorOptions
       return granted(issueTokens(client.clientId, entry.realmId, entry.scope));
     }
     fail(400, 'unsupported_grant_type');
+  }
+
+  /** Intuit's consent page: the user picks the company (realm) and presses "Allow access". */
+  function authorizeEndpoint(req: Request, res: Response): void {
+    const q = Object.fromEntries(Object.entries(req.query).map(([k, v]) => [k, typeof v === 'string' ? v : undefined]));
+    const client = q['client_id'] === undefined ? undefined : clients.get(q['client_id']);
+    const redirectUri = q['redirect_uri'];
+    if (!client || !redirectUri || !/^https?:\/\//.test(redirectUri)) {
+      res.status(400).type('text/html').send('<h1>Error</h1><p>invalid client_id or redirect_uri</p>');
+      return;
+    }
+    const pkce = readChallenge(q);
+    if (q['response_type'] !== 'code' || pkce === 'invalid' || !q['scope'] || !q['state']) {
+      res.redirect(302, redirectBack(redirectUri, { error: 'invalid_request', state: q['state'] }));
+      return;
+    }
+    stats.consentsShown += 1;
+    res
+      .type('text/html')
+      .set('Cache-Control', 'no-store')
+      .send(
+        consentPage({
+          provider: 'Intuit QuickBooks',
+          appName: client.name ?? client.clientId,
+          scope: q['scope'],
+          action: '/connect/oauth2',
+          hidden: Object.fromEntries(
+            ['client_id', 'redirect_uri', 'scope', 'state', 'code_challenge', 'code_challenge_method']
+              .filter((k) => q[k] !== undefined)
+              .map((k) => [k, q[k]!]),
+          ),
+          choiceName: 'realmId',
+          choiceLabel: 'Select a company',
+          choices: [...realms.values()].map((r) => ({ value: r.realmId, label: r.companyName })),
+          multiple: false,
+        }),
+      );
+  }
+
+  function consentAnswer(req: Request, res: Response): void {
+    const body = formBody(req);
+    const client = body['client_id'] === undefined ? undefined : clients.get(body['client_id']);
+    const redirectUri = body['redirect_uri'];
+    if (!client || !redirectUri || !/^https?:\/\//.test(redirectUri)) {
+      res.status(400).type('text/html').send('<h1>Error</h1><p>invalid consent form</p>');
+      return;
+    }
+    const realmId = body['realmId'];
+    if (body['decision'] !== 'allow' || realmId === undefined || !realms.has(realmId)) {
+      stats.consentsDenied += 1;
+      res.redirect(302, redirectBack(redirectUri, { error: 'access_denied', state: body['state'] }));
+      return;
+    }
+    const pkce = readChallenge(body);
+    stats.consentsAllowed += 1;
+    const code = token('AB11');
+    authCodes.set(code, {
+      clientId: client.clientId,
+      realmId,
+      scope: body['scope'] ?? DEFAULT_SCOPE,
+      redirectUri,
+      expiresAtMs: now() + AUTH_CODE_TTL_MS,
+      pkce: pkce === 'invalid' ? undefined : pkce,
+    });
+    res.redirect(302, redirectBack(redirectUri, { code, state: body['state'], realmId }));
+  }
+
+  /** `POST /v2/oauth2/tokens/revoke` with `{"token": ...}`: ends the app's access to that realm. */
+  function revokeEndpoint(req: Request, res: Response): void {
+    const client = basicClient(req);
+    if (!client) {
+      res.status(401).json({ error: 'invalid_client' });
+      return;
+    }
+    const presented = isRecord(req.body) && typeof req.body['token'] === 'string' ? req.body['token'] : undefined;
+    if (presented === undefined) {
+      res.status(400).json({ error: 'invalid_request' });
+      return;
+    }
+    const grant = refreshTokens.get(presented) ?? accessTokens.get(presented);
+    if (!grant || grant.clientId !== client.clientId) {
+      res.status(400).json({ error: 'invalid_token' });
+      return;
+    }
+    stats.revocations += 1;
+    for (const [t, g] of refreshTokens) if (g.clientId === client.clientId && g.realmId === grant.realmId) refreshTokens.delete(t);
+    for (const [t, g] of accessTokens) if (g.clientId === client.clientId && g.realmId === grant.realmId) accessTokens.delete(t);
+    res.status(200).end();
   }
 
   // ---- API pipeline -------------------------------------------------------------------
@@ -813,8 +941,8 @@ export async function startQuickBooksEmulator(options: QuickBooksEmulatorOptions
         if (stored.updatedMs >= changedSince)
           changes.push({ entity, ms: stored.updatedMs, row: structuredClone(stored.value) });
       }
-      if (entity === 'Invoice') {
-        for (const tomb of data.deletedInvoices.values()) {
+      {
+        for (const tomb of (entity === 'Invoice' ? data.deletedInvoices : data.deletedCustomers).values()) {
           if (tomb.deletedMs < changedSince) continue;
           const row = {
             domain: 'QBO',
@@ -843,6 +971,9 @@ export async function startQuickBooksEmulator(options: QuickBooksEmulatorOptions
   app.disable('x-powered-by');
   app.set('etag', false);
   app.post('/oauth2/v1/tokens/bearer', express.urlencoded({ extended: false, limit: '16kb' }), tokenEndpoint);
+  app.get('/connect/oauth2', authorizeEndpoint);
+  app.post('/connect/oauth2', express.urlencoded({ extended: false, limit: '16kb' }), consentAnswer);
+  app.post('/v2/oauth2/tokens/revoke', express.json({ limit: '16kb' }), revokeEndpoint);
   const company = '/v3/company/:realmId';
   const textBody = express.text({ type: ['application/text', 'text/plain'], limit: '100kb' });
   app.get(`${company}/invoice/:id`, apiRoute('GET /invoice/{id}', readEntity('Invoice')));
@@ -894,6 +1025,7 @@ export async function startQuickBooksEmulator(options: QuickBooksEmulatorOptions
         scope: input.scope ?? DEFAULT_SCOPE,
         redirectUri: input.redirectUri,
         expiresAtMs: now() + AUTH_CODE_TTL_MS,
+        pkce: undefined,
       });
       return code;
     },
@@ -909,6 +1041,10 @@ export async function startQuickBooksEmulator(options: QuickBooksEmulatorOptions
     setLatency: (ms) => {
       latencyMs = ms;
     },
+    setTokenLatency: (ms) => {
+      tokenLatencyMs = ms;
+    },
+    hasRefreshToken: (t) => refreshTokens.has(t),
     setLimits: (next) => {
       Object.assign(limits, next);
       for (const [, rl] of realmLimits.values()) {
@@ -929,6 +1065,7 @@ export async function startQuickBooksEmulator(options: QuickBooksEmulatorOptions
       return stored ? structuredClone(stored.value) : undefined;
     },
     deleteInvoice,
+    mergeCustomers,
     upsertCustomer,
     getCustomer: (realmId, id) => {
       const stored = requireRealm(realmId).customers.get(id);
@@ -1323,6 +1460,10 @@ function emptyStats(): QuickBooksStats {
     tokenRefreshes: 0,
     tokenGrantsByType: {},
     tokenErrors: 0,
+    revocations: 0,
+    consentsShown: 0,
+    consentsAllowed: 0,
+    consentsDenied: 0,
     maxConcurrencyByRealm: {},
   };
 }

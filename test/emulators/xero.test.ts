@@ -1,7 +1,8 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { Agent, createServer, get } from 'node:http';
 import type { IncomingHttpHeaders, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { answerConsent } from './oauth-consent';
 import { parseMsDate, startXeroEmulator } from './xero';
 import type { XeroEmulator, XeroEmulatorOptions } from './xero';
 import {
@@ -240,6 +241,75 @@ describe('Xero emulator: OAuth', () => {
     expect(await connections.json()).toEqual([
       expect.objectContaining({ tenantId: TENANT, tenantType: 'ORGANISATION' }),
     ]);
+  });
+});
+
+describe('Xero emulator: Connect (authorization code with PKCE)', () => {
+  const REDIRECT = 'http://localhost:3000/oauth/xero/callback';
+  const verifier = 'v'.repeat(43) + 'erifier-0123456789';
+  const challenge = createHash('sha256').update(verifier).digest('base64url');
+  const authorizeUrl = (extra: Record<string, string> = {}) =>
+    `${emu.url}/identity/connect/authorize?${new URLSearchParams({
+      response_type: 'code',
+      client_id: CLIENT.clientId,
+      redirect_uri: REDIRECT,
+      scope: 'offline_access accounting.transactions',
+      state: 'st-1',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+      ...extra,
+    }).toString()}`;
+
+  test('the consent page offers the organisations; the code needs the PKCE verifier; connections list the chosen ones', async () => {
+    await start();
+    const { location, page } = await answerConsent(authorizeUrl(), { choose: [TENANT] });
+    expect(page).toContain('Allow access');
+    expect(page).toContain('Demo Company (NZ)');
+    const back = new URL(location);
+    expect(`${back.origin}${back.pathname}`).toBe(REDIRECT);
+    expect(back.searchParams.get('state')).toBe('st-1');
+    const code = back.searchParams.get('code')!;
+
+    const wrong = await tokenRequest({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: 'x'.repeat(43) });
+    expect(wrong).toEqual({ status: 400, json: { error: 'invalid_grant' } });
+    // The code was spent by the failed attempt, as a real server does.
+    const again = await answerConsent(authorizeUrl(), { choose: [TENANT] });
+    const code2 = new URL(again.location).searchParams.get('code')!;
+    const missing = await tokenRequest({ grant_type: 'authorization_code', code: code2, redirect_uri: REDIRECT });
+    expect(missing.status).toBe(400);
+    const third = new URL((await answerConsent(authorizeUrl(), { choose: [TENANT] })).location).searchParams.get('code')!;
+    const ok = await tokenRequest({ grant_type: 'authorization_code', code: third, redirect_uri: REDIRECT, code_verifier: verifier });
+    expect(ok.status).toBe(200);
+
+    const connections = await fetch(`${emu.url}/connections`, { headers: { authorization: `Bearer ${String(ok.json['access_token'])}` } });
+    const list = (await connections.json()) as Array<{ id: string; tenantId: string }>;
+    expect(list.map((c) => c.tenantId)).toEqual([TENANT]);
+    expect(emu.stats()).toMatchObject({ consentsShown: 3, consentsAllowed: 3 });
+  });
+
+  test('cancel sends access_denied back with the state; a bad request never shows the page', async () => {
+    await start();
+    const denied = new URL((await answerConsent(authorizeUrl(), { decision: 'deny' })).location);
+    expect(Object.fromEntries(denied.searchParams)).toEqual({ error: 'access_denied', state: 'st-1' });
+    const badMethod = new URL((await answerConsent(authorizeUrl({ code_challenge_method: 'S512' }))).location);
+    expect(badMethod.searchParams.get('error')).toBe('invalid_request');
+    const unknown = await fetch(authorizeUrl({ client_id: 'nobody' }), { redirect: 'manual' });
+    expect(unknown.status).toBe(400);
+  });
+
+  test('revocation ends the refresh token and every token of that consent', async () => {
+    await start();
+    const { access, refresh } = await codeTokens();
+    const res = await fetch(`${emu.url}/connect/revocation`, {
+      method: 'POST',
+      headers: { authorization: basic(), 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: refresh }).toString(),
+    });
+    expect(res.status).toBe(200);
+    expect(emu.hasRefreshToken(refresh)).toBe(false);
+    expect((await tokenRequest({ grant_type: 'refresh_token', refresh_token: refresh })).json).toEqual({ error: 'invalid_grant' });
+    expect((await fetch(`${emu.url}/connections`, { headers: { authorization: `Bearer ${access}` } })).status).toBe(401);
+    expect(emu.stats().revocations).toBe(1);
   });
 });
 

@@ -9,6 +9,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { ConcurrencyGate, KeyedState, SlidingWindowCounter, admit } from './rate-limiter';
 import type { Clock } from './rate-limiter';
 import { close, delay, listen, safeEqual } from './http-helpers';
+import { consentPage, pkceMatches, readChallenge, redirectBack, type PkceChallenge } from './oauth-consent';
 
 export type XeroRateLimitProblem = 'minute' | 'day' | 'concurrent' | 'appminute';
 
@@ -39,6 +40,8 @@ export interface XeroEmulatorOptions {
   /** A refresh token not exchanged within this time is dead (Xero: 60 days). */
   refreshTokenTtlSeconds?: number;
   latencyMs?: number;
+  /** Delay before the token endpoint answers (the grant is decided after it, as a slow server would). */
+  tokenLatencyMs?: number;
   clients?: XeroClient[];
   tenants?: { tenantId: string; name?: string }[];
   /** Longer request targets are refused by the gateway with 414 (Xero caps `IDs` near 50 GUIDs). */
@@ -196,6 +199,12 @@ export interface XeroStats {
   tokenRefreshes: number;
   tokenGrantsByType: Record<string, number>;
   tokenErrors: number;
+  /** Refresh tokens revoked through `/connect/revocation`. */
+  revocations: number;
+  /** Consent screens shown by the authorize endpoint, and how they were answered. */
+  consentsShown: number;
+  consentsAllowed: number;
+  consentsDenied: number;
   maxConcurrencyByTenant: Record<string, number>;
 }
 
@@ -218,6 +227,10 @@ export interface XeroEmulator {
   failNext(n: number, status: number, options?: XeroFaultOptions): void;
   clearFaults(): void;
   setLatency(ms: number): void;
+  /** Delays the token endpoint's answers (to race refreshers). */
+  setTokenLatency(ms: number): void;
+  /** Whether a refresh token is still live (not revoked; rotation keeps it for the grace period). */
+  hasRefreshToken(token: string): boolean;
   setLimits(limits: Partial<XeroLimits>): void;
   /** Moves the emulator's clock forward, rolling rate windows and expiring tokens without waiting. */
   advanceTime(ms: number): void;
@@ -260,6 +273,8 @@ type TenantScope = readonly string[] | 'all';
 
 interface AccessGrant {
   clientId: string;
+  /** The consent (authorisation) the token descends from; revocation ends all of them. */
+  authId: string;
   tenants: TenantScope;
   scope: string;
   expiresAtMs: number;
@@ -268,6 +283,7 @@ interface AccessGrant {
 
 interface RefreshGrant {
   clientId: string;
+  authId: string;
   tenants: TenantScope;
   scope: string;
   issuedAtMs: number;
@@ -280,6 +296,7 @@ interface AuthCode {
   scope: string;
   redirectUri: string | undefined;
   expiresAtMs: number;
+  pkce: PkceChallenge | undefined;
 }
 
 interface Fault {
@@ -309,6 +326,7 @@ export async function startXeroEmulator(options: XeroEmulatorOptions = {}): Prom
   const maxUrlLength = options.maxUrlLength ?? 2048;
   const maxIds = options.maxIdsPerRequest ?? 60;
   let latencyMs = options.latencyMs ?? 0;
+  let tokenLatencyMs = options.tokenLatencyMs ?? 0;
 
   const clients = new Map<string, XeroClient>();
   const accessTokens = new Map<string, AccessGrant>();
@@ -499,10 +517,11 @@ export async function startXeroEmulator(options: XeroEmulatorOptions = {}): Prom
     return randomBytes(32).toString('base64url');
   }
 
-  function issueAccess(clientId: string, tenantScope: TenantScope, scope: string, grantType: string) {
+  function issueAccess(clientId: string, authId: string, tenantScope: TenantScope, scope: string, grantType: string) {
     const accessToken = token();
     accessTokens.set(accessToken, {
       clientId,
+      authId,
       tenants: tenantScope,
       scope,
       expiresAtMs: now() + accessTtlMs,
@@ -511,10 +530,11 @@ export async function startXeroEmulator(options: XeroEmulatorOptions = {}): Prom
     return { access_token: accessToken, expires_in: Math.round(accessTtlMs / 1000), token_type: 'Bearer', scope };
   }
 
-  function issueRefresh(clientId: string, tenantScope: TenantScope, scope: string): string {
+  function issueRefresh(clientId: string, authId: string, tenantScope: TenantScope, scope: string): string {
     const refreshToken = token();
     refreshTokens.set(refreshToken, {
       clientId,
+      authId,
       tenants: tenantScope,
       scope,
       issuedAtMs: now(),
@@ -540,7 +560,9 @@ export async function startXeroEmulator(options: XeroEmulatorOptions = {}): Prom
     return client && secret !== undefined && safeEqual(secret, client.clientSecret) ? client : undefined;
   }
 
-  function tokenEndpoint(req: Request, res: Response): void {
+  async function tokenEndpoint(req: Request, res: Response): Promise<void> {
+    if (tokenLatencyMs > 0) await delay(tokenLatencyMs, res);
+    if (res.destroyed) return;
     res.set('Cache-Control', 'no-store');
     if (takeFault('token', res)) return;
     const client = authenticateClient(req);
@@ -564,7 +586,7 @@ export async function startXeroEmulator(options: XeroEmulatorOptions = {}): Prom
     if (grantType === 'client_credentials') {
       const scope = body['scope'] ?? DEFAULT_SCOPE;
       // Custom connections carry no refresh token: the client simply asks again.
-      granted(issueAccess(client.clientId, client.tenantIds ?? 'all', scope, grantType));
+      granted(issueAccess(client.clientId, randomUUID(), client.tenantIds ?? 'all', scope, grantType));
       return;
     }
     if (grantType === 'authorization_code') {
@@ -575,8 +597,11 @@ export async function startXeroEmulator(options: XeroEmulatorOptions = {}): Prom
       if (!entry || entry.clientId !== client.clientId || entry.expiresAtMs < now()) return fail(400, 'invalid_grant');
       if (entry.redirectUri !== undefined && entry.redirectUri !== body['redirect_uri'])
         return fail(400, 'invalid_grant');
-      const refreshToken = issueRefresh(client.clientId, entry.tenants, entry.scope);
-      granted({ ...issueAccess(client.clientId, entry.tenants, entry.scope, grantType), refresh_token: refreshToken });
+      // PKCE: a code issued with a challenge is only redeemed with the matching verifier.
+      if (!pkceMatches(entry.pkce, body['code_verifier'])) return fail(400, 'invalid_grant');
+      const authId = randomUUID();
+      const refreshToken = issueRefresh(client.clientId, authId, entry.tenants, entry.scope);
+      granted({ ...issueAccess(client.clientId, authId, entry.tenants, entry.scope, grantType), refresh_token: refreshToken });
       return;
     }
     if (grantType === 'refresh_token') {
@@ -592,11 +617,112 @@ export async function startXeroEmulator(options: XeroEmulatorOptions = {}): Prom
       if (entry.supersededAtMs !== undefined && entry.supersededAtMs + graceMs < at) return fail(400, 'invalid_grant');
       entry.supersededAtMs ??= at;
       stats.tokenRefreshes += 1;
-      const refreshToken = issueRefresh(client.clientId, entry.tenants, entry.scope);
-      granted({ ...issueAccess(client.clientId, entry.tenants, entry.scope, grantType), refresh_token: refreshToken });
+      const refreshToken = issueRefresh(client.clientId, entry.authId, entry.tenants, entry.scope);
+      granted({
+        ...issueAccess(client.clientId, entry.authId, entry.tenants, entry.scope, grantType),
+        refresh_token: refreshToken,
+      });
       return;
     }
     fail(400, 'unsupported_grant_type');
+  }
+
+  // Connection ids are stable per tenant, so DELETE /connections/{id} can name one.
+  const connectionIds = new Map<string, string>();
+  function connectionId(tenantId: string): string {
+    for (const [id, t] of connectionIds) if (t === tenantId) return id;
+    const id = randomUUID();
+    connectionIds.set(id, tenantId);
+    return id;
+  }
+
+  /** The consent screen of login.xero.com: the signed-in user picks the organisations to connect. */
+  function authorizeEndpoint(req: Request, res: Response): void {
+    const q = Object.fromEntries(Object.entries(req.query).map(([k, v]) => [k, typeof v === 'string' ? v : undefined]));
+    const client = q['client_id'] === undefined ? undefined : clients.get(q['client_id']);
+    const redirectUri = q['redirect_uri'];
+    // Without a known client or a redirect URI there is nowhere safe to send an error.
+    if (!client || !redirectUri || !/^https?:\/\//.test(redirectUri)) {
+      res.status(400).type('text/html').send('<h1>Error</h1><p>unauthorized_client or invalid redirect_uri</p>');
+      return;
+    }
+    const pkce = readChallenge(q);
+    if (q['response_type'] !== 'code' || pkce === 'invalid' || !q['scope']) {
+      res.redirect(302, redirectBack(redirectUri, { error: 'invalid_request', state: q['state'] }));
+      return;
+    }
+    stats.consentsShown += 1;
+    res
+      .type('text/html')
+      .set('Cache-Control', 'no-store')
+      .send(
+        consentPage({
+          provider: 'Xero',
+          appName: client.name ?? client.clientId,
+          scope: q['scope'],
+          action: '/identity/connect/authorize',
+          hidden: Object.fromEntries(
+            ['client_id', 'redirect_uri', 'scope', 'state', 'code_challenge', 'code_challenge_method']
+              .filter((k) => q[k] !== undefined)
+              .map((k) => [k, q[k]!]),
+          ),
+          choiceName: 'tenant',
+          choiceLabel: 'Select the organisations to connect',
+          choices: [...tenants.values()].map((d) => ({ value: d.tenant.tenantId, label: d.tenant.tenantName })),
+          multiple: true,
+        }),
+      );
+  }
+
+  function consentAnswer(req: Request, res: Response): void {
+    const body = formBody(req);
+    const client = body['client_id'] === undefined ? undefined : clients.get(body['client_id']);
+    const redirectUri = body['redirect_uri'];
+    if (!client || !redirectUri || !/^https?:\/\//.test(redirectUri)) {
+      res.status(400).type('text/html').send('<h1>Error</h1><p>invalid consent form</p>');
+      return;
+    }
+    const raw = (req.body as Record<string, unknown>)['tenant'];
+    const chosen = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).map(String).filter((t) => tenants.has(t));
+    if (body['decision'] !== 'allow' || chosen.length === 0) {
+      stats.consentsDenied += 1;
+      res.redirect(302, redirectBack(redirectUri, { error: 'access_denied', state: body['state'] }));
+      return;
+    }
+    const pkce = readChallenge(body);
+    stats.consentsAllowed += 1;
+    const code = token();
+    authCodes.set(code, {
+      clientId: client.clientId,
+      tenants: chosen,
+      scope: body['scope'] ?? DEFAULT_SCOPE,
+      redirectUri,
+      expiresAtMs: now() + AUTH_CODE_TTL_MS,
+      pkce: pkce === 'invalid' ? undefined : pkce,
+    });
+    res.redirect(302, redirectBack(redirectUri, { code, state: body['state'], scope: body['scope'] }));
+  }
+
+  /** RFC 7009 revocation: ends the refresh token's whole authorisation (and with it the connections). */
+  function revocationEndpoint(req: Request, res: Response): void {
+    const client = authenticateClient(req);
+    if (!client) {
+      res.status(401).json({ error: 'invalid_client' });
+      return;
+    }
+    const presented = formBody(req)['token'];
+    if (presented === undefined) {
+      res.status(400).json({ error: 'invalid_request' });
+      return;
+    }
+    const grant = refreshTokens.get(presented) ?? accessTokens.get(presented);
+    if (grant && grant.clientId === client.clientId) {
+      stats.revocations += 1;
+      for (const [t, g] of refreshTokens) if (g.authId === grant.authId) refreshTokens.delete(t);
+      for (const [t, g] of accessTokens) if (g.authId === grant.authId) accessTokens.delete(t);
+    }
+    // Unknown tokens are answered 200 too (RFC 7009 §2.2).
+    res.status(200).end();
   }
 
   // ---- API pipeline -------------------------------------------------------------------
@@ -846,6 +972,27 @@ export async function startXeroEmulator(options: XeroEmulatorOptions = {}): Prom
   app.disable('x-powered-by');
   app.set('etag', false);
   app.post('/connect/token', express.urlencoded({ extended: false, limit: '16kb' }), tokenEndpoint);
+  app.get('/identity/connect/authorize', authorizeEndpoint);
+  app.post('/identity/connect/authorize', express.urlencoded({ extended: false, limit: '16kb' }), consentAnswer);
+  app.post('/connect/revocation', express.urlencoded({ extended: false, limit: '16kb' }), revocationEndpoint);
+  app.delete('/connections/:id', (req, res) => {
+    const auth = bearer(req);
+    if ('detail' in auth) {
+      res.status(401).json(problem(401, auth.detail));
+      return;
+    }
+    const tenantId = connectionIds.get(String(req.params['id']));
+    if (!tenantId) {
+      res.status(404).json(problem(404, 'Connection not found'));
+      return;
+    }
+    for (const grant of [...accessTokens.values(), ...refreshTokens.values()]) {
+      if (grant.authId === auth.grant.authId && grant.tenants !== 'all') {
+        grant.tenants = grant.tenants.filter((t) => t.toLowerCase() !== tenantId.toLowerCase());
+      }
+    }
+    res.status(204).end();
+  });
   app.get('/connections', (req, res) => {
     const auth = bearer(req);
     if ('detail' in auth) {
@@ -857,7 +1004,7 @@ export async function startXeroEmulator(options: XeroEmulatorOptions = {}): Prom
     );
     res.json(
       visible.map((d) => ({
-        id: randomUUID(),
+        id: connectionId(d.tenant.tenantId),
         authEventId: randomUUID(),
         tenantId: d.tenant.tenantId,
         tenantType: d.tenant.tenantType,
@@ -902,6 +1049,7 @@ export async function startXeroEmulator(options: XeroEmulatorOptions = {}): Prom
         scope: input.scope ?? `offline_access ${DEFAULT_SCOPE}`,
         redirectUri: input.redirectUri,
         expiresAtMs: now() + AUTH_CODE_TTL_MS,
+        pkce: undefined,
       });
       return code;
     },
@@ -917,6 +1065,10 @@ export async function startXeroEmulator(options: XeroEmulatorOptions = {}): Prom
     setLatency: (ms) => {
       latencyMs = ms;
     },
+    setTokenLatency: (ms) => {
+      tokenLatencyMs = ms;
+    },
+    hasRefreshToken: (t) => refreshTokens.has(t),
     setLimits: (next) => {
       Object.assign(limits, next);
       appMinute.limit = limits.appPerMinute;
@@ -974,6 +1126,10 @@ function emptyStats(): XeroStats {
     tokenRefreshes: 0,
     tokenGrantsByType: {},
     tokenErrors: 0,
+    revocations: 0,
+    consentsShown: 0,
+    consentsAllowed: 0,
+    consentsDenied: 0,
     maxConcurrencyByTenant: {},
   };
 }

@@ -139,3 +139,14 @@ export async function sendXero(stack: Stack, integrationId: string, payload: Xer
   const byKey = new Map(rows.map((r) => [r.delivery_key, r.id]));
   return { ...res, ids: [...new Set(keys)].flatMap((k) => (byKey.has(k) ? [byKey.get(k)!] : [])) };
 }
+
+/** Settings pointing every Xero URL (API, token, consent, connections, revocation) at the emulator. */
+export const xeroConnectSettings = (emu: XeroEmulator) => ({
+  clientId: XERO_CLIENT.clientId,
+  tokenUrl: `${emu.url}/connect/token`,
+  apiBaseUrl: `${emu.url}/api.xro/2.0`,
+  authorizeUrl: `${emu.url}/identity/connect/authorize`,
+  connectionsUrl: `${emu.url}/connections`,
+  revocationUrl: `${emu.url}/connect/revocation`,
+});
+

@@ -5,7 +5,7 @@ import { SecretBox } from '../../src/security/secret-box';
 import type { QuickBooksEmulator } from '../emulators/quickbooks';
 import type { XeroEmulator } from '../emulators/xero';
 import { createTestDatabase } from '../harness/stack';
-import { QBO_CLIENT, startQuickBooks, startXero, XERO_CLIENT } from './incoming-helpers';
+import { QBO_CLIENT, quickBooksConsent, sleep, startQuickBooks, startXero, XERO_CLIENT, xeroConsent } from './incoming-helpers';
 
 import type * as OAuthTokens from '../../src/integrations/oauth-tokens';
 import type * as RateBudget from '../../src/integrations/rate-budget';
@@ -179,5 +179,72 @@ describe('rate budget shared across processes', () => {
     expect(r).toMatchObject({ ok: false, reason: '429 minute' });
     expect(r.ok ? 0 : r.waitMs).toBeGreaterThan(4000);
     await expect(mods[1]!.acquireBudget(pools[1]!, spec(key), 100)).rejects.toMatchObject({ name: 'ProviderRateLimitedError' });
+  });
+});
+
+describe('rotated refresh tokens are stored by compare-and-set (never lost)', () => {
+  const client = (integrationId: string, refreshToken: string) => ({
+    integrationId,
+    tokenUrl: `${qbo.url}/oauth2/v1/tokens/bearer`,
+    clientId: QBO_CLIENT.clientId,
+    clientSecret: QBO_CLIENT.clientSecret,
+    grantType: 'refresh_token' as const,
+    initialRefreshToken: refreshToken,
+  });
+  // A one-second lease that runs out while the provider takes 2.5 s to answer.
+  const shortLease = (db: Db) => ({ ...deps(db), leaseSeconds: 1 });
+
+  afterEach(() => qbo.setTokenLatency(0));
+
+  test('two refreshers and an expired lease: the first answer is stored, the second refresher uses it, the next refresh works', async () => {
+    const integrationId = await integrationRow('quickbooks');
+    const c = client(integrationId, await quickBooksConsent(qbo, REALM));
+    const [a, b] = processes<TokensModule>(2, '../../src/integrations/oauth-tokens');
+    qbo.setTokenLatency(2500);
+    const errorsBefore = qbo.stats().tokenErrors;
+    const first = a!.getAccessToken(shortLease(pools[0]!), c);
+    // B arrives after A's lease ran out, while A still waits for QuickBooks' answer.
+    await sleep(1300);
+    const second = b!.getAccessToken(shortLease(pools[1]!), c);
+    const [ta, tb] = await Promise.all([first, second]);
+    // QuickBooks refused B's use of the rotated-out token; B then took the token A stored.
+    expect(qbo.stats().tokenErrors - errorsBefore).toBe(1);
+    expect(tb.accessToken).toBe(ta.accessToken);
+    const row = await database.db.query('SELECT generation, refresh_lease_owner, last_error FROM provider_tokens WHERE integration_id = $1', [integrationId]);
+    expect(row.rows[0]).toMatchObject({ generation: '1', refresh_lease_owner: null, last_error: null });
+
+    // The stored refresh token is the rotated one: the next refresh succeeds.
+    qbo.setTokenLatency(0);
+    await database.db.query('UPDATE provider_tokens SET access_expires_at = now() WHERE integration_id = $1', [integrationId]);
+    const next = await a!.getAccessToken(deps(pools[2]!), c);
+    expect(next.accessToken).not.toBe(ta.accessToken);
+  });
+
+  test('a crash between the answer and the store leaves the previous refresh token, which Xero still accepts', async () => {
+    const integrationId = await integrationRow('xero');
+    const refreshToken = await xeroConsent(xero);
+    const c = {
+      integrationId,
+      tokenUrl: `${xero.url}/connect/token`,
+      clientId: XERO_CLIENT.clientId,
+      clientSecret: XERO_CLIENT.clientSecret,
+      grantType: 'refresh_token' as const,
+      initialRefreshToken: refreshToken,
+    };
+    const [a, b] = processes<TokensModule>(2, '../../src/integrations/oauth-tokens');
+    // Process A's database connection dies while Xero is answering: it cannot store the rotation.
+    const doomed = createPool(database.url, 1);
+    xero.setTokenLatency(800);
+    const crashed = a!.getAccessToken(shortLease(doomed), c);
+    await sleep(200);
+    await doomed.end();
+    await expect(crashed).rejects.toThrow();
+    xero.setTokenLatency(0);
+    // After the lease ran out another process refreshes with the stored (pre-rotation) token.
+    await sleep(1100);
+    const token = await b!.getAccessToken(shortLease(pools[0]!), c);
+    expect(token.accessToken).toBeTruthy();
+    const row = await database.db.query('SELECT generation, last_error FROM provider_tokens WHERE integration_id = $1', [integrationId]);
+    expect(row.rows[0]).toMatchObject({ generation: '1', last_error: null });
   });
 });

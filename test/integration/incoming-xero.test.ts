@@ -250,8 +250,18 @@ describe('refused requests are logged and process nothing', () => {
     const got = await stack.request('GET', `/api/v1/integrations/${integration.id}`);
     expect(JSON.stringify(got.body)).not.toMatch(new RegExp(`${WEBHOOK_KEY}|${refreshToken}|client-secret`));
     expect(got.body.settings).toMatchObject({ entityTypes: ['INVOICE', 'CONTACT', 'CREDITNOTE'], rateLimits: { perMinute: 60, concurrent: 5 } });
-    const bad = await stack.request('POST', '/api/v1/integrations', { provider: 'xero', name: 'x', webhookKey: 'k', clientSecret: 's', settings: { clientId: 'c' } });
+    // Without a refresh token the integration is created unconnected (the Connect flow signs it in).
+    const unconnected = await stack.request('POST', '/api/v1/integrations', { provider: 'xero', name: 'x', webhookKey: 'k', clientSecret: 's', settings: { clientId: 'c' } });
+    expect(unconnected.status).toBe(201);
+    expect((await stack.request('GET', `/api/v1/integrations/${unconnected.body.id}/connection`)).body).toMatchObject({ connected: false });
+    const bad = await stack.request('POST', '/api/v1/integrations', {
+      provider: 'xero',
+      name: 'x',
+      webhookKey: 'k',
+      clientSecret: 's',
+      settings: { clientId: 'c', authorizeUrl: 'javascript:alert(1)' },
+    });
     expect(bad.status).toBe(400);
-    expect(bad.body.error.message).toMatch(/refreshToken/);
+    expect(bad.body.error.message).toMatch(/authorizeUrl/);
   });
 });

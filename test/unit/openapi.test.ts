@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../../src/api/app';
-import { buildOpenApiDocument, documentedRoutes, listExpressRoutes } from '../../src/api/openapi';
+import { buildOpenApiDocument, documentedPublicRoutes, documentedRoutes, listExpressRoutes } from '../../src/api/openapi';
 import { loadConfig } from '../../src/config';
 import { createPool } from '../../src/db/pool';
 import { createLogger } from '../../src/logger';
@@ -50,4 +50,24 @@ test('the document is valid OpenAPI 3 and carries the request schemas', () => {
   const log = doc.paths['/incoming-webhooks']?.['get'] as { parameters: Array<{ name: string; in: string }> };
   expect(log.parameters.map((p) => p.name)).toEqual(expect.arrayContaining(['status', 'integrationId', 'cursor', 'limit']));
   expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+});
+
+test('the routes outside /api/v1 (ingress, token endpoint, sign-in callbacks, health) are documented at the server root', () => {
+  const served = listExpressRoutes(app)
+    .filter((r) => !r.includes(' /api/v1/') && r !== 'GET ')
+    .sort();
+  const documented = documentedPublicRoutes()
+    .map((r) => `${r.method.toUpperCase()} ${r.path}`)
+    .sort();
+  expect(documented).toEqual(served);
+  expect(served).toEqual(
+    expect.arrayContaining(['POST /oauth2/token', 'GET /azure/auth', 'POST /hooks/xero/:integrationId', 'GET /oauth/:provider/callback']),
+  );
+  const doc = buildOpenApiDocument('http://localhost:3000');
+  const callback = doc.paths['/oauth/{provider}/callback'] as { servers: Array<{ url: string }>; get: { security: unknown[] } };
+  expect(callback.servers).toEqual([{ url: 'http://localhost:3000' }]);
+  expect(callback.get.security).toEqual([]);
+  expect((doc.paths['/oauth2/token'] as { post: { security: unknown[] } }).post.security).toEqual([{ basic: [] }]);
+  expect(doc.paths['/integrations/{id}/connect']).toBeDefined();
+  expect(doc.paths['/integrations/{id}/catch-up']).toBeDefined();
 });

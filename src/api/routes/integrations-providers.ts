@@ -15,7 +15,9 @@ import { HttpError, parseOr400 } from '../errors';
 /**
  * Xero and QuickBooks integrations in the admin API. Secrets (webhook key / verifier token,
  * client secret, refresh token) sit at the top level of a request and are stored encrypted,
- * never returned; everything else is `settings`, returned as stored.
+ * never returned; everything else is `settings`, returned as stored. The refresh token is
+ * optional: without one the integration waits to be connected (the Connect flow); a pasted
+ * one keeps working for scripts.
  */
 
 const name = z.string().trim().min(1).max(200);
@@ -28,21 +30,13 @@ const common = {
   refreshToken: secret('refreshToken').optional(),
 };
 
-const needsRefreshToken = (v: { refreshToken?: string | undefined; settings: { grantType: string } }, ctx: z.RefinementCtx) => {
-  if (v.settings.grantType === 'refresh_token' && !v.refreshToken) {
-    ctx.addIssue({ code: 'custom', path: ['refreshToken'], message: 'is required unless settings.grantType is client_credentials' });
-  }
-};
-
 const createXero = z
   .object({ provider: z.literal('xero'), ...common, webhookKey: secret('webhookKey'), settings: xeroSettingsSchema })
-  .strict()
-  .superRefine(needsRefreshToken);
+  .strict();
 
 const createQuickBooks = z
   .object({ provider: z.literal('quickbooks'), ...common, verifierToken: secret('verifierToken'), settings: quickBooksSettingsSchema })
-  .strict()
-  .superRefine(needsRefreshToken);
+  .strict();
 
 /** The provider members of the integrations API's discriminated union. */
 export const providerCreateSchemas = [createXero, createQuickBooks] as const;
@@ -69,10 +63,16 @@ interface Deps {
   outbound: DestinationPolicy;
 }
 
-function checkUrls(settings: { tokenUrl: string; apiBaseUrl: string }, policy: DestinationPolicy) {
-  for (const field of ['tokenUrl', 'apiBaseUrl'] as const) {
+// URLs the server calls go through the destination guard; the authorize URL is only opened in
+// the admin's browser (its scheme is checked by the settings schema).
+const SERVER_URLS = ['tokenUrl', 'apiBaseUrl', 'connectionsUrl', 'revocationUrl'] as const;
+
+function checkUrls(settings: Partial<Record<(typeof SERVER_URLS)[number], string>>, policy: DestinationPolicy) {
+  for (const field of SERVER_URLS) {
+    const url = settings[field];
+    if (url === undefined) continue;
     try {
-      assertSafeUrl(settings[field], policy);
+      assertSafeUrl(url, policy);
     } catch (err) {
       if (err instanceof BlockedDestinationError) throw new HttpError(400, 'blocked_destination', `settings.${field}: ${err.message}`);
       throw err;

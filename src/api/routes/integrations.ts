@@ -13,6 +13,9 @@ import type { Db } from '../../db/pool';
 import type { SecretBox } from '../../security/secret-box';
 import { assertSafeUrl, BlockedDestinationError, type DestinationPolicy } from '../../http/safe-request';
 import { HttpError, parseOr400 } from '../errors';
+import type { ConnectDeps } from '../../integrations/provider-connect';
+import { integrationCatchUpRoute, type CatchUpDeps } from './integrations-catch-up';
+import { integrationConnectRoutes } from './integrations-connect';
 import { createProviderIntegration, providerCreateSchemas, updateProviderIntegration } from './integrations-providers';
 
 const uuid = z.uuid({ error: 'must be a UUID' });
@@ -60,6 +63,8 @@ interface Deps {
   secrets: SecretBox;
   publicBaseUrl: string;
   outbound: DestinationPolicy;
+  connect: ConnectDeps;
+  catchUp: CatchUpDeps;
 }
 
 function checkForwardUrl(settings: { forwardUrl?: string | undefined }, policy: DestinationPolicy) {
@@ -74,8 +79,10 @@ function checkForwardUrl(settings: { forwardUrl?: string | undefined }, policy: 
   }
 }
 
-export function integrationsRouter({ db, secrets, publicBaseUrl, outbound }: Deps): Router {
+export function integrationsRouter({ db, secrets, publicBaseUrl, outbound, connect, catchUp }: Deps): Router {
   const router = express.Router();
+  integrationConnectRoutes(router, connect);
+  integrationCatchUpRoute(router, catchUp);
 
   router.get('/', async (_req, res) => {
     const rows = await listIntegrations(db);

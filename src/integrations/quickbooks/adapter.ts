@@ -25,7 +25,26 @@ export function quickBooksAdapter(minorVersion: number): ProviderAdapter {
       const op = eventType.split('.')[1] ?? '';
       return op === 'Create' ? 'created' : op === 'Delete' ? 'deleted' : 'updated';
     },
+    tombstone(payload) {
+      try {
+        const merged = (JSON.parse(payload) as { mergedInto?: unknown }).mergedInto;
+        return typeof merged === 'string' ? { mergedInto: merged } : null;
+      } catch {
+        return null;
+      }
+    },
     domainEvent(entity, op, entityId, r) {
+      if (op === 'deleted') {
+        const type = entity === 'Invoice' ? 'invoice' : entity === 'Customer' ? 'client' : null;
+        if (!type) return null;
+        // A merged-away entity names its survivor, so receivers can re-point their references.
+        const mergedInto = typeof r?.['mergedInto'] === 'string' ? r['mergedInto'] : undefined;
+        return {
+          type: `${type}.deleted`,
+          objectId: entityId,
+          object: { fields: {}, linked: mergedInto ? { mergedInto: { id: mergedInto } } : {} },
+        };
+      }
       if (entity === 'Invoice') {
         const customer = obj(r?.['CustomerRef']);
         const balance = num(r?.['Balance']);

@@ -7,6 +7,10 @@ export const QUICKBOOKS_ENTITY_TYPES = ['Invoice', 'Customer', 'CreditMemo', 'Pa
 export const QUICKBOOKS_DEFAULTS = {
   tokenUrl: 'https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer',
   apiBaseUrl: 'https://quickbooks.api.intuit.com',
+  // The Connect flow: Intuit's consent page; the realm comes back on the callback.
+  authorizeUrl: 'https://appcenter.intuit.com/connect/oauth2',
+  revocationUrl: 'https://developer.api.intuit.com/v2/oauth2/tokens/revoke',
+  connectScope: 'com.intuit.quickbooks.accounting',
   // QuickBooks: 500 requests/minute and 10/second per realm, 10 concurrent.
   rateLimits: { perMinute: 500, perSecond: 10, concurrent: 10 },
   // `Id in (...)` lists are kept to the /batch limit of 30 operations.
@@ -29,6 +33,8 @@ export const quickBooksSettingsSchema = z
     realmIds: z.array(z.string().regex(/^\d{1,30}$/, { error: 'must be a numeric realm id' })).max(1000).optional(),
     tokenUrl: z.url().default(QUICKBOOKS_DEFAULTS.tokenUrl),
     apiBaseUrl: z.url().default(QUICKBOOKS_DEFAULTS.apiBaseUrl),
+    authorizeUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default(QUICKBOOKS_DEFAULTS.authorizeUrl),
+    revocationUrl: z.url().default(QUICKBOOKS_DEFAULTS.revocationUrl),
     minorVersion: positive(1000).default(QUICKBOOKS_DEFAULTS.minorVersion),
     rateLimits: z
       .object({

@@ -33,3 +33,18 @@ test('ids that are not numeric never reach a query', () => {
   expect(() => quickBooksEvents({ eventNotifications: [] })).toThrow(/eventNotifications/);
   expect(() => quickBooksEvents([{ specversion: '1.0', type: 'invoice.updated' }])).toThrow(InvalidWebhookBodyError);
 });
+
+test('a merge refreshes the survivor and deletes the merged-away entity, naming the survivor', () => {
+  for (const body of [
+    buildQuickBooksLegacyPayload(REALM, [{ name: 'Customer', id: '5', operation: 'Merge', lastUpdated: at, deletedId: '9' }]),
+    buildQuickBooksCloudEventsPayload(REALM, [{ name: 'Customer', id: '5', operation: 'Merge', lastUpdated: at, deletedId: '9' }]),
+  ]) {
+    const events = quickBooksEvents(body);
+    expect(events.map((e) => [e.entityId, e.eventType])).toEqual([
+      ['5', 'Customer.Merge'],
+      ['9', 'Customer.Delete'],
+    ]);
+    expect(JSON.parse(events[1]!.payload)).toMatchObject({ mergedInto: '5' });
+    expect(events[1]!.deliveryKey).not.toBe(events[0]!.deliveryKey);
+  }
+});

@@ -32,6 +32,7 @@ const legacyBody = z.looseObject({
 
 const cloudEvent = z.looseObject({
   specversion: z.string().max(10),
+  data: z.looseObject({ deletedId: numericId.optional() }).optional(),
   id: z.string().min(1).max(200),
   type: z.string().regex(/^qbo\.[a-z]{1,50}\.[a-z]{1,20}\.v\d{1,3}$/, { error: 'must look like qbo.<entity>.<operation>.v1' }),
   time: dateTime,
@@ -93,6 +94,23 @@ const event = (
 };
 
 /**
+ * A merge names the survivor (`id`, refetched as an update) and the merged-away entity
+ * (`deletedId`): that one gets its own event, a deletion recording what it was merged into.
+ */
+function withMergedAway(e: InboundProviderEvent, deletedId: string | undefined): InboundProviderEvent[] {
+  if (!deletedId || !e.eventType.endsWith('.Merge') || deletedId === e.entityId) return [e];
+  const eventAt = e.eventAt!;
+  const gone: InboundProviderEvent = {
+    ...e,
+    entityId: deletedId,
+    eventType: `${e.entityType}.Delete`,
+    deliveryKey: [e.tenantId, e.entityType, deletedId, 'MergedInto', e.entityId, eventAt.toISOString()].join(':'),
+    payload: JSON.stringify({ ...(JSON.parse(e.payload) as object), mergedInto: e.entityId }),
+  };
+  return [e, gone];
+}
+
+/**
  * Reads either QuickBooks format — the legacy `eventNotifications` object or the CloudEvents
  * array — into one stored webhook per entity change.
  */
@@ -100,17 +118,20 @@ export function quickBooksEvents(payload: unknown): InboundProviderEvent[] {
   if (Array.isArray(payload)) {
     const parsed = cloudBody.safeParse(payload);
     if (!parsed.success) throw invalid(parsed.error, 'CloudEvents');
-    return parsed.data.map((e) => {
+    return parsed.data.flatMap((e) => {
       const [, entity = '', op = ''] = e.type.split('.');
       const operation = OPERATIONS[op] ?? `${op.charAt(0).toUpperCase()}${op.slice(1)}`;
-      return event(e.intuitaccountid, canonicalName(entity), e.intuitentityid, operation, e.time, e);
+      return withMergedAway(event(e.intuitaccountid, canonicalName(entity), e.intuitentityid, operation, e.time, e), e.data?.deletedId);
     });
   }
   const parsed = legacyBody.safeParse(payload);
   if (!parsed.success) throw invalid(parsed.error, 'eventNotifications');
   return parsed.data.eventNotifications.flatMap((n) =>
-    n.dataChangeEvent.entities.map((e) =>
-      event(n.realmId, canonicalName(e.name.toLowerCase()), e.id, e.operation, e.lastUpdated, { realmId: n.realmId, ...e }),
+    n.dataChangeEvent.entities.flatMap((e) =>
+      withMergedAway(
+        event(n.realmId, canonicalName(e.name.toLowerCase()), e.id, e.operation, e.lastUpdated, { realmId: n.realmId, ...e }),
+        e.deletedId,
+      ),
     ),
   );
 }

@@ -7,6 +7,11 @@ export const XERO_ENTITY_TYPES = ['INVOICE', 'CONTACT', 'CREDITNOTE'] as const;
 export const XERO_DEFAULTS = {
   tokenUrl: 'https://identity.xero.com/connect/token',
   apiBaseUrl: 'https://api.xero.com/api.xro/2.0',
+  // The Connect flow: consent in the admin's browser, then the tenants this connection reaches.
+  authorizeUrl: 'https://login.xero.com/identity/connect/authorize',
+  connectionsUrl: 'https://api.xero.com/connections',
+  revocationUrl: 'https://identity.xero.com/connect/revocation',
+  connectScope: 'offline_access accounting.transactions accounting.contacts',
   // Xero: 5 concurrent calls, 60/minute and 5,000/day per tenant.
   rateLimits: { perMinute: 60, perDay: 5000, concurrent: 5 },
   // The URL length limit keeps `?IDs=` near 50 GUIDs.
@@ -33,6 +38,9 @@ export const xeroSettingsSchema = z
       .transform((list) => list?.map((t) => t.toLowerCase())),
     tokenUrl: z.url().default(XERO_DEFAULTS.tokenUrl),
     apiBaseUrl: z.url().default(XERO_DEFAULTS.apiBaseUrl),
+    authorizeUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default(XERO_DEFAULTS.authorizeUrl),
+    connectionsUrl: z.url().default(XERO_DEFAULTS.connectionsUrl),
+    revocationUrl: z.url().default(XERO_DEFAULTS.revocationUrl),
     rateLimits: z
       .object({
         perMinute: positive(100_000).default(XERO_DEFAULTS.rateLimits.perMinute),

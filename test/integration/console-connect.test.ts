@@ -1,0 +1,114 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { buildXeroPayload, sendXeroWebhook } from '../emulators/webhook-sender';
+import { startXeroEmulator, type XeroEmulator } from '../emulators/xero';
+import { freePort } from '../harness/free-port';
+import { startStack, type Stack } from '../harness/stack';
+import { WEBHOOK_KEY, webhookIn, XERO_CLIENT, xeroConnectSettings } from './incoming-helpers';
+
+/**
+ * "Connect to Xero" in a real browser against the Xero emulator: the console's Connect button,
+ * Xero's consent page, the organisation chooser, then a webhook processed with the new tokens.
+ * Screenshots land in test-results/console/.
+ */
+const SHOTS = path.resolve(__dirname, '..', '..', 'test-results', 'console');
+const NORTHWIND = randomUUID();
+const CONTOSO = randomUUID();
+let stack: Stack;
+let xero: XeroEmulator;
+let browser: Browser;
+let page: Page;
+
+const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+
+beforeAll(async () => {
+  fs.mkdirSync(SHOTS, { recursive: true });
+  xero = await startXeroEmulator({
+    clients: [{ ...XERO_CLIENT, name: 'Switchyard' }],
+    tenants: [
+      { tenantId: NORTHWIND, name: 'Northwind Traders' },
+      { tenantId: CONTOSO, name: 'Contoso Pty' },
+    ],
+  });
+  const port = await freePort();
+  stack = await startStack({ HTTP_PORT: String(port), PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, RATE_LIMIT_REQUESTS: '0' });
+  browser = await chromium.launch({
+    executablePath: process.env['CHROMIUM_PATH'] || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+  await xero?.stop();
+});
+
+test('Connect to Xero: consent, choose the organisation, a webhook is processed with the new tokens, then disconnect', async () => {
+  const created = await stack.request('POST', '/api/v1/integrations', {
+    provider: 'xero',
+    name: 'Xero accounts',
+    webhookKey: WEBHOOK_KEY,
+    clientSecret: XERO_CLIENT.clientSecret,
+    settings: xeroConnectSettings(xero),
+  });
+  expect(created.status).toBe(201);
+  const id: string = created.body.id;
+
+  await page.goto(`${stack.apiUrl}/`);
+  await page.waitForURL(/#\/login$/);
+  await page.fill('#key', stack.apiKey);
+  await page.click('button[type=submit]');
+  await page.waitForURL(/#\/webhooks$/);
+  await page.goto(`${stack.apiUrl}/console/#/integrations/${id}`);
+  await page.waitForSelector('#connect');
+  expect(await page.textContent('#connection')).toMatch(/Not connected/);
+  await shot('connect-01-xero-not-connected');
+
+  await page.click('#connect');
+  // Xero's consent page (the emulator's): the app, the scopes, the organisations.
+  await page.waitForSelector('#allow');
+  expect(page.url().startsWith(`${xero.url}/identity/connect/authorize?`)).toBe(true);
+  expect(await page.textContent('body')).toContain('Northwind Traders');
+  await shot('connect-02-xero-consent');
+  await page.click('#allow');
+
+  // Back in the console: two organisations were connected, so it asks which one to process.
+  await page.waitForURL(new RegExp(`/console/#/integrations/${id}$`));
+  await page.waitForSelector('#tenant');
+  expect(await page.textContent('#connection')).toMatch(/Choose the Xero organisation/);
+  await shot('connect-03-choose-organisation');
+  await page.selectOption('#tenant', NORTHWIND);
+  await page.click('#choose-tenant');
+  await page.locator('#connected-tenant', { hasText: NORTHWIND }).waitFor();
+  expect(await page.textContent('#connection')).toMatch(/by signing in/);
+  await shot('connect-04-connected');
+
+  const invoice = xero.upsertInvoice(NORTHWIND, { Total: 480, Reference: 'after connect' });
+  const sent = await sendXeroWebhook(
+    `${stack.apiUrl}/hooks/xero/${id}`,
+    buildXeroPayload([{ resourceId: invoice.InvoiceID, tenantId: NORTHWIND, eventCategory: 'INVOICE', eventType: 'UPDATE' }]),
+    WEBHOOK_KEY,
+  );
+  expect(sent.status).toBe(200);
+  const webhookId: string = JSON.parse(sent.body).ids[0];
+  const detail = await webhookIn(stack, webhookId, ['succeeded', 'failed']);
+  expect(detail).toMatchObject({ status: 'succeeded', entityId: invoice.InvoiceID });
+  // The tokens that fetched the invoice came from the consent, not from a pasted refresh token.
+  expect(xero.stats().tokenGrantsByType['authorization_code']).toBe(1);
+  await page.goto(`${stack.apiUrl}/console/#/incoming/${webhookId}`);
+  await page.locator('#tab', { hasText: 'invoice.updated' }).waitFor();
+  expect(await page.textContent('#tab')).toContain(invoice.InvoiceID);
+  await shot('connect-05-webhook-processed');
+
+  await page.goto(`${stack.apiUrl}/console/#/integrations/${id}`);
+  await page.waitForSelector('#disconnect');
+  page.once('dialog', (d) => void d.accept());
+  await page.click('#disconnect');
+  await page.locator('#connection', { hasText: 'Not connected' }).waitFor();
+  expect(xero.stats().revocations).toBe(1);
+  await shot('connect-06-disconnected');
+});
