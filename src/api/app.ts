@@ -7,7 +7,7 @@ import type { DestinationPolicy } from '../http/safe-request';
 import type { Logger } from '../logger';
 import type { SecretBox } from '../security/secret-box';
 import { requireApiAuth, tokenRouter } from './auth';
-import { errorBody, errorHandler, notFound } from './errors';
+import { bodyReadRefusal, errorBody, errorHandler, notFound } from './errors';
 import { answerAndLog } from './ingress';
 import { apiClientsRouter } from './routes/api-clients';
 import { genericHooksRouter } from './routes/hooks-generic';
@@ -22,7 +22,10 @@ import { eventsRouter, eventTypesRouter } from './routes/events';
 import { webhooksRouter } from './routes/webhooks';
 import { outgoingSettings } from '../outgoing/settings';
 import { azureAuth, graphHooks, mailboxApi, mailboxRouteDeps } from './mailbox-routes';
-import { httpMetrics, renderMetrics } from '../observability/metrics';
+import { httpMetrics, metricsAuth, providerLabel, renderMetrics } from '../observability/metrics';
+import { abuseLimits } from '../http/abuse-limits';
+import { redactClientStateForLog } from '../integrations/microsoft-graph/client-state';
+import { ingressBoundary, inputLimits, jsonBody } from '../http/input-boundary';
 import { buildOpenApiDocument } from './openapi';
 import './openapi-routes';
 
@@ -55,7 +58,7 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(httpMetrics);
   app.use(healthRouter({ db, temporal }));
-  app.get('/metrics', async (_req, res) => {
+  app.get('/metrics', metricsAuth(config.METRICS_TOKEN), async (_req, res) => {
     res.type('text/plain; version=0.0.4').send(await renderMetrics(db, config));
   });
   // The operator console: static pages that call this API with the operator's key.
@@ -65,10 +68,13 @@ export function createApp(deps: AppDeps): Express {
     res.json(buildOpenApiDocument(config.publicBaseUrl));
   });
 
+  const abuse = abuseLimits(config);
+  const limits = inputLimits(config);
   const auth = {
     db,
     tokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
     rateLimit: { requests: config.RATE_LIMIT_REQUESTS, windowSeconds: config.RATE_LIMIT_WINDOW_SECONDS },
+    abuse,
   };
   app.use('/oauth2/token', tokenRouter(auth));
 
@@ -78,6 +84,8 @@ export function createApp(deps: AppDeps): Express {
     logger,
     temporal,
     secrets,
+    abuse,
+    inputLimits: limits,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     inbound: {
       activityTimeoutSeconds: config.INBOUND_ACTIVITY_TIMEOUT_SECONDS,
@@ -86,20 +94,33 @@ export function createApp(deps: AppDeps): Express {
   };
   const hooks = express.Router();
   hooks.use(express.raw({ type: () => true, limit: config.BODY_LIMIT_BYTES }));
+  // Graph's clientState is a secret: the log keeps notifications with it redacted (the route reads the original).
+  hooks.use('/graph', redactClientStateForLog);
+  // The input boundary for every ingress body, before any route reads it; refusals are logged.
+  hooks.use(ingressBoundary(limits, (req, res, status, code, message, details) =>
+    answerAndLog(ingressDeps, req, res, providerLabel(req.path.split('/')[1]), {
+      status,
+      body: errorBody(code, message, details),
+      outcome: 'rejected',
+      integrationId: null,
+    }),
+  ));
   const mailboxes = mailboxRouteDeps(deps);
   hooks.use('/generic', genericHooksRouter(ingressDeps));
   hooks.use('/graph', graphHooks(mailboxes));
   const providerIngress = { ...ingressDeps, processing: inboundProcessingSettings(config) };
   hooks.use('/xero', xeroHooksRouter(providerIngress));
   hooks.use('/quickbooks', quickBooksHooksRouter(providerIngress));
-  // An oversized or unreadable body is still a request someone sent: log it with its answer.
+  // An oversized, aborted or undecodable body is still a request someone sent: log it with its
+  // answer. The rest of the body is not read: the connection is closed after the answer, so a
+  // false Content-Length cannot hold it open.
   hooks.use(((err, req, res, next) => {
-    const e = err as { type?: string };
-    if (e.type !== 'entity.too.large' && e.type !== 'request.aborted') return next(err);
-    const provider = req.path.split('/')[1] ?? 'unknown';
-    void answerAndLog(ingressDeps, req, res, provider, {
-      status: 413,
-      body: errorBody('payload_too_large', `The body exceeds ${config.BODY_LIMIT_BYTES} bytes`),
+    const refusal = bodyReadRefusal(err, config.BODY_LIMIT_BYTES);
+    if (!refusal) return next(err);
+    if (refusal.close) res.set('Connection', 'close');
+    void answerAndLog(ingressDeps, req, res, providerLabel(req.path.split('/')[1]), {
+      status: refusal.status,
+      body: errorBody(refusal.code, refusal.message),
       outcome: 'rejected',
       integrationId: null,
     });
@@ -109,7 +130,7 @@ export function createApp(deps: AppDeps): Express {
 
   const api = express.Router();
   api.use(requireApiAuth(auth));
-  api.use(express.json({ limit: config.BODY_LIMIT_BYTES }));
+  api.use(jsonBody({ limitBytes: config.BODY_LIMIT_BYTES, limits }));
   const logDeps = { db, temporalUiUrl: config.TEMPORAL_UI_URL, namespace: config.TEMPORAL_NAMESPACE };
   api.use(
     '/integrations',

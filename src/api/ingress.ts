@@ -3,6 +3,7 @@ import type { Db } from '../db/pool';
 import { insertInboundRequest, type InboundRequestRow } from '../db/inbound-requests';
 import type { Logger } from '../logger';
 import { webhooksReceived } from '../observability/metrics';
+import { DEFAULT_ABUSE_LIMITS, loggableBody, rejectedRequestAdmission, type AbuseLimits } from '../http/abuse-limits';
 
 const UNLOGGED_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
 
@@ -29,13 +30,18 @@ export interface IngressAnswer {
  * request log — rejected requests included. A failure to log never changes the answer.
  */
 export async function answerAndLog(
-  deps: { db: Db; logger: Logger },
+  deps: { db: Db; logger: Logger; abuse?: AbuseLimits },
   req: Request,
   res: Response,
   provider: string,
   answer: IngressAnswer,
 ): Promise<void> {
   const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+  const abuse = deps.abuse ?? DEFAULT_ABUSE_LIMITS;
+  if (answer.outcome === 'rejected') {
+    const refused = await rejectedRequestAdmission(deps, req, res, provider, abuse);
+    if (refused) return;
+  }
   webhooksReceived.inc({ provider, outcome: answer.outcome });
   const responseBody = answer.body === undefined ? null : JSON.stringify(answer.body);
   try {
@@ -45,7 +51,7 @@ export async function answerAndLog(
       method: req.method,
       path: req.originalUrl,
       headers: loggableHeaders(req),
-      body: raw.toString('utf8'),
+      body: loggableBody(raw, answer.outcome === 'rejected', abuse.rejectedBodyMaxBytes),
       body_bytes: raw.length || Number(req.get('content-length') ?? 0),
       remote_addr: req.ip ?? null,
       duration_ms: Math.round(performance.now() - (res.locals['startedAt'] as number)),

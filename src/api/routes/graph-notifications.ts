@@ -5,12 +5,14 @@ import { z } from 'zod';
 import { getMailbox, type MailboxRow } from '../../db/mailboxes';
 import { upsertInboundMail } from '../../db/mail-log';
 import type { Db } from '../../db/pool';
+import { originalBody, redactClientStateForLog } from '../../integrations/microsoft-graph/client-state';
 import { mailboxAad } from '../../integrations/microsoft-graph/msal';
 import type { MailSettings } from '../../integrations/microsoft-graph/settings';
 import { mailWorkflowId, startEmailToTicket } from '../../integrations/microsoft-graph/workflows';
 import type { Logger } from '../../logger';
 import { safeEqual } from '../../security/compare';
 import type { SecretBox } from '../../security/secret-box';
+import { decodeJsonStrict, DEFAULT_INPUT_LIMITS, inputErrorCode, type InputLimits } from '../../http/input-boundary';
 import { errorBody } from '../errors';
 import { answerAndLog } from '../ingress';
 import { signalLifecycle } from '../mailbox-control';
@@ -48,6 +50,7 @@ export interface GraphHooksDeps {
   taskQueue: string;
   secrets: SecretBox;
   settings: MailSettings;
+  inputLimits?: InputLimits;
 }
 
 type Refusal = { status: number; code: string; message: string; mailboxId: string | null };
@@ -60,6 +63,7 @@ type Refusal = { status: number; code: string; message: string; mailboxId: strin
 export function graphHooksRouter(deps: GraphHooksDeps): Router {
   const { db, secrets, settings } = deps;
   const router = express.Router();
+  router.use(redactClientStateForLog);
 
   const refuse = (req: Request, res: Response, r: Refusal) =>
     answerAndLog(deps, req, res, 'graph', {
@@ -98,13 +102,12 @@ export function graphHooksRouter(deps: GraphHooksDeps): Router {
       });
       return null;
     }
-    let json: unknown;
-    try {
-      json = JSON.parse((Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)).toString('utf8'));
-    } catch {
-      await refuse(req, res, { status: 400, code: 'malformed_json', message: 'The body is not valid JSON', mailboxId });
+    const decoded = decodeJsonStrict(originalBody(res, req.body), deps.inputLimits ?? DEFAULT_INPUT_LIMITS);
+    if (!decoded.ok) {
+      await refuse(req, res, { status: 400, code: inputErrorCode(decoded.problem), message: decoded.problem.message, mailboxId });
       return null;
     }
+    const json = decoded.value;
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
       const message = `Not a Graph notification: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`;

@@ -11,6 +11,7 @@ import type { SecretBox } from '../../security/secret-box';
 import { ATTEMPTS_BY_METHOD, isDeferred, type ProcessingMethod } from '../../shared/processing-methods';
 import { SA } from '../../shared/search-attributes';
 import { workflowIds, type InboundWebhookInput } from '../../shared/workflow-types';
+import { decodeJsonStrict, DEFAULT_INPUT_LIMITS, inputErrorCode, type InputLimits } from '../../http/input-boundary';
 import { errorBody } from '../errors';
 import { answerAndLog } from '../ingress';
 import { integrationAad, type IntegrationSecrets } from './integrations';
@@ -40,6 +41,7 @@ export interface IngressDeps {
   secrets: SecretBox;
   taskQueue: string;
   inbound: { activityTimeoutSeconds: number; retryInitialSeconds: number };
+  inputLimits?: InputLimits;
 }
 
 /** `POST /hooks/generic/:integrationId`: verify, record, start one workflow per delivery, answer 202. */
@@ -71,12 +73,9 @@ export function genericHooksRouter(deps: IngressDeps): Router {
       return reject(401, 'invalid_signature', 'The signature does not match the body', integration.id);
     }
 
-    let payload: unknown;
-    try {
-      payload = JSON.parse(raw.toString('utf8'));
-    } catch {
-      return reject(400, 'malformed_json', 'The body is not valid JSON', integration.id);
-    }
+    const decoded = decodeJsonStrict(raw, deps.inputLimits ?? DEFAULT_INPUT_LIMITS);
+    if (!decoded.ok) return reject(400, inputErrorCode(decoded.problem), decoded.problem.message, integration.id);
+    const payload = decoded.value;
     if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
       return reject(400, 'invalid_payload', 'The body must be a JSON object', integration.id);
     }
