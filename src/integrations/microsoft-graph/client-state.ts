@@ -1,4 +1,5 @@
 import type { RequestHandler, Response } from 'express';
+import { decodeUtf8Strict } from '../../http/input-boundary';
 
 /**
  * Graph echoes each subscription's `clientState` in every notification: it is a shared secret
@@ -22,7 +23,7 @@ function redactDeep(value: unknown): boolean {
       continue;
     }
     const o = v as Record<string, unknown>;
-    if (typeof o['clientState'] === 'string') {
+    if (typeof o['clientState'] === 'string' && o['clientState'] !== CLIENT_STATE_REDACTED) {
       o['clientState'] = CLIENT_STATE_REDACTED;
       changed = true;
     }
@@ -36,8 +37,11 @@ export function redactClientState(raw: Buffer): Buffer {
   const text = raw.toString('latin1').replace(CLIENT_STATE_MEMBER, `$1"${CLIENT_STATE_REDACTED}"`);
   const out = Buffer.from(text, 'latin1');
   // A key spelled with escapes (`"client\u0053tate"`) is caught on the parsed document.
+  // Only a strictly valid UTF-8 JSON body is re-serialized; anything else keeps its bytes.
+  const text8 = decodeUtf8Strict(out);
+  if (!text8.ok) return out;
   try {
-    const parsed: unknown = JSON.parse(out.toString('utf8'));
+    const parsed: unknown = JSON.parse(text8.value);
     if (redactDeep(parsed)) return Buffer.from(JSON.stringify(parsed), 'utf8');
   } catch {
     // Not JSON: the textual redaction is all there is to do.
