@@ -25,7 +25,7 @@ import { azureAuth, graphHooks, mailboxApi, mailboxRouteDeps } from './mailbox-r
 import { httpMetrics, metricsAuth, providerLabel, renderMetrics } from '../observability/metrics';
 import { abuseLimits } from '../http/abuse-limits';
 import { redactClientStateForLog } from '../integrations/microsoft-graph/client-state';
-import { ingressBoundary, inputLimits, jsonBody } from '../http/input-boundary';
+import { declaredTooLarge, ingressBoundary, inputLimits, jsonBody } from '../http/input-boundary';
 import { buildOpenApiDocument } from './openapi';
 import './openapi-routes';
 
@@ -93,6 +93,7 @@ export function createApp(deps: AppDeps): Express {
     },
   };
   const hooks = express.Router();
+  hooks.use(declaredTooLarge(config.BODY_LIMIT_BYTES));
   hooks.use(express.raw({ type: () => true, limit: config.BODY_LIMIT_BYTES }));
   // Graph's clientState is a secret: the log keeps notifications with it redacted (the route reads the original).
   hooks.use('/graph', redactClientStateForLog);
@@ -117,6 +118,7 @@ export function createApp(deps: AppDeps): Express {
   hooks.use(((err, req, res, next) => {
     const refusal = bodyReadRefusal(err, config.BODY_LIMIT_BYTES);
     if (!refusal) return next(err);
+    if (refusal.code === 'invalid_path') req.body = Buffer.alloc(0);
     if (refusal.close) res.set('Connection', 'close');
     void answerAndLog(ingressDeps, req, res, providerLabel(req.path.split('/')[1]), {
       status: refusal.status,

@@ -13,7 +13,7 @@ import {
 import type { Db, Queryable } from '../db/pool';
 import { safeEqual } from '../security/compare';
 import { alreadyOverLimit, countAndCheck, DEFAULT_ABUSE_LIMITS, type AbuseLimits } from '../http/abuse-limits';
-import { checkJsonValue, decodeComponentStrict, decodeUtf8Strict, DEFAULT_INPUT_LIMITS, jsonBody } from '../http/input-boundary';
+import { checkJsonValue, declaredTooLarge, decodeComponentStrict, decodeUtf8Strict, DEFAULT_INPUT_LIMITS, jsonBody } from '../http/input-boundary';
 import { HttpError, parseOr400 } from './errors';
 
 function tooManyOauth(res: Response, what: string, retryAfterSeconds: number): void {
@@ -149,6 +149,7 @@ export function tokenRouter({ db, tokenTtlSeconds, abuse = DEFAULT_ABUSE_LIMITS 
       if (!failures.allowed) return tooManyOauth(res, 'failed authentications', failures.retryAfterSeconds);
       next();
     },
+    declaredTooLarge(16 * 1024),
     express.urlencoded({ extended: false, limit: '16kb' }),
     jsonBody({ limitBytes: 16 * 1024, limits: DEFAULT_INPUT_LIMITS }),
     async (req, res) => {

@@ -43,6 +43,10 @@ export function bodyReadRefusal(
   limitBytes: number,
 ): { status: number; code: string; message: string; close: boolean } | null {
   const e = (err ?? {}) as { type?: unknown; status?: unknown; expose?: unknown; message?: unknown };
+  // The router's decoding of a path parameter (`/hooks/generic/%E0%A4%A`).
+  if (err instanceof URIError) {
+    return { status: 400, code: 'invalid_path', message: 'The path has malformed percent-encoding', close: false };
+  }
   switch (e.type) {
     case 'entity.too.large':
       return { status: 413, code: 'payload_too_large', message: `The body exceeds ${limitBytes} bytes`, close: true };

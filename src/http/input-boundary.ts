@@ -163,26 +163,49 @@ const isJsonType = (type: string | undefined) => !!type && /^application\/(?:[\w
  */
 export function jsonBody(options: { limitBytes: number; limits: InputLimits }): RequestHandler {
   const raw = express.raw({ type: (req) => isJsonType(req.headers['content-type']), limit: options.limitBytes });
+  const tooLarge = declaredTooLarge(options.limitBytes);
   return (req, res, next) => {
-    raw(req, res, (err?: unknown) => {
-      if (err) return next(err);
-      if (!Buffer.isBuffer(req.body)) {
-        req.body = undefined;
-        return next();
-      }
-      const charset = /;\s*charset=("?)([^";]+)\1/i.exec(req.headers['content-type'] ?? '')?.[2]?.toLowerCase();
-      if (charset && charset !== 'utf-8' && charset !== 'utf8') {
-        return next(new HttpError(415, 'unsupported_charset', `Only UTF-8 JSON is accepted, not ${charset}`));
-      }
-      if (req.body.length === 0) {
-        req.body = {};
-        return next();
-      }
-      const decoded = decodeJsonStrict(req.body, options.limits);
-      if (!decoded.ok) return next(problemToHttpError(decoded.problem));
-      req.body = decoded.value;
-      next();
+    tooLarge(req, res, (early?: unknown) => {
+      if (early) return next(early);
+      raw(req, res, (err?: unknown) => {
+        if (err) return next(err);
+        // Not JSON (a form, say): whatever another parser made of it stays.
+        if (!Buffer.isBuffer(req.body)) return next();
+        decode(req, next);
+      });
     });
+  };
+
+  function decode(req: Request, next: (err?: unknown) => void): void {
+    const body = req.body as Buffer;
+    const charset = /;\s*charset=("?)([^";]+)\1/i.exec(req.headers['content-type'] ?? '')?.[2]?.toLowerCase();
+    if (charset && charset !== 'utf-8' && charset !== 'utf8') {
+      return next(new HttpError(415, 'unsupported_charset', `Only UTF-8 JSON is accepted, not ${charset}`));
+    }
+    if (body.length === 0) {
+      req.body = {};
+      return next();
+    }
+    const decoded = decodeJsonStrict(body, options.limits);
+    if (!decoded.ok) return next(problemToHttpError(decoded.problem));
+    req.body = decoded.value;
+    next();
+  }
+}
+
+/**
+ * Refuses a body whose declared Content-Length is over the limit before reading a byte of it.
+ * (body-parser would first wait for the whole body to arrive — for a false Content-Length, that
+ * is forever.) The error is body-parser's own `entity.too.large`, answered by the usual handlers,
+ * which close the connection.
+ */
+export function declaredTooLarge(limitBytes: number): RequestHandler {
+  return (req, _res, next) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (Number.isFinite(declared) && declared > limitBytes) {
+      return next(Object.assign(new Error('request entity too large'), { type: 'entity.too.large', status: 413, expose: true }));
+    }
+    next();
   };
 }
 

@@ -103,12 +103,12 @@ beforeAll(async () => {
     refreshToken: 'refresh-token',
     settings: { clientId: 'app', tokenUrl: 'https://identity.xero.example/connect/token', apiBaseUrl: 'https://api.xero.example/api.xro/2.0' },
   });
-  expect(x.status).toBe(201);
+  if (x.status !== 201) throw new Error(`xero integration: ${x.text}`);
   xeroId = x.body.id;
   const q = await stack.request('POST', '/api/v1/integrations', {
     provider: 'quickbooks',
     name: 'hostile qbo',
-    webhookKey: QBO_TOKEN,
+    verifierToken: QBO_TOKEN,
     clientSecret: 'qbo-client-secret-0123456789',
     refreshToken: 'refresh-token',
     settings: {
@@ -117,7 +117,7 @@ beforeAll(async () => {
       apiBaseUrl: 'https://quickbooks.intuit.example/v3',
     },
   });
-  expect(q.status).toBe(201);
+  if (q.status !== 201) throw new Error(`quickbooks integration: ${q.text}`);
   qboId = q.body.id;
   const m = await stack.request('POST', '/api/v1/mailboxes', {
     name: 'hostile mailbox',
@@ -127,7 +127,7 @@ beforeAll(async () => {
     method: 'webhooks',
     emailAddress: 'support@contoso.example',
   });
-  expect(m.status).toBe(201);
+  if (m.status !== 201) throw new Error(`mailbox: ${m.text}`);
   mailboxId = m.body.id;
 }, 180_000);
 
@@ -259,7 +259,7 @@ const corpus = (): Case[] => [
   ingress({ name: 'generic: unknown integration', path: () => `/hooks/generic/00000000-0000-4000-8000-000000000000`, body: '{}', status: 404 }),
   ingress({ name: 'generic: id not a uuid', path: () => '/hooks/generic/not-a-uuid', body: '{}', status: 404 }),
   ingress({ name: 'generic: NUL in the id', path: () => '/hooks/generic/%00', body: '{}', status: 404 }),
-  ingress({ name: 'generic: id with bad percent-encoding', path: () => '/hooks/generic/%E0%A4%A', body: '{}', status: 400, logged: false }),
+  ingress({ name: 'generic: id with bad percent-encoding', path: () => '/hooks/generic/%E0%A4%A', body: '{}', status: 400 }),
   ingress({ name: 'generic: a Xero integration id', path: () => `/hooks/generic/${xeroId}`, body: '{}', status: 404 }),
   ingress({ name: 'generic: no signature', path: genericPath, body: '{"type":"x"}', status: 401 }),
   ingress({ name: 'generic: wrong signature', path: genericPath, body: '{"type":"x"}', headers: { 'x-switchyard-signature': 'sha256=00' }, status: 401 }),
@@ -298,7 +298,7 @@ const corpus = (): Case[] => [
   ingress({ name: 'xero: no signature', path: xeroPath, body: J(xeroEvent()), status: 401, envelope: 'none' }),
   ingress({ name: 'xero: invalid UTF-8', path: xeroPath, body: bytes('{"events":[],"entropy":"', INVALID_UTF8, '"}'), sign: 'xero', status: 400 }),
   ingress({ name: 'xero: NUL in entropy', path: xeroPath, body: J({ ...xeroEvent(), entropy: 'a\u0000' }), sign: 'xero', status: 400 }),
-  ingress({ name: 'xero: deeply nested extra field', path: xeroPath, body: `{"events":[],"firstEventSequence":1,"lastEventSequence":1,"entropy":"x","extra":${deepText(50_000)}}`, sign: 'xero', status: 400 }),
+  ingress({ name: 'xero: deeply nested extra field', path: xeroPath, body: `{"events":[],"firstEventSequence":1,"lastEventSequence":1,"entropy":"x","extra":${deepText(30_000)}}`, sign: 'xero', status: 400 }),
   ingress({ name: 'xero: nested extra field past the limit', path: xeroPath, body: J({ ...xeroEvent(), extra: deep(40) }), sign: 'xero', status: 400 }),
   ingress({ name: 'xero: too many events', path: xeroPath, body: J({ ...xeroEvent(), events: new Array(10_001).fill(0) }), sign: 'xero', status: 400 }),
   ingress({ name: 'xero: malformed JSON', path: xeroPath, body: '{"events":', sign: 'xero', status: 400 }),
@@ -347,7 +347,7 @@ const corpus = (): Case[] => [
   admin({ name: 'integrations: invalid UTF-8 name', method: 'POST', path: () => '/api/v1/integrations', body: bytes('{"provider":"generic","name":"', INVALID_UTF8, '"}'), status: 400 }),
   admin({ name: 'integrations: NUL in the name', method: 'POST', path: () => '/api/v1/integrations', body: J({ provider: 'generic', name: 'a\u0000' }), status: 400 }),
   admin({ name: 'integrations: NUL in a key', method: 'POST', path: () => '/api/v1/integrations', body: '{"provider":"generic","name":"n","\\u0000":1}', status: 400 }),
-  admin({ name: 'integrations: deep nesting', method: 'POST', path: () => '/api/v1/integrations', body: `{"provider":"generic","name":"n","settings":${deepText(50_000)}}`, status: 400 }),
+  admin({ name: 'integrations: deep nesting', method: 'POST', path: () => '/api/v1/integrations', body: `{"provider":"generic","name":"n","settings":${deepText(30_000)}}`, status: 400 }),
   admin({ name: 'integrations: long array', method: 'POST', path: () => '/api/v1/integrations', body: J({ provider: 'generic', name: 'n', x: new Array(10_001).fill(1) }), status: 400 }),
   admin({ name: 'integrations: malformed JSON', method: 'POST', path: () => '/api/v1/integrations', body: '{"provider":', status: 400 }),
   admin({ name: 'integrations: latin1 charset', method: 'POST', path: () => '/api/v1/integrations', body: '{"provider":"generic","name":"n"}', headers: { 'content-type': 'application/json; charset=latin1' }, status: 415 }),
@@ -373,7 +373,7 @@ const corpus = (): Case[] => [
   admin({ name: 'webhooks: deep conditions', method: 'POST', path: () => '/api/v1/webhooks', body: J(webhook({ events: [{ type: 'Ticket Changed', conditions: [deep(60)] }] })), status: 400 }),
   admin({ name: 'webhooks: id not a uuid', method: 'GET', path: () => '/api/v1/webhooks/%00', status: 400 }),
   admin({ name: 'events: NUL in objectId', method: 'POST', path: () => '/api/v1/events', body: J(event({ objectId: 'T-\u0000' })), status: 400 }),
-  admin({ name: 'events: deep object.fields', method: 'POST', path: () => '/api/v1/events', body: `{"type":"Ticket Changed","objectId":"T-1","object":{"fields":${'{"a":'.repeat(50_000)}1${'}'.repeat(50_000)}}}`, status: 400 }),
+  admin({ name: 'events: deep object.fields', method: 'POST', path: () => '/api/v1/events', body: `{"type":"Ticket Changed","objectId":"T-1","object":{"fields":${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}}}`, status: 400 }),
   admin({ name: 'events: fields nested past the limit', method: 'POST', path: () => '/api/v1/events', body: J(event({ object: { fields: deep(40) } })), status: 400 }),
   admin({ name: 'events: invalid UTF-8 in a field', method: 'POST', path: () => '/api/v1/events', body: bytes('{"type":"Ticket Changed","objectId":"T-1","object":{"fields":{"s":"', INVALID_UTF8, '"}}}'), status: 400 }),
   admin({ name: 'events: unknown type', method: 'POST', path: () => '/api/v1/events', body: J(event({ type: 'Evil' })), status: 400 }),
@@ -392,7 +392,7 @@ const corpus = (): Case[] => [
   admin({ name: 'mailboxes: NUL in the name', method: 'POST', path: () => '/api/v1/mailboxes', body: J(mailbox({ name: '\u0000' })), status: 400 }),
   admin({ name: 'mailboxes: invalid UTF-8 name', method: 'POST', path: () => '/api/v1/mailboxes', body: bytes('{"name":"', INVALID_UTF8, '","tenantId":"t","clientId":"11111111-2222-3333-4444-555555555555","clientSecret":"s","method":"webhooks","emailAddress":"a@b.example"}'), status: 400 }),
   admin({ name: 'api-clients: NUL in the name', method: 'POST', path: () => '/api/v1/api-clients', body: J({ name: 'a\u0000', kind: 'application' }), status: 400 }),
-  admin({ name: 'api-clients: deep body', method: 'POST', path: () => '/api/v1/api-clients', body: deepText(40_000), status: 400 }),
+  admin({ name: 'api-clients: deep body', method: 'POST', path: () => '/api/v1/api-clients', body: deepText(30_000), status: 400 }),
   // ---- OAuth token endpoint ----
   admin({ name: 'token: malformed percent-encoding in Basic', method: 'POST', path: () => '/oauth2/token', auth: false, headers: { ...form, authorization: basic('%E0%A4%A:secret') }, body: 'grant_type=client_credentials', status: 400, envelope: 'oauth' }),
   admin({ name: 'token: invalid UTF-8 in Basic', method: 'POST', path: () => '/oauth2/token', auth: false, headers: { ...form, authorization: basic(bytes('app', INVALID_UTF8, ':s')) }, body: 'grant_type=client_credentials', status: 400, envelope: 'oauth' }),
