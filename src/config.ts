@@ -108,6 +108,20 @@ const schema = z.object({
   OUTBOUND_ALLOWED_HOSTS: list,
   OUTBOUND_TIMEOUT_MS: int(15000, 100, 120000),
 
+  // Hostile input: the input boundary, abuse limits per source address, rejected-request retention.
+  INPUT_MAX_JSON_DEPTH: int(32, 2, 1000),
+  INPUT_MAX_ARRAY_LENGTH: int(10000, 1, 1_000_000),
+  HTTP_REQUEST_TIMEOUT_MS: int(30000, 1000, 600000),
+  REJECTED_BODY_MAX_BYTES: int(4096, 0, 1024 * 1024),
+  REJECTED_REQUESTS_PER_ADDRESS: int(120, 0),
+  REJECTED_REQUESTS_WINDOW_SECONDS: int(60, 1, 86400),
+  REJECTED_REQUESTS_RETENTION_HOURS: int(168, 1, 24 * 3650),
+  REJECTED_REQUESTS_MAX_ROWS: int(100000, 100),
+  AUTH_FAILURES_PER_ADDRESS: int(60, 0),
+  TOKEN_REQUESTS_PER_ADDRESS: int(120, 0),
+  AUTH_LIMIT_WINDOW_SECONDS: int(60, 1, 86400),
+  METRICS_TOKEN: z.string().min(16).optional(),
+
   // Outgoing webhooks. The schedule lists the waits between attempts; the first attempt is immediate.
   DELIVERY_RETRY_SCHEDULE: durationList('5s,5m,30m,2h,5h,10h,14h,20h,24h'),
   DELIVERY_RETRY_AFTER_MAX_SECONDS: int(86400, 1, 7 * 86400),

@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './api/app';
 import { createIntakeRuntime } from './intake/runtime';
+import { schedulePruneRejected } from './http/abuse-limits';
 import { connectClient } from './runtime/temporal-connection';
 import { createBaseContext, type BaseContext } from './runtime/context';
 import { prepareDeployment } from './runtime/prepare';
@@ -17,8 +18,23 @@ export async function startApi(ctx: BaseContext): Promise<ApiServer> {
   const temporal = await connectClient(ctx.config);
   const intake = createIntakeRuntime({ ...ctx, temporal });
   const app = createApp({ ...ctx, temporal, intake });
-  const server = http.createServer(app);
+  // A request must arrive whole within HTTP_REQUEST_TIMEOUT_MS (Node answers 408 and closes the
+  // socket): a false Content-Length or a slow trickle cannot hold a connection open.
+  const requestTimeout = ctx.config.HTTP_REQUEST_TIMEOUT_MS;
+  const server = http.createServer(
+    {
+      requestTimeout,
+      headersTimeout: Math.min(requestTimeout, 60_000),
+      connectionsCheckingInterval: Math.min(1000, requestTimeout),
+    },
+    app,
+  );
   server.keepAliveTimeout = 5000;
+  const stopPruning = schedulePruneRejected(
+    ctx.db,
+    { retentionHours: ctx.config.REJECTED_REQUESTS_RETENTION_HOURS, maxRows: ctx.config.REJECTED_REQUESTS_MAX_ROWS },
+    ctx.logger,
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(ctx.config.HTTP_PORT, ctx.config.HTTP_HOST, resolve);
@@ -28,6 +44,7 @@ export async function startApi(ctx: BaseContext): Promise<ApiServer> {
   return {
     port,
     close: async () => {
+      stopPruning();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const grace = setTimeout(() => server.closeAllConnections(), ctx.config.SHUTDOWN_GRACE_SECONDS * 1000);

@@ -54,7 +54,10 @@ export async function requireMailbox(db: Db, mailboxId: string): Promise<Mailbox
 }
 
 export function graphFor(deps: MailboxActivityDeps, mailbox: MailboxRow): MailboxGraph {
-  return connectMailbox({ db: deps.db, secrets: deps.secrets, limiter: deps.limiter }, mailbox);
+  return connectMailbox(
+    { db: deps.db, secrets: deps.secrets, http: deps.settings.outbound, limiter: deps.limiter },
+    mailbox,
+  );
 }
 
 /** Starting workflows from inside an activity uses the worker's own client and task queue. */

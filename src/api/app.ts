@@ -7,7 +7,7 @@ import type { DestinationPolicy } from '../http/safe-request';
 import type { Logger } from '../logger';
 import type { SecretBox } from '../security/secret-box';
 import { requireApiAuth, tokenRouter } from './auth';
-import { errorHandler, notFound } from './errors';
+import { bodyReadRefusal, errorHandler, notFound } from './errors';
 import { ingressRequest, sendReply } from './ingress';
 import { apiClientsRouter } from './routes/api-clients';
 import { genericHooksRouter } from './routes/hooks-generic';
@@ -24,7 +24,10 @@ import { statsRouter } from './routes/stats';
 import { webhooksRouter } from './routes/webhooks';
 import { outgoingSettings } from '../outgoing/settings';
 import { azureAuth, graphHooks, mailboxApi, mailboxRouteDeps } from './mailbox-routes';
-import { httpMetrics, renderMetrics } from '../observability/metrics';
+import { httpMetrics, metricsAuth, providerLabel, renderMetrics } from '../observability/metrics';
+import { abuseLimits } from '../http/abuse-limits';
+import { redactClientStateForLog } from '../integrations/microsoft-graph/client-state';
+import { declaredTooLarge, ingressBoundary, inputLimits, jsonBody } from '../http/input-boundary';
 import { buildOpenApiDocument } from './openapi';
 import { consoleVendorRouter } from './console-vendor';
 import './openapi-routes';
@@ -32,6 +35,7 @@ import { BacklogGate } from '../intake/backlog';
 import { inboundProcessingSettings } from '../intake/inbound-jobs';
 import { logOnly } from '../intake/ingress';
 import { refusal } from '../intake/replies';
+import type { IngressReply } from '../intake/ingress';
 import './openapi-public';
 
 export interface AppDeps {
@@ -65,7 +69,7 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(httpMetrics);
   app.use(healthRouter({ db, temporal }));
-  app.get('/metrics', async (_req, res) => {
+  app.get('/metrics', metricsAuth(config.METRICS_TOKEN), async (_req, res) => {
     res.type('text/plain; version=0.0.4').send(await renderMetrics(db, config));
   });
   // The operator console: static pages that call this API with the operator's key.
@@ -76,10 +80,13 @@ export function createApp(deps: AppDeps): Express {
     res.json(buildOpenApiDocument(config.publicBaseUrl));
   });
 
+  const abuse = abuseLimits(config);
+  const limits = inputLimits(config);
   const auth = {
     db,
     tokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
     rateLimit: { requests: config.RATE_LIMIT_REQUESTS, windowSeconds: config.RATE_LIMIT_WINDOW_SECONDS },
+    abuse,
   };
   app.use('/oauth2/token', tokenRouter(auth));
 
@@ -92,23 +99,37 @@ export function createApp(deps: AppDeps): Express {
     wake: deps.intake?.wake ?? (() => undefined),
     retryAfterSeconds: config.INTAKE_RETRY_AFTER_SECONDS,
     processing: inboundProcessingSettings(config),
+    abuse,
+    inputLimits: limits,
   };
   const hooks = express.Router();
+  hooks.use(declaredTooLarge(config.BODY_LIMIT_BYTES));
   hooks.use(express.raw({ type: () => true, limit: config.BODY_LIMIT_BYTES }));
+  // Graph's clientState is a secret: the log keeps notifications with it redacted (the route reads the original).
+  hooks.use('/graph', redactClientStateForLog);
+  // A refusal before any route ran (input boundary, unreadable body) is logged like any other.
+  const refuseEarly = (req: express.Request, res: express.Response, reply: IngressReply) =>
+    logOnly(intake, providerLabel(req.path.split('/')[1]), ingressRequest(req, res), reply).then((r) => sendReply(res, r));
+  // The input boundary for every ingress body, before any route reads it.
+  hooks.use(
+    ingressBoundary(limits, (req, res, status, code, message, details) =>
+      refuseEarly(req, res, refusal(status, code, message, null, details)),
+    ),
+  );
   const mailboxes = mailboxRouteDeps({ ...deps, wake: intake.wake });
   hooks.use('/generic', genericHooksRouter(intake));
   hooks.use('/graph', graphHooks({ ...intake, settings: mailboxes.settings }));
   hooks.use('/xero', xeroHooksRouter(intake));
   hooks.use('/quickbooks', quickBooksHooksRouter(intake));
-  // An oversized or unreadable body is still a request someone sent: log it with its answer.
+  // An oversized, aborted or undecodable body is still a request someone sent: log it with its
+  // answer. The rest of the body is not read: the connection is closed after the answer, so a
+  // false Content-Length cannot hold it open.
   hooks.use(((err, req, res, next) => {
-    const e = err as { type?: string };
-    if (e.type !== 'entity.too.large' && e.type !== 'request.aborted') return next(err);
-    const provider = req.path.split('/')[1] ?? 'unknown';
-    const message = `The body exceeds ${config.BODY_LIMIT_BYTES} bytes`;
-    void logOnly(intake, provider, ingressRequest(req, res), refusal(413, 'payload_too_large', message, null)).then(
-      (reply) => sendReply(res, reply),
-    );
+    const refused = bodyReadRefusal(err, config.BODY_LIMIT_BYTES);
+    if (!refused) return next(err);
+    if (refused.code === 'invalid_path') req.body = Buffer.alloc(0);
+    if (refused.close) res.set('Connection', 'close');
+    void refuseEarly(req, res, refusal(refused.status, refused.code, refused.message, null));
   }) as express.ErrorRequestHandler);
   app.use('/hooks', hooks);
   app.use('/azure/auth', azureAuth(mailboxes));
@@ -125,7 +146,7 @@ export function createApp(deps: AppDeps): Express {
 
   const api = express.Router();
   api.use(requireApiAuth(auth));
-  api.use(express.json({ limit: config.BODY_LIMIT_BYTES }));
+  api.use(jsonBody({ limitBytes: config.BODY_LIMIT_BYTES, limits }));
   const logDeps = { db, temporalUiUrl: config.TEMPORAL_UI_URL, namespace: config.TEMPORAL_NAMESPACE };
   api.use(
     '/integrations',

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import express, { type RequestHandler, type Router } from 'express';
+import express, { type RequestHandler, type Response, type Router } from 'express';
 import { z } from 'zod';
 import {
   findApiClientByClientId,
@@ -12,7 +12,16 @@ import {
 } from '../db/api-clients';
 import type { Db, Queryable } from '../db/pool';
 import { safeEqual } from '../security/compare';
+import { alreadyOverLimit, countAndCheck, DEFAULT_ABUSE_LIMITS, type AbuseLimits } from '../http/abuse-limits';
+import { checkJsonValue, declaredTooLarge, decodeComponentStrict, decodeUtf8Strict, DEFAULT_INPUT_LIMITS, jsonBody } from '../http/input-boundary';
 import { HttpError, parseOr400 } from './errors';
+
+function tooManyOauth(res: Response, what: string, retryAfterSeconds: number): void {
+  res
+    .status(429)
+    .set({ 'Cache-Control': 'no-store', 'Retry-After': String(retryAfterSeconds) })
+    .json({ error: 'rate_limited', error_description: `Too many ${what} from this address; retry in ${retryAfterSeconds} s` });
+}
 
 const API_KEY_PREFIX = 'sy_key_';
 const CLIENT_SECRET_PREFIX = 'sy_secret_';
@@ -57,17 +66,32 @@ export interface AuthOptions {
   db: Db;
   tokenTtlSeconds: number;
   rateLimit: { requests: number; windowSeconds: number };
+  /** Per source address: failed authentications and token requests. */
+  abuse?: AbuseLimits;
 }
+
+const tooMany = (what: string, retryAfterSeconds: number) =>
+  new HttpError(429, 'rate_limited', `Too many ${what} from this address; retry in ${retryAfterSeconds} s`, undefined, {
+    'Retry-After': String(retryAfterSeconds),
+  });
 
 const unauthorized = (message: string) =>
   new HttpError(401, 'unauthorized', message, undefined, { 'WWW-Authenticate': 'Bearer realm="switchyard"' });
 
 /** Requires a bearer API key or access token on every request, then counts it against the client's rate limit. */
-export function requireApiAuth({ db, rateLimit }: AuthOptions): RequestHandler {
+export function requireApiAuth({ db, rateLimit, abuse = DEFAULT_ABUSE_LIMITS }: AuthOptions): RequestHandler {
+  // A failed authentication counts against the source address; past the limit every attempt
+  // from there (right or wrong) gets 429 until the window turns, so guessing gets nowhere.
   return async (req, res, next) => {
+    const blocked = await alreadyOverLimit(db, 'auth_failure', req.ip, abuse.authFailuresPerAddress, abuse.authWindowSeconds);
+    if (!blocked.allowed) return next(tooMany('failed authentications', blocked.retryAfterSeconds));
+    const refuse = async (message: string) => {
+      await countAndCheck(db, 'auth_failure', req.ip, abuse.authFailuresPerAddress, abuse.authWindowSeconds);
+      next(unauthorized(message));
+    };
     const header = req.get('authorization') ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match) return next(unauthorized('Send an API key or access token as "Authorization: Bearer <token>"'));
+    if (!match) return refuse('Send an API key or access token as "Authorization: Bearer <token>"');
     const credential = match[1]!;
     const hash = sha256(credential);
     let client: ApiClientRow | undefined;
@@ -76,7 +100,7 @@ export function requireApiAuth({ db, rateLimit }: AuthOptions): RequestHandler {
       const found = await findApiClientBySecretHash(db, 'api_key', hash);
       client = found && !found.disabled ? found : undefined;
     }
-    if (!client) return next(unauthorized('The credential is unknown, expired or revoked'));
+    if (!client) return refuse('The credential is unknown, expired or revoked');
     req.apiClient = client;
 
     if (rateLimit.requests > 0) {
@@ -113,15 +137,31 @@ const tokenRequest = z.object({
 });
 
 /** The OAuth2 token endpoint (client credentials), answered in RFC 6749's shapes. */
-export function tokenRouter({ db, tokenTtlSeconds }: AuthOptions): Router {
+export function tokenRouter({ db, tokenTtlSeconds, abuse = DEFAULT_ABUSE_LIMITS }: AuthOptions): Router {
   const router = express.Router();
   router.post(
     '/',
+    // Counted before the body is read: the cheapest refusal comes first.
+    async (req, res, next) => {
+      const requests = await countAndCheck(db, 'token_request', req.ip, abuse.tokenRequestsPerAddress, abuse.authWindowSeconds);
+      if (!requests.allowed) return tooManyOauth(res, 'token requests', requests.retryAfterSeconds);
+      const failures = await alreadyOverLimit(db, 'auth_failure', req.ip, abuse.authFailuresPerAddress, abuse.authWindowSeconds);
+      if (!failures.allowed) return tooManyOauth(res, 'failed authentications', failures.retryAfterSeconds);
+      next();
+    },
+    declaredTooLarge(16 * 1024),
     express.urlencoded({ extended: false, limit: '16kb' }),
-    express.json({ limit: '16kb' }),
+    jsonBody({ limitBytes: 16 * 1024, limits: DEFAULT_INPUT_LIMITS }),
     async (req, res) => {
-      const oauthError = (status: number, error: string, description: string) =>
+      const oauthError = async (status: number, error: string, description: string) => {
+        if (status === 401 || error === 'invalid_client') {
+          await countAndCheck(db, 'auth_failure', req.ip, abuse.authFailuresPerAddress, abuse.authWindowSeconds);
+        }
         res.status(status).set('Cache-Control', 'no-store').json({ error, error_description: description });
+      };
+      // Form bodies bypass the JSON boundary: NUL in a field would reach PostgreSQL.
+      const problem = checkJsonValue(req.body ?? {}, DEFAULT_INPUT_LIMITS);
+      if (problem) return oauthError(400, 'invalid_request', problem.message);
       const parsed = tokenRequest.safeParse(req.body ?? {});
       if (!parsed.success) {
         return oauthError(400, 'unsupported_grant_type', parsed.error.issues.map((i) => i.message).join('; '));
@@ -129,10 +169,16 @@ export function tokenRouter({ db, tokenTtlSeconds }: AuthOptions): Router {
       let { client_id: clientId, client_secret: clientSecret } = parsed.data;
       const basic = /^Basic\s+(\S+)$/i.exec(req.get('authorization') ?? '');
       if (basic) {
-        const decoded = Buffer.from(basic[1]!, 'base64').toString('utf8');
-        const sep = decoded.indexOf(':');
-        clientId = decodeURIComponent(decoded.slice(0, sep));
-        clientSecret = decodeURIComponent(decoded.slice(sep + 1));
+        // RFC 6749 §2.3.1: client id and secret are form-urlencoded inside the Basic credentials.
+        const text = decodeUtf8Strict(Buffer.from(basic[1]!, 'base64'));
+        const sep = text.ok ? text.value.indexOf(':') : -1;
+        const id = text.ok && sep > 0 ? decodeComponentStrict(text.value.slice(0, sep)) : undefined;
+        const secret = text.ok && sep > 0 ? decodeComponentStrict(text.value.slice(sep + 1)) : undefined;
+        if (!id?.ok || !secret?.ok) {
+          return oauthError(400, 'invalid_request', 'The Basic credentials must be "<client_id>:<client_secret>", each form-urlencoded');
+        }
+        clientId = id.value;
+        clientSecret = secret.value;
       }
       if (!clientId || !clientSecret) return oauthError(400, 'invalid_request', 'client_id and client_secret are required');
       const client = await findApiClientByClientId(db, clientId);

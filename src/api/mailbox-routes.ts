@@ -3,6 +3,8 @@ import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import type { Db } from '../db/pool';
 import { mailSettings } from '../integrations/microsoft-graph/settings';
+import { abuseLimits } from '../http/abuse-limits';
+import { inputLimits } from '../http/input-boundary';
 import type { Logger } from '../logger';
 import type { SecretBox } from '../security/secret-box';
 import { azureAuthRouter } from './routes/azure-auth';
@@ -30,6 +32,8 @@ export function mailboxRouteDeps(deps: {
     wake: deps.wake,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     settings: mailSettings(config),
+    inputLimits: inputLimits(config),
+    abuse: abuseLimits(config),
     temporalUiUrl: config.TEMPORAL_UI_URL,
     namespace: config.TEMPORAL_NAMESPACE,
   };

@@ -63,3 +63,36 @@ export async function listInboundRequests(
   );
   return rows;
 }
+
+/**
+ * Deletes rejected requests received before `olderThan`, then the oldest beyond `maxRows`
+ * (a bounded cap whatever the age), in batches so one call never holds a long lock.
+ * Returns how many rows went. Accepted and duplicate requests are left to general retention.
+ */
+export async function pruneRejectedRequests(
+  db: Queryable,
+  olderThan: Date,
+  maxRows = Number.MAX_SAFE_INTEGER,
+  batch = 5000,
+): Promise<number> {
+  let deleted = 0;
+  for (;;) {
+    const { rowCount } = await db.query(
+      `DELETE FROM inbound_requests WHERE id IN (
+         SELECT id FROM inbound_requests WHERE outcome = 'rejected' AND received_at < $1 ORDER BY received_at LIMIT $2)`,
+      [olderThan, batch],
+    );
+    deleted += rowCount ?? 0;
+    if ((rowCount ?? 0) < batch) break;
+  }
+  if (maxRows < Number.MAX_SAFE_INTEGER) {
+    const { rowCount } = await db.query(
+      `DELETE FROM inbound_requests WHERE id IN (
+         SELECT id FROM inbound_requests WHERE outcome = 'rejected' ORDER BY received_at DESC, id DESC OFFSET $1)`,
+      [maxRows],
+    );
+    deleted += rowCount ?? 0;
+  }
+  await db.query(`DELETE FROM address_rate_windows WHERE window_start < now() - interval '1 day'`);
+  return deleted;
+}

@@ -29,6 +29,11 @@ const BLOCKED_V6: Array<[string, number]> = [
   ['fe80::', 10],
   ['ff00::', 8],
   ['fd00:ec2::254', 128],
+  // NAT64 (64:ff9b::/96), IPv4-compatible (::/96) and 6to4 (2002::/16) embed an IPv4 address:
+  // each can lead back to a private or loopback IPv4 target.
+  ['64:ff9b::', 96],
+  ['::', 96],
+  ['2002::', 16],
 ];
 
 const blockList = new net.BlockList();
@@ -77,6 +82,8 @@ export interface SafeResponse {
   status: number;
   headers: Record<string, string>;
   body: string;
+  /** The same body as bytes, for callers that pass it on unchanged (binary Graph content). */
+  bodyBytes: Buffer;
   bodyTruncated: boolean;
   durationMs: number;
 }
@@ -85,7 +92,7 @@ export interface SafeRequestOptions {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   url: string;
   headers?: Record<string, string>;
-  body?: string;
+  body?: string | Buffer;
   timeoutMs: number;
   maxResponseBytes?: number;
   policy: DestinationPolicy;
@@ -148,10 +155,12 @@ export function safeRequest(options: SafeRequestOptions): Promise<SafeResponse> 
           clearTimeout(deadline);
           const headers: Record<string, string> = {};
           for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = String(v);
+          const bytes = Buffer.concat(chunks);
           resolve({
             status: res.statusCode ?? 0,
             headers,
-            body: Buffer.concat(chunks).toString('utf8'),
+            body: bytes.toString('utf8'),
+            bodyBytes: bytes,
             bodyTruncated: truncated,
             durationMs: Math.round(performance.now() - started),
           });

@@ -3,6 +3,7 @@ import { getIntegration } from '../db/integrations';
 import { insertIncomingWebhook } from '../db/incoming-webhooks';
 import { GENERIC_DELIVERY_HEADER, GENERIC_SIGNATURE_HEADER, signGeneric } from '../integrations/generic/webhook';
 import { providerSecretsAad } from '../integrations/providers';
+import { decodeJsonStrict, DEFAULT_INPUT_LIMITS, inputErrorCode, type InputLimits } from '../http/input-boundary';
 import { safeEqual } from '../security/compare';
 import type { SecretBox } from '../security/secret-box';
 import { ATTEMPTS_BY_METHOD, isDeferred, type ProcessingMethod } from '../shared/processing-methods';
@@ -12,6 +13,7 @@ import { commitIntake, logOnly, type IngressReply, type IngressRequest, type Int
 import { DEFERRED_MESSAGE, PROCESSING_MESSAGE, refusal, UUID_RE } from './replies';
 
 export interface GenericIntakeDeps extends IntakeDeps {
+  inputLimits?: InputLimits;
   secrets: SecretBox;
   processing: InboundProcessingSettings;
 }
@@ -51,12 +53,9 @@ export async function acceptGenericWebhook(deps: GenericIntakeDeps, req: Ingress
     return reject(401, 'invalid_signature', 'The signature does not match the body', integration.id);
   }
 
-  let payload: unknown;
-  try {
-    payload = JSON.parse(req.raw.toString('utf8'));
-  } catch {
-    return reject(400, 'malformed_json', 'The body is not valid JSON', integration.id);
-  }
+  const decoded = decodeJsonStrict(req.raw, deps.inputLimits ?? DEFAULT_INPUT_LIMITS);
+  if (!decoded.ok) return reject(400, inputErrorCode(decoded.problem), decoded.problem.message, integration.id);
+  const payload = decoded.value;
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
     return reject(400, 'invalid_payload', 'The body must be a JSON object', integration.id);
   }

@@ -4,6 +4,7 @@ import { getMailbox, type MailboxRow } from '../db/mailboxes';
 import { upsertInboundMail } from '../db/mail-log';
 import { mailboxAad } from '../integrations/microsoft-graph/msal';
 import type { MailSettings } from '../integrations/microsoft-graph/settings';
+import { decodeJsonStrict, DEFAULT_INPUT_LIMITS, inputErrorCode, type InputLimits } from '../http/input-boundary';
 import { safeEqual } from '../security/compare';
 import type { SecretBox } from '../security/secret-box';
 import { mailboxWorkflowIds } from '../shared/mailbox';
@@ -14,6 +15,7 @@ import { commitIntake, logOnly, type IngressReply, type IngressRequest, type Int
 import { refusal, UUID_RE } from './replies';
 
 export interface GraphIntakeDeps extends IntakeDeps {
+  inputLimits?: InputLimits;
   secrets: SecretBox;
   settings: MailSettings;
 }
@@ -77,12 +79,9 @@ async function admit<T extends { clientState?: string | null | undefined }>(
   const mailboxId = req.params['mailboxId'] ?? '';
   const mailbox = UUID_RE.test(mailboxId) ? await getMailbox(deps.db, mailboxId) : undefined;
   if (!mailbox || mailbox.method !== 'webhooks') return refuse(404, 'unknown_mailbox', `No webhooks mailbox ${mailboxId}`);
-  let json: unknown;
-  try {
-    json = JSON.parse(req.raw.toString('utf8'));
-  } catch {
-    return refuse(400, 'malformed_json', 'The body is not valid JSON');
-  }
+  const decoded = decodeJsonStrict(req.raw, deps.inputLimits ?? DEFAULT_INPUT_LIMITS);
+  if (!decoded.ok) return refuse(400, inputErrorCode(decoded.problem), decoded.problem.message);
+  const json = decoded.value;
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');

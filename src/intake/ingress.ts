@@ -4,6 +4,7 @@ import { isDatabaseUnavailable, withTransaction, type Db, type Queryable } from 
 import type { Logger } from '../logger';
 import { errorBody } from '../shared/error-envelope';
 import { webhooksReceived } from '../observability/metrics';
+import { DEFAULT_ABUSE_LIMITS, loggableBody, rejectedRequestDecision, type AbuseLimits } from '../http/abuse-limits';
 import type { BacklogGate } from './backlog';
 
 /** A request to an ingress endpoint, as intake sees it: no Express types past the route. */
@@ -15,6 +16,8 @@ export interface IngressRequest {
   /** Lower-cased header names; credentials already left out by the route. */
   headers: Record<string, string>;
   raw: Buffer;
+  /** What the log keeps instead of `raw`, when a secret had to be taken out (Graph's clientState). */
+  logged?: Buffer;
   /** Bytes announced when none could be read (an oversized body). */
   declaredBytes: number;
   remoteAddr: string | null;
@@ -40,6 +43,8 @@ export interface IngressReply {
 export interface IntakeDeps {
   db: Db;
   logger: Logger;
+  /** What anonymous refused requests may cost: truncated bodies, a limit per source address. */
+  abuse?: AbuseLimits;
   backlog: BacklogGate;
   /** Wakes this process's starter right after a commit (other processes hear the NOTIFY). */
   wake: () => void;
@@ -52,14 +57,14 @@ export interface Staged {
   jobs: NewIntakeJob[];
 }
 
-function logEntry(provider: string, req: IngressRequest, reply: IngressReply) {
+function logEntry(provider: string, req: IngressRequest, reply: IngressReply, rejectedBodyMax: number) {
   return {
     integration_id: reply.integrationId,
     provider,
     method: req.method,
     path: req.path,
     headers: req.headers,
-    body: req.raw.toString('utf8'),
+    body: loggableBody(req.logged ?? req.raw, reply.outcome === 'rejected', rejectedBodyMax),
     body_bytes: req.raw.length || req.declaredBytes,
     remote_addr: req.remoteAddr,
     duration_ms: Math.round(performance.now() - req.startedAt),
@@ -88,14 +93,30 @@ export function unavailable(deps: Pick<IntakeDeps, 'retryAfterSeconds'>, code: s
  * failure to log never changes the answer.
  */
 export async function logOnly(
-  deps: Pick<IntakeDeps, 'db' | 'logger'>,
+  deps: Pick<IntakeDeps, 'db' | 'logger' | 'abuse'>,
   provider: string,
   req: IngressRequest,
   reply: IngressReply,
 ): Promise<IngressReply> {
+  const abuse = deps.abuse ?? DEFAULT_ABUSE_LIMITS;
+  if (reply.outcome === 'rejected') {
+    // Past its limit of refused requests, an address is answered 429 and nothing is stored.
+    const decision = await rejectedRequestDecision(deps, req.remoteAddr, abuse);
+    if (!decision.allowed) {
+      webhooksReceived.inc({ provider, outcome: 'rate_limited' });
+      const message = `Too many rejected requests from this address; retry in ${decision.retryAfterSeconds} s`;
+      return {
+        status: 429,
+        body: errorBody('rate_limited', message),
+        headers: { 'retry-after': String(decision.retryAfterSeconds) },
+        outcome: 'rejected',
+        integrationId: reply.integrationId,
+      };
+    }
+  }
   webhooksReceived.inc({ provider, outcome: reply.outcome });
   try {
-    await insertInboundRequest(deps.db, logEntry(provider, req, reply));
+    await insertInboundRequest(deps.db, logEntry(provider, req, reply, abuse.rejectedBodyMaxBytes));
   } catch (err) {
     deps.logger.error({ err: (err as Error).message, provider, status: reply.status }, 'could not record inbound request');
   }
@@ -122,7 +143,7 @@ export async function commitIntake(
     const staged = await withTransaction(deps.db, async (tx) => {
       const s = await stage(tx);
       await insertIntakeJobs(tx, s.jobs);
-      await insertInboundRequest(tx, logEntry(provider, req, s.reply));
+      await insertInboundRequest(tx, logEntry(provider, req, s.reply, (deps.abuse ?? DEFAULT_ABUSE_LIMITS).rejectedBodyMaxBytes));
       return s;
     });
     webhooksReceived.inc({ provider, outcome: staged.reply.outcome });

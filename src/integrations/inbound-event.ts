@@ -1,3 +1,5 @@
+import { decodeJsonStrict, parseDateInRange, type InputLimits } from '../http/input-boundary';
+
 /**
  * One provider event as the ingress stores it: a single incoming webhook. A provider POST can
  * carry many; each becomes one of these, keyed by the event's identity so a redelivery dedupes.
@@ -26,14 +28,21 @@ export class InvalidWebhookBodyError extends Error {
   }
 }
 
-/** Parses JSON or throws the 400 the ingress answers. */
-export function parseJsonBody(raw: Buffer): unknown {
-  try {
-    return JSON.parse(raw.toString('utf8'));
-  } catch {
-    throw new InvalidWebhookBodyError('malformed_json', 'The body is not valid JSON');
-  }
+/**
+ * Parses JSON through the input boundary (strict UTF-8, no NUL) or throws the 400 the ingress
+ * answers. Depth and array limits were applied to the body by the ingress boundary already.
+ */
+export function parseJsonBody(raw: Buffer, limits: InputLimits = STRUCTURE_CHECKED_UPSTREAM): unknown {
+  const decoded = decodeJsonStrict(raw, limits);
+  if (decoded.ok) return decoded.value;
+  const code = decoded.problem.code === 'malformed_json' ? 'malformed_json' : 'invalid_payload';
+  throw new InvalidWebhookBodyError(code, decoded.problem.message, { reason: decoded.problem.code });
 }
 
-/** True for a date-time string JavaScript reads unambiguously (an explicit zone is added by callers). */
-export const isDateTime = (s: string) => !Number.isNaN(Date.parse(s));
+const STRUCTURE_CHECKED_UPSTREAM: InputLimits = { maxDepth: Number.MAX_SAFE_INTEGER, maxArrayLength: Number.MAX_SAFE_INTEGER };
+
+/**
+ * True for a date-time string JavaScript reads unambiguously (an explicit zone is added by
+ * callers) and within the years the input boundary accepts (a year −200000 is refused).
+ */
+export const isDateTime = (s: string) => parseDateInRange(s).ok;

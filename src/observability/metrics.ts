@@ -2,6 +2,7 @@ import client from 'prom-client';
 import type { RequestHandler } from 'express';
 import type { Queryable } from '../db/pool';
 import { intakeBacklog } from '../db/intake-jobs';
+import { safeEqual } from '../security/compare';
 
 /**
  * Prometheus metrics served by the API at /metrics. HTTP and ingress figures are counted in
@@ -26,17 +27,38 @@ export const httpDuration = new client.Histogram({
   registers: [registry],
 });
 
-export const webhooksReceived = new client.Counter({
+const webhooksReceivedCounter = new client.Counter({
   name: 'switchyard_webhooks_received_total',
-  help: 'Incoming webhook requests by provider and outcome (accepted, duplicate, rejected)',
+  help: 'Incoming webhook requests by provider and outcome (accepted, duplicate, rejected, rate_limited)',
   labelNames: ['provider', 'outcome'] as const,
   registers: [registry],
 });
 
+/**
+ * Label values come from fixed sets only: anything else is `unknown`, so no request can mint
+ * a new series (a provider taken from a URL, an identifier) and cardinality stays bounded.
+ */
+export const KNOWN_PROVIDERS = ['generic', 'xero', 'quickbooks', 'graph'] as const;
+const KNOWN_OUTCOMES = ['accepted', 'duplicate', 'rejected', 'rate_limited'] as const;
+const KNOWN_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+const oneOf = <T extends string>(set: readonly T[], v: unknown): T | 'unknown' =>
+  set.includes(v as T) ? (v as T) : 'unknown';
+
+/** A provider name from a fixed set, or `unknown`. */
+export const providerLabel = (v: unknown) => oneOf(KNOWN_PROVIDERS, v);
+
+/** Incoming webhook requests by provider and outcome, both from fixed sets. */
+export const webhooksReceived = {
+  inc(labels: { provider: string; outcome: string }): void {
+    webhooksReceivedCounter.inc({ provider: providerLabel(labels.provider), outcome: oneOf(KNOWN_OUTCOMES, labels.outcome) });
+  },
+};
+
 /** The route pattern (`/api/v1/webhooks/:id`), never the raw path: raw paths would explode label cardinality. */
 function routeLabel(req: Parameters<RequestHandler>[0]): string {
-  const route = (req as { route?: { path?: string } }).route?.path;
-  if (!route) return req.baseUrl ? `${req.baseUrl}/*` : 'unmatched';
+  const route = (req as { route?: { path?: unknown } }).route?.path;
+  // Mount paths are static (no parameters), so baseUrl is a pattern too; a path with no route is not.
+  if (typeof route !== 'string') return 'unmatched';
   return `${req.baseUrl}${route === '/' ? '' : route}` || '/';
 }
 
@@ -44,11 +66,28 @@ export const httpMetrics: RequestHandler = (req, res, next) => {
   const stop = httpDuration.startTimer();
   res.on('finish', () => {
     const route = routeLabel(req);
-    httpRequests.inc({ method: req.method, route, status: String(res.statusCode) });
-    stop({ method: req.method, route });
+    const method = oneOf(KNOWN_METHODS, req.method);
+    httpRequests.inc({ method, route, status: String(res.statusCode) });
+    stop({ method, route });
   });
   next();
 };
+
+/**
+ * Optional bearer token for `/metrics` (METRICS_TOKEN). Prometheus sends it with
+ * `authorization: { credentials: <token> }` in the scrape config.
+ */
+export function metricsAuth(token: string | undefined): RequestHandler {
+  return (req, res, next) => {
+    if (!token) return next();
+    const given = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '')?.[1] ?? '';
+    if (safeEqual(given, token)) return next();
+    res
+      .status(401)
+      .set('WWW-Authenticate', 'Bearer realm="metrics"')
+      .json({ error: { code: 'unauthorized', message: 'Send the metrics token as "Authorization: Bearer <token>"' } });
+  };
+}
 
 /** One metric family as exposition text. */
 function family(name: string, help: string, type: 'gauge' | 'histogram', lines: string[]): string {
@@ -83,11 +122,13 @@ async function databaseMetrics(db: Queryable): Promise<string> {
         ${BATCH_BUCKETS.map((b) => `count(*) FILTER (WHERE item_count <= ${b})::int AS le_${b}`).join(', ')}
        FROM deliveries WHERE group_key IS NOT NULL`,
     ),
-    rows<{ key: string; n: number }>(db, "SELECT key, count(*)::int AS n FROM provider_rate_calls WHERE at > now() - interval '1 minute' GROUP BY 1"),
-    rows<{ key: string; reason: string | null }>(db, 'SELECT key, blocked_reason AS reason FROM provider_rate_budgets WHERE blocked_until > now()'),
-    rows<{ id: string; name: string; seconds: number }>(
+    // Budget keys hold tenant and realm ids: only their provider prefix becomes a label.
+    rows<{ key: string; n: number }>(db, "SELECT split_part(key, ':', 1) AS key, count(*)::int AS n FROM provider_rate_calls WHERE at > now() - interval '1 minute' GROUP BY 1"),
+    rows<{ key: string; n: number }>(db, "SELECT split_part(key, ':', 1) AS key, count(*)::int AS n FROM provider_rate_budgets WHERE blocked_until > now() GROUP BY 1"),
+    // No mailbox ids or names as labels: the soonest expiry and how many subscriptions there are.
+    rows<{ n: number; seconds: number | null }>(
       db,
-      `SELECT id, name, extract(epoch FROM subscription_expires_at - now())::float AS seconds
+      `SELECT count(*)::int AS n, min(extract(epoch FROM subscription_expires_at - now()))::float AS seconds
          FROM mailboxes WHERE subscription_expires_at IS NOT NULL`,
     ),
     rows<{ status: string; n: number }>(db, 'SELECT status, count(*)::int AS n FROM inbound_mail GROUP BY 1'),
@@ -96,7 +137,7 @@ async function databaseMetrics(db: Queryable): Promise<string> {
   const b = batches[0];
   return [
     family('switchyard_incoming_webhooks', 'Incoming webhooks stored, by provider and status', 'gauge',
-      incoming.map((r) => `switchyard_incoming_webhooks{provider="${label(r.provider)}",status="${label(r.status)}"} ${r.n}`)),
+      incoming.map((r) => `switchyard_incoming_webhooks{provider="${providerLabel(r.provider)}",status="${label(r.status)}"} ${r.n}`)),
     family('switchyard_deliveries', 'Outgoing deliveries by outcome (status)', 'gauge',
       deliveries.map((r) => `switchyard_deliveries{status="${label(r.status)}"} ${r.n}`)),
     family('switchyard_delivery_attempts', 'Outgoing delivery attempts by result', 'gauge',
@@ -109,12 +150,14 @@ async function databaseMetrics(db: Queryable): Promise<string> {
           `switchyard_batch_size_count ${b['count'] ?? 0}`,
         ]
       : []),
-    family('switchyard_provider_api_calls_last_minute', 'Provider API calls in the last minute per rate budget (tenant/realm)', 'gauge',
-      calls.map((r) => `switchyard_provider_api_calls_last_minute{budget="${label(r.key)}"} ${r.n}`)),
-    family('switchyard_provider_rate_limited', 'Rate budgets currently blocked after a provider 429', 'gauge',
-      limited.map((r) => `switchyard_provider_rate_limited{budget="${label(r.key)}",reason="${label(r.reason)}"} 1`)),
-    family('switchyard_mailbox_subscription_seconds_to_expiry', 'Seconds until a mailbox Graph subscription expires', 'gauge',
-      subscriptions.map((r) => `switchyard_mailbox_subscription_seconds_to_expiry{mailbox_id="${label(r.id)}",mailbox="${label(r.name)}"} ${Math.round(r.seconds)}`)),
+    family('switchyard_provider_api_calls_last_minute', 'Provider API calls in the last minute, by provider', 'gauge',
+      calls.map((r) => `switchyard_provider_api_calls_last_minute{provider="${providerLabel(r.key)}"} ${r.n}`)),
+    family('switchyard_provider_rate_limited', 'Rate budgets (tenants/realms) currently blocked after a provider 429, by provider', 'gauge',
+      limited.map((r) => `switchyard_provider_rate_limited{provider="${providerLabel(r.key)}"} ${r.n}`)),
+    family('switchyard_mailbox_subscription_seconds_to_expiry', 'Seconds until the soonest mailbox Graph subscription expires', 'gauge',
+      subscriptions.filter((r) => r.n > 0 && r.seconds !== null).map((r) => `switchyard_mailbox_subscription_seconds_to_expiry ${Math.round(r.seconds!)}`)),
+    family('switchyard_mailbox_subscriptions', 'Mailboxes with a Graph subscription', 'gauge',
+      subscriptions.map((r) => `switchyard_mailbox_subscriptions ${r.n}`)),
     family('switchyard_emails', 'Emails seen by mailboxes, by processing status', 'gauge',
       emails.map((r) => `switchyard_emails{status="${label(r.status)}"} ${r.n}`)),
     family('switchyard_intake_backlog', 'Committed work not yet handed to Temporal (intake outbox rows)', 'gauge',

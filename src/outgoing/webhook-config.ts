@@ -26,6 +26,14 @@ const eventSchema = z
   })
   .strict();
 
+// What HTTP allows in a field value (RFC 9110 §5.5): no CR, LF, NUL or other controls, so a
+// value can never split into a second header or request.
+const headerValue = z
+  .string()
+  .min(1)
+  .max(4000)
+  .regex(/^[\t\x20-\x7e\x80-\xff]+$/, { error: 'must not contain line breaks or other control characters' });
+
 const authSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('none') }).strict(),
   z
@@ -35,12 +43,12 @@ const authSchema = z.discriminatedUnion('type', [
       password: z.string().min(1).max(500).optional(),
     })
     .strict(),
-  z.object({ type: z.literal('bearer'), token: z.string().min(1).max(4000).optional() }).strict(),
+  z.object({ type: z.literal('bearer'), token: headerValue.optional() }).strict(),
   z
     .object({
       type: z.literal('header'),
       name: z.string().trim().min(1).max(100),
-      value: z.string().min(1).max(4000).optional(),
+      value: headerValue.optional(),
     })
     .strict(),
 ]);

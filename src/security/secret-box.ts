@@ -26,7 +26,7 @@ export class SecretBox {
   /** `aad` binds a ciphertext to its owner (e.g. `integration:<id>`) so rows cannot be swapped. */
   encrypt(plaintext: string, aad = ''): string {
     const iv = randomBytes(IV_BYTES);
-    const cipher = createCipheriv('aes-256-gcm', this.#key, iv);
+    const cipher = createCipheriv('aes-256-gcm', this.#key, iv, { authTagLength: TAG_BYTES });
     cipher.setAAD(Buffer.from(aad));
     const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
     return `${VERSION}:${Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64')}`;
@@ -36,7 +36,8 @@ export class SecretBox {
     const [version, payload] = ciphertext.split(':', 2);
     if (version !== VERSION || !payload) throw new SecretBoxError('unrecognised ciphertext');
     const raw = Buffer.from(payload, 'base64');
-    const decipher = createDecipheriv('aes-256-gcm', this.#key, raw.subarray(0, IV_BYTES));
+    // The tag length is pinned: a truncated tag would otherwise be accepted and weaken the check.
+    const decipher = createDecipheriv('aes-256-gcm', this.#key, raw.subarray(0, IV_BYTES), { authTagLength: TAG_BYTES });
     decipher.setAAD(Buffer.from(aad));
     decipher.setAuthTag(raw.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
     try {

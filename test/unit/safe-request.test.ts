@@ -15,6 +15,9 @@ test.each([
   ['fe80::1', true],
   ['fd12::1', true],
   ['::ffff:127.0.0.1', true],
+  ['64:ff9b::7f00:1', true],
+  ['::7f00:1', true],
+  ['2002:7f00:1::', true],
   ['8.8.8.8', false],
   ['2606:4700::1111', false],
 ])('%s private=%s', (address, expected) => {

@@ -66,7 +66,7 @@ export function azureAuthRouter(deps: AzureAuthDeps): Router {
 
     // Start from an empty cache so the new account replaces whoever was connected before.
     await updateMailbox(db, mailbox.id, { token_cache_enc: null });
-    const { app, resolved } = createMsalApp({ db, secrets }, mailbox, { delegated: true });
+    const { app, resolved } = createMsalApp({ db, secrets, http: settings.outbound }, mailbox, { delegated: true });
     let account;
     try {
       const result = await app.acquireTokenByCode({

@@ -6,6 +6,7 @@ import {
   type GraphIntakeDeps,
 } from '../../intake/graph-notifications';
 import type { IngressReply, IngressRequest } from '../../intake/ingress';
+import { originalBody } from '../../integrations/microsoft-graph/client-state';
 import { ingressRequest, sendReply } from '../ingress';
 
 /**
@@ -17,7 +18,10 @@ export function graphHooksRouter(deps: GraphIntakeDeps): Router {
   const handle =
     (accept: (d: GraphIntakeDeps, r: IngressRequest) => Promise<IngressReply>) => async (req: Request, res: Response) => {
       const handshake = validationHandshake(req.query);
-      sendReply(res, handshake ?? (await accept(deps, ingressRequest(req, res))));
+      if (handshake) return sendReply(res, handshake);
+      // The log gets the body with clientState redacted; the check reads the bytes as sent.
+      const logged = ingressRequest(req, res);
+      sendReply(res, await accept(deps, { ...logged, raw: originalBody(res, req.body), logged: logged.raw }));
     };
   router.post('/:mailboxId/notifications', handle(acceptGraphNotifications));
   router.post('/:mailboxId/lifecycle', handle(acceptGraphLifecycle));

@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import type { MailboxRow, MailboxSettings } from '../../db/mailboxes';
-import { authoritySchema, type AuthoritySetting } from '../../integrations/microsoft-graph/authority';
+import {
+  authorityDestinationProblems,
+  authoritySchema,
+  type AuthoritySetting,
+} from '../../integrations/microsoft-graph/authority';
+import type { DestinationPolicy } from '../../http/safe-request';
 import { requiredPermission } from '../../integrations/microsoft-graph/errors';
 import { mailboxAad } from '../../integrations/microsoft-graph/msal';
 import { notificationUrls, redirectUri, type MailSettings } from '../../integrations/microsoft-graph/settings';
@@ -86,11 +91,18 @@ export function toColumns(
 export function checkMailboxSettings(
   m: Pick<
     MailboxSettings,
-    'method' | 'email_address' | 'shared_mailbox' | 'scan_interval_seconds' | 'after_processing' | 'move_to_folder'
+    | 'method'
+    | 'email_address'
+    | 'shared_mailbox'
+    | 'scan_interval_seconds'
+    | 'after_processing'
+    | 'move_to_folder'
+    | 'authority'
   >,
   minScanSeconds: number,
+  policy: DestinationPolicy,
 ): void {
-  const problems: Array<{ path: string; message: string }> = [];
+  const problems: Array<{ path: string; message: string }> = [...authorityDestinationProblems(m.authority, policy)];
   if (m.method === 'webhooks') {
     if (!m.email_address) problems.push({ path: 'emailAddress', message: 'is required for the webhooks method' });
     if (m.shared_mailbox)

@@ -107,7 +107,7 @@ export function mailboxesRouter(deps: MailboxRouteDeps): Router {
     const body = parseOr400(createMailboxSchema, req.body);
     const id = randomUUID();
     const columns = { ...toColumns(id, body, secrets), outgoing_default: false } as MailboxSettings;
-    checkMailboxSettings(columns, settings.scanMinIntervalSeconds);
+    checkMailboxSettings(columns, settings.scanMinIntervalSeconds, settings.outbound.policy);
     const row = await withTransaction(db, async (tx) => {
       await insertMailbox(tx, id, columns);
       if (body.outgoingDefault) await setOutgoingDefault(tx, id);
@@ -139,6 +139,7 @@ export function mailboxesRouter(deps: MailboxRouteDeps): Router {
     checkMailboxSettings(
       { ...existing, ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) },
       settings.scanMinIntervalSeconds,
+      settings.outbound.policy,
     );
     const row = await withTransaction(db, async (tx) => {
       await updateMailbox(tx, existing.id, { ...patch, outgoing_default: undefined });
@@ -206,7 +207,7 @@ export function mailboxesRouter(deps: MailboxRouteDeps): Router {
     const mailbox = await load(req.params.id);
     if (mailbox.method !== 'scan')
       throw new HttpError(409, 'wrong_method', 'Only scan mailboxes sign in with delegated permissions');
-    const { app, resolved } = createMsalApp({ db, secrets }, mailbox, { delegated: true });
+    const { app, resolved } = createMsalApp({ db, secrets, http: settings.outbound }, mailbox, { delegated: true });
     const pkce = await new CryptoProvider().generatePkceCodes();
     const state = randomBytes(32).toString('base64url');
     const expiresAt = new Date(Date.now() + AUTH_REQUEST_TTL_MS);

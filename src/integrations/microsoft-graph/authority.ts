@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { assertSafeUrl, type DestinationPolicy } from '../../http/safe-request';
 
 /**
  * Where a tenant signs in and which Graph it talks to. National clouds have their own login
@@ -50,6 +51,11 @@ const httpsOrigin = z
   .refine((v) => new URL(v).protocol === 'https:', { error: 'must be an https URL' })
   .transform((v) => v.replace(/\/+$/, ''));
 
+const httpsUrl = z
+  .url({ error: 'must be an https URL' })
+  .max(2000)
+  .refine((v) => new URL(v).protocol === 'https:', { error: 'must be an https URL' });
+
 /** The `authority` field of a mailbox as the API accepts it: a cloud name or a custom object. */
 export const authoritySchema = z.union([
   z.enum(['global', 'us_gov', 'us_gov_dod', 'china']).transform((kind) => ({ kind }) as AuthoritySetting),
@@ -60,7 +66,7 @@ export const authoritySchema = z.union([
       graphUrl: httpsOrigin,
       graphResource: httpsOrigin.optional(),
       authorityMetadata: z
-        .object({ token_endpoint: z.url(), authorization_endpoint: z.url(), issuer: z.string().min(1) })
+        .object({ token_endpoint: httpsUrl, authorization_endpoint: httpsUrl, issuer: z.string().min(1).max(2000) })
         .loose()
         .optional(),
     })
@@ -99,4 +105,33 @@ export function graphScopes(resolved: ResolvedAuthority, permissions: string[]):
 /** The app-only scope: every application permission the admin consented to. */
 export function appOnlyScope(resolved: ResolvedAuthority): string {
   return `${resolved.graphResource}/.default`;
+}
+
+/**
+ * Every URL of a custom authority that MSAL or the Graph client would connect to, checked
+ * against the outbound guard: a private or loopback target is refused unless allow-listed.
+ * (The guard checks again at connect time, where a DNS answer cannot slip past it.)
+ */
+export function authorityDestinationProblems(
+  setting: AuthoritySetting,
+  policy: DestinationPolicy,
+): Array<{ path: string; message: string }> {
+  if (setting.kind !== 'custom') return [];
+  const urls: Array<[string, unknown]> = [
+    ['authority.loginUrl', setting.loginUrl],
+    ['authority.graphUrl', setting.graphUrl],
+    ...Object.entries(setting.authorityMetadata ?? {})
+      .filter(([k, v]) => /(_endpoint|_uri)$/.test(k) && typeof v === 'string')
+      .map(([k, v]): [string, unknown] => [`authority.authorityMetadata.${k}`, v]),
+  ];
+  const problems: Array<{ path: string; message: string }> = [];
+  for (const [path, url] of urls) {
+    try {
+      const parsed = assertSafeUrl(String(url), policy);
+      if (parsed.protocol !== 'https:') problems.push({ path, message: 'must be an https URL' });
+    } catch (err) {
+      problems.push({ path, message: (err as Error).message });
+    }
+  }
+  return problems;
 }

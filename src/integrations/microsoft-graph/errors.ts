@@ -62,6 +62,11 @@ export function classifyGraphError(err: unknown): GraphProblem {
   const e = (err ?? {}) as ErrorLike;
   const message = str(e.errorMessage) || str(e.message) || String(err);
 
+  // A login or Graph URL refused by the outbound guard is a setting to fix: retrying will not help.
+  if (str(e.errorCode) === 'blocked_destination' || str(e.code) === 'BlockedDestinationError' || str(e.name) === 'BlockedDestinationError') {
+    return { kind: 'bad_request', code: 'blocked_destination', message };
+  }
+
   // MSAL: ServerError / InteractionRequiredAuthError carry errorCode instead of an HTTP status.
   const msalCode = str(e.errorCode);
   if (msalCode) {

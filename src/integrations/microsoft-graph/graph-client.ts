@@ -3,6 +3,7 @@ import type { MailboxRow } from '../../db/mailboxes';
 import { resolveAuthority } from './authority';
 import type { KeyedLimiter } from './limiter';
 import { appOnlyTokens, delegatedTokens, type MsalDeps } from './msal';
+import { graphMiddleware, type OutboundHttp } from './safe-transport';
 
 export interface GraphDeps extends MsalDeps {
   /** Caps concurrent Graph requests per mailbox in this process. */
@@ -30,10 +31,11 @@ export function mailboxUserPath(mailbox: MailboxRow): string {
 
 // Tokens are fetched outside the Graph client: its auth middleware would wrap an MSAL error
 // (a rejected secret, a revoked grant) into a bare GraphError and lose what went wrong.
-function graphClient(token: string, mailbox: MailboxRow): Client {
+// The SDK's own fetch and redirect handling are replaced by the outbound guard (safe-transport.ts).
+function graphClient(token: string, mailbox: MailboxRow, http: OutboundHttp): Client {
   const resolved = resolveAuthority(mailbox.authority, mailbox.tenant_id);
   return Client.initWithMiddleware({
-    authProvider: { getAccessToken: () => Promise.resolve(token) },
+    middleware: graphMiddleware({ getAccessToken: () => Promise.resolve(token) }, http),
     baseUrl: resolved.graphBaseUrl,
     customHosts: resolved.customHosts,
     defaultVersion: 'v1.0',
@@ -44,7 +46,7 @@ function graphClient(token: string, mailbox: MailboxRow): Client {
 export function connectMailbox(deps: GraphDeps, mailbox: MailboxRow): MailboxGraph {
   const tokens = mailbox.method === 'scan' ? delegatedTokens(deps, mailbox) : appOnlyTokens(deps, mailbox);
   const attempt = async <T>(fn: (client: Client) => Promise<T>, fresh: boolean) =>
-    fn(graphClient(await tokens.token(fresh), mailbox));
+    fn(graphClient(await tokens.token(fresh), mailbox, deps.http));
   return {
     mailbox,
     userPath: mailboxUserPath(mailbox),

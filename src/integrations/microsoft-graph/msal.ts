@@ -5,6 +5,7 @@ import type { Queryable } from '../../db/pool';
 import type { SecretBox } from '../../security/secret-box';
 import { appOnlyScope, graphScopes, resolveAuthority, type ResolvedAuthority } from './authority';
 import { MailboxAuthError } from './errors';
+import { msalNetworkClient, type OutboundHttp } from './safe-transport';
 
 /** What a mailbox keeps encrypted in `secrets_enc`. */
 export interface MailboxSecrets {
@@ -49,6 +50,8 @@ export class EncryptedMailboxCache implements ICachePlugin {
 export interface MsalDeps {
   db: Queryable;
   secrets: SecretBox;
+  /** Every MSAL call (discovery, token) goes through the outbound guard. */
+  http: OutboundHttp;
 }
 
 /** Anything that yields a Graph bearer token; `fresh` bypasses every cache (after a 401). */
@@ -90,7 +93,10 @@ export function createMsalApp(
     ...(options.delegated
       ? { cache: { cachePlugin: new EncryptedMailboxCache(deps.db, deps.secrets, mailbox.id) } }
       : {}),
-    system: { loggerOptions: { logLevel: LogLevel.Error, piiLoggingEnabled: false, loggerCallback: () => undefined } },
+    system: {
+      networkClient: msalNetworkClient(deps.http),
+      loggerOptions: { logLevel: LogLevel.Error, piiLoggingEnabled: false, loggerCallback: () => undefined },
+    },
   });
   if (!options.delegated) {
     for (const k of appCache.keys()) if (k.startsWith(`${mailbox.id}:`)) appCache.delete(k);

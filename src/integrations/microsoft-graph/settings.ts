@@ -1,4 +1,5 @@
 import type { Config } from '../../config';
+import type { OutboundHttp } from './safe-transport';
 
 /** Mailbox behaviour taken from the configuration, shared by the API and the worker. */
 export interface MailSettings {
@@ -16,6 +17,8 @@ export interface MailSettings {
   retryInitialSeconds: number;
   schedulerRetries: number;
   schedulerRetryBaseMs: number;
+  /** MSAL and Graph calls go through the outbound guard with these settings. */
+  outbound: OutboundHttp;
 }
 
 export function mailSettings(config: Config): MailSettings {
@@ -34,6 +37,7 @@ export function mailSettings(config: Config): MailSettings {
     retryInitialSeconds: config.MAIL_RETRY_INITIAL_SECONDS,
     schedulerRetries: config.MAIL_SCHEDULER_RETRIES,
     schedulerRetryBaseMs: config.MAIL_SCHEDULER_RETRY_BASE,
+    outbound: { policy: { allowedHosts: config.OUTBOUND_ALLOWED_HOSTS }, timeoutMs: config.OUTBOUND_TIMEOUT_MS },
   };
 }
 

@@ -1,0 +1,65 @@
+import {
+  checkJsonValue,
+  decodeComponentStrict,
+  decodeJsonStrict,
+  isDateInRange,
+  parseDateInRange,
+} from '../../src/http/input-boundary';
+import { isDateTime, parseJsonBody } from '../../src/integrations/inbound-event';
+
+const limits = { maxDepth: 8, maxArrayLength: 5 };
+
+test('invalid UTF-8 is refused, never replaced', () => {
+  const r = decodeJsonStrict(Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d]), limits);
+  expect(r).toEqual({ ok: false, problem: expect.objectContaining({ code: 'invalid_utf8' }) });
+});
+
+test('NUL in a value or a key, and unpaired surrogates, are refused with their path', () => {
+  expect(decodeJsonStrict(Buffer.from('{"a":{"b":"x\\u0000"}}'), limits)).toEqual({
+    ok: false,
+    problem: expect.objectContaining({ code: 'nul_character', path: 'a.b' }),
+  });
+  expect(decodeJsonStrict(Buffer.from('{"k\\u0000":1}'), limits)).toEqual({
+    ok: false,
+    problem: expect.objectContaining({ code: 'nul_character' }),
+  });
+  expect(decodeJsonStrict(Buffer.from('["\\ud800"]'), limits)).toEqual({
+    ok: false,
+    problem: expect.objectContaining({ code: 'invalid_unicode' }),
+  });
+  expect(decodeJsonStrict(Buffer.from('["\\ud83d\\ude00"]'), limits).ok).toBe(true);
+});
+
+test('depth and array length are bounded, without recursion', () => {
+  const deep = '['.repeat(100_000) + ']'.repeat(100_000);
+  expect(decodeJsonStrict(Buffer.from(deep), limits)).toEqual({
+    ok: false,
+    problem: expect.objectContaining({ code: 'too_deep' }),
+  });
+  expect(checkJsonValue({ a: [1, 2, 3, 4, 5, 6] }, limits)).toEqual(expect.objectContaining({ code: 'array_too_long', path: 'a' }));
+  expect(checkJsonValue({ a: [1, 2, 3, 4, 5], b: { c: { d: 'ok' } } }, limits)).toBeNull();
+});
+
+test('malformed JSON and malformed percent-encoding are values, not throws', () => {
+  expect(decodeJsonStrict(Buffer.from('{'), limits)).toEqual({
+    ok: false,
+    problem: expect.objectContaining({ code: 'malformed_json' }),
+  });
+  expect(decodeComponentStrict('%E0%A4%A').ok).toBe(false);
+  expect(decodeComponentStrict('a%00b').ok).toBe(false);
+  expect(decodeComponentStrict('app_1%3Ax')).toEqual({ ok: true, value: 'app_1:x' });
+});
+
+test('dates stay between the years 1900 and 9999', () => {
+  expect(isDateInRange(new Date('2026-11-30T10:00:00Z'))).toBe(true);
+  expect(parseDateInRange('-200000-01-01T00:00:00Z').ok).toBe(false);
+  expect(parseDateInRange('+275000-01-01T00:00:00Z').ok).toBe(false);
+  expect(isDateTime('-200000-01-01T00:00:00Z')).toBe(false);
+  expect(isDateTime('2026-11-30T10:00:00.000Z')).toBe(true);
+});
+
+test('provider bodies go through the same strict decoding', () => {
+  expect(() => parseJsonBody(Buffer.from('{"a":"\\u0000"}'))).toThrow(/NUL/);
+  expect(() => parseJsonBody(Buffer.from([0x22, 0xc3, 0x28, 0x22]))).toThrow(/UTF-8/);
+  expect(parseJsonBody(Buffer.from('{"events":[]}'))).toEqual({ events: [] });
+});
