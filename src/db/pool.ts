@@ -25,3 +25,11 @@ export async function withTransaction<T>(db: Db, fn: (client: pg.PoolClient) => 
     client.release();
   }
 }
+
+/**
+ * Runs `fn` in a transaction of its own on a pool; on a client, inside whatever the caller
+ * has open (a caller holding a client owns its transaction).
+ */
+export async function inTransaction<T>(db: Queryable, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  return db instanceof pg.Pool ? withTransaction(db, fn) : fn(db);
+}

@@ -1,10 +1,16 @@
-import { getDelivery, heldDeliveries, reopenDelivery, type DeliveryRow } from '../db/deliveries';
-import type { Queryable } from '../db/pool';
-import { getWebhook } from '../db/webhooks';
-import { startDeliveryWorkflow, type StartDeps } from './start';
+import type { Client } from '@temporalio/client';
+import { getDelivery, releaseHeldDeliveries, reopenForResend, type DeliveryRow } from '../db/deliveries';
+import { withTransaction, type Db } from '../db/pool';
+import { getWebhook, updateWebhook, type WebhookRow } from '../db/webhooks';
+import { wakeLanes } from '../starters/webhook-lane';
+import type { OutgoingSettings } from './settings';
+import type { WebhookSettings } from './webhook-config';
 
-export interface ServiceDeps extends StartDeps {
-  db: Queryable;
+export interface ServiceDeps {
+  db: Db;
+  temporal: Client;
+  taskQueue: string;
+  settings: OutgoingSettings;
 }
 
 /** Why a delivery could not be re-sent; `status` is the HTTP status the API answers with. */
@@ -22,10 +28,11 @@ const refuse = (status: 404 | 409, code: string, message: string): ResendOutcome
 });
 
 /**
- * Re-sends one delivery with the same `webhook-id` (receivers deduplicate on it) and a fresh
- * retry schedule. Lightweight-log deliveries kept no body and cannot be re-sent.
+ * Queues one finished delivery again in its webhook's lane, with the same `webhook-id`
+ * (receivers deduplicate on it) and a fresh retry schedule. Lightweight-log deliveries kept no
+ * body and cannot be re-sent. The lane is not woken here: `resendDeliveries` wakes it once.
  */
-export async function resendDelivery(deps: ServiceDeps, id: string, webhookId?: string): Promise<ResendOutcome> {
+async function requeue(deps: ServiceDeps, id: string, webhookId?: string): Promise<ResendOutcome> {
   const d = await getDelivery(deps.db, id);
   if (!d || (webhookId !== undefined && d.webhook_id !== webhookId)) {
     return refuse(404, 'delivery_not_found', `No delivery ${id}${webhookId ? ' for this webhook' : ''}`);
@@ -45,30 +52,51 @@ export async function resendDelivery(deps: ServiceDeps, id: string, webhookId?: 
       'The webhook is disabled; enable it first (its held deliveries are then sent).',
     );
   }
-  // A finished delivery is reopened before its new run starts, so the run sees it as pending.
-  const row = d.status === 'succeeded' || d.status === 'failed' ? ((await reopenDelivery(deps.db, id, true)) ?? d) : d;
-  const started = await startDeliveryWorkflow(deps, row, 'again');
-  if (started === 'running') {
+  const row = await reopenForResend(deps.db, id);
+  if (!row) {
     return refuse(
       409,
       'delivery_in_progress',
-      'This delivery is still being attempted; wait for it to finish before re-sending.',
+      'This delivery is still queued or being attempted; wait for it to finish before re-sending.',
     );
   }
   return { ok: true, delivery: row };
 }
 
+/** Re-sends deliveries through their webhooks' lanes (one wake per lane); outcomes in the order given. */
+export async function resendDeliveries(
+  deps: ServiceDeps,
+  ids: string[],
+  webhookId?: string,
+): Promise<Array<{ id: string; outcome: ResendOutcome }>> {
+  const out: Array<{ id: string; outcome: ResendOutcome }> = [];
+  for (const id of ids) out.push({ id, outcome: await requeue(deps, id, webhookId) });
+  const lanes = out.flatMap((o) => (o.outcome.ok ? [o.outcome.delivery.webhook_id] : []));
+  await wakeLanes(deps, lanes);
+  return out;
+}
+
+export async function resendDelivery(deps: ServiceDeps, id: string, webhookId?: string): Promise<ResendOutcome> {
+  const [first] = await resendDeliveries(deps, [id], webhookId);
+  return first!.outcome;
+}
+
 /**
- * Sends the deliveries held while the webhook was disabled. Safe to repeat: a held delivery
- * whose run is already going is left to it.
+ * Saves a webhook's settings and, when it is (re-)enabled, queues its held deliveries again
+ * in the same transaction — a crash in between cannot leave them held — then wakes its lane.
  */
-export async function releaseHeldDeliveries(deps: ServiceDeps, webhookId: string): Promise<number> {
-  const held = await heldDeliveries(deps.db, webhookId);
-  let released = 0;
-  // A few at a time: a webhook disabled for long may have many held deliveries.
-  for (let i = 0; i < held.length; i += 20) {
-    const results = await Promise.all(held.slice(i, i + 20).map((d) => startDeliveryWorkflow(deps, d, 'again')));
-    released += results.filter((r) => r === 'started').length;
-  }
-  return released;
+export async function saveWebhook(
+  deps: ServiceDeps,
+  id: string,
+  settings: WebhookSettings,
+  secretsEnc: string | undefined,
+): Promise<{ row: WebhookRow; released: number }> {
+  const result = await withTransaction(deps.db, async (c) => {
+    const row = await updateWebhook(c, id, settings, secretsEnc);
+    const released = row.enabled ? await releaseHeldDeliveries(c, id) : 0;
+    return { row, released };
+  });
+  // Enabled: held deliveries and waiting batch items go out; new limits apply at once.
+  if (result.row.enabled) await wakeLanes(deps, [id]);
+  return result;
 }
