@@ -26,7 +26,7 @@ const { runLane } = proxyActivities<OutgoingActivities>({
   // A round sends for at most 30 s, then waits for its last requests (HTTP timeout at most 2 min).
   startToCloseTimeout: '10m',
   // A lost worker is noticed by its silence; its claims expire and the retried round takes them over.
-  heartbeatTimeout: '20s',
+  heartbeatTimeout: '10s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
 });
 
