@@ -20,6 +20,8 @@ export interface EmbeddedStack {
   apiUrl: string;
   apiKey: string;
   temporalUiUrl: string;
+  /** gRPC address of the embedded Temporal dev server (for benchmarks that run their own worker). */
+  temporalAddress: string;
   /** URL of the embedded PostgreSQL (for benchmarks that seed data directly). */
   databaseUrl: string;
   call(method: string, path: string, body?: unknown): Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -33,10 +35,11 @@ export async function startEmbeddedStack(extraEnv: Record<string, string> = {}):
   const httpPort = extraEnv['HTTP_PORT'] ? Number(extraEnv['HTTP_PORT']) : await freePort();
   const uiPort = await freePort();
   const pgPort = await freePort();
+  const temporalAddress = `127.0.0.1:${await freePort()}`;
   const env = {
     ...process.env,
     SWITCHYARD_DATA_DIR: dataDir,
-    TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`,
+    TEMPORAL_ADDRESS: temporalAddress,
     TEMPORAL_UI_PORT: String(uiPort),
     TEMPORAL_UI_URL: `http://localhost:${uiPort}`,
     PUBLIC_BASE_URL: `http://127.0.0.1:${httpPort}`,
@@ -54,6 +57,7 @@ export async function startEmbeddedStack(extraEnv: Record<string, string> = {}):
     apiUrl,
     apiKey,
     temporalUiUrl: `http://localhost:${uiPort}`,
+    temporalAddress,
     databaseUrl: `postgres://switchyard:${encodeURIComponent(
       fs.readFileSync(path.join(dataDir, 'postgres.credentials'), 'utf8').trim(),
     )}@127.0.0.1:${pgPort}/switchyard`,
