@@ -175,7 +175,8 @@ export function createLaneActivities(deps: OutgoingActivityDeps) {
       let w: WebhookRow | undefined;
       let loadedAt = 0;
       let batchNextAt: number | null = null;
-      let announced = false;
+      let held = false;
+      let firstPass = true;
 
       const track = (d: DeliveryRow, webhook: WebhookRow) => {
         const p = attempt(d, webhook)
@@ -207,17 +208,20 @@ export function createLaneActivities(deps: OutgoingActivityDeps) {
         }
         const s = rowSettings(w);
         let claimed = 0;
-        if (!stopping) {
-          const b = await closeBatches(w, s);
-          counters.batches += b.closed;
-          batchNextAt = b.nextAt;
-          if (b.closed > 0) lastWork = now;
+        if (!stopping && !held) {
+          // Items may still wait after a webhook stopped batching: looked at once per round then.
+          if (s.batching.mode !== 'none' || firstPass) {
+            const b = await closeBatches(w, s);
+            counters.batches += b.closed;
+            batchNextAt = b.nextAt;
+            if (b.closed > 0) lastWork = now;
+          }
+          firstPass = false;
           if (!w.enabled) {
+            // Nothing more goes out this round: hold the queue, let what is in flight finish.
             await holdIfDisabled(w.id);
-            if (!announced) {
-              await announceDisabled(w);
-              announced = true;
-            }
+            await announceDisabled(w);
+            held = true;
           } else {
             const limit = rateLimitFor(w, s);
             const room = s.strictOrdering ? (inFlight.size === 0 ? 1 : 0) : s.concurrencyLimit - inFlight.size;
@@ -235,7 +239,7 @@ export function createLaneActivities(deps: OutgoingActivityDeps) {
           }
         }
         if (claimed > 0 || inFlight.size > 0) lastWork = Date.now();
-        if (inFlight.size === 0 && (stopping || Date.now() - lastWork >= LINGER_MS)) break;
+        if (inFlight.size === 0 && (stopping || held || Date.now() - lastWork >= LINGER_MS)) break;
         poll = claimed > 0 ? POLL_MIN_MS : Math.min(POLL_MAX_MS, poll * 2);
         await Promise.race([...inFlight.values(), sleep(poll)]);
       }

@@ -157,6 +157,8 @@ test('a long-lived lane continues as new and keeps its search attributes', async
   for (let i = 0; i < 5; i++) {
     await emit(stack, ticketEvent({ objectId: `C-${i}` }));
     await receiver.waitFor(path, i + 1);
+    // The lane finishes its round (it lingers briefly) before the next event: one round each.
+    await sleep(2500);
   }
   expect(receiver.requests(path).map((r) => r.json[0].objectId)).toEqual(['C-0', 'C-1', 'C-2', 'C-3', 'C-4']);
   const runs = await eventually(async () => {
