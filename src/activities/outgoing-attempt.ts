@@ -50,7 +50,12 @@ export function createAttempter(deps: OutgoingActivityDeps) {
     });
   }
 
-  return async function attempt(d: DeliveryRow, w: WebhookRow): Promise<AttemptReport> {
+  /** `beforeSend` runs right before the request goes out (the webhook's rate limit waits there). */
+  return async function attempt(
+    d: DeliveryRow,
+    w: WebhookRow,
+    beforeSend?: () => Promise<void>,
+  ): Promise<AttemptReport> {
     if (d.payload === null) {
       const disabled = await finalFailure(d, { error: 'the payload is no longer stored', gone: false, responseStatus: null });
       return { result: 'failed', afterLostResponse: false, disabledWebhook: disabled };
@@ -83,6 +88,7 @@ export function createAttempter(deps: OutgoingActivityDeps) {
             bodyTruncated: !!body?.truncated,
           },
     );
+    await beforeSend?.();
     const started = performance.now();
     let res: SafeResponse | undefined;
     let error: Error | undefined;

@@ -9,6 +9,7 @@ import {
   insertDelivery,
   laneCounts,
   nextDeliveryDue,
+  unclaimDelivery,
   type DeliveryRow,
 } from '../db/deliveries';
 import { withTransaction } from '../db/pool';
@@ -17,7 +18,7 @@ import { emitEvent } from '../outgoing/emit';
 import { withMessageId } from '../outgoing/payload';
 import { SlidingRateLimit } from '../outgoing/rate-limit';
 import type { WebhookSettings } from '../outgoing/webhook-config';
-import { laneWorkflowId, type LaneRoundResult } from '../shared/workflow-types';
+import { laneWorkflowId, type LaneRoundInput, type LaneRoundResult } from '../shared/workflow-types';
 import { createAttempter, type AttemptReport } from './outgoing-attempt';
 import type { OutgoingActivityDeps } from './outgoing-deps';
 
@@ -42,13 +43,17 @@ export function createLaneActivities(deps: OutgoingActivityDeps) {
   const limits = new Map<string, SlidingRateLimit>();
   const leaseMs = settings.requestTimeoutMs + LEASE_MARGIN_MS;
 
-  const rateLimitFor = (w: WebhookRow, s: WebhookSettings): SlidingRateLimit | undefined => {
+  const rateLimitFor = (w: WebhookRow, s: WebhookSettings, carried: readonly number[] = []) => {
     if (s.rateLimitPerSecond === null) {
       limits.delete(w.id);
       return undefined;
     }
     let l = limits.get(w.id);
-    if (l?.perSecond !== s.rateLimitPerSecond) limits.set(w.id, (l = new SlidingRateLimit(s.rateLimitPerSecond)));
+    if (l?.perSecond !== s.rateLimitPerSecond) {
+      limits.set(w.id, (l = new SlidingRateLimit(s.rateLimitPerSecond)));
+      // The previous round may have run on another worker: its recent starts count here too.
+      l.seed(carried);
+    }
     return l;
   };
 
@@ -158,7 +163,7 @@ export function createLaneActivities(deps: OutgoingActivityDeps) {
      * for a bounded time — then reports counters and when the lane is next due. Heartbeats,
      * so a lost worker is noticed; its claims expire and the next round takes them over.
      */
-    async runLane(input: { webhookId: string }): Promise<LaneRoundResult> {
+    async runLane(input: LaneRoundInput): Promise<LaneRoundResult> {
       const ctx = Context.current();
       const counters: Counters = {
         attempts: 0,
@@ -178,8 +183,20 @@ export function createLaneActivities(deps: OutgoingActivityDeps) {
       let held = false;
       let firstPass = true;
 
-      const track = (d: DeliveryRow, webhook: WebhookRow) => {
-        const p = attempt(d, webhook)
+      // Claimed deliveries still waiting for their turn under the rate limit.
+      let pendingStarts = 0;
+      const track = (d: DeliveryRow, webhook: WebhookRow, limit: SlidingRateLimit | undefined) => {
+        let waiting = limit !== undefined;
+        if (waiting) pendingStarts++;
+        const started = () => {
+          if (waiting) pendingStarts--;
+          waiting = false;
+        };
+        const beforeSend = limit && (async () => {
+          await limit.acquire();
+          started();
+        });
+        const p = attempt(d, webhook, beforeSend)
           .then((r: AttemptReport) => {
             counters.attempts++;
             if (r.afterLostResponse) counters.resentAfterLostResponse++;
@@ -193,7 +210,10 @@ export function createLaneActivities(deps: OutgoingActivityDeps) {
             // The claim stays; it expires and the delivery is taken again.
             logger.error({ err, deliveryId: d.id, webhookId: webhook.id }, 'delivery attempt could not be recorded');
           })
-          .finally(() => inFlight.delete(d.id));
+          .finally(() => {
+            started();
+            inFlight.delete(d.id);
+          });
         inFlight.set(d.id, p);
       };
 
@@ -223,19 +243,28 @@ export function createLaneActivities(deps: OutgoingActivityDeps) {
             await announceDisabled(w);
             held = true;
           } else {
-            const limit = rateLimitFor(w, s);
+            const limit = rateLimitFor(w, s, input.recentStarts);
             const room = s.strictOrdering ? (inFlight.size === 0 ? 1 : 0) : s.concurrencyLimit - inFlight.size;
-            const n = Math.min(room, limit ? limit.available() : room);
+            // Claim no more than may start now; each still waits for its turn right before sending.
+            const n = Math.min(room, limit ? limit.available() - pendingStarts : room);
             const rows = s.strictOrdering
               ? n > 0
                 ? [await claimQueueHead(db, w.id, leaseMs)].filter((d) => d !== undefined)
                 : []
               : await claimDueDeliveries(db, w.id, n, leaseMs);
-            for (const d of rows) {
-              limit?.take();
-              track(d, w);
+            if (rows.length > 0) {
+              // Sent with the settings as they are now (a rotated secret, a new URL).
+              const fresh = await getWebhook(db, w.id);
+              if (!fresh?.enabled) {
+                await Promise.all(rows.map((d) => unclaimDelivery(db, d.id)));
+                loadedAt = 0;
+              } else {
+                w = fresh;
+                loadedAt = Date.now();
+                for (const d of rows) track(d, w, limit);
+                claimed = rows.length;
+              }
             }
-            claimed = rows.length;
           }
         }
         if (claimed > 0 || inFlight.size > 0) lastWork = Date.now();
@@ -258,6 +287,7 @@ export function createLaneActivities(deps: OutgoingActivityDeps) {
           enabled: false,
           idleMs: settings.laneIdleSeconds * 1000,
           maxRoundsPerRun: settings.laneMaxRoundsPerRun,
+          recentStarts: [],
         };
       }
       const s = rowSettings(w);
@@ -279,6 +309,7 @@ export function createLaneActivities(deps: OutgoingActivityDeps) {
         enabled: w.enabled,
         idleMs: settings.laneIdleSeconds * 1000,
         maxRoundsPerRun: settings.laneMaxRoundsPerRun,
+        recentStarts: limits.get(w.id)?.recent() ?? [],
       };
     },
   };

@@ -32,4 +32,22 @@ export class SlidingRateLimit {
   take(now = Date.now()): void {
     this.starts.push(now);
   }
+
+  /** Waits until a start is allowed and takes it: called right before the request goes out. */
+  async acquire(): Promise<void> {
+    for (let wait = this.waitMs(); wait > 0; wait = this.waitMs()) await new Promise((r) => setTimeout(r, wait));
+    this.take();
+  }
+
+  /** The starts still inside the window, to carry the limit over to another process. */
+  recent(now = Date.now()): number[] {
+    this.available(now);
+    return [...this.starts];
+  }
+
+  /** Adds starts made elsewhere (the lane's previous round, maybe on another worker). */
+  seed(starts: readonly number[]): void {
+    const merged = new Set([...this.starts, ...starts]);
+    this.starts.splice(0, this.starts.length, ...[...merged].sort((a, b) => a - b));
+  }
 }

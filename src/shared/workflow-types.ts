@@ -59,6 +59,13 @@ export interface WebhookLaneInput {
   runStartedAt?: string;
 }
 
+/** What one `runLane` call is given. */
+export interface LaneRoundInput {
+  webhookId: string;
+  /** Request starts (epoch ms) of the previous round still inside the rate-limit window. */
+  recentStarts?: number[];
+}
+
 /** What one `runLane` call reports. */
 export interface LaneRoundResult {
   /** False once the webhook is deleted: the lane ends. */
@@ -76,6 +83,8 @@ export interface LaneRoundResult {
   /** The worker's lane settings, so that they reach the workflow deterministically. */
   idleMs: number;
   maxRoundsPerRun: number;
+  /** Carried to the next round, which may run on another worker. */
+  recentStarts: number[];
 }
 
 /** The lane's `state` query answer, also shown as the workflow's current details. */

@@ -65,11 +65,14 @@ export async function webhookLane(input: WebhookLaneInput): Promise<void> {
     woken = true;
   });
   setHandler(laneStateQuery, () => state);
+  setCurrentDetails(describe(state));
+  let recentStarts: number[] = [];
 
   for (let rounds = 0; ; ) {
     woken = false;
     state = { ...state, status: 'sending' };
-    const r = await runLane({ webhookId: input.webhookId });
+    const r = await runLane({ webhookId: input.webhookId, recentStarts });
+    recentStarts = r.recentStarts;
     rounds++;
     counters.rounds++;
     for (const k of Object.keys(r.counters) as Array<keyof typeof r.counters>) counters[k] += r.counters[k];
