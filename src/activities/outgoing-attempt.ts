@@ -74,6 +74,8 @@ export function createAttempter(deps: OutgoingActivityDeps) {
       now,
     });
     const body = request.body === undefined ? null : truncateUtf8(request.body, settings.logMaxBytes);
+    // The attempt starts when its turn comes, so its logged start is when it was sent.
+    await beforeSend?.();
     // Lightweight logs keep status and timing only: no headers, no bodies.
     const begun = await beginAttempt(
       db,
@@ -88,7 +90,6 @@ export function createAttempter(deps: OutgoingActivityDeps) {
             bodyTruncated: !!body?.truncated,
           },
     );
-    await beforeSend?.();
     const started = performance.now();
     let res: SafeResponse | undefined;
     let error: Error | undefined;

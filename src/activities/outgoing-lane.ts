@@ -16,7 +16,7 @@ import { withTransaction } from '../db/pool';
 import { getWebhook, rowSettings, type WebhookRow } from '../db/webhooks';
 import { emitEvent } from '../outgoing/emit';
 import { withMessageId } from '../outgoing/payload';
-import { SlidingRateLimit } from '../outgoing/rate-limit';
+import { RatePacer } from '../outgoing/rate-limit';
 import type { WebhookSettings } from '../outgoing/webhook-config';
 import { laneWorkflowId, type LaneRoundInput, type LaneRoundResult } from '../shared/workflow-types';
 import { createAttempter, type AttemptReport } from './outgoing-attempt';
@@ -40,18 +40,18 @@ type Counters = LaneRoundResult['counters'];
 export function createLaneActivities(deps: OutgoingActivityDeps) {
   const { db, logger, settings } = deps;
   const attempt = createAttempter(deps);
-  const limits = new Map<string, SlidingRateLimit>();
+  const limits = new Map<string, RatePacer>();
   const leaseMs = settings.requestTimeoutMs + LEASE_MARGIN_MS;
 
-  const rateLimitFor = (w: WebhookRow, s: WebhookSettings, carried: readonly number[] = []) => {
+  const rateLimitFor = (w: WebhookRow, s: WebhookSettings, carried = 0) => {
     if (s.rateLimitPerSecond === null) {
       limits.delete(w.id);
       return undefined;
     }
     let l = limits.get(w.id);
     if (l?.perSecond !== s.rateLimitPerSecond) {
-      limits.set(w.id, (l = new SlidingRateLimit(s.rateLimitPerSecond)));
-      // The previous round may have run on another worker: its recent starts count here too.
+      limits.set(w.id, (l = new RatePacer(s.rateLimitPerSecond)));
+      // The previous round may have run on another worker: its pace carries over.
       l.seed(carried);
     }
     return l;
@@ -185,7 +185,7 @@ export function createLaneActivities(deps: OutgoingActivityDeps) {
 
       // Claimed deliveries still waiting for their turn under the rate limit.
       let pendingStarts = 0;
-      const track = (d: DeliveryRow, webhook: WebhookRow, limit: SlidingRateLimit | undefined) => {
+      const track = (d: DeliveryRow, webhook: WebhookRow, limit: RatePacer | undefined) => {
         let waiting = limit !== undefined;
         if (waiting) pendingStarts++;
         const started = () => {
@@ -243,10 +243,10 @@ export function createLaneActivities(deps: OutgoingActivityDeps) {
             await announceDisabled(w);
             held = true;
           } else {
-            const limit = rateLimitFor(w, s, input.recentStarts);
+            const limit = rateLimitFor(w, s, input.rateNextAt);
             const room = s.strictOrdering ? (inFlight.size === 0 ? 1 : 0) : s.concurrencyLimit - inFlight.size;
             // Claim no more than may start now; each still waits for its turn right before sending.
-            const n = Math.min(room, limit ? limit.available() - pendingStarts : room);
+            const n = Math.min(room, limit ? limit.claimable() - pendingStarts : room);
             const rows = s.strictOrdering
               ? n > 0
                 ? [await claimQueueHead(db, w.id, leaseMs)].filter((d) => d !== undefined)
@@ -287,7 +287,7 @@ export function createLaneActivities(deps: OutgoingActivityDeps) {
           enabled: false,
           idleMs: settings.laneIdleSeconds * 1000,
           maxRoundsPerRun: settings.laneMaxRoundsPerRun,
-          recentStarts: [],
+          rateNextAt: 0,
         };
       }
       const s = rowSettings(w);
@@ -309,7 +309,7 @@ export function createLaneActivities(deps: OutgoingActivityDeps) {
         enabled: w.enabled,
         idleMs: settings.laneIdleSeconds * 1000,
         maxRoundsPerRun: settings.laneMaxRoundsPerRun,
-        recentStarts: limits.get(w.id)?.recent() ?? [],
+        rateNextAt: limits.get(w.id)?.next ?? 0,
       };
     },
   };

@@ -62,8 +62,8 @@ export interface WebhookLaneInput {
 /** What one `runLane` call is given. */
 export interface LaneRoundInput {
   webhookId: string;
-  /** Request starts (epoch ms) of the previous round still inside the rate-limit window. */
-  recentStarts?: number[];
+  /** Under a rate limit: the earliest next request start (epoch ms) the previous round left. */
+  rateNextAt?: number;
 }
 
 /** What one `runLane` call reports. */
@@ -84,7 +84,7 @@ export interface LaneRoundResult {
   idleMs: number;
   maxRoundsPerRun: number;
   /** Carried to the next round, which may run on another worker. */
-  recentStarts: number[];
+  rateNextAt: number;
 }
 
 /** The lane's `state` query answer, also shown as the workflow's current details. */

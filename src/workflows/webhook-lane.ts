@@ -66,13 +66,13 @@ export async function webhookLane(input: WebhookLaneInput): Promise<void> {
   });
   setHandler(laneStateQuery, () => state);
   setCurrentDetails(describe(state));
-  let recentStarts: number[] = [];
+  let rateNextAt = 0;
 
   for (let rounds = 0; ; ) {
     woken = false;
     state = { ...state, status: 'sending' };
-    const r = await runLane({ webhookId: input.webhookId, recentStarts });
-    recentStarts = r.recentStarts;
+    const r = await runLane({ webhookId: input.webhookId, rateNextAt });
+    rateNextAt = r.rateNextAt;
     rounds++;
     counters.rounds++;
     for (const k of Object.keys(r.counters) as Array<keyof typeof r.counters>) counters[k] += r.counters[k];

@@ -78,12 +78,19 @@ test('the concurrency limit and the rate limit are never exceeded', async () => 
   await allSucceeded(paced.id, 24);
   expect(receiver.maxConcurrent('/limited')).toBe(3);
 
-  // At most 4 request arrivals in any second (arrivals jitter a few ms against the send times).
+  // At most 4 requests sent in any second, by the attempt log's send times; at the receiver, whose
+  // arrival times jitter under load, at most one more, and never faster than 4/s overall.
+  const inAnySecond = (ts: number[]) => Math.max(...ts.map((t) => ts.filter((u) => u >= t && u < t + 1000).length));
+  const { rows } = await stack.db.query(
+    `SELECT (extract(epoch from a.started_at) * 1000)::bigint AS t FROM delivery_attempts a
+     JOIN deliveries d ON d.id = a.delivery_id WHERE d.webhook_id = $1`,
+    [paced.id],
+  );
+  expect(inAnySecond(rows.map((r: { t: string }) => Number(r.t)))).toBeLessThanOrEqual(4);
   const at = receiver.requests('/paced').map((r) => r.receivedAt);
-  const worst = Math.max(...at.map((t) => at.filter((u) => u >= t && u < t + 950).length));
-  expect(worst).toBeLessThanOrEqual(4);
+  expect(inAnySecond(at)).toBeLessThanOrEqual(5);
   const span = (Math.max(...at) - Math.min(...at)) / 1000;
-  expect(span).toBeGreaterThanOrEqual(4.5);
+  expect(span).toBeGreaterThanOrEqual(5.5);
   receiver.setDefault('/limited', undefined);
   await stack.request('DELETE', `/api/v1/webhooks/${slow.id}`);
   await stack.request('DELETE', `/api/v1/webhooks/${paced.id}`);
