@@ -76,6 +76,7 @@ export function createAttempter(deps: OutgoingActivityDeps) {
     const body = request.body === undefined ? null : truncateUtf8(request.body, settings.logMaxBytes);
     // The attempt starts when its turn comes, so its logged start is when it was sent.
     await beforeSend?.();
+    const sentAt = new Date();
     // Lightweight logs keep status and timing only: no headers, no bodies.
     const begun = await beginAttempt(
       db,
@@ -89,6 +90,7 @@ export function createAttempter(deps: OutgoingActivityDeps) {
             body: body?.text ?? null,
             bodyTruncated: !!body?.truncated,
           },
+      sentAt,
     );
     const started = performance.now();
     let res: SafeResponse | undefined;

@@ -155,6 +155,7 @@ export async function beginAttempt(
   db: Queryable,
   deliveryId: string,
   request: AttemptRequestLog | null,
+  startedAt: Date = new Date(),
 ): Promise<{ id: string; attempt: number; round: number; afterLostResponse: boolean }> {
   const abandoned = await db.query(
     `UPDATE delivery_attempts SET status = 'abandoned', finished_at = now(),
@@ -165,9 +166,9 @@ export async function beginAttempt(
   const { rows } = await db.query<{ id: string; attempt: number; round: number }>(
     `WITH n AS (UPDATE deliveries SET attempt_count = attempt_count + 1, round_attempts = round_attempts + 1, updated_at = now()
      WHERE id = $1 RETURNING attempt_count, round_attempts)
-     INSERT INTO delivery_attempts (delivery_id, attempt, status, request)
-     SELECT $1, attempt_count, 'running', $2 FROM n RETURNING id, attempt, (SELECT round_attempts FROM n) AS round`,
-    [deliveryId, request === null ? null : JSON.stringify(request)],
+     INSERT INTO delivery_attempts (delivery_id, attempt, status, request, started_at)
+     SELECT $1, attempt_count, 'running', $2, $3 FROM n RETURNING id, attempt, (SELECT round_attempts FROM n) AS round`,
+    [deliveryId, request === null ? null : JSON.stringify(request), startedAt],
   );
   return { ...rows[0]!, afterLostResponse: (abandoned.rowCount ?? 0) > 0 };
 }
