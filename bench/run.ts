@@ -18,9 +18,14 @@ const benches: Record<string, () => Promise<void>> = {
     benchOutgoing({
       events: flag('events', 1000),
       concurrency: flag('connections', 20),
+      fanoutEvents: flag('fanout-events', 200),
+      fanoutWebhooks: flag('fanout-webhooks', 20),
+      steadyRate: flag('rate', 20),
+      steadySeconds: flag('seconds', 60),
+      slowMs: flag('slow', 5000),
       batchWait: flag('wait', 2),
       batchMax: flag('max', 100),
-      bursts: flag('bursts', 5),
+      bursts: flag('bursts', 10),
     }),
   ingest: () =>
     benchIngest({

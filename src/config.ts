@@ -127,8 +127,8 @@ const schema = z.object({
   DELIVERY_RETRY_AFTER_MAX_SECONDS: int(86400, 1, 7 * 86400),
   DELIVERY_LOG_MAX_BYTES: int(64 * 1024, 256, 16 * 1024 * 1024),
   WEBHOOK_SECRET_GRACE_SECONDS: int(86400, 0, 30 * 86400),
-  BATCH_IDLE_SECONDS: int(300, 1, 86400),
-  BATCH_MAX_FLUSHES_PER_RUN: int(500, 1, 100000),
+  LANE_IDLE_SECONDS: int(300, 1, 86400),
+  LANE_MAX_ROUNDS_PER_RUN: int(1000, 1, 100000),
 
   // Incoming webhooks from Xero / QuickBooks: provider API access and the delayed (batched) method.
   PROVIDER_TOKEN_REFRESH_SKEW_SECONDS: int(120, 0, 3000),

@@ -1,17 +1,11 @@
-import { createBatchActivities } from './outgoing-batch';
-import { createDeliveryActivities } from './outgoing-delivery';
 import type { OutgoingActivityDeps } from './outgoing-deps';
-import { createDispatchActivities } from './outgoing-dispatch';
+import { createLaneActivities } from './outgoing-lane';
 
 export type { OutgoingActivityDeps } from './outgoing-deps';
 
-/** Every outgoing-webhook activity: dispatch, delivery attempts and batch flushes. */
+/** Every outgoing-webhook activity: the lane's round (batches, attempts, retries). */
 export function createOutgoingActivities(deps: OutgoingActivityDeps) {
-  return {
-    ...createDispatchActivities(deps),
-    ...createDeliveryActivities(deps),
-    ...createBatchActivities(deps),
-  };
+  return createLaneActivities(deps);
 }
 
 export type OutgoingActivities = ReturnType<typeof createOutgoingActivities>;

@@ -28,10 +28,8 @@ export function resourceDeps(deps: ProviderActivityDeps, integration: Integratio
     adapter,
     caller: providerCaller(deps.runtime, integration, settings, secrets, tenantId),
     maxIdsPerCall: settings.maxIdsPerCall,
-    emit: (event) => {
-      const ctx = Context.current();
-      return emitEvent({ db: deps.db, temporal: ctx.client, taskQueue: ctx.info.taskQueue }, event);
-    },
+    // The event and its lanes' wake commit together; a starter hears the NOTIFY.
+    emit: (event) => emitEvent({ db: deps.db }, event),
   };
 }
 

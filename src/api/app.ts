@@ -166,6 +166,7 @@ export function createApp(deps: AppDeps): Express {
     db,
     secrets,
     temporal,
+    wake: intake.wake,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     settings: outgoingSettings(config),
     temporalUiUrl: config.TEMPORAL_UI_URL,

@@ -68,6 +68,7 @@ const routes: RouteDoc[] = [
   { method: 'patch', path: '/webhooks/{id}', tag: 'Outgoing webhooks', summary: 'Update a webhook; enabling releases held deliveries', body: webhookUpdateSchema },
   { method: 'delete', path: '/webhooks/{id}', tag: 'Outgoing webhooks', summary: 'Delete a webhook', success: { status: 204, description: 'Deleted' } },
   { method: 'post', path: '/webhooks/{id}/rotate-secret', tag: 'Outgoing webhooks', summary: 'Rotate the signing secret with a grace period (both signatures sent)', body: rotateBody },
+  { method: 'get', path: '/webhooks/{id}/lane', tag: 'Outgoing webhooks', summary: "The webhook's delivery lane: queue depth, in flight, held, next retry or batch flush, counters (from the running lane, or from the database when it is not running)" },
   { method: 'get', path: '/webhooks/{id}/deliveries', tag: 'Outgoing webhooks', summary: "A webhook's deliveries log", query: deliveriesQuery },
   { method: 'post', path: '/webhooks/{id}/deliveries/resend', tag: 'Outgoing webhooks', summary: 'Resend many deliveries (by ids, or all failed since a time)', body: bulkResendBody, success: accepted('Resends started') },
   { method: 'get', path: '/deliveries/{id}', tag: 'Outgoing webhooks', summary: 'One delivery with its attempts (request, response, duration, error)' },

@@ -88,6 +88,9 @@
           <div><label for="wait">Batch wait seconds</label><input id="wait" name="wait" type="number" min="1" value="${esc(w.batching.waitSeconds ?? 10)}"></div>
           <div><label for="max">Maximum items per batch</label><input id="max" name="max" type="number" min="1" value="${esc(w.batching.maxItems ?? 100)}"></div>
           <div><label for="auto-disable">Auto-disable after N failures (0 = never)</label><input id="auto-disable" name="autoDisable" type="number" min="0" value="${esc(w.autoDisableThreshold ?? 0)}"></div></div>
+        <div class="row"><div><label for="concurrency">Requests in flight at most</label><input id="concurrency" name="concurrency" type="number" min="1" max="100" value="${esc(w.concurrencyLimit ?? 10)}"></div>
+          <div><label for="rate">Requests per second at most (empty = no limit)</label><input id="rate" name="rate" type="number" min="0.001" step="any" value="${esc(w.rateLimitPerSecond ?? '')}"></div>
+          <div><label for="fifo">Strict ordering (the next waits for the previous)</label><input type="checkbox" id="fifo" name="fifo" ${w.strictOrdering ? 'checked' : ''}></div></div>
         <div id="form-error"></div>
         <p><button type="submit" id="save">Save</button> <a href="#/webhooks">Cancel</a></p>
       </form>`;
@@ -120,6 +123,9 @@
         events: checkedEvents().map((ev) => ({ type: ev.key, ...editors.read(ev.key) })),
         batching: batchingMode === 'none' ? { mode: 'none' } : { mode: batchingMode, waitSeconds: Number(form.wait.value), maxItems: Number(form.max.value) },
         autoDisableThreshold: Number(form.autoDisable.value),
+        concurrencyLimit: Number(form.concurrency.value),
+        rateLimitPerSecond: form.rate.value === '' ? null : Number(form.rate.value),
+        strictOrdering: form.fifo.checked,
       };
       try {
         const saved = await api(id ? 'PATCH' : 'POST', id ? `/webhooks/${encodeURIComponent(id)}` : '/webhooks', body);
@@ -137,7 +143,7 @@
       <p class="muted"><code>${esc(w.method)} ${esc(w.url)}</code> · <a href="#/webhooks/${esc(w.id)}/edit">edit</a></p>
       <section class="card" id="lane" hidden></section>
       <div class="tabs"><a class="active">Deliveries</a></div>
-      <div class="toolbar"><select id="status"><option value="">All statuses</option>${['pending', 'retrying', 'succeeded', 'failed', 'held']
+      <div class="toolbar"><select id="status"><option value="">All statuses</option>${['pending', 'in_flight', 'retrying', 'succeeded', 'failed', 'held']
         .map((s) => `<option>${s}</option>`).join('')}</select><button class="secondary" id="apply">Filter</button>
         <button id="resend-selected">Resend selected</button><button class="secondary" id="refresh">Refresh</button></div>
       <div id="deliveries"></div><div id="err"></div>`;

@@ -1,7 +1,7 @@
 import type { PayloadItem } from '../outgoing/payload';
 import type { Queryable } from './pool';
 
-// Items of batching webhooks wait here until a batch workflow's flush claims them for a delivery.
+// Items of batching webhooks wait here until their lane closes a batch and claims them for a delivery.
 
 export interface NewBatchItem {
   id: string;
@@ -50,17 +50,18 @@ export async function batchItemsOf(db: Queryable, deliveryId: string): Promise<B
   return rows;
 }
 
-/** Event ids of a group's items still waiting for a batch. */
-export async function unclaimedBatchEvents(
-  db: Queryable,
-  webhookId: string,
-  groupKey: string,
-  limit: number,
-): Promise<string[]> {
-  const { rows } = await db.query<{ event_id: string }>(
-    `SELECT event_id FROM batch_items WHERE webhook_id = $1 AND group_key = $2 AND delivery_id IS NULL
-     ORDER BY created_at, id LIMIT $3`,
-    [webhookId, groupKey, limit],
+/** A batch group's waiting items: how many, and when the oldest arrived (its window opened). */
+export interface WaitingGroup {
+  groupKey: string;
+  count: number;
+  oldest: Date;
+}
+
+export async function waitingBatchGroups(db: Queryable, webhookId: string): Promise<WaitingGroup[]> {
+  const { rows } = await db.query<{ group_key: string; n: number; oldest: Date }>(
+    `SELECT group_key, count(*)::int AS n, min(created_at) AS oldest FROM batch_items
+     WHERE webhook_id = $1 AND delivery_id IS NULL GROUP BY group_key`,
+    [webhookId],
   );
-  return rows.map((r) => r.event_id);
+  return rows.map((r) => ({ groupKey: r.group_key, count: r.n, oldest: r.oldest }));
 }

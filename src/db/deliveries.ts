@@ -1,6 +1,9 @@
 import type { Queryable } from './pool';
 
-export type DeliveryStatus = 'pending' | 'retrying' | 'succeeded' | 'failed' | 'held';
+export type DeliveryStatus = 'pending' | 'in_flight' | 'retrying' | 'succeeded' | 'failed' | 'held';
+
+/** Statuses a lane still has work for (held ones wait for the webhook to be enabled). */
+export const ACTIVE_STATUSES = ['pending', 'in_flight', 'retrying'] as const;
 
 export interface DeliveryRow {
   id: string;
@@ -19,6 +22,12 @@ export interface DeliveryRow {
   last_response_status: number | null;
   last_error: string | null;
   next_attempt_at: Date | null;
+  /** Queue order within the webhook's lane (strict ordering sends the lowest first). */
+  seq: string;
+  /** Attempts in the current round; a resend or a release starts a new round (and schedule). */
+  round_attempts: number;
+  /** While in flight: until when the lane that claimed it owns it; after that another may re-claim it. */
+  claimed_until: Date | null;
   created_at: Date;
   updated_at: Date;
   finished_at: Date | null;
@@ -67,8 +76,9 @@ export type NewDelivery = Pick<
 export async function insertDelivery(db: Queryable, d: NewDelivery): Promise<{ row: DeliveryRow; created: boolean }> {
   const inserted = await db.query<DeliveryRow>(
     `INSERT INTO deliveries (id, webhook_id, event_id, group_key, event_type, object_id, item_count, workflow_id, status,
-       lightweight, payload)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING RETURNING *`,
+       lightweight, payload, next_attempt_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, CASE WHEN $9 = 'pending' THEN now() END)
+     ON CONFLICT DO NOTHING RETURNING *`,
     [
       d.id,
       d.webhook_id,
@@ -137,28 +147,30 @@ export async function listDeliveries(db: Queryable, f: DeliveryFilter): Promise<
 
 /**
  * Opens the next attempt: numbers it, and marks attempts still "running" as abandoned —
- * their worker died before finishing them. Returns the attempt's row id and number.
+ * their worker died before recording the answer, so this attempt re-sends a message the
+ * receiver may already have (same `webhook-id`). Returns the attempt's row id, its number
+ * and its number within the current round, plus whether it re-sends after a lost answer.
  */
 export async function beginAttempt(
   db: Queryable,
   deliveryId: string,
   request: AttemptRequestLog | null,
-): Promise<{ id: string; attempt: number }> {
-  await db.query(
+  startedAt: Date = new Date(),
+): Promise<{ id: string; attempt: number; round: number; afterLostResponse: boolean }> {
+  const abandoned = await db.query(
     `UPDATE delivery_attempts SET status = 'abandoned', finished_at = now(),
-       error = 'the worker stopped before this attempt finished'
+       error = 'the worker stopped before this attempt finished: its answer was lost, so the message is sent again'
      WHERE delivery_id = $1 AND status = 'running'`,
     [deliveryId],
   );
-  const { rows } = await db.query<{ id: string; attempt: number }>(
-    `WITH n AS (UPDATE deliveries SET attempt_count = attempt_count + 1, updated_at = now(),
-       status = CASE WHEN status = 'held' THEN 'pending' ELSE status END
-     WHERE id = $1 RETURNING attempt_count)
-     INSERT INTO delivery_attempts (delivery_id, attempt, status, request)
-     SELECT $1, attempt_count, 'running', $2 FROM n RETURNING id, attempt`,
-    [deliveryId, request === null ? null : JSON.stringify(request)],
+  const { rows } = await db.query<{ id: string; attempt: number; round: number }>(
+    `WITH n AS (UPDATE deliveries SET attempt_count = attempt_count + 1, round_attempts = round_attempts + 1, updated_at = now()
+     WHERE id = $1 RETURNING attempt_count, round_attempts)
+     INSERT INTO delivery_attempts (delivery_id, attempt, status, request, started_at)
+     SELECT $1, attempt_count, 'running', $2, $3 FROM n RETURNING id, attempt, (SELECT round_attempts FROM n) AS round`,
+    [deliveryId, request === null ? null : JSON.stringify(request), startedAt],
   );
-  return rows[0]!;
+  return { ...rows[0]!, afterLostResponse: (abandoned.rowCount ?? 0) > 0 };
 }
 
 export interface AttemptOutcome {
@@ -197,7 +209,7 @@ export async function listAttempts(db: Queryable, deliveryId: string): Promise<A
   return rows;
 }
 
-const FINAL = `finished_at = now(), next_attempt_at = NULL, updated_at = now(),
+const FINAL = `finished_at = now(), next_attempt_at = NULL, claimed_until = NULL, updated_at = now(),
   payload = CASE WHEN lightweight THEN NULL ELSE payload END`;
 
 /** Marks success once; a lightweight delivery drops its body here. Returns whether this call changed it. */
@@ -211,11 +223,15 @@ export async function markDeliverySucceeded(db: Queryable, id: string, responseS
 }
 
 /** Marks the final failure once. Returns the webhook id when this call changed it (so the streak counts once). */
-export async function markDeliveryFailed(db: Queryable, id: string, error: string): Promise<string | undefined> {
+export async function markDeliveryFailed(
+  db: Queryable,
+  id: string,
+  r: { responseStatus: number | null; error: string },
+): Promise<string | undefined> {
   const { rows } = await db.query<{ webhook_id: string }>(
-    `UPDATE deliveries SET status = 'failed', last_error = $2, ${FINAL}
-     WHERE id = $1 AND status IN ('pending', 'retrying', 'held') RETURNING webhook_id`,
-    [id, error],
+    `UPDATE deliveries SET status = 'failed', last_response_status = COALESCE($3, last_response_status), last_error = $2, ${FINAL}
+     WHERE id = $1 AND status IN ('pending', 'in_flight', 'retrying', 'held') RETURNING webhook_id`,
+    [id, r.error, r.responseStatus],
   );
   return rows[0]?.webhook_id;
 }
@@ -226,36 +242,161 @@ export async function markDeliveryRetrying(
   r: { responseStatus: number | null; error: string; nextAttemptAt: Date },
 ): Promise<void> {
   await db.query(
-    `UPDATE deliveries SET status = 'retrying', last_response_status = $2, last_error = $3, next_attempt_at = $4, updated_at = now()
-     WHERE id = $1 AND status IN ('pending', 'retrying', 'held')`,
+    `UPDATE deliveries SET status = 'retrying', last_response_status = $2, last_error = $3, next_attempt_at = $4,
+       claimed_until = NULL, updated_at = now()
+     WHERE id = $1 AND status = 'in_flight'`,
     [id, r.responseStatus, r.error, r.nextAttemptAt],
   );
 }
 
-export async function holdDelivery(db: Queryable, id: string): Promise<void> {
+/** Puts a claimed delivery back in the queue untouched (the webhook was disabled or the lane is stopping). */
+export async function unclaimDelivery(db: Queryable, id: string): Promise<void> {
   await db.query(
-    `UPDATE deliveries SET status = 'held', next_attempt_at = NULL, updated_at = now() WHERE id = $1 AND status IN ('pending', 'retrying')`,
+    `UPDATE deliveries SET status = CASE WHEN round_attempts = 0 THEN 'pending' ELSE 'retrying' END,
+       claimed_until = NULL, next_attempt_at = COALESCE(next_attempt_at, now()), updated_at = now()
+     WHERE id = $1 AND status = 'in_flight'`,
     [id],
   );
 }
 
-/** Sets a held delivery (being released) or a finished one (being re-sent) back to pending. */
-export async function reopenDelivery(db: Queryable, id: string, resend: boolean): Promise<DeliveryRow | undefined> {
+const CLAIM = (leaseMs: number) =>
+  `status = 'in_flight', claimed_until = now() + interval '${Math.ceil(leaseMs)} milliseconds', updated_at = now()`;
+
+const DUE = `((d.status IN ('pending', 'retrying') AND d.next_attempt_at <= now())
+  OR (d.status = 'in_flight' AND d.claimed_until < now()))`;
+
+/**
+ * Claims up to `limit` due deliveries of a webhook, oldest in queue order first, for `leaseMs`.
+ * A delivery whose claim expired (its lane's worker died) is due again.
+ */
+export async function claimDueDeliveries(
+  db: Queryable,
+  webhookId: string,
+  limit: number,
+  leaseMs: number,
+): Promise<DeliveryRow[]> {
+  if (limit <= 0) return [];
   const { rows } = await db.query<DeliveryRow>(
-    `UPDATE deliveries SET status = 'pending', finished_at = NULL, updated_at = now(),
-       resend_count = resend_count + CASE WHEN $2 THEN 1 ELSE 0 END
-     WHERE id = $1 AND status IN ('held', 'succeeded', 'failed') AND payload IS NOT NULL RETURNING *`,
-    [id, resend],
+    `UPDATE deliveries SET ${CLAIM(leaseMs)} WHERE id IN (
+       SELECT d.id FROM deliveries d WHERE d.webhook_id = $1 AND d.status IN ('pending', 'in_flight', 'retrying') AND ${DUE}
+       ORDER BY d.seq LIMIT $2 FOR UPDATE SKIP LOCKED)
+     RETURNING *`,
+    [webhookId, limit],
+  );
+  return rows.sort((a, b) => Number(a.seq) - Number(b.seq));
+}
+
+/**
+ * Strict ordering: claims the head of the webhook's queue if it is due. Nothing behind the
+ * head is eligible until it succeeds or is given up.
+ */
+export async function claimQueueHead(db: Queryable, webhookId: string, leaseMs: number): Promise<DeliveryRow | undefined> {
+  const { rows } = await db.query<DeliveryRow>(
+    `WITH head AS (
+       SELECT d.id FROM deliveries d WHERE d.webhook_id = $1 AND d.status IN ('pending', 'in_flight', 'retrying')
+       ORDER BY d.seq LIMIT 1 FOR UPDATE)
+     UPDATE deliveries d SET ${CLAIM(leaseMs)} FROM head WHERE d.id = head.id AND ${DUE} RETURNING d.*`,
+    [webhookId],
   );
   return rows[0];
 }
 
-export async function heldDeliveries(db: Queryable, webhookId: string): Promise<DeliveryRow[]> {
-  const { rows } = await db.query<DeliveryRow>(
-    "SELECT * FROM deliveries WHERE webhook_id = $1 AND status = 'held' ORDER BY created_at, id",
+/**
+ * The next moment a webhook's lane has something to do: the earliest retry (the head's, with
+ * strict ordering) or the earliest claim that expires. Null when nothing is queued.
+ */
+export async function nextDeliveryDue(db: Queryable, webhookId: string, strict: boolean): Promise<Date | null> {
+  const { rows } = await db.query<{ at: Date | null }>(
+    strict
+      ? `SELECT CASE WHEN status = 'in_flight' THEN claimed_until ELSE next_attempt_at END AS at
+         FROM deliveries WHERE webhook_id = $1 AND status IN ('pending', 'in_flight', 'retrying') ORDER BY seq LIMIT 1`
+      : `SELECT min(CASE WHEN status = 'in_flight' THEN claimed_until ELSE next_attempt_at END) AS at
+         FROM deliveries WHERE webhook_id = $1 AND status IN ('pending', 'in_flight', 'retrying')`,
     [webhookId],
   );
-  return rows;
+  return rows[0]?.at ?? null;
+}
+
+/** Holds a disabled webhook's queued deliveries (not those in flight); returns how many. */
+export async function holdQueuedDeliveries(db: Queryable, webhookId: string): Promise<number> {
+  const res = await db.query(
+    `UPDATE deliveries SET status = 'held', next_attempt_at = NULL, updated_at = now()
+     WHERE webhook_id = $1 AND status IN ('pending', 'retrying')`,
+    [webhookId],
+  );
+  return res.rowCount ?? 0;
+}
+
+/** Queues a webhook's held deliveries again, in their original order, each with a fresh schedule. */
+export async function releaseHeldDeliveries(db: Queryable, webhookId: string): Promise<number> {
+  const res = await db.query(
+    `UPDATE deliveries SET status = 'pending', next_attempt_at = now(), round_attempts = 0, updated_at = now()
+     WHERE webhook_id = $1 AND status = 'held'`,
+    [webhookId],
+  );
+  return res.rowCount ?? 0;
+}
+
+/**
+ * Queues a finished delivery again for a resend: same id (and so `webhook-id`), a fresh
+ * schedule, and the back of the queue. Undefined when it is not finished or kept no payload.
+ */
+export async function reopenForResend(db: Queryable, id: string): Promise<DeliveryRow | undefined> {
+  const { rows } = await db.query<DeliveryRow>(
+    `UPDATE deliveries SET status = 'pending', finished_at = NULL, next_attempt_at = now(), round_attempts = 0,
+       seq = nextval('deliveries_seq'), resend_count = resend_count + 1, updated_at = now()
+     WHERE id = $1 AND status IN ('succeeded', 'failed') AND payload IS NOT NULL RETURNING *`,
+    [id],
+  );
+  return rows[0];
+}
+
+/** A lane's queue as PostgreSQL sees it. */
+export interface LaneCounts {
+  queued: number;
+  inFlight: number;
+  retrying: number;
+  held: number;
+  batchItemsWaiting: number;
+  nextRetryAt: Date | null;
+}
+
+export async function laneCounts(db: Queryable, webhookId: string): Promise<LaneCounts> {
+  const { rows } = await db.query<{
+    queued: string;
+    in_flight: string;
+    retrying: string;
+    held: string;
+    waiting: string;
+    next_retry_at: Date | null;
+  }>(
+    `SELECT count(*) FILTER (WHERE status IN ('pending', 'retrying')) AS queued,
+       count(*) FILTER (WHERE status = 'in_flight') AS in_flight,
+       count(*) FILTER (WHERE status = 'retrying') AS retrying,
+       count(*) FILTER (WHERE status = 'held') AS held,
+       min(next_attempt_at) FILTER (WHERE status = 'retrying') AS next_retry_at,
+       (SELECT count(*) FROM batch_items WHERE webhook_id = $1 AND delivery_id IS NULL) AS waiting
+     FROM deliveries WHERE webhook_id = $1 AND status IN ('pending', 'in_flight', 'retrying', 'held')`,
+    [webhookId],
+  );
+  const r = rows[0]!;
+  return {
+    queued: Number(r.queued),
+    inFlight: Number(r.in_flight),
+    retrying: Number(r.retrying),
+    held: Number(r.held),
+    batchItemsWaiting: Number(r.waiting),
+    nextRetryAt: r.next_retry_at,
+  };
+}
+
+/** Webhooks whose lanes have queued work or unbatched items (woken at start-up, in case a wake was lost). */
+export async function webhooksWithQueuedWork(db: Queryable): Promise<string[]> {
+  const { rows } = await db.query<{ webhook_id: string }>(
+    `SELECT DISTINCT webhook_id FROM deliveries WHERE status IN ('pending', 'in_flight', 'retrying')
+     UNION SELECT DISTINCT webhook_id FROM batch_items WHERE delivery_id IS NULL`,
+  );
+  return rows.map((r) => r.webhook_id);
 }
 
 export async function failedDeliveriesSince(
@@ -276,14 +417,13 @@ export async function failedDeliveriesSince(
 export async function fillBatchDelivery(
   db: Queryable,
   id: string,
-  b: { payload: string; itemCount: number; eventType: string | null; status: 'pending' | 'held' },
+  b: { payload: string; itemCount: number; eventType: string | null },
 ): Promise<void> {
-  await db.query('UPDATE deliveries SET payload = $2, item_count = $3, event_type = $4, status = $5 WHERE id = $1', [
+  await db.query('UPDATE deliveries SET payload = $2, item_count = $3, event_type = $4 WHERE id = $1', [
     id,
     b.payload,
     b.itemCount,
     b.eventType,
-    b.status,
   ]);
 }
 

@@ -33,3 +33,11 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   if (e?.code === 'ECONNREFUSED' || e?.code === 'ECONNRESET' || e?.code === 'ENOTFOUND') return true;
   return /timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED/i.test(e?.message ?? '');
 }
+
+/**
+ * Runs `fn` in a transaction of its own on a pool; on a client, inside whatever the caller
+ * has open (a caller holding a client owns its transaction).
+ */
+export async function inTransaction<T>(db: Queryable, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  return db instanceof pg.Pool ? withTransaction(db, fn) : fn(db);
+}

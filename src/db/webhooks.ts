@@ -1,8 +1,9 @@
-import type { WebhookSettings } from '../outgoing/webhook-config';
+import { DEFAULT_LIMITS, type WebhookSettings } from '../outgoing/webhook-config';
 import type { Queryable } from './pool';
 
 /** The parts of a webhook's settings kept in one jsonb column. */
-type WebhookConfigColumn = Pick<WebhookSettings, 'type' | 'method' | 'auth' | 'payload' | 'events' | 'batching'>;
+type WebhookConfigColumn = Pick<WebhookSettings, 'type' | 'method' | 'auth' | 'payload' | 'events' | 'batching'> &
+  Partial<Pick<WebhookSettings, 'concurrencyLimit' | 'rateLimitPerSecond' | 'strictOrdering'>>;
 
 export interface WebhookRow {
   id: string;
@@ -25,6 +26,7 @@ export interface WebhookRow {
 /** The settings a row holds, in the shape validation and dispatch use. */
 export function rowSettings(row: WebhookRow): WebhookSettings {
   return {
+    ...DEFAULT_LIMITS,
     ...row.config,
     name: row.name,
     url: row.url,
@@ -42,6 +44,9 @@ function columns(s: WebhookSettings) {
     payload: s.payload,
     events: s.events,
     batching: s.batching,
+    concurrencyLimit: s.concurrencyLimit,
+    rateLimitPerSecond: s.rateLimitPerSecond,
+    strictOrdering: s.strictOrdering,
   };
   return [
     s.name,

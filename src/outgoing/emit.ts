@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import type { Client } from '@temporalio/client';
-import { insertEvent } from '../db/events';
-import type { Queryable } from '../db/pool';
+import { insertEvent, toDomainEvent } from '../db/events';
+import { inTransaction, type Queryable } from '../db/pool';
+import { insertIntakeJobs } from '../db/intake-jobs';
+import { laneWakeJobs } from '../starters/webhook-lane';
 import { eventInputSchema, resolveEventType, type EventInput } from './event';
-import { startDispatchWorkflow } from './start';
+import { lanesOwingEvent, planEvent } from './plan';
 
 export interface EmitDeps {
   db: Queryable;
-  temporal: Client;
-  taskQueue: string;
+  /** Wakes this process's intake starter after the commit; other processes hear the NOTIFY. */
+  wake?: () => void;
 }
 
 export interface EmitResult {
@@ -18,26 +19,32 @@ export interface EmitResult {
 }
 
 /**
- * Emits a domain event to the outgoing webhooks: stores it, then starts its dispatch
- * workflow (`dispatch:<eventId>`). When it resolves the event is durable. Usable from the
- * API and from activities (pass `Context.current().client` and the worker's task queue).
- * Throws a ZodError for a malformed event and UnknownEventTypeError for an unknown type.
+ * Emits a domain event to the outgoing webhooks: stores it, plans its deliveries and records
+ * the wake of every lane it reached in one transaction (intake's outbox); the intake starter
+ * signals the lanes. When it resolves the event and its deliveries are durable; Temporal is not
+ * called. Usable from the API and from activities. Throws a ZodError for a malformed event and
+ * UnknownEventTypeError for an unknown type.
  */
 export async function emitEvent(deps: EmitDeps, event: EventInput): Promise<EmitResult> {
   const e = eventInputSchema.parse(event);
   const def = resolveEventType(e.type);
-  const { row, created } = await insertEvent(deps.db, {
-    id: randomUUID(),
-    type: def.key,
-    object_type: def.objectType,
-    object_id: e.objectId,
-    data: { fields: e.object.fields, linked: e.object.linked, ...(e.previous ? { previous: e.previous } : {}) },
-    idempotency_key: e.idempotencyKey ?? null,
-    source: e.source ?? null,
-    occurred_at: e.occurredAt ? new Date(e.occurredAt) : new Date(),
+  const { row, created, lanes } = await inTransaction(deps.db, async (tx) => {
+    const stored = await insertEvent(tx, {
+      id: randomUUID(),
+      type: def.key,
+      object_type: def.objectType,
+      object_id: e.objectId,
+      data: { fields: e.object.fields, linked: e.object.linked, ...(e.previous ? { previous: e.previous } : {}) },
+      idempotency_key: e.idempotencyKey ?? null,
+      source: e.source ?? null,
+      occurred_at: e.occurredAt ? new Date(e.occurredAt) : new Date(),
+    });
+    // A repeated event was planned with its first copy; waking again repairs a caller that
+    // committed but died before the wake.
+    const lanes = stored.created ? await planEvent(tx, toDomainEvent(stored.row)) : await lanesOwingEvent(tx, stored.row.id);
+    await insertIntakeJobs(tx, laneWakeJobs(lanes));
+    return { ...stored, lanes };
   });
-  // Starting again for a duplicate repairs a caller that stored the event but died before
-  // the start; otherwise the workflow id makes it a no-op.
-  await startDispatchWorkflow(deps, { id: row.id, type: row.type, objectId: row.object_id });
+  if (lanes.length > 0) deps.wake?.();
   return { id: row.id, duplicate: !created };
 }

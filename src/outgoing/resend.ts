@@ -1,10 +1,16 @@
-import { getDelivery, heldDeliveries, reopenDelivery, type DeliveryRow } from '../db/deliveries';
-import type { Queryable } from '../db/pool';
-import { getWebhook } from '../db/webhooks';
-import { startDeliveryWorkflow, type StartDeps } from './start';
+import { getDelivery, releaseHeldDeliveries, reopenForResend, type DeliveryRow } from '../db/deliveries';
+import type { Db, Queryable } from '../db/pool';
+import { getWebhook, updateWebhook, type WebhookRow } from '../db/webhooks';
+import { commitWork } from '../intake/ingress';
+import { laneWakeJobs } from '../starters/webhook-lane';
+import type { OutgoingSettings } from './settings';
+import type { WebhookSettings } from './webhook-config';
 
-export interface ServiceDeps extends StartDeps {
-  db: Queryable;
+export interface ServiceDeps {
+  db: Db;
+  /** Wakes this process's intake starter after a commit. */
+  wake: () => void;
+  settings: OutgoingSettings;
 }
 
 /** Why a delivery could not be re-sent; `status` is the HTTP status the API answers with. */
@@ -22,11 +28,12 @@ const refuse = (status: 404 | 409, code: string, message: string): ResendOutcome
 });
 
 /**
- * Re-sends one delivery with the same `webhook-id` (receivers deduplicate on it) and a fresh
- * retry schedule. Lightweight-log deliveries kept no body and cannot be re-sent.
+ * Queues one finished delivery again in its webhook's lane, with the same `webhook-id`
+ * (receivers deduplicate on it) and a fresh retry schedule. Lightweight-log deliveries kept no
+ * body and cannot be re-sent. The lane is not woken here: `resendDeliveries` wakes each once.
  */
-export async function resendDelivery(deps: ServiceDeps, id: string, webhookId?: string): Promise<ResendOutcome> {
-  const d = await getDelivery(deps.db, id);
+async function requeue(tx: Queryable, id: string, webhookId?: string): Promise<ResendOutcome> {
+  const d = await getDelivery(tx, id);
   if (!d || (webhookId !== undefined && d.webhook_id !== webhookId)) {
     return refuse(404, 'delivery_not_found', `No delivery ${id}${webhookId ? ' for this webhook' : ''}`);
   }
@@ -37,7 +44,7 @@ export async function resendDelivery(deps: ServiceDeps, id: string, webhookId?: 
       'This delivery was made with lightweight logs: its payload was not kept, so it cannot be re-sent. Turn lightweight logs off for future deliveries to be re-sendable.',
     );
   }
-  const w = await getWebhook(deps.db, d.webhook_id);
+  const w = await getWebhook(tx, d.webhook_id);
   if (!w?.enabled) {
     return refuse(
       409,
@@ -45,30 +52,54 @@ export async function resendDelivery(deps: ServiceDeps, id: string, webhookId?: 
       'The webhook is disabled; enable it first (its held deliveries are then sent).',
     );
   }
-  // A finished delivery is reopened before its new run starts, so the run sees it as pending.
-  const row = d.status === 'succeeded' || d.status === 'failed' ? ((await reopenDelivery(deps.db, id, true)) ?? d) : d;
-  const started = await startDeliveryWorkflow(deps, row, 'again');
-  if (started === 'running') {
+  const row = await reopenForResend(tx, id);
+  if (!row) {
     return refuse(
       409,
       'delivery_in_progress',
-      'This delivery is still being attempted; wait for it to finish before re-sending.',
+      'This delivery is still queued or being attempted; wait for it to finish before re-sending.',
     );
   }
   return { ok: true, delivery: row };
 }
 
 /**
- * Sends the deliveries held while the webhook was disabled. Safe to repeat: a held delivery
- * whose run is already going is left to it.
+ * Re-sends deliveries through their webhooks' lanes; the re-queued rows and one wake per lane
+ * commit together (intake), so a resend is never left queued with nothing to send it.
+ * Outcomes in the order given.
  */
-export async function releaseHeldDeliveries(deps: ServiceDeps, webhookId: string): Promise<number> {
-  const held = await heldDeliveries(deps.db, webhookId);
-  let released = 0;
-  // A few at a time: a webhook disabled for long may have many held deliveries.
-  for (let i = 0; i < held.length; i += 20) {
-    const results = await Promise.all(held.slice(i, i + 20).map((d) => startDeliveryWorkflow(deps, d, 'again')));
-    released += results.filter((r) => r === 'started').length;
-  }
-  return released;
+export async function resendDeliveries(
+  deps: ServiceDeps,
+  ids: string[],
+  webhookId?: string,
+): Promise<Array<{ id: string; outcome: ResendOutcome }>> {
+  return commitWork(deps, async (tx) => {
+    const out: Array<{ id: string; outcome: ResendOutcome }> = [];
+    for (const id of ids) out.push({ id, outcome: await requeue(tx, id, webhookId) });
+    const lanes = out.flatMap((o) => (o.outcome.ok ? [o.outcome.delivery.webhook_id] : []));
+    return { result: out, jobs: laneWakeJobs(lanes) };
+  });
+}
+
+export async function resendDelivery(deps: ServiceDeps, id: string, webhookId?: string): Promise<ResendOutcome> {
+  const [first] = await resendDeliveries(deps, [id], webhookId);
+  return first!.outcome;
+}
+
+/**
+ * Saves a webhook's settings and, when it is (re-)enabled, queues its held deliveries again and
+ * records its lane's wake in the same transaction — a crash in between cannot leave them held.
+ */
+export async function saveWebhook(
+  deps: ServiceDeps,
+  id: string,
+  settings: WebhookSettings,
+  secretsEnc: string | undefined,
+): Promise<{ row: WebhookRow; released: number }> {
+  return commitWork(deps, async (tx) => {
+    const row = await updateWebhook(tx, id, settings, secretsEnc);
+    const released = row.enabled ? await releaseHeldDeliveries(tx, id) : 0;
+    // Enabled: held deliveries and waiting batch items go out; new limits apply at once.
+    return { result: { row, released }, jobs: row.enabled ? laneWakeJobs([id]) : [] };
+  });
 }

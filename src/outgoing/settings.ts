@@ -9,8 +9,10 @@ export interface OutgoingSettings {
   retryAfterMaxMs: number;
   logMaxBytes: number;
   secretGraceSeconds: number;
-  batchIdleSeconds: number;
-  batchMaxFlushesPerRun: number;
+  /** A webhook's lane with nothing queued or due ends after this long. */
+  laneIdleSeconds: number;
+  /** Rounds before a lane continues-as-new even if the server has not suggested it. */
+  laneMaxRoundsPerRun: number;
   policy: DestinationPolicy;
 }
 
@@ -21,8 +23,8 @@ export function outgoingSettings(config: Config): OutgoingSettings {
     retryAfterMaxMs: config.DELIVERY_RETRY_AFTER_MAX_SECONDS * 1000,
     logMaxBytes: config.DELIVERY_LOG_MAX_BYTES,
     secretGraceSeconds: config.WEBHOOK_SECRET_GRACE_SECONDS,
-    batchIdleSeconds: config.BATCH_IDLE_SECONDS,
-    batchMaxFlushesPerRun: config.BATCH_MAX_FLUSHES_PER_RUN,
+    laneIdleSeconds: config.LANE_IDLE_SECONDS,
+    laneMaxRoundsPerRun: config.LANE_MAX_ROUNDS_PER_RUN,
     policy: { allowedHosts: config.OUTBOUND_ALLOWED_HOSTS },
   };
 }

@@ -8,6 +8,11 @@ import { isValidSigningSecret } from './signing';
 export const BATCH_MODES = ['none', 'same_event', 'same_event_type', 'any_event'] as const;
 export type BatchMode = (typeof BATCH_MODES)[number];
 
+/** Bounds of the per-webhook delivery limits. */
+export const MAX_CONCURRENCY = 100;
+export const MAX_RATE_PER_SECOND = 1000;
+export const DEFAULT_LIMITS = { concurrencyLimit: 10, rateLimitPerSecond: null, strictOrdering: false } as const;
+
 const scalar = z.union([z.string().max(500), z.number(), z.boolean()]);
 
 const conditionSchema = z
@@ -88,6 +93,9 @@ const shape = {
   batching: batchingSchema,
   enabled: z.boolean(),
   autoDisableThreshold: z.number().int().min(0).max(100000),
+  concurrencyLimit: z.number().int().min(1).max(MAX_CONCURRENCY),
+  rateLimitPerSecond: z.number().positive().max(MAX_RATE_PER_SECOND).nullable(),
+  strictOrdering: z.boolean(),
 };
 
 /** `POST /api/v1/webhooks`: name, url and events are required; the rest have defaults. */
@@ -132,6 +140,12 @@ export interface WebhookSettings {
   batching: { mode: BatchMode; waitSeconds: number; maxItems: number };
   enabled: boolean;
   autoDisableThreshold: number;
+  /** Deliveries the webhook's lane sends at once. */
+  concurrencyLimit: number;
+  /** Request starts per second, or null for no limit. */
+  rateLimitPerSecond: number | null;
+  /** FIFO: the next delivery waits until the previous one succeeds or is given up. */
+  strictOrdering: boolean;
 }
 
 export const DEFAULT_BATCH = { mode: 'none' as BatchMode, waitSeconds: 30, maxItems: 100 };
@@ -172,6 +186,7 @@ export function mergeSettings(
     batching: DEFAULT_BATCH,
     enabled: true,
     autoDisableThreshold: 0,
+    ...DEFAULT_LIMITS,
   };
   const split = body.authentication ? splitAuth(body.authentication) : undefined;
   const settings: WebhookSettings = {
@@ -205,6 +220,9 @@ export function mergeSettings(
       : base.batching,
     enabled: body.enabled ?? base.enabled,
     autoDisableThreshold: body.autoDisableThreshold ?? base.autoDisableThreshold,
+    concurrencyLimit: body.concurrencyLimit ?? base.concurrencyLimit,
+    rateLimitPerSecond: body.rateLimitPerSecond === undefined ? base.rateLimitPerSecond : body.rateLimitPerSecond,
+    strictOrdering: body.strictOrdering ?? base.strictOrdering,
   };
   return { settings, authSecret: split?.secret, authChanged: split !== undefined };
 }

@@ -21,63 +21,83 @@ export const workflowIds = {
   inbound: (integrationId: string, deliveryKey: string) => `inbound:${integrationId}:${deliveryKey}`,
 };
 
-// Outgoing webhooks. Bodies stay in PostgreSQL; workflows carry ids.
+// Outgoing webhooks. Bodies and queues stay in PostgreSQL; the lane workflow only hears "there is more".
 
-export interface OutgoingDispatchInput {
-  eventId: string;
+/** The one long-running workflow per webhook that sends its deliveries. */
+export const laneWorkflowId = (webhookId: string) => `webhook:${webhookId}`;
+
+export const LANE_WAKE_SIGNAL = 'wake';
+export const LANE_STATE_QUERY = 'state';
+
+/** What a lane has done since it first started (carried across continue-as-new). */
+export interface LaneCounters {
+  attempts: number;
+  succeeded: number;
+  retried: number;
+  failed: number;
+  /** Attempts that re-sent a message after its answer was lost (a worker died mid-request). */
+  resentAfterLostResponse: number;
+  batches: number;
+  /** `runLane` calls. */
+  rounds: number;
 }
 
-/** What dispatch does for one matching webhook: start a delivery, or add the event to a batch. */
-export type DispatchTarget = DeliverTarget | BatchTarget;
-export interface DeliverTarget {
-  kind: 'deliver';
-  deliveryId: string;
-}
-export interface BatchTarget {
-  kind: 'batch';
+export const emptyLaneCounters = (): LaneCounters => ({
+  attempts: 0,
+  succeeded: 0,
+  retried: 0,
+  failed: 0,
+  resentAfterLostResponse: 0,
+  batches: 0,
+  rounds: 0,
+});
+
+export interface WebhookLaneInput {
   webhookId: string;
-  groupKey: string;
-  eventId: string;
+  /** Carried over a continue-as-new. */
+  counters?: LaneCounters;
+  runStartedAt?: string;
 }
 
-export interface OutgoingDispatchResult {
-  targets: number;
-}
-
-export interface OutgoingDeliveryInput {
-  deliveryId: string;
+/** What one `runLane` call is given. */
+export interface LaneRoundInput {
   webhookId: string;
-  /** Waits between attempts; the first attempt is immediate, so attempts = length + 1. */
-  retryScheduleMs: number[];
-  /** Upper bound for one attempt's activity (the HTTP timeout plus bookkeeping). */
-  attemptTimeoutMs: number;
+  /** Under a rate limit: the earliest next request start (epoch ms) the previous round left. */
+  rateNextAt?: number;
 }
 
-export interface OutgoingDeliveryResult {
-  status: 'succeeded' | 'failed' | 'held' | 'deleted';
+/** What one `runLane` call reports. */
+export interface LaneRoundResult {
+  /** False once the webhook is deleted: the lane ends. */
+  exists: boolean;
+  counters: Omit<LaneCounters, 'rounds'>;
+  /** Epoch ms of the earliest retry, expiring claim or batch window; null when nothing waits. */
+  nextDueAt: number | null;
+  /** True when due work remained as the round ended (the lane goes again at once). */
+  moreDue: boolean;
+  queued: number;
+  inFlight: number;
+  held: number;
+  batchItemsWaiting: number;
+  enabled: boolean;
+  /** The worker's lane settings, so that they reach the workflow deterministically. */
+  idleMs: number;
+  maxRoundsPerRun: number;
+  /** Carried to the next round, which may run on another worker. */
+  rateNextAt: number;
 }
 
-export interface WebhookBatchInput {
+/** The lane's `state` query answer, also shown as the workflow's current details. */
+export interface LaneState {
   webhookId: string;
-  groupKey: string;
-  waitSeconds: number;
-  maxItems: number;
-  /** How long an empty batch workflow lingers before it completes. */
-  idleSeconds: number;
-  /** Continue-as-new after this many flushes even if the server has not suggested it. */
-  maxFlushesPerRun: number;
-  /** Event ids carried over a continue-as-new. */
-  pending?: string[];
+  status: 'sending' | 'waiting' | 'idle';
+  queued: number;
+  inFlight: number;
+  held: number;
+  batchItemsWaiting: number;
+  enabled: boolean;
+  /** ISO time of the earliest retry or batch flush the lane's timer waits for. */
+  nextDueAt: string | null;
+  counters: LaneCounters;
+  runStartedAt: string;
 }
-
-export const BATCH_SIGNAL = 'addToBatch';
-export interface BatchSignal {
-  eventId: string;
-}
-
-export const outgoingWorkflowIds = {
-  dispatch: (eventId: string) => `dispatch:${eventId}`,
-  delivery: (webhookId: string, eventId: string) => `delivery:${webhookId}:${eventId}`,
-  batchDelivery: (webhookId: string, deliveryId: string) => `delivery:${webhookId}:batch-${deliveryId}`,
-  batch: (webhookId: string, groupKey: string) => `batch:${webhookId}:${groupKey}`,
-};

@@ -2,8 +2,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 
-/** One answer the receiver gives; `hang` keeps the request open until the sender gives up. */
-export type Scripted = { status: number; headers?: Record<string, string>; body?: string } | { hang: true };
+/**
+ * One answer the receiver gives; `hang` keeps the request open until the sender gives up;
+ * `delayMs` answers after that long (a slow subscriber).
+ */
+export type Scripted =
+  | { status: number; headers?: Record<string, string>; body?: string; delayMs?: number }
+  | { hang: true };
 
 export interface RecordedRequest {
   path: string;
@@ -32,6 +37,9 @@ export class Receiver {
   private readonly secrets = new Map<string, string[]>();
   private readonly scripts = new Map<string, Scripted[]>();
   private readonly hanging = new Set<ServerResponse>();
+  private readonly defaults = new Map<string, Scripted>();
+  private readonly open = new Map<string, number>();
+  private readonly maxOpen = new Map<string, number>();
   private waiters: Array<() => void> = [];
 
   private readonly server: Server = createServer((req, res) => this.handle(req, res));
@@ -64,6 +72,17 @@ export class Receiver {
   /** Queues answers for the next requests to `path`; after them it answers 200. */
   script(path: string, ...answers: Scripted[]): void {
     this.scripts.set(path, [...(this.scripts.get(path) ?? []), ...answers]);
+  }
+
+  /** The answer `path` gives once its script is used up (200 unless set); undefined restores 200. */
+  setDefault(path: string, answer: Scripted | undefined): void {
+    if (answer) this.defaults.set(path, answer);
+    else this.defaults.delete(path);
+  }
+
+  /** The most requests to `path` that were open at the same time. */
+  maxConcurrent(path: string): number {
+    return this.maxOpen.get(path) ?? 0;
   }
 
   requests(path?: string): RecordedRequest[] {
@@ -118,7 +137,11 @@ export class Receiver {
       } catch {
         json = undefined;
       }
-      const answer = this.scripts.get(url.pathname)?.shift() ?? { status: 200, body: 'ok' };
+      const answer = this.scripts.get(url.pathname)?.shift() ?? this.defaults.get(url.pathname) ?? { status: 200, body: 'ok' };
+      const open = (this.open.get(url.pathname) ?? 0) + 1;
+      this.open.set(url.pathname, open);
+      this.maxOpen.set(url.pathname, Math.max(open, this.maxOpen.get(url.pathname) ?? 0));
+      res.on('close', () => this.open.set(url.pathname, (this.open.get(url.pathname) ?? 1) - 1));
       this.recorded.push({
         path: url.pathname,
         method: req.method ?? 'GET',
@@ -139,7 +162,13 @@ export class Receiver {
         res.on('close', () => this.hanging.delete(res));
         return;
       }
-      res.writeHead(answer.status, answer.headers ?? { 'content-type': 'text/plain' }).end(answer.body ?? '');
+      const reply = () =>
+        res.writeHead(answer.status, answer.headers ?? { 'content-type': 'text/plain' }).end(answer.body ?? '');
+      if (answer.delayMs) {
+        this.hanging.add(res);
+        res.on('close', () => this.hanging.delete(res));
+        setTimeout(() => !res.destroyed && reply(), answer.delayMs);
+      } else reply();
     });
   }
 }

@@ -250,24 +250,21 @@ test('malformed and unknown events are refused', async () => {
   expect(extra.status).toBe(400);
 });
 
-test('dispatch and delivery workflows carry search attributes the Temporal UI can filter on', async () => {
+test('the webhook\u2019s lane carries its id as a search attribute; each delivery links to its lane', async () => {
   const hook = await createWebhook(stack, receiver, '/sa');
-  const eventId = await emit(stack, ticketEvent({ objectId: 'SA-1' }));
+  await emit(stack, ticketEvent({ objectId: 'SA-1' }));
   await receiver.waitFor('/sa', 1);
-  const dispatch = await stack.temporal.workflow.getHandle(`dispatch:${eventId}`).describe();
-  expect(dispatch.typedSearchAttributes.get(SA.eventType)).toBe('ticket.changed');
-  expect(dispatch.typedSearchAttributes.get(SA.entityId)).toBe('SA-1');
   const [d] = await deliveries(stack, hook.id);
-  expect(d.workflowId).toBe(`delivery:${hook.id}:${eventId}`);
-  const delivery = await stack.temporal.workflow.getHandle(d.workflowId).describe();
-  expect(delivery.typedSearchAttributes.get(SA.webhookId)).toBe(hook.id);
-  expect(delivery.typedSearchAttributes.get(SA.eventType)).toBe('ticket.changed');
-  expect(delivery.typedSearchAttributes.get(SA.entityId)).toBe('SA-1');
+  expect(d.workflowId).toBe(`webhook:${hook.id}`);
+  expect(d.workflowUrl).toContain(encodeURIComponent(`webhook:${hook.id}`));
+  const lane = await stack.temporal.workflow.getHandle(d.workflowId).describe();
+  expect(lane.type).toBe('webhookLane');
+  expect(lane.typedSearchAttributes.get(SA.webhookId)).toBe(hook.id);
   const found = await eventually(async () => {
-    const ids: string[] = [];
+    const ids = new Set<string>();
     for await (const wf of stack.temporal.workflow.list({ query: `SwitchyardWebhookId = '${hook.id}'` }))
-      ids.push(wf.workflowId);
-    return ids.length > 0 ? ids : undefined;
+      ids.add(wf.workflowId);
+    return ids.size > 0 ? [...ids] : undefined;
   });
   expect(found).toEqual([d.workflowId]);
 });

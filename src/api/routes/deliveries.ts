@@ -4,6 +4,7 @@ import { batchItemsOf } from '../../db/batch-items';
 import { getDelivery, listAttempts, type AttemptRow, type DeliveryRow } from '../../db/deliveries';
 import { findEventType } from '../../outgoing/catalogue';
 import { resendDelivery, type ServiceDeps } from '../../outgoing/resend';
+import { laneWorkflowId } from '../../shared/workflow-types';
 import { HttpError, parseOr400 } from '../errors';
 
 export interface DeliveryRouteDeps extends ServiceDeps {
@@ -11,7 +12,7 @@ export interface DeliveryRouteDeps extends ServiceDeps {
   namespace: string;
 }
 
-const workflowUrl = (deps: DeliveryRouteDeps, workflowId: string) =>
+export const workflowUrl = (deps: DeliveryRouteDeps, workflowId: string) =>
   `${deps.temporalUiUrl}/namespaces/${encodeURIComponent(deps.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
 
 /** A delivery as the deliveries log lists it. */
@@ -35,8 +36,9 @@ export function presentDelivery(d: DeliveryRow, deps: DeliveryRouteDeps) {
     nextAttemptAt: d.next_attempt_at,
     createdAt: d.created_at,
     finishedAt: d.finished_at,
-    workflowId: d.workflow_id,
-    workflowUrl: workflowUrl(deps, d.workflow_id),
+    // Every delivery, including those of earlier versions, is sent by its webhook's lane.
+    workflowId: laneWorkflowId(d.webhook_id),
+    workflowUrl: workflowUrl(deps, laneWorkflowId(d.webhook_id)),
   };
 }
 

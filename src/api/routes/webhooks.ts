@@ -1,3 +1,4 @@
+import type { Client } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import express, { type Router } from 'express';
 import { z } from 'zod';
@@ -10,12 +11,13 @@ import {
   listWebhooks,
   rowSettings,
   setWebhookSecrets,
-  updateWebhook,
   type WebhookRow,
 } from '../../db/webhooks';
 import { findEventType } from '../../outgoing/catalogue';
 import type { RuleViolation } from '../../outgoing/conditions';
-import { releaseHeldDeliveries, resendDelivery } from '../../outgoing/resend';
+import { readLaneState } from '../../outgoing/lane-state';
+import { resendDeliveries, saveWebhook } from '../../outgoing/resend';
+import { laneWorkflowId } from '../../shared/workflow-types';
 import { openWebhookSecrets, sealWebhookSecrets, type WebhookSecrets } from '../../outgoing/secrets';
 import { activeSecrets, generateSigningSecret, isValidSigningSecret, rotateKeys } from '../../outgoing/signing';
 import {
@@ -28,11 +30,14 @@ import {
 import type { SecretBox } from '../../security/secret-box';
 import { HttpError, parseOr400 } from '../errors';
 import { decodeCursor, encodeCursor, limitSchema } from '../pagination';
-import { presentDelivery, type DeliveryRouteDeps } from './deliveries';
+import { presentDelivery, workflowUrl, type DeliveryRouteDeps } from './deliveries';
 
 export interface WebhookRouteDeps extends DeliveryRouteDeps {
   db: Db;
   secrets: SecretBox;
+  /** For the lane's state query. */
+  temporal: Client;
+  taskQueue: string;
 }
 
 const idParam = z.uuid({ error: 'must be a UUID' });
@@ -68,6 +73,9 @@ function presentWebhook(row: WebhookRow, secrets: WebhookSecrets) {
     batching: s.batching,
     enabled: s.enabled,
     autoDisableThreshold: s.autoDisableThreshold,
+    concurrencyLimit: s.concurrencyLimit,
+    rateLimitPerSecond: s.rateLimitPerSecond,
+    strictOrdering: s.strictOrdering,
     consecutiveFailures: row.consecutive_failures,
     disabledReason: row.disabled_reason,
     disabledAt: row.disabled_at,
@@ -97,7 +105,7 @@ export const rotateBody = z
 
 export const deliveriesQuery = z
   .object({
-    status: z.enum(['pending', 'retrying', 'succeeded', 'failed', 'held']).optional(),
+    status: z.enum(['pending', 'in_flight', 'retrying', 'succeeded', 'failed', 'held']).optional(),
     eventType: z.string().max(100).optional(),
     eventId: z.uuid().optional(),
     since: z.iso.datetime({ offset: true }).optional(),
@@ -172,13 +180,12 @@ export function webhooksRouter(deps: WebhookRouteDeps): Router {
     const effective: AuthSecret = authChanged ? (authSecret ?? (sameKind ? secrets.auth : {})) : secrets.auth;
     refuseIfBroken(checkWebhookRules(settings, effective, deps.settings.policy));
     const next: WebhookSecrets = { ...secrets, auth: effective };
-    const row = await updateWebhook(
-      db,
+    const { row, released } = await saveWebhook(
+      deps,
       current.id,
       settings,
       authChanged ? sealWebhookSecrets(box, current.id, next) : undefined,
     );
-    const released = row.enabled ? await releaseHeldDeliveries(deps, row.id) : 0;
     res.json({ ...presentWebhook(row, next), ...(released ? { releasedDeliveries: released } : {}) });
   });
 
@@ -208,6 +215,13 @@ export function webhooksRouter(deps: WebhookRouteDeps): Router {
     });
     const row = (await getWebhook(db, current.id))!;
     res.json({ ...presentWebhook(row, secrets), ...(body.secret === undefined ? { signingSecret: fresh } : {}) });
+  });
+
+  // The webhook's delivery lane: queue depth, in flight, next retry and counters.
+  router.get('/:id/lane', async (req, res) => {
+    const row = await load(req.params.id);
+    const workflowId = laneWorkflowId(row.id);
+    res.json({ ...(await readLaneState(deps, row.id)), workflowId, workflowUrl: workflowUrl(deps, workflowId) });
   });
 
   router.get('/:id/deliveries', async (req, res) => {
@@ -248,8 +262,7 @@ export function webhooksRouter(deps: WebhookRouteDeps): Router {
         : (await failedDeliveriesSince(db, row.id, new Date(body.failedSince), body.limit ?? 1000)).map((d) => d.id);
     const resent: string[] = [];
     const refused: Array<{ id: string; code: string; message: string }> = [];
-    for (const id of ids) {
-      const outcome = await resendDelivery(deps, id, row.id);
+    for (const { id, outcome } of await resendDeliveries(deps, ids, row.id)) {
       if (outcome.ok) resent.push(id);
       else refused.push({ id, code: outcome.refusal.code, message: outcome.refusal.message });
     }
