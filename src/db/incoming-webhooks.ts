@@ -1,3 +1,4 @@
+import { type Keyset, type WithKeyset, keysetBefore, keysetColumn } from './keyset';
 import type { Queryable } from './pool';
 
 export type IncomingWebhookStatus = 'queued' | 'processing' | 'succeeded' | 'failed' | 'stale';
@@ -94,11 +95,14 @@ export interface IncomingWebhookFilter {
   since?: Date | undefined;
   until?: Date | undefined;
   /** Keyset cursor: rows strictly older than this (received_at, id). */
-  before?: { receivedAt: Date; id: string } | undefined;
+  before?: Keyset | undefined;
   limit: number;
 }
 
-export async function listIncomingWebhooks(db: Queryable, f: IncomingWebhookFilter): Promise<IncomingWebhookRow[]> {
+export async function listIncomingWebhooks(
+  db: Queryable,
+  f: IncomingWebhookFilter,
+): Promise<WithKeyset<IncomingWebhookRow>[]> {
   const where: string[] = [];
   const args: unknown[] = [];
   const add = (sql: string, value: unknown) => {
@@ -111,13 +115,10 @@ export async function listIncomingWebhooks(db: Queryable, f: IncomingWebhookFilt
   if (f.entityId) add('entity_id = ?', f.entityId);
   if (f.since) add('received_at >= ?', f.since);
   if (f.until) add('received_at < ?', f.until);
-  if (f.before) {
-    args.push(f.before.receivedAt, f.before.id);
-    where.push(`(received_at, id) < ($${args.length - 1}, $${args.length})`);
-  }
+  if (f.before) where.push(keysetBefore('received_at', 'id', 'uuid', f.before, (v) => `$${args.push(v)}`));
   args.push(f.limit);
-  const { rows } = await db.query<IncomingWebhookRow>(
-    `SELECT * FROM incoming_webhooks ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+  const { rows } = await db.query<WithKeyset<IncomingWebhookRow>>(
+    `SELECT *, ${keysetColumn('received_at')} FROM incoming_webhooks ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
      ORDER BY received_at DESC, id DESC LIMIT $${args.length}`,
     args,
   );
