@@ -14,7 +14,7 @@ import { genericHooksRouter } from './routes/hooks-generic';
 import { quickBooksHooksRouter } from './routes/hooks-quickbooks';
 import { xeroHooksRouter } from './routes/hooks-xero';
 import { inboundProcessingSettings } from './inbound-start';
-import { healthRouter } from './routes/health';
+import { healthRouter, type PartStates } from './routes/health';
 import { inboundRequestsRouter, incomingWebhooksRouter } from './routes/incoming-webhooks';
 import { integrationsRouter } from './routes/integrations';
 import { deliveriesRouter } from './routes/deliveries';
@@ -32,6 +32,8 @@ export interface AppDeps {
   temporal: Client;
   logger: Logger;
   secrets: SecretBox;
+  /** The launcher's supervised parts, for /healthz and /readyz. */
+  parts?: PartStates | undefined;
 }
 
 export function outboundPolicy(config: Config): DestinationPolicy {
@@ -54,7 +56,7 @@ export function createApp(deps: AppDeps): Express {
   });
 
   app.use(httpMetrics);
-  app.use(healthRouter({ db, temporal }));
+  app.use(healthRouter({ db, temporal, parts: deps.parts }));
   app.get('/metrics', async (_req, res) => {
     res.type('text/plain; version=0.0.4').send(await renderMetrics(db, config));
   });

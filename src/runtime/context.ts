@@ -2,12 +2,15 @@ import { loadConfig, type Config } from '../config';
 import { createPool, type Db } from '../db/pool';
 import { createLogger, type Logger } from '../logger';
 import { loadMasterKey, SecretBox } from '../security/secret-box';
+import type { PartStates } from '../api/routes/health';
 
 export interface BaseContext {
   config: Config;
   logger: Logger;
   db: Db;
   secrets: SecretBox;
+  /** Set by the launcher: the state of the children it supervises. */
+  parts?: PartStates | undefined;
 }
 
 /** Config, logger, database pool and secret box: what every process role needs. */
