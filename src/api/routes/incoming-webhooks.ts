@@ -164,6 +164,8 @@ export function incomingWebhooksRouter(deps: Deps): Router {
       result: row.result,
       attempts: attempts.map((a) => ({
         attempt: a.attempt,
+        execution: a.execution,
+        rerun: a.rerun,
         status: a.status,
         startedAt: a.started_at,
         finishedAt: a.finished_at,
