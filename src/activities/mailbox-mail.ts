@@ -156,8 +156,8 @@ export function createMailActivities(deps: MailboxActivityDeps) {
      */
     async finishMail(mailId: string, postAction: boolean): Promise<{ postAction: string; eventId: string | null }> {
       const key = activityKey();
-      const done = await getEffect<{ postAction: string; eventId: string | null }>(db, key);
-      if (done) return done.result;
+      const finished = await getEffect<{ postAction: string; eventId: string | null }>(db, key);
+      if (finished) return finished.result;
       const mail = await requireMail(mailId);
       const mailbox = await requireMailbox(db, mail.mailbox_id);
       let done = 'left as it is';
