@@ -65,6 +65,7 @@ async function main() {
       );
     }
     watchdog?.stop();
+    removePidFile(config.dataDir, 'watchdog');
     removePidFile(config.dataDir, 'launcher');
     logger.info('stopped');
     logger.flush(() => process.exit(code));

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { runDir } from './pid-files';
+import { runDir, writePidFile } from './pid-files';
 
 /**
  * Node has no PR_SET_PDEATHSIG, so children started in their own process group would outlive a
@@ -13,7 +13,7 @@ const [launcher, dir] = [Number(process.argv[1]), process.argv[2]];
 const ours = (r) => { try { return fs.readFileSync('/proc/' + r.pid + '/cmdline', 'utf8').split('\\0').join(' ').includes(r.match); } catch { return false; } };
 const sweep = () => {
   let recs = [];
-  try { recs = fs.readdirSync(dir).filter((n) => n.endsWith('.pid') && n !== 'launcher.pid')
+  try { recs = fs.readdirSync(dir).filter((n) => n.endsWith('.pid') && n !== 'launcher.pid' && n !== 'watchdog.pid')
     .map((n) => { try { return JSON.parse(fs.readFileSync(path.join(dir, n), 'utf8')); } catch { return null; } })
     .filter((r) => r && ours(r)); } catch {}
   for (const r of recs) { try { process.kill(r.pid, r.signal); } catch {} }
@@ -40,6 +40,8 @@ export function startWatchdog(dataDir: string): Watchdog {
     stdio: 'ignore',
   });
   child.unref();
+  // Recorded too, so a start after a crash that took the launcher and its watchdog finds it.
+  writePidFile(dataDir, { name: 'watchdog', pid: child.pid!, match: runDir(dataDir), signal: 'SIGTERM' });
   return {
     stop: () => {
       if (child.exitCode === null) child.kill('SIGTERM');
