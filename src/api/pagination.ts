@@ -13,10 +13,7 @@ const TIMESTAMP = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):
 const BIGINT_MAX = 9223372036854775807n;
 
 const uuidId = z.uuid();
-const bigintId = z
-  .string()
-  .regex(/^[1-9]\d{0,18}$/)
-  .refine((s) => BigInt(s) <= BIGINT_MAX);
+const bigintId = z.string().refine((s) => /^[1-9]\d{0,18}$/.test(s) && BigInt(s) <= BIGINT_MAX);
 
 export type CursorId = 'uuid' | 'bigint';
 
@@ -39,7 +36,11 @@ export function decodeCursor(cursor: string | undefined, idKind: CursorId): Keys
   }
   const shape = z.object({ t: z.string().regex(TIMESTAMP), i: idKind === 'uuid' ? uuidId : bigintId }).strict();
   const parsed = shape.safeParse(value);
-  if (!parsed.success || Number.isNaN(Date.parse(parsed.data.t))) throw invalid();
+  // A real calendar instant (no 31 February), so PostgreSQL never sees an out-of-range date.
+  const t = parsed.success ? new Date(parsed.data.t) : undefined;
+  if (!parsed.success || !t || Number.isNaN(t.getTime()) || t.toISOString().slice(0, 19) !== parsed.data.t.slice(0, 19)) {
+    throw invalid();
+  }
   return { at: parsed.data.t, id: parsed.data.i };
 }
 
