@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { ApplicationFailure } from '@temporalio/activity';
 import { getEffect, putEffect } from '../db/activity-effects';
 import { withTransaction, type Db } from '../db/pool';
@@ -52,7 +53,8 @@ type LogEntry = { at: string; message: string };
 /** Kills this worker (SIGKILL) so the completion of a committed attempt is lost: crash tests only. */
 export function crashForTest(logger: Logger, what: string): void {
   logger.warn({ what }, 'test hook: killing the worker after commit, before completing the activity');
-  logger.flush?.();
+  // Written synchronously: the asynchronous logger would lose the line with the process.
+  fs.writeSync(2, `test hook: killing the worker after commit (${what})\n`);
   process.kill(process.pid, 'SIGKILL');
 }
 

@@ -42,8 +42,8 @@ test('a re-run after a lost completion neither repeats the forward nor loses the
   const webhookId = await sendSigned('/once', body);
 
   // The worker kills itself right after the attempt commits; a fresh worker picks up the re-run.
-  await stack.worker.waitFor(/test hook: killing the worker after commit/, 60_000);
-  await eventually(async () => stack.worker.child?.exitCode !== null || stack.worker.child?.signalCode !== null);
+  await eventually(async () => stack.worker.child?.signalCode === 'SIGKILL', 60_000);
+  expect(stack.worker.output).toMatch(/test hook: killing the worker after commit/);
   const replacement = new ProductProcess('src/worker.ts', { ...stack.env, TEST_CRASH_AFTER_COMMIT: 'false' });
   await replacement.start(/worker running/);
   try {
