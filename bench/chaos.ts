@@ -27,7 +27,9 @@ const EVENTS = flag('events', 150);
 const CONNECTIONS = flag('connections', 10);
 const READY = /Switchyard is running\./;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const out = (line: string) => process.stdout.write(`${line}\n`);
+const out = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
 
 async function main() {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sy-chaos-'));
@@ -85,10 +87,13 @@ async function main() {
   const pidOf = (name: string) =>
     (JSON.parse(fs.readFileSync(path.join(dataDir, 'run', `${name}.pid`), 'utf8')) as { pid: number }).pid;
   let crashing: Promise<void> | undefined;
-  const onAck = () => {
+  /** `sentAt`: when the acknowledged request was sent; only requests sent after a crash count for it. */
+  const onAck = (sentAt: number) => {
     acked++;
     const now = Date.now();
-    for (const c of crashes) if (c.killedAt !== undefined && c.firstOkMs === undefined && now > c.killedAt) c.firstOkMs = now - c.killedAt;
+    for (const c of crashes) {
+      if (c.killedAt !== undefined && c.firstOkMs === undefined && sentAt > c.killedAt) c.firstOkMs = now - c.killedAt;
+    }
     const next = crashes.find((c) => c.killedAt === undefined);
     if (next && acked >= next.at && !crashing) {
       crashing = (async () => {
@@ -113,8 +118,9 @@ async function main() {
   // Senders retry each item until it gets a 2xx, as providers and API clients do.
   const retryUntil2xx = async (send: () => Promise<number>) => {
     for (;;) {
+      const sentAt = Date.now();
       const status = await send().catch(() => 0);
-      if (status >= 200 && status < 300) return onAck();
+      if (status >= 200 && status < 300) return onAck(sentAt);
       await sleep(250);
     }
   };

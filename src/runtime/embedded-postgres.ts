@@ -121,6 +121,8 @@ async function layout(dataDir: string, ids: Ids | undefined, logger: Logger) {
   if (!reachableAs(ids, dataDir)) {
     const key = createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 12);
     const shared = path.join(ROOT_SHARED_BASE, `data-${key}`);
+    fs.mkdirSync(ROOT_SHARED_BASE, { recursive: true, mode: 0o755 });
+    fs.chmodSync(ROOT_SHARED_BASE, 0o755);
     fs.mkdirSync(shared, { recursive: true, mode: 0o700 });
     fs.chownSync(shared, ids.uid, ids.gid);
     fs.writeFileSync(path.join(dataDir, 'postgres.location'), `${shared}/postgres\n`);

@@ -12,6 +12,8 @@ import { eventually, fetchJson } from '../harness/stack';
  * killed dev server, cleans up after a killed launcher, and exits 0 on Ctrl-C in every state.
  */
 const READY = /Switchyard is running\./;
+// Each test starts one or two complete embedded stacks on a shared, busy machine.
+jest.setTimeout(420_000);
 const dirs: string[] = [];
 
 async function launcherEnv(dataDir: string) {
