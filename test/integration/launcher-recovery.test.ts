@@ -50,7 +50,7 @@ const alive = (pid: number) => {
 };
 
 afterAll(() => {
-  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 500 });
 });
 
 async function signedSender(api: string, dataDir: string) {
@@ -82,7 +82,7 @@ test('a SIGKILLed dev server is restarted under load; ingress answers again; Ctr
   const dataDir = freshDir('sy-supervise-');
   const { env, api } = await launcherEnv(dataDir);
   const launcher = new ProductProcess('src/launcher.ts', env);
-  await launcher.start(READY, 120_000);
+  await launcher.start(READY, 300_000);
   const send = await signedSender(api, dataDir);
   expect(await send()).toBe(202);
 
@@ -122,7 +122,7 @@ test('after a SIGKILLed launcher the watchdog stops its children, and the next s
   const dataDir = freshDir('sy-orphans-');
   const { env } = await launcherEnv(dataDir);
   const first = new ProductProcess('src/launcher.ts', env);
-  await first.start(READY, 120_000);
+  await first.start(READY, 300_000);
 
   // A crash that takes the launcher and its watchdog: the children are orphans.
   process.kill(pidOf(dataDir, 'watchdog'), 'SIGKILL');
@@ -131,7 +131,7 @@ test('after a SIGKILLed launcher the watchdog stops its children, and the next s
   expect(orphans.every(alive)).toBe(true);
 
   const second = new ProductProcess('src/launcher.ts', env);
-  await second.start(READY, 120_000);
+  await second.start(READY, 300_000);
   expect(second.output).toMatch(/stopping temporal \(pid \d+\) left running by an earlier launcher/);
   expect(second.output).toMatch(/stopping postgres \(pid \d+\) left running by an earlier launcher/);
   expect(orphans.some(alive)).toBe(false);
@@ -149,7 +149,7 @@ const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   const dataDir = path.join(privateDir, 'data');
   const { env, api } = await launcherEnv(dataDir);
   const launcher = new ProductProcess('src/launcher.ts', env);
-  await launcher.start(READY, 120_000);
+  await launcher.start(READY, 300_000);
   const location = fs.readFileSync(path.join(dataDir, 'postgres.location'), 'utf8').trim();
   expect(location).toMatch(/^\/var\/lib\/switchyard\/data-[0-9a-f]+\/postgres$/);
   expect((await fetchJson(`${api}/readyz`)).status).toBe(200);
@@ -168,7 +168,7 @@ test('a start that fails stops what it started and says why in one line', async 
   await new Promise<void>((r) => blocker.listen(Number(env['EMBEDDED_POSTGRES_PORT']), '127.0.0.1', r));
   try {
     const launcher = new ProductProcess('src/launcher.ts', env);
-    await expect(launcher.start(READY, 120_000)).rejects.toThrow(/exited \(1\)/);
+    await expect(launcher.start(READY, 300_000)).rejects.toThrow(/exited \(1\)/);
     expect(launcher.output).toMatch(/switchyard: could not start: .*PostgreSQL/);
     expect(launcher.output).not.toMatch(/^\s+at /m);
     expect(fs.existsSync(path.join(dataDir, 'run', 'temporal.pid'))).toBe(false);
