@@ -155,6 +155,10 @@ const schema = z.object({
   MAIL_RETRY_INITIAL_SECONDS: int(10, 1, 3600),
   MAIL_SCHEDULER_RETRIES: int(3, 0, 100),
   MAIL_SCHEDULER_RETRY_BASE: duration('30m'),
+
+  // Recovery: crash tests only. The worker SIGKILLs itself right after an incoming-webhook
+  // attempt commits, before Temporal hears of it, so the re-run after a lost completion is shown.
+  TEST_CRASH_AFTER_COMMIT: envBool(false),
 });
 
 /** Every setting's name, for docs and checks (README table, .env.example, docker-compose.yml). */

@@ -1,35 +1,107 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createApiKey } from './api/auth';
-import { loadConfig } from './config';
+import { loadConfig, type Config } from './config';
 import { countApiClients } from './db/api-clients';
-import { createBaseContext } from './runtime/context';
-import { startEmbeddedPostgres, type EmbeddedDb } from './runtime/embedded-postgres';
+import { createBaseContext, type BaseContext } from './runtime/context';
+import { prepareEmbeddedPostgres, StartupError } from './runtime/embedded-postgres';
+import { isOurs, readPidFiles, removePidFile, stopRecorded, writePidFile } from './runtime/pid-files';
 import { prepareDeployment } from './runtime/prepare';
+import { Supervisor } from './runtime/supervisor';
 import { findTemporalCli, MISSING_CLI_HELP } from './runtime/temporal-cli';
-import { startTemporalDevServer, type DevServer } from './runtime/temporal-dev-server';
-import { onShutdownSignal } from './runtime/signals';
-import { createLogger } from './logger';
+import { startTemporalDevServer } from './runtime/temporal-dev-server';
+import { startWatchdog, type Watchdog } from './runtime/watchdog';
+import { createLogger, type Logger } from './logger';
 import { startApi } from './server';
 import { createWorker } from './worker';
 
-/** The embedded default: Temporal dev server, PostgreSQL, migrations, worker and API in one command. */
+/** Restarts of one child allowed in `RESTART_WINDOW_MS` before the launcher gives up. */
+const MAX_RESTARTS = 5;
+const RESTART_WINDOW_MS = 120_000;
+
+/**
+ * Children left by a launcher that was killed (pid files in `<dataDir>/run`, each checked
+ * against its command line) are stopped before anything starts; a live launcher is refused.
+ */
+async function sweepOrphans(dataDir: string, logger: Logger): Promise<void> {
+  for (const rec of readPidFiles(dataDir)) {
+    if (rec.name === 'launcher') {
+      if (rec.pid !== process.pid && isOurs(rec.pid, rec.match)) {
+        throw new StartupError(`another Switchyard launcher (pid ${rec.pid}) is running with ${dataDir}; stop it first`);
+      }
+    } else if (isOurs(rec.pid, rec.match)) {
+      logger.warn({ part: rec.name, pid: rec.pid }, `stopping ${rec.name} (pid ${rec.pid}) left running by an earlier launcher`);
+      await stopRecorded(rec);
+    }
+    removePidFile(dataDir, rec.name);
+  }
+}
+
+/** The embedded default: Temporal dev server, PostgreSQL, migrations, worker and API in one command, supervised. */
 async function main() {
-  const config = loadConfig();
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    process.stderr.write(`switchyard: invalid settings: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  }
   const logger = createLogger({ level: config.LOG_LEVEL, name: 'switchyard' });
   fs.mkdirSync(config.dataDir, { recursive: true });
-  const cleanups: Array<() => Promise<void>> = [];
-  const cleanup = async () => {
-    for (const fn of cleanups.reverse()) await fn().catch((err: unknown) => logger.error({ err }, 'cleanup step failed'));
+
+  const cleanups: Array<{ what: string; fn: () => Promise<void> }> = [];
+  let watchdog: Watchdog | undefined;
+  let exiting = false;
+  /** Stops what was started, newest first, whatever state it is in; exits with `code`. */
+  const shutdown = async (code: number) => {
+    if (exiting) return;
+    exiting = true;
+    // A part that died leaves clients failing in the background ("Channel has been shut down"):
+    // expected while stopping, never a crash or a non-zero exit.
+    process.on('unhandledRejection', (err) => logger.debug({ err: String(err) }, 'ignored while stopping'));
+    for (const { what, fn } of cleanups.reverse()) {
+      await fn().catch((err: unknown) =>
+        logger.warn({ err: err instanceof Error ? err.message : String(err) }, `stopping ${what} failed`),
+      );
+    }
+    watchdog?.stop();
+    removePidFile(config.dataDir, 'watchdog');
+    removePidFile(config.dataDir, 'launcher');
+    logger.info('stopped');
+    logger.flush(() => process.exit(code));
   };
+  let signalled = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    signalled = true;
+    logger.info({ signal }, 'shutting down');
+    void shutdown(0);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 
   try {
-    let devServer: DevServer | undefined;
+    await sweepOrphans(config.dataDir, logger);
+    writePidFile(config.dataDir, { name: 'launcher', pid: process.pid, match: 'launcher', signal: 'SIGTERM' });
+    watchdog = startWatchdog(config.dataDir);
+
+    const supervisor = new Supervisor({
+      dataDir: config.dataDir,
+      logger,
+      maxRestarts: MAX_RESTARTS,
+      windowMs: RESTART_WINDOW_MS,
+      onGiveUp: () => void shutdown(1),
+    });
+    cleanups.push({ what: 'supervised children', fn: () => supervisor.stopAll() });
+
     if (config.EMBEDDED_TEMPORAL) {
       const cliPath = findTemporalCli(config.TEMPORAL_CLI_PATH);
-      if (!cliPath) throw new Error(MISSING_CLI_HELP);
+      if (!cliPath) throw new StartupError(MISSING_CLI_HELP);
       const [host, port] = config.TEMPORAL_ADDRESS.split(':');
-      devServer = await startTemporalDevServer({
+      const options = {
         cliPath,
         dataDir: path.join(config.dataDir, 'temporal'),
         host: host || '127.0.0.1',
@@ -37,19 +109,21 @@ async function main() {
         uiPort: config.TEMPORAL_UI_PORT,
         namespace: config.TEMPORAL_NAMESPACE,
         logger,
-      });
-      cleanups.push(() => devServer!.stop());
+      };
+      await supervisor.add('temporal', 'the Temporal dev server', () => startTemporalDevServer(options));
     }
 
-    let embeddedDb: EmbeddedDb | undefined;
+    let databaseUrl: string | undefined;
     if (!config.DATABASE_URL) {
-      embeddedDb = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.EMBEDDED_POSTGRES_PORT, logger });
-      cleanups.push(() => embeddedDb!.stop());
+      const pg = await prepareEmbeddedPostgres({ dataDir: config.dataDir, port: config.EMBEDDED_POSTGRES_PORT, logger });
+      await supervisor.add('postgres', 'embedded PostgreSQL', () => pg.start());
+      await pg.ensureDatabase();
+      databaseUrl = pg.url;
     }
 
-    const ctx = createBaseContext(config, embeddedDb?.url);
-    cleanups.push(() => ctx.db.end());
-    await prepareDeployment(ctx, devServer ? { retentionDays: config.TEMPORAL_RETENTION_DAYS } : {});
+    const ctx: BaseContext = { ...createBaseContext(config, databaseUrl), parts: () => supervisor.states() };
+    cleanups.push({ what: 'the database pool', fn: () => ctx.db.end() });
+    await prepareDeployment(ctx, config.EMBEDDED_TEMPORAL ? { retentionDays: config.TEMPORAL_RETENTION_DAYS } : {});
 
     const keyFile = path.join(config.dataDir, 'admin-api-key');
     if ((await countApiClients(ctx.db)) === 0) {
@@ -60,12 +134,30 @@ async function main() {
 
     const worker = await createWorker(ctx);
     const running = worker.run();
-    cleanups.push(async () => {
-      worker.shutdown();
-      await running;
+    cleanups.push({
+      what: 'the worker',
+      fn: async () => {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        // With the engine gone the worker may not hear back; do not wait for it forever.
+        const grace = (config.SHUTDOWN_GRACE_SECONDS + 10) * 1000;
+        await Promise.race([running.catch(() => undefined), new Promise((r) => setTimeout(r, grace).unref())]);
+      },
     });
+    running.then(
+      () => {
+        if (!exiting) {
+          logger.error('the worker stopped on its own; stopping everything');
+          void shutdown(1);
+        }
+      },
+      (err: unknown) => {
+        if (exiting) return;
+        logger.error({ err: err instanceof Error ? err.message : String(err) }, 'the worker failed; stopping everything');
+        void shutdown(1);
+      },
+    );
     const api = await startApi(ctx);
-    cleanups.push(() => api.close());
+    cleanups.push({ what: 'the API', fn: () => api.close() });
 
     const banner = [
       '',
@@ -78,17 +170,12 @@ async function main() {
       '',
     ].join('\n');
     process.stdout.write(banner);
-
-    onShutdownSignal(logger, async () => {
-      await cleanup();
-      logger.info('stopped');
-      logger.flush(() => process.exit(0));
-    });
-    await running;
   } catch (err) {
-    logger.error({ err: err instanceof Error ? err.message : err }, 'start failed');
-    await cleanup();
-    process.exit(1);
+    if (exiting) return;
+    const message = err instanceof Error ? err.message : String(err);
+    logger.error({ err: message, ...(err instanceof StartupError ? {} : { stack: (err as Error)?.stack }) }, 'start failed');
+    process.stderr.write(`switchyard: could not start: ${message}\n`);
+    await shutdown(1);
   }
 }
 

@@ -46,7 +46,13 @@ export function createActivities(ctx: BaseContext) {
       settings: mail,
       limiter: new KeyedLimiter(mail.graphConcurrency),
     }),
-    ...createInboundActivities({ db: ctx.db, logger: ctx.logger, http, providers }),
+    ...createInboundActivities({
+      db: ctx.db,
+      logger: ctx.logger,
+      http,
+      providers,
+      crashAfterCommit: ctx.config.TEST_CRASH_AFTER_COMMIT,
+    }),
     ...createProviderBatchActivities(providers),
     ...createOutgoingActivities({
       db: ctx.db,

@@ -1,23 +1,33 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { Db } from '../db/pool';
+import fs from 'node:fs';
+import { ApplicationFailure } from '@temporalio/activity';
+import { getEffect, putEffect } from '../db/activity-effects';
+import { withTransaction, type Db } from '../db/pool';
 import {
   beginAttempt,
   finishAttempt,
   getIncomingWebhook,
+  recordRerun,
   setIncomingWebhookStatus,
   type IncomingWebhookRow,
 } from '../db/incoming-webhooks';
 import { getIntegration, type IntegrationRow } from '../db/integrations';
 import type { DestinationPolicy } from '../http/safe-request';
 import { processGenericWebhook } from '../integrations/generic/process';
+import { activityKey, describeError, executionNumber, isDataError } from './effects';
 import type { ProviderActivityDeps } from './provider-deps';
 import { processProviderWebhook } from './provider-webhook';
 import type { Logger } from '../logger';
 
-/** A processing result; `stale` means skipped because newer data was already processed. */
+/**
+ * A processing result; `stale` means skipped because newer data was already processed. A
+ * `final` failure (bad data) ends the webhook now: no further attempt could succeed.
+ */
 export type ProcessOutcome =
   | { ok: true; result: unknown; status?: 'succeeded' | 'stale' }
-  | { ok: false; error: string };
+  | { ok: false; error: string; final?: boolean };
+
+/** Runs a side effect at most once per activity (across re-runs): a stored result is returned instead. */
+export type Once = <T>(step: string, fn: () => Promise<T>) => Promise<T>;
 
 /** What a provider's processor gets: the stored webhook, its integration and a log to write to. */
 export interface ProcessContext {
@@ -25,6 +35,7 @@ export interface ProcessContext {
   integration: IntegrationRow;
   log: (message: string) => void;
   http: { policy: DestinationPolicy; timeoutMs: number };
+  once: Once;
 }
 
 export interface InboundActivityDeps {
@@ -33,17 +44,51 @@ export interface InboundActivityDeps {
   http: { policy: DestinationPolicy; timeoutMs: number };
   /** Xero / QuickBooks processing; without it only generic webhooks can be processed. */
   providers?: ProviderActivityDeps;
+  /** Test only: kill the worker right after an attempt commits, before Temporal hears of it. */
+  crashAfterCommit?: boolean;
 }
 
-export function createInboundActivities({ db, logger, http, providers }: InboundActivityDeps) {
+type LogEntry = { at: string; message: string };
+
+/** Kills this worker (SIGKILL) so the completion of a committed attempt is lost: crash tests only. */
+export function crashForTest(logger: Logger, what: string): void {
+  logger.warn({ what }, 'test hook: killing the worker after commit, before completing the activity');
+  // Written synchronously: the asynchronous logger would lose the line with the process.
+  fs.writeSync(2, `test hook: killing the worker after commit (${what})\n`);
+  process.kill(process.pid, 'SIGKILL');
+}
+
+export function createInboundActivities({ db, logger, http, providers, crashAfterCommit }: InboundActivityDeps) {
   return {
-    /** One business attempt: records it, runs the provider's processor, stores the outcome. */
+    /**
+     * One business attempt: records it, runs the provider's processor, stores the outcome.
+     * Exactly-once under re-execution: the outcome is stored with the status in one
+     * transaction under the activity's key, so a re-run after a lost completion returns it
+     * (recorded as a re-run) and never repeats a forward, an event or a provider call.
+     */
     async processIncomingWebhook(
       webhookId: string,
       attempt: number,
       maxAttempts: number,
       options: { fresh?: boolean } = {},
     ): Promise<ProcessOutcome> {
+      const key = activityKey();
+      const execution = executionNumber();
+      const entries: LogEntry[] = [];
+      const note = (message: string) => entries.push({ at: new Date().toISOString(), message });
+
+      const done = await getEffect<ProcessOutcome>(db, key);
+      if (done) {
+        note(`re-run (execution ${execution}): this attempt had already finished but Temporal never heard back; returned its stored outcome, nothing repeated`);
+        await recordRerun(db, webhookId, attempt, execution, {
+          status: done.result.ok ? 'succeeded' : 'failed',
+          error: done.result.ok ? null : done.result.error,
+          log: entries,
+        });
+        logger.info({ webhookId, attempt, execution }, 'incoming webhook attempt re-run returned the stored outcome');
+        return done.result;
+      }
+
       const webhook = await getIncomingWebhook(db, webhookId);
       if (!webhook) {
         throw ApplicationFailure.create({
@@ -52,12 +97,21 @@ export function createInboundActivities({ db, logger, http, providers }: Inbound
           nonRetryable: true,
         });
       }
-      const entries: Array<{ at: string; message: string }> = [];
-      const note = (message: string) => entries.push({ at: new Date().toISOString(), message });
-      await beginAttempt(db, webhookId, attempt);
-      const deliveryAttempt = Context.current().info.attempt;
-      if (deliveryAttempt > 1) note(`resumed: the previous run of this attempt did not finish (try ${deliveryAttempt})`);
+      await beginAttempt(db, webhookId, attempt, execution);
+      if (execution > 1) note(`re-run (execution ${execution}): the previous execution of this attempt did not finish`);
       note(`attempt ${attempt} of ${maxAttempts} started`);
+
+      const once: Once = async (step, fn) => {
+        const stepKey = activityKey(step);
+        const stored = await getEffect<Awaited<ReturnType<typeof fn>>>(db, stepKey);
+        if (stored) {
+          note(`${step}: already done by an earlier execution; not repeated`);
+          return stored.result;
+        }
+        const result = await fn();
+        await putEffect(db, stepKey, result);
+        return result;
+      };
 
       const integration = await getIntegration(db, webhook.integration_id);
       let outcome: ProcessOutcome;
@@ -65,38 +119,51 @@ export function createInboundActivities({ db, logger, http, providers }: Inbound
         outcome = { ok: false, error: 'the integration was deleted' };
       } else {
         try {
-          const ctx = { webhook, integration, log: note, http };
+          const ctx = { webhook, integration, log: note, http, once };
           if (integration.provider === 'generic') outcome = await processGenericWebhook(ctx);
           else if (providers) outcome = await processProviderWebhook(providers, ctx, attempt, options.fresh ?? false);
           else outcome = { ok: false, error: `this worker cannot process ${integration.provider} webhooks` };
         } catch (err) {
           // Retryable activity failures (a provider's rate limit) wait without spending the attempt.
           if (err instanceof ApplicationFailure) throw err;
-          outcome = { ok: false, error: err instanceof Error ? err.message : String(err) };
+          outcome = isDataError(err)
+            ? { ok: false, error: `the webhook's data cannot be processed: ${describeError(err)}`, final: true }
+            : { ok: false, error: err instanceof Error ? err.message : String(err) };
         }
       }
 
-      if (outcome.ok) {
-        note(outcome.status === 'stale' ? 'skipped as stale' : 'processed');
-        await finishAttempt(db, webhookId, attempt, { status: 'succeeded', log: entries });
-        await setIncomingWebhookStatus(db, webhookId, {
-          status: outcome.status ?? 'succeeded',
-          result: outcome.result,
-          processed: true,
+      const store = (o: ProcessOutcome) =>
+        withTransaction(db, async (c) => {
+          if (o.ok) {
+            note(o.status === 'stale' ? 'skipped as stale' : 'processed');
+            await finishAttempt(c, webhookId, attempt, { status: 'succeeded', log: entries }, execution);
+            await setIncomingWebhookStatus(c, webhookId, { status: o.status ?? 'succeeded', result: o.result, processed: true });
+          } else {
+            const final = o.final === true || attempt >= maxAttempts;
+            note(`failed: ${o.error}`);
+            await finishAttempt(c, webhookId, attempt, { status: 'failed', error: o.error, log: entries }, execution);
+            await setIncomingWebhookStatus(c, webhookId, { status: final ? 'failed' : 'queued', error: o.error, processed: final });
+          }
+          await putEffect(c, key, o);
         });
-      } else {
-        note(`failed: ${outcome.error}`);
-        await finishAttempt(db, webhookId, attempt, { status: 'failed', error: outcome.error, log: entries });
-        const final = attempt >= maxAttempts;
-        await setIncomingWebhookStatus(db, webhookId, {
-          status: final ? 'failed' : 'queued',
-          error: outcome.error,
-          processed: final,
-        });
+      try {
+        await store(outcome);
+      } catch (err) {
+        // Poison data (e.g. NUL in a key: 22P05) can never be stored; retrying would only repeat
+        // the work. End the webhook as failed with what went wrong, without the offending data.
+        if (!isDataError(err)) throw err;
+        entries.pop();
+        outcome = { ok: false, error: `the processing result cannot be stored: ${describeError(err)}`, final: true };
+        await store(outcome);
       }
-      logger.info({ webhookId, attempt, ok: outcome.ok }, 'incoming webhook attempt finished');
+      logger.info({ webhookId, attempt, execution, ok: outcome.ok }, 'incoming webhook attempt finished');
+      if (crashAfterCommit && execution === 1) crashForTest(logger, `processIncomingWebhook ${webhookId}`);
       return outcome;
     },
 
+    /** Ends a webhook whose processing could not run to completion (infrastructure retries exhausted). */
+    async failIncomingWebhook(webhookId: string, error: string): Promise<void> {
+      await setIncomingWebhookStatus(db, webhookId, { status: 'failed', error, processed: true });
+    },
   };
 }

@@ -8,11 +8,13 @@ import {
   type InboundMailRow,
   type MailTrigger,
 } from '../db/mail-log';
+import { getEffect, putEffect } from '../db/activity-effects';
 import { getTicket } from '../db/tickets';
 import { classifyGraphError, explainProblem } from '../integrations/microsoft-graph/errors';
 import { emitTicketEvent } from '../integrations/microsoft-graph/events';
 import { getMessage, markRead, moveMessage, type GraphMessage } from '../integrations/microsoft-graph/messages';
 import type { MailboxProblemKind } from '../shared/mailbox';
+import { activityKey } from './effects';
 import { storeMail } from './mailbox-ingest';
 import { graphFor, requireMailbox, settle, type MailboxActivityDeps } from './mailbox-support';
 
@@ -51,6 +53,16 @@ export function createMailActivities(deps: MailboxActivityDeps) {
      * everything else comes back as a value the workflow counts against its attempts.
      */
     async ingestMail(mailId: string, attempt: number, trigger: MailTrigger): Promise<IngestOutcome> {
+      // A re-run after a lost completion returns what the first execution stored: no second
+      // Graph fetch, and the outcome (ticket created) is not turned into a "duplicate".
+      const key = activityKey();
+      const done = await getEffect<IngestOutcome>(db, key);
+      if (done) {
+        const tries = Context.current().info.attempt;
+        const message = `re-run (try ${tries}): this request had already finished but Temporal never heard back; returned its stored outcome, nothing repeated`;
+        await appendMailRequestLog(db, mailId, attempt, [{ at: new Date().toISOString(), message }]);
+        return done.result;
+      }
       const mail = await requireMail(mailId);
       const mailbox = await requireMailbox(db, mail.mailbox_id);
       const entries: Array<{ at: string; message: string }> = [];
@@ -126,7 +138,9 @@ export function createMailActivities(deps: MailboxActivityDeps) {
           next_retry_at: null,
           processed_at: new Date(),
         });
-        return { ok: true, status: stored.status, ticketId: stored.ticketId, postAction: true };
+        const outcome: IngestOutcome = { ok: true, status: stored.status, ticketId: stored.ticketId, postAction: true };
+        await putEffect(db, key, outcome);
+        return outcome;
       } catch (err) {
         // A database failure: keep what we fetched and let the activity policy retry.
         note(`could not store the message: ${err instanceof Error ? err.message : String(err)}`);
@@ -141,6 +155,9 @@ export function createMailActivities(deps: MailboxActivityDeps) {
      * "New Ticket Logged" or "Ticket Changed" once per email.
      */
     async finishMail(mailId: string, postAction: boolean): Promise<{ postAction: string; eventId: string | null }> {
+      const key = activityKey();
+      const finished = await getEffect<{ postAction: string; eventId: string | null }>(db, key);
+      if (finished) return finished.result;
       const mail = await requireMail(mailId);
       const mailbox = await requireMailbox(db, mail.mailbox_id);
       let done = 'left as it is';
@@ -174,6 +191,7 @@ export function createMailActivities(deps: MailboxActivityDeps) {
         `inbound-mail:${mail.id}`,
       );
       await updateInboundMail(db, mailId, { event_id: eventId });
+      await putEffect(db, key, { postAction: done, eventId });
       return { postAction: done, eventId };
     },
 

@@ -1,10 +1,13 @@
-import { Context } from '@temporalio/activity';
+import { getEffect, putEffect } from '../db/activity-effects';
+import { recordRerun } from '../db/incoming-webhooks';
 import { getIntegration } from '../db/integrations';
+import { withTransaction } from '../db/pool';
 import { beginAttempts, finishAttempts, getProviderWebhooks, type AttemptResult, type ProviderWebhookRow } from '../db/provider-webhooks';
 import { getEntities } from '../db/resource-data';
 import { processResources } from '../integrations/process-resources';
 import { resolveProvider } from '../integrations/providers';
 import type { BatchItem, ChunkItemResult, ResourceChunk } from '../shared/inbound-batch';
+import { activityKey, executionNumber } from './effects';
 import { resourceDeps, rethrowRateLimit, type ProviderActivityDeps } from './provider-deps';
 
 export interface PlanInput {
@@ -80,19 +83,34 @@ export function createProviderBatchActivities(deps: ProviderActivityDeps) {
 
     /** One attempt for every webhook of a chunk: at most one provider call (per ids-per-call). */
     async processResourceChunk(input: ChunkInput): Promise<ChunkItemResult[]> {
+      // A re-run after a lost completion returns what the first execution stored (see effects.ts).
+      const key = activityKey();
+      const tryNo = executionNumber();
+      const done = await getEffect<ChunkItemResult[]>(db, key);
+      if (done) {
+        const message = `re-run (execution ${tryNo}): this chunk had already been processed but Temporal never heard back; returned its stored outcome, nothing repeated`;
+        for (const r of done.result) {
+          const item = input.chunk.items.find((i) => i.webhookId === r.webhookId);
+          if (!item) continue;
+          await recordRerun(db, r.webhookId, item.attempt, tryNo, {
+            status: r.status === 'failed' ? 'failed' : 'succeeded',
+            log: [{ at: new Date().toISOString(), message }],
+          });
+        }
+        return done.result;
+      }
       const integration = await getIntegration(db, input.integrationId);
       if (!integration) return [];
       const rows = new Map((await getProviderWebhooks(db, input.chunk.items.map((i) => i.webhookId))).map((r) => [r.id, r]));
       const items = input.chunk.items.filter((i) => rows.has(i.webhookId));
       const logs = new Map<string, Array<{ at: string; message: string }>>();
       const note = (id: string, message: string) => logs.get(id)?.push({ at: new Date().toISOString(), message });
-      const tryNo = Context.current().info.attempt;
       for (const item of items) {
         logs.set(item.webhookId, []);
-        if (tryNo > 1) note(item.webhookId, `resumed: try ${tryNo} of this attempt (rate limit or interrupted worker)`);
+        if (tryNo > 1) note(item.webhookId, `re-run (execution ${tryNo}): rate limit or an interrupted worker`);
         note(item.webhookId, `attempt ${item.attempt} of ${item.maxAttempts} started in a batch of ${items.length} ${input.chunk.entityType} webhook(s)`);
       }
-      await beginAttempts(db, items);
+      await beginAttempts(db, items, tryNo);
 
       let outcomes;
       try {
@@ -118,10 +136,14 @@ export function createProviderBatchActivities(deps: ProviderActivityDeps) {
         log.push({ at: new Date().toISOString(), message: final ? 'failed; no automatic attempts left' : 'failed; queued for another attempt' });
         return { webhookId: item.webhookId, attempt: item.attempt, status: final ? 'failed' : 'queued', attemptStatus: 'failed', result: null, error: outcome.error, log, final };
       });
-      await finishAttempts(db, results);
+      const returned: ChunkItemResult[] = results.map((r) => ({ webhookId: r.webhookId, status: r.attemptStatus === 'failed' ? 'failed' : (r.status as 'succeeded' | 'stale'), final: r.final }));
+      await withTransaction(db, async (c) => {
+        await finishAttempts(c, results, tryNo);
+        await putEffect(c, key, returned);
+      });
       const failed = results.filter((r) => r.attemptStatus === 'failed').length;
       logger.info({ integrationId: integration.id, tenantId: input.tenantId, items: results.length, failed }, 'inbound batch chunk processed');
-      return results.map((r) => ({ webhookId: r.webhookId, status: r.attemptStatus === 'failed' ? 'failed' : (r.status as 'succeeded' | 'stale'), final: r.final }));
+      return returned;
     },
   };
 }

@@ -1,4 +1,4 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/activity';
 import type { IntegrationRow } from '../db/integrations';
 import type { Db } from '../db/pool';
 import { providerCaller, type ProviderRuntime } from '../integrations/provider-http';

@@ -13,7 +13,7 @@ import { apiClientsRouter } from './routes/api-clients';
 import { genericHooksRouter } from './routes/hooks-generic';
 import { quickBooksHooksRouter } from './routes/hooks-quickbooks';
 import { xeroHooksRouter } from './routes/hooks-xero';
-import { healthRouter } from './routes/health';
+import { healthRouter, type PartStates } from './routes/health';
 import { inboundRequestsRouter, incomingWebhooksRouter } from './routes/incoming-webhooks';
 import { integrationsRouter } from './routes/integrations';
 import { oauthCallbackRouter } from './routes/integrations-connect';
@@ -46,6 +46,8 @@ export interface AppDeps {
   secrets: SecretBox;
   /** Intake's backlog gate and starter wake-up; without it ingress relies on NOTIFY and the poll. */
   intake?: { backlog: BacklogGate; wake: () => void };
+  /** The launcher's supervised parts, for /healthz and /readyz. */
+  parts?: PartStates | undefined;
 }
 
 export function outboundPolicy(config: Config): DestinationPolicy {
@@ -68,7 +70,7 @@ export function createApp(deps: AppDeps): Express {
   });
 
   app.use(httpMetrics);
-  app.use(healthRouter({ db, temporal }));
+  app.use(healthRouter({ db, temporal, parts: deps.parts }));
   app.get('/metrics', metricsAuth(config.METRICS_TOKEN), async (_req, res) => {
     res.type('text/plain; version=0.0.4').send(await renderMetrics(db, config));
   });

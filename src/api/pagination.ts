@@ -1,18 +1,83 @@
 import { z } from 'zod';
+import type { Keyset, WithKeyset } from '../db/keyset';
 import { HttpError } from './errors';
 
-/** Opaque keyset cursor: base64url JSON of the last row's sort keys. */
-export function encodeCursor(value: unknown): string {
-  return Buffer.from(JSON.stringify(value)).toString('base64url');
+/**
+ * THE keyset cursor for every listing: base64url JSON `{ t, i }` of the last row's full-precision
+ * timestamp (PostgreSQL's microsecond text, see db/keyset.ts) and its id as tie-break. Decoding is
+ * strict and bounded: anything this API did not issue — garbage, an id beyond bigint, a year out
+ * of range — is a 400 `invalid_cursor`, never a database error.
+ */
+const MAX_CURSOR_CHARS = 256;
+const TIMESTAMP = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{6}Z$/;
+const BIGINT_MAX = 9223372036854775807n;
+
+const uuidId = z.uuid();
+const bigintId = z.string().refine((s) => /^[1-9]\d{0,18}$/.test(s) && BigInt(s) <= BIGINT_MAX);
+
+export type CursorId = 'uuid' | 'bigint';
+
+function invalid(): HttpError {
+  return new HttpError(400, 'invalid_cursor', 'The cursor is not one this API issued');
 }
 
-export function decodeCursor<S extends z.ZodType>(schema: S, cursor: string | undefined): z.output<S> | undefined {
-  if (!cursor) return undefined;
+export function encodeCursor(k: Keyset): string {
+  return Buffer.from(JSON.stringify({ t: k.at, i: k.id })).toString('base64url');
+}
+
+export function decodeCursor(cursor: string | undefined, idKind: CursorId): Keyset | undefined {
+  if (cursor === undefined || cursor === '') return undefined;
+  if (cursor.length > MAX_CURSOR_CHARS || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw invalid();
+  let value: unknown;
   try {
-    return schema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+    value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    throw new HttpError(400, 'invalid_cursor', 'The cursor is not one this API issued');
+    throw invalid();
   }
+  const shape = z.object({ t: z.string().regex(TIMESTAMP), i: idKind === 'uuid' ? uuidId : bigintId }).strict();
+  const parsed = shape.safeParse(value);
+  // A real calendar instant (no 31 February), so PostgreSQL never sees an out-of-range date.
+  const t = parsed.success ? new Date(parsed.data.t) : undefined;
+  if (!parsed.success || !t || Number.isNaN(t.getTime()) || t.toISOString().slice(0, 19) !== parsed.data.t.slice(0, 19)) {
+    throw invalid();
+  }
+  return { at: parsed.data.t, id: parsed.data.i };
+}
+
+/** Splits a `limit + 1` fetch into the page and the cursor of the next page (null at the end). */
+export function keysetPage<R extends { id: string }>(
+  rows: WithKeyset<R>[],
+  limit: number,
+): { page: WithKeyset<R>[]; nextCursor: string | null } {
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return { page, nextCursor: rows.length > limit && last ? encodeCursor({ at: last.cursor_at, id: last.id }) : null };
 }
 
 export const limitSchema = z.coerce.number().int().min(1).max(500).default(50);
+
+/**
+ * The same cursor for a listing merged from several tables (the overview's recent errors): the
+ * keyset plus the row's kind, each table's ids being its own. Strict the same way.
+ */
+export function encodeKindCursor(k: Keyset & { kind: string }): string {
+  return Buffer.from(JSON.stringify({ t: k.at, i: k.id, k: k.kind })).toString('base64url');
+}
+
+export function decodeKindCursor<K extends string>(
+  cursor: string | undefined,
+  kinds: readonly K[],
+): (Keyset & { kind: K }) | undefined {
+  if (cursor === undefined || cursor === '') return undefined;
+  let value: { t?: unknown; i?: unknown; k?: unknown };
+  try {
+    value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as typeof value;
+  } catch {
+    throw invalid();
+  }
+  const kind = kinds.find((k) => k === value?.k);
+  if (!kind) throw invalid();
+  const inner = Buffer.from(JSON.stringify({ t: value.t, i: value.i })).toString('base64url');
+  const keyset = decodeCursor(inner, 'uuid');
+  return keyset ? { ...keyset, kind } : undefined;
+}

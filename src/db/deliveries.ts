@@ -1,3 +1,4 @@
+import { type Keyset, type WithKeyset, keysetBefore, keysetColumn } from './keyset';
 import type { Queryable } from './pool';
 
 export type DeliveryStatus = 'pending' | 'in_flight' | 'retrying' | 'succeeded' | 'failed' | 'held';
@@ -113,11 +114,11 @@ export interface DeliveryFilter {
   eventId?: string | undefined;
   since?: Date | undefined;
   until?: Date | undefined;
-  before?: { createdAt: Date; id: string } | undefined;
+  before?: Keyset | undefined;
   limit: number;
 }
 
-export async function listDeliveries(db: Queryable, f: DeliveryFilter): Promise<DeliveryRow[]> {
+export async function listDeliveries(db: Queryable, f: DeliveryFilter): Promise<WithKeyset<DeliveryRow>[]> {
   const args: unknown[] = [f.webhookId];
   const where = ['d.webhook_id = $1'];
   const p = (v: unknown) => `$${args.push(v)}`;
@@ -137,9 +138,9 @@ export async function listDeliveries(db: Queryable, f: DeliveryFilter): Promise<
   }
   if (f.since) where.push(`d.created_at >= ${p(f.since)}`);
   if (f.until) where.push(`d.created_at < ${p(f.until)}`);
-  if (f.before) where.push(`(d.created_at, d.id) < (${p(f.before.createdAt)}, ${p(f.before.id)})`);
-  const { rows } = await db.query<DeliveryRow>(
-    `SELECT d.* FROM deliveries d WHERE ${where.join(' AND ')} ORDER BY d.created_at DESC, d.id DESC LIMIT ${p(f.limit)}`,
+  if (f.before) where.push(keysetBefore('d.created_at', 'd.id', 'uuid', f.before, p));
+  const { rows } = await db.query<WithKeyset<DeliveryRow>>(
+    `SELECT d.*, ${keysetColumn('d.created_at')} FROM deliveries d WHERE ${where.join(' AND ')} ORDER BY d.created_at DESC, d.id DESC LIMIT ${p(f.limit)}`,
     args,
   );
   return rows;

@@ -1,3 +1,4 @@
+import { type Keyset, type WithKeyset, keysetBefore, keysetColumn } from './keyset';
 import type { Queryable } from './pool';
 
 export interface InboundRequestRow {
@@ -49,16 +50,17 @@ export async function insertInboundRequest(db: Queryable, r: NewInboundRequest):
 
 export async function listInboundRequests(
   db: Queryable,
-  f: { integrationId?: string | undefined; outcome?: string | undefined; beforeId?: string | undefined; limit: number },
-): Promise<InboundRequestRow[]> {
+  f: { integrationId?: string | undefined; outcome?: string | undefined; before?: Keyset | undefined; limit: number },
+): Promise<WithKeyset<InboundRequestRow>[]> {
   const where: string[] = [];
   const args: unknown[] = [];
   if (f.integrationId) where.push(`integration_id = $${args.push(f.integrationId)}`);
   if (f.outcome) where.push(`outcome = $${args.push(f.outcome)}`);
-  if (f.beforeId) where.push(`id < $${args.push(f.beforeId)}`);
+  if (f.before) where.push(keysetBefore('received_at', 'id', 'bigint', f.before, (v) => `$${args.push(v)}`));
   const limit = `$${args.push(f.limit)}`;
-  const { rows } = await db.query<InboundRequestRow>(
-    `SELECT * FROM inbound_requests ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${limit}`,
+  const { rows } = await db.query<WithKeyset<InboundRequestRow>>(
+    `SELECT *, ${keysetColumn('received_at')} FROM inbound_requests ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+     ORDER BY received_at DESC, id DESC LIMIT ${limit}`,
     args,
   );
   return rows;

@@ -1,3 +1,4 @@
+import { type Keyset, type WithKeyset, keysetBefore, keysetColumn } from './keyset';
 import type { Queryable } from './pool';
 
 export type IncomingWebhookStatus = 'queued' | 'processing' | 'succeeded' | 'failed' | 'stale';
@@ -27,6 +28,9 @@ export interface IncomingWebhookAttemptRow {
   id: string;
   webhook_id: string;
   attempt: number;
+  /** Temporal's try of this attempt: 2+ is a re-run after a lost worker or a lost completion. */
+  execution: number;
+  rerun: boolean;
   status: 'running' | 'succeeded' | 'failed' | 'abandoned';
   started_at: Date;
   finished_at: Date | null;
@@ -94,11 +98,14 @@ export interface IncomingWebhookFilter {
   since?: Date | undefined;
   until?: Date | undefined;
   /** Keyset cursor: rows strictly older than this (received_at, id). */
-  before?: { receivedAt: Date; id: string } | undefined;
+  before?: Keyset | undefined;
   limit: number;
 }
 
-export async function listIncomingWebhooks(db: Queryable, f: IncomingWebhookFilter): Promise<IncomingWebhookRow[]> {
+export async function listIncomingWebhooks(
+  db: Queryable,
+  f: IncomingWebhookFilter,
+): Promise<WithKeyset<IncomingWebhookRow>[]> {
   const where: string[] = [];
   const args: unknown[] = [];
   const add = (sql: string, value: unknown) => {
@@ -111,13 +118,10 @@ export async function listIncomingWebhooks(db: Queryable, f: IncomingWebhookFilt
   if (f.entityId) add('entity_id = ?', f.entityId);
   if (f.since) add('received_at >= ?', f.since);
   if (f.until) add('received_at < ?', f.until);
-  if (f.before) {
-    args.push(f.before.receivedAt, f.before.id);
-    where.push(`(received_at, id) < ($${args.length - 1}, $${args.length})`);
-  }
+  if (f.before) where.push(keysetBefore('received_at', 'id', 'uuid', f.before, (v) => `$${args.push(v)}`));
   args.push(f.limit);
-  const { rows } = await db.query<IncomingWebhookRow>(
-    `SELECT * FROM incoming_webhooks ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+  const { rows } = await db.query<WithKeyset<IncomingWebhookRow>>(
+    `SELECT *, ${keysetColumn('received_at')} FROM incoming_webhooks ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
      ORDER BY received_at DESC, id DESC LIMIT $${args.length}`,
     args,
   );
@@ -139,20 +143,21 @@ export async function setIncomingWebhookStatus(
 }
 
 /**
- * Opens attempt `attempt` idempotently (a replayed activity start reuses the row) and marks
- * earlier attempts still "running" as abandoned: their worker died before finishing them.
+ * Opens execution `execution` of attempt `attempt` (its own row: a re-run never overwrites the
+ * first run's record) and marks earlier executions still "running" as abandoned: their worker
+ * died before finishing them.
  */
-export async function beginAttempt(db: Queryable, webhookId: string, attempt: number): Promise<void> {
+export async function beginAttempt(db: Queryable, webhookId: string, attempt: number, execution = 1): Promise<void> {
   await db.query(
     `UPDATE incoming_webhook_attempts SET status = 'abandoned', finished_at = now(),
-       error = 'the worker stopped before this attempt finished'
-     WHERE webhook_id = $1 AND attempt < $2 AND status = 'running'`,
-    [webhookId, attempt],
+       error = 'the worker stopped before this execution finished'
+     WHERE webhook_id = $1 AND (attempt, execution) < ($2, $3) AND status = 'running'`,
+    [webhookId, attempt, execution],
   );
   await db.query(
-    `INSERT INTO incoming_webhook_attempts (webhook_id, attempt, status) VALUES ($1, $2, 'running')
-     ON CONFLICT (webhook_id, attempt) DO UPDATE SET status = 'running', started_at = now(), finished_at = NULL, error = NULL, log = '[]'`,
-    [webhookId, attempt],
+    `INSERT INTO incoming_webhook_attempts (webhook_id, attempt, execution, rerun, status) VALUES ($1, $2, $3, $3 > 1, 'running')
+     ON CONFLICT (webhook_id, attempt, execution) DO UPDATE SET status = 'running', started_at = now(), finished_at = NULL, error = NULL, log = '[]'`,
+    [webhookId, attempt, execution],
   );
   await db.query(
     `UPDATE incoming_webhooks SET status = 'processing', attempts_made = GREATEST(attempts_made, $2), updated_at = now() WHERE id = $1`,
@@ -165,17 +170,37 @@ export async function finishAttempt(
   webhookId: string,
   attempt: number,
   outcome: { status: 'succeeded' | 'failed'; error?: string; log: Array<{ at: string; message: string }> },
+  execution = 1,
 ): Promise<void> {
   await db.query(
     `UPDATE incoming_webhook_attempts SET status = $3, finished_at = now(), error = $4, log = $5
-     WHERE webhook_id = $1 AND attempt = $2`,
-    [webhookId, attempt, outcome.status, outcome.error ?? null, JSON.stringify(outcome.log)],
+     WHERE webhook_id = $1 AND attempt = $2 AND execution = $6`,
+    [webhookId, attempt, outcome.status, outcome.error ?? null, JSON.stringify(outcome.log), execution],
+  );
+}
+
+/**
+ * A re-run that found its attempt already finished (the completion was lost): recorded as its
+ * own execution, closed at once, with the earlier "running" executions left as they are.
+ */
+export async function recordRerun(
+  db: Queryable,
+  webhookId: string,
+  attempt: number,
+  execution: number,
+  outcome: { status: 'succeeded' | 'failed'; error?: string | null; log: Array<{ at: string; message: string }> },
+): Promise<void> {
+  await db.query(
+    `INSERT INTO incoming_webhook_attempts (webhook_id, attempt, execution, rerun, status, finished_at, error, log)
+     VALUES ($1, $2, $3, true, $4, now(), $5, $6)
+     ON CONFLICT (webhook_id, attempt, execution) DO UPDATE SET status = $4, finished_at = now(), error = $5, log = $6`,
+    [webhookId, attempt, execution, outcome.status, outcome.error ?? null, JSON.stringify(outcome.log)],
   );
 }
 
 export async function listAttempts(db: Queryable, webhookId: string): Promise<IncomingWebhookAttemptRow[]> {
   const { rows } = await db.query<IncomingWebhookAttemptRow>(
-    'SELECT * FROM incoming_webhook_attempts WHERE webhook_id = $1 ORDER BY attempt',
+    'SELECT * FROM incoming_webhook_attempts WHERE webhook_id = $1 ORDER BY attempt, execution',
     [webhookId],
   );
   return rows;

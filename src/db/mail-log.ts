@@ -1,3 +1,4 @@
+import { type Keyset, type WithKeyset, keysetBefore, keysetColumn } from './keyset';
 import type { Queryable } from './pool';
 
 export type InboundMailStatus =
@@ -116,11 +117,11 @@ export async function knownGraphIds(db: Queryable, mailboxId: string, graphIds: 
 export interface InboundMailFilter {
   mailboxId?: string | undefined;
   status?: string | undefined;
-  before?: { seenAt: Date; id: string } | undefined;
+  before?: Keyset | undefined;
   limit: number;
 }
 
-export async function listInboundMail(db: Queryable, f: InboundMailFilter): Promise<InboundMailRow[]> {
+export async function listInboundMail(db: Queryable, f: InboundMailFilter): Promise<WithKeyset<InboundMailRow>[]> {
   const where: string[] = [];
   const args: unknown[] = [];
   const add = (sql: string, value: unknown) => {
@@ -129,13 +130,10 @@ export async function listInboundMail(db: Queryable, f: InboundMailFilter): Prom
   };
   if (f.mailboxId) add('mailbox_id = ?', f.mailboxId);
   if (f.status) add('status = ?', f.status);
-  if (f.before) {
-    args.push(f.before.seenAt, f.before.id);
-    where.push(`(first_seen_at, id) < ($${args.length - 1}, $${args.length})`);
-  }
+  if (f.before) where.push(keysetBefore('first_seen_at', 'id', 'uuid', f.before, (v) => `$${args.push(v)}`));
   args.push(f.limit);
-  const { rows } = await db.query<InboundMailRow>(
-    `SELECT * FROM inbound_mail ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+  const { rows } = await db.query<WithKeyset<InboundMailRow>>(
+    `SELECT *, ${keysetColumn('first_seen_at')} FROM inbound_mail ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
      ORDER BY first_seen_at DESC, id DESC LIMIT $${args.length}`,
     args,
   );

@@ -73,23 +73,27 @@ export async function getProviderWebhooks(db: Queryable, ids: string[]): Promise
 }
 
 /** `beginAttempt` for many webhooks at once (see incoming-webhooks.ts for the semantics). */
-export async function beginAttempts(db: Queryable, items: Array<{ webhookId: string; attempt: number }>): Promise<void> {
+export async function beginAttempts(
+  db: Queryable,
+  items: Array<{ webhookId: string; attempt: number }>,
+  execution = 1,
+): Promise<void> {
   if (items.length === 0) return;
   const ids = items.map((i) => i.webhookId);
   const attempts = items.map((i) => i.attempt);
   await db.query(
     `UPDATE incoming_webhook_attempts a SET status = 'abandoned', finished_at = now(),
-       error = 'the worker stopped before this attempt finished'
+       error = 'the worker stopped before this execution finished'
      FROM unnest($1::uuid[], $2::int[]) AS u(id, attempt)
-     WHERE a.webhook_id = u.id AND a.attempt < u.attempt AND a.status = 'running'`,
-    [ids, attempts],
+     WHERE a.webhook_id = u.id AND (a.attempt, a.execution) < (u.attempt, $3) AND a.status = 'running'`,
+    [ids, attempts, execution],
   );
   await db.query(
-    `INSERT INTO incoming_webhook_attempts (webhook_id, attempt, status)
-     SELECT u.id, u.attempt, 'running' FROM unnest($1::uuid[], $2::int[]) AS u(id, attempt)
-     ON CONFLICT (webhook_id, attempt) DO UPDATE SET status = 'running', started_at = now(), finished_at = NULL,
+    `INSERT INTO incoming_webhook_attempts (webhook_id, attempt, execution, rerun, status)
+     SELECT u.id, u.attempt, $3, $3 > 1, 'running' FROM unnest($1::uuid[], $2::int[]) AS u(id, attempt)
+     ON CONFLICT (webhook_id, attempt, execution) DO UPDATE SET status = 'running', started_at = now(), finished_at = NULL,
        error = NULL, log = '[]'`,
-    [ids, attempts],
+    [ids, attempts, execution],
   );
   await db.query(
     `UPDATE incoming_webhooks w SET status = 'processing', attempts_made = GREATEST(w.attempts_made, u.attempt),
@@ -113,19 +117,20 @@ export interface AttemptResult {
 }
 
 /** Finishes many attempts and sets each webhook's status in two statements. */
-export async function finishAttempts(db: Queryable, results: AttemptResult[]): Promise<void> {
+export async function finishAttempts(db: Queryable, results: AttemptResult[], execution = 1): Promise<void> {
   if (results.length === 0) return;
   const ids = results.map((r) => r.webhookId);
   await db.query(
     `UPDATE incoming_webhook_attempts a SET status = u.status, finished_at = now(), error = u.error, log = u.log
      FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::jsonb[]) AS u(id, attempt, status, error, log)
-     WHERE a.webhook_id = u.id AND a.attempt = u.attempt`,
+     WHERE a.webhook_id = u.id AND a.attempt = u.attempt AND a.execution = $6`,
     [
       ids,
       results.map((r) => r.attempt),
       results.map((r) => r.attemptStatus),
       results.map((r) => r.error),
       results.map((r) => JSON.stringify(r.log)),
+      execution,
     ],
   );
   await db.query(

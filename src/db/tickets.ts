@@ -1,3 +1,4 @@
+import { type Keyset, type WithKeyset, keysetBefore, keysetColumn } from './keyset';
 import type { Queryable } from './pool';
 
 export interface TicketRow {
@@ -143,21 +144,18 @@ export async function findTicketByConversation(
 
 export async function listTickets(
   db: Queryable,
-  f: { mailboxId?: string | undefined; before?: { createdAt: Date; id: string } | undefined; limit: number },
-): Promise<TicketRow[]> {
+  f: { mailboxId?: string | undefined; before?: Keyset | undefined; limit: number },
+): Promise<WithKeyset<TicketRow>[]> {
   const args: unknown[] = [];
   const where: string[] = [];
   if (f.mailboxId) {
     args.push(f.mailboxId);
     where.push(`mailbox_id = $${args.length}`);
   }
-  if (f.before) {
-    args.push(f.before.createdAt, f.before.id);
-    where.push(`(created_at, id) < ($${args.length - 1}, $${args.length})`);
-  }
+  if (f.before) where.push(keysetBefore('created_at', 'id', 'uuid', f.before, (v) => `$${args.push(v)}`));
   args.push(f.limit);
-  const { rows } = await db.query<TicketRow>(
-    `SELECT * FROM tickets ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT $${args.length}`,
+  const { rows } = await db.query<WithKeyset<TicketRow>>(
+    `SELECT *, ${keysetColumn('created_at')} FROM tickets ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT $${args.length}`,
     args,
   );
   return rows;

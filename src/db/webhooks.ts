@@ -1,3 +1,4 @@
+import { type Keyset, type WithKeyset, keysetBefore, keysetColumn } from './keyset';
 import { DEFAULT_LIMITS, type WebhookSettings } from '../outgoing/webhook-config';
 import type { Queryable } from './pool';
 
@@ -87,14 +88,12 @@ export async function getWebhook(
 
 export async function listWebhooks(
   db: Queryable,
-  f: { before?: { createdAt: Date; id: string } | undefined; limit: number },
-): Promise<WebhookRow[]> {
+  f: { before?: Keyset | undefined; limit: number },
+): Promise<WithKeyset<WebhookRow>[]> {
   const args: unknown[] = [];
-  const where = f.before
-    ? `WHERE (created_at, id) < ($${args.push(f.before.createdAt)}, $${args.push(f.before.id)})`
-    : '';
-  const { rows } = await db.query<WebhookRow>(
-    `SELECT * FROM webhooks ${where} ORDER BY created_at DESC, id DESC LIMIT $${args.push(f.limit)}`,
+  const where = f.before ? `WHERE ${keysetBefore('created_at', 'id', 'uuid', f.before, (v) => `$${args.push(v)}`)}` : '';
+  const { rows } = await db.query<WithKeyset<WebhookRow>>(
+    `SELECT *, ${keysetColumn('created_at')} FROM webhooks ${where} ORDER BY created_at DESC, id DESC LIMIT $${args.push(f.limit)}`,
     args,
   );
   return rows;

@@ -2,6 +2,7 @@ import { loadConfig, type Config } from '../config';
 import { createPool, type Db } from '../db/pool';
 import { createLogger, type Logger } from '../logger';
 import { loadMasterKey, SecretBox } from '../security/secret-box';
+import type { PartStates } from '../api/routes/health';
 
 export interface BaseContext {
   config: Config;
@@ -10,6 +11,8 @@ export interface BaseContext {
   secrets: SecretBox;
   /** The database's URL, for connections outside the pool (the intake starter's LISTEN). */
   databaseUrl: string;
+  /** Set by the launcher: the state of the children it supervises. */
+  parts?: PartStates | undefined;
 }
 
 /** Config, logger, database pool and secret box: what every process role needs. */

@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { Logger } from '../logger';
+import { describeExit } from './child-exit';
+import type { ChildHandle } from './supervisor';
 import { ALL_SEARCH_ATTRIBUTES } from '../shared/search-attributes';
 
 export interface DevServerOptions {
@@ -15,16 +17,17 @@ export interface DevServerOptions {
   logger: Logger;
 }
 
-export interface DevServer {
+export interface DevServer extends ChildHandle {
   address: string;
-  stop(): Promise<void>;
 }
 
 function waitForPort(host: string, port: number, timeoutMs: number, child: ChildProcess): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   return new Promise((resolve, reject) => {
     const attempt = () => {
-      if (child.exitCode !== null) return reject(new Error(`temporal exited with code ${child.exitCode}`));
+      if (child.exitCode !== null || child.signalCode !== null) {
+        return reject(new Error(`the Temporal dev server exited (${child.exitCode ?? child.signalCode}); see temporal.log`));
+      }
       const socket = net.connect(port, host);
       socket.once('connect', () => {
         socket.destroy();
@@ -70,21 +73,27 @@ export async function startTemporalDevServer(o: DevServerOptions): Promise<DevSe
     ...ALL_SEARCH_ATTRIBUTES.flatMap((k) => ['--search-attribute', `${k.name}=Keyword`]),
   ];
   const logFile = fs.openSync(path.join(o.dataDir, 'temporal.log'), 'a');
-  const child = spawn(o.cliPath, args, { stdio: ['ignore', logFile, logFile] });
+  // Its own process group: Ctrl-C reaches only the launcher, which stops children in order.
+  const child = spawn(o.cliPath, args, { stdio: ['ignore', logFile, logFile], detached: true });
   fs.closeSync(logFile);
-  await waitForPort(o.host, o.port, 60_000, child);
+  const exited = describeExit(child);
+  try {
+    await waitForPort(o.host, o.port, 60_000, child);
+  } catch (err) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    throw err;
+  }
   o.logger.info({ address: `${o.host}:${o.port}`, ui: `http://localhost:${o.uiPort}` }, 'temporal dev server started');
   return {
     address: `${o.host}:${o.port}`,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
-        child.once('exit', () => {
-          clearTimeout(kill);
-          resolve();
-        });
-        child.kill('SIGTERM');
-      }),
+    record: { pid: child.pid!, match: path.join(o.dataDir, 'temporal.db'), signal: 'SIGTERM' },
+    exited,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      child.kill('SIGTERM');
+      await exited;
+      clearTimeout(kill);
+    },
   };
 }

@@ -2,15 +2,31 @@ import express, { type Router } from 'express';
 import type { Client } from '@temporalio/client';
 import type { Db } from '../../db/pool';
 import { intakeBacklog } from '../../db/intake-jobs';
+import type { PartState } from '../../runtime/supervisor';
 
 const withTimeout = <T>(p: Promise<T>, ms: number) =>
   Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms))]);
 
-/** `/healthz`: the process is up. `/readyz`: Temporal and PostgreSQL answer. */
-export function healthRouter({ db, temporal }: { db: Db; temporal: Client }): Router {
+/** Supervised parts of the embedded stack by name (`postgres`, `temporal`); absent outside the launcher. */
+export type PartStates = () => Record<string, PartState>;
+
+/**
+ * `/healthz`: 200 `ok` when the process and every supervised part are up, 503 `degraded` naming
+ * the parts that are down (being restarted). `/readyz`: Temporal and PostgreSQL answer; `down`
+ * names the part that does not.
+ */
+export function healthRouter({ db, temporal, parts }: { db: Db; temporal: Client; parts?: PartStates | undefined }): Router {
   const router = express.Router();
+  const partsDown = () => Object.entries(parts?.() ?? {}).filter(([, s]) => s !== 'up');
   router.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
+    const down = partsDown();
+    if (down.length === 0) return void res.json({ status: 'ok', ...(parts ? { parts: parts() } : {}) });
+    res.status(503).json({
+      status: 'degraded',
+      message: `the process is up, but ${down.map(([n, s]) => `${n} is ${s}`).join(' and ')}`,
+      down: down.map(([n]) => n),
+      parts: parts!(),
+    });
   });
   router.get('/readyz', async (_req, res) => {
     const check = async (fn: () => Promise<unknown>) => {
@@ -25,14 +41,13 @@ export function healthRouter({ db, temporal }: { db: Db; temporal: Client }): Ro
       check(() => db.query('SELECT 1')),
       check(() => temporal.workflowService.getSystemInfo({})),
     ]);
-    const ready = postgres.ok && temporalCheck.ok;
+    const checks = { postgres, temporal: temporalCheck };
     // Ingress keeps answering while Temporal is down; the backlog says how much is waiting for it.
     const intake = postgres.ok ? await intakeBacklog(db).catch(() => null) : null;
-    res.status(ready ? 200 : 503).json({
-      status: ready ? 'ready' : 'unready',
-      checks: { postgres, temporal: temporalCheck },
-      intake,
-    });
+    const down = new Set(Object.entries(checks).filter(([, c]) => !c.ok).map(([n]) => n));
+    for (const [n] of partsDown()) down.add(n);
+    if (down.size === 0) return void res.json({ status: 'ready', checks, intake });
+    res.status(503).json({ status: 'unready', down: [...down], checks, intake });
   });
   return router;
 }

@@ -11,7 +11,7 @@ import {
 import type { Db } from '../../db/pool';
 import { startEmailToTicket, type StartMailDeps } from '../../starters/email-to-ticket';
 import { HttpError, parseOr400 } from '../errors';
-import { decodeCursor, encodeCursor, limitSchema } from '../pagination';
+import { decodeCursor, keysetPage, limitSchema } from '../pagination';
 
 const STATUSES = [
   'queued',
@@ -34,8 +34,6 @@ export const listQuery = z
     limit: limitSchema,
   })
   .strict();
-
-const cursorShape = z.object({ s: z.iso.datetime({ offset: true }), i: z.uuid() });
 
 export const retryMany = z
   .object({
@@ -86,20 +84,14 @@ export function presentInboundMail(m: InboundMailRow, deps: Pick<InboundMailDeps
 /** Lists the inbound log across mailboxes or for one (`mailboxId`), newest first, with keyset paging. */
 export async function inboundLogPage(deps: InboundMailDeps, query: unknown, mailboxId?: string) {
   const q = parseOr400(listQuery, query, 'query');
-  const cursor = decodeCursor(cursorShape, q.cursor);
   const rows = await listInboundMail(deps.db, {
     mailboxId: mailboxId ?? q.mailboxId,
     status: q.status,
-    before: cursor ? { seenAt: new Date(cursor.s), id: cursor.i } : undefined,
+    before: decodeCursor(q.cursor, 'uuid'),
     limit: q.limit + 1,
   });
-  const page = rows.slice(0, q.limit);
-  const last = page[page.length - 1];
-  return {
-    data: page.map((r) => presentInboundMail(r, deps)),
-    nextCursor:
-      rows.length > q.limit && last ? encodeCursor({ s: last.first_seen_at.toISOString(), i: last.id }) : null,
-  };
+  const { page, nextCursor } = keysetPage(rows, q.limit);
+  return { data: page.map((r) => presentInboundMail(r, deps)), nextCursor };
 }
 
 /** `/api/v1/inbound-mail`: the mailbox inbound log, each email's requests (attempts), and retries. */

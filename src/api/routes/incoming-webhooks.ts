@@ -13,7 +13,7 @@ import { listResourceData, type ResourceDataRow } from '../../db/resource-data';
 import { retryWebhooks, type RetryDeps } from '../../intake/incoming-retry';
 import type { Db } from '../../db/pool';
 import { HttpError, parseOr400 } from '../errors';
-import { decodeCursor, encodeCursor, limitSchema } from '../pagination';
+import { decodeCursor, keysetPage, limitSchema } from '../pagination';
 
 export const listQuery = z
   .object({
@@ -27,8 +27,6 @@ export const listQuery = z
     limit: limitSchema,
   })
   .strict();
-
-const cursorShape = z.object({ r: z.iso.datetime({ offset: true }), i: z.uuid() });
 
 const workflowLink = (temporalUiUrl: string, namespace: string, workflowId: string) =>
   `${temporalUiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
@@ -109,7 +107,6 @@ export function incomingWebhooksRouter(deps: Deps): Router {
 
   router.get('/', async (req, res) => {
     const q = parseOr400(listQuery, req.query, 'query');
-    const cursor = decodeCursor(cursorShape, q.cursor);
     const rows = await listIncomingWebhooks(db, {
       integrationId: q.integrationId,
       status: q.status,
@@ -117,15 +114,11 @@ export function incomingWebhooksRouter(deps: Deps): Router {
       entityId: q.entityId,
       since: q.since ? new Date(q.since) : undefined,
       until: q.until ? new Date(q.until) : undefined,
-      before: cursor ? { receivedAt: new Date(cursor.r), id: cursor.i } : undefined,
+      before: decodeCursor(q.cursor, 'uuid'),
       limit: q.limit + 1,
     });
-    const page = rows.slice(0, q.limit);
-    const last = page[page.length - 1];
-    res.json({
-      data: page.map((r) => presentIncomingWebhook(r, deps)),
-      nextCursor: rows.length > q.limit && last ? encodeCursor({ r: last.received_at.toISOString(), i: last.id }) : null,
-    });
+    const { page, nextCursor } = keysetPage(rows, q.limit);
+    res.json({ data: page.map((r) => presentIncomingWebhook(r, deps)), nextCursor });
   });
 
   router.get('/summary', async (req, res) => {
@@ -172,6 +165,8 @@ export function incomingWebhooksRouter(deps: Deps): Router {
       result: row.result,
       attempts: attempts.map((a) => ({
         attempt: a.attempt,
+        execution: a.execution,
+        rerun: a.rerun,
         status: a.status,
         startedAt: a.started_at,
         finishedAt: a.finished_at,
@@ -199,19 +194,14 @@ export function inboundRequestsRouter({ db }: { db: Db }): Router {
   const router = express.Router();
   router.get('/', async (req, res) => {
     const q = parseOr400(requestsQuery, req.query, 'query');
-    const cursor = decodeCursor(z.object({ i: z.string().regex(/^\d+$/) }), q.cursor);
     const rows = await listInboundRequests(db, {
       integrationId: q.integrationId,
       outcome: q.outcome,
-      beforeId: cursor?.i,
+      before: decodeCursor(q.cursor, 'bigint'),
       limit: q.limit + 1,
     });
-    const page = rows.slice(0, q.limit);
-    const last = page[page.length - 1];
-    res.json({
-      data: page.map(presentInboundRequest),
-      nextCursor: rows.length > q.limit && last ? encodeCursor({ i: last.id }) : null,
-    });
+    const { page, nextCursor } = keysetPage(rows, q.limit);
+    res.json({ data: page.map(presentInboundRequest), nextCursor });
   });
   return router;
 }

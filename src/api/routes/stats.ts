@@ -6,7 +6,7 @@ import { intakeBacklog } from '../../db/intake-jobs';
 import { ERROR_KINDS, recentErrors } from '../../db/recent-errors';
 import { deliveryStats, incomingStats, mailboxExpiries } from '../../db/stats';
 import { parseOr400 } from '../errors';
-import { decodeCursor, encodeCursor } from '../pagination';
+import { decodeKindCursor, encodeKindCursor, limitSchema } from '../pagination';
 
 const hours = z.coerce.number().int().min(1).max(168).default(24);
 
@@ -23,11 +23,6 @@ export const errorsQuery = z
   })
   .strict();
 
-const errorCursor = z.object({
-  at: z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/),
-  kind: z.enum(ERROR_KINDS),
-  id: z.uuid(),
-});
 
 // Response shapes, for the OpenAPI document.
 const latency = { p50Ms: z.number().nullable(), p95Ms: z.number().nullable(), p99Ms: z.number().nullable() };
@@ -121,13 +116,13 @@ export function statsRouter(deps: { db: Db }): Router {
     const rows = await recentErrors(db, {
       kinds: q.kind ? [q.kind] : ERROR_KINDS,
       limit: q.limit + 1,
-      cursor: decodeCursor(errorCursor, q.cursor),
+      cursor: decodeKindCursor(q.cursor, ERROR_KINDS),
     });
     const page = rows.slice(0, q.limit);
     const last = page[page.length - 1];
     res.json({
       data: page.map(({ atKey: _atKey, ...e }) => e),
-      nextCursor: rows.length > q.limit && last ? encodeCursor({ at: last.atKey, kind: last.kind, id: last.id }) : null,
+      nextCursor: rows.length > q.limit && last ? encodeKindCursor({ at: last.atKey, kind: last.kind, id: last.id }) : null,
     });
   });
 

@@ -15,13 +15,11 @@ import { subjectWithToken, ticketToken } from '../../integrations/microsoft-grap
 import { mailboxWorkflowIds, type TicketReplyInput } from '../../shared/mailbox';
 import { queueTicketReply } from '../../intake/ticket-replies';
 import { HttpError, parseOr400 } from '../errors';
-import { decodeCursor, encodeCursor, limitSchema } from '../pagination';
+import { decodeCursor, keysetPage, limitSchema } from '../pagination';
 
 export const listQuery = z
   .object({ mailboxId: z.uuid().optional(), cursor: z.string().optional(), limit: limitSchema })
   .strict();
-const cursorShape = z.object({ c: z.iso.datetime({ offset: true }), i: z.uuid() });
-
 export const replyBody = z
   .object({
     body: z.string().min(1).max(200_000),
@@ -88,18 +86,13 @@ export function ticketsRouter(deps: TicketsDeps): Router {
 
   router.get('/', async (req, res) => {
     const q = parseOr400(listQuery, req.query, 'query');
-    const cursor = decodeCursor(cursorShape, q.cursor);
     const rows = await listTickets(db, {
       mailboxId: q.mailboxId,
-      before: cursor ? { createdAt: new Date(cursor.c), id: cursor.i } : undefined,
+      before: decodeCursor(q.cursor, 'uuid'),
       limit: q.limit + 1,
     });
-    const page = rows.slice(0, q.limit);
-    const last = page[page.length - 1];
-    res.json({
-      data: page.map(presentTicket),
-      nextCursor: rows.length > q.limit && last ? encodeCursor({ c: last.created_at.toISOString(), i: last.id }) : null,
-    });
+    const { page, nextCursor } = keysetPage(rows, q.limit);
+    res.json({ data: page.map(presentTicket), nextCursor });
   });
 
   router.get('/:id', async (req, res) => {

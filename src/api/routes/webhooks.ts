@@ -29,7 +29,7 @@ import {
 } from '../../outgoing/webhook-config';
 import type { SecretBox } from '../../security/secret-box';
 import { HttpError, parseOr400 } from '../errors';
-import { decodeCursor, encodeCursor, limitSchema } from '../pagination';
+import { decodeCursor, keysetPage, limitSchema } from '../pagination';
 import { presentDelivery, workflowUrl, type DeliveryRouteDeps } from './deliveries';
 
 export interface WebhookRouteDeps extends DeliveryRouteDeps {
@@ -41,8 +41,6 @@ export interface WebhookRouteDeps extends DeliveryRouteDeps {
 }
 
 const idParam = z.uuid({ error: 'must be a UUID' });
-const cursorShape = z.object({ c: z.iso.datetime({ offset: true }), i: z.uuid() });
-
 /** The first broken rule names the error; all of them are in `details`. */
 function refuseIfBroken(violations: RuleViolation[]) {
   const first = violations[0];
@@ -136,17 +134,9 @@ export function webhooksRouter(deps: WebhookRouteDeps): Router {
 
   router.get('/', async (req, res) => {
     const q = parseOr400(z.object({ cursor: z.string().optional(), limit: limitSchema }).strict(), req.query, 'query');
-    const cursor = decodeCursor(cursorShape, q.cursor);
-    const rows = await listWebhooks(db, {
-      before: cursor && { createdAt: new Date(cursor.c), id: cursor.i },
-      limit: q.limit + 1,
-    });
-    const page = rows.slice(0, q.limit);
-    const last = page[page.length - 1];
-    res.json({
-      data: page.map((r) => presentWebhook(r, open(r))),
-      nextCursor: rows.length > q.limit && last ? encodeCursor({ c: last.created_at.toISOString(), i: last.id }) : null,
-    });
+    const rows = await listWebhooks(db, { before: decodeCursor(q.cursor, 'uuid'), limit: q.limit + 1 });
+    const { page, nextCursor } = keysetPage(rows, q.limit);
+    res.json({ data: page.map((r) => presentWebhook(r, open(r))), nextCursor });
   });
 
   router.post('/', async (req, res) => {
@@ -227,7 +217,6 @@ export function webhooksRouter(deps: WebhookRouteDeps): Router {
   router.get('/:id/deliveries', async (req, res) => {
     const row = await load(req.params.id);
     const q = parseOr400(deliveriesQuery, req.query, 'query');
-    const cursor = decodeCursor(cursorShape, q.cursor);
     const rows = await listDeliveries(db, {
       webhookId: row.id,
       status: q.status,
@@ -235,15 +224,11 @@ export function webhooksRouter(deps: WebhookRouteDeps): Router {
       eventId: q.eventId,
       since: q.since ? new Date(q.since) : undefined,
       until: q.until ? new Date(q.until) : undefined,
-      before: cursor && { createdAt: new Date(cursor.c), id: cursor.i },
+      before: decodeCursor(q.cursor, 'uuid'),
       limit: q.limit + 1,
     });
-    const page = rows.slice(0, q.limit);
-    const last = page[page.length - 1];
-    res.json({
-      data: page.map((d) => presentDelivery(d, deps)),
-      nextCursor: rows.length > q.limit && last ? encodeCursor({ c: last.created_at.toISOString(), i: last.id }) : null,
-    });
+    const { page, nextCursor } = keysetPage(rows, q.limit);
+    res.json({ data: page.map((d) => presentDelivery(d, deps)), nextCursor });
   });
 
   router.post('/:id/deliveries/resend', async (req, res) => {

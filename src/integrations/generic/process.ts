@@ -20,16 +20,21 @@ export async function processGenericWebhook(ctx: ProcessContext): Promise<Proces
   };
   ctx.log(`event ${ctx.webhook.event_type ?? '(none)'} for entity ${ctx.webhook.entity_id ?? '(none)'}`);
   if (settings.forwardUrl) {
-    ctx.log(`forwarding to ${settings.forwardUrl}`);
-    const res = await safeRequest({
-      method: 'POST',
-      url: settings.forwardUrl,
-      headers: { 'content-type': 'application/json', 'x-switchyard-webhook-id': ctx.webhook.id },
-      body: ctx.webhook.payload,
-      timeoutMs: ctx.http.timeoutMs,
-      policy: ctx.http.policy,
+    const url = settings.forwardUrl;
+    // Once per activity: a re-run after a lost completion or a storage failure never re-sends.
+    const res = await ctx.once('forward', async () => {
+      ctx.log(`forwarding to ${url}`);
+      const r = await safeRequest({
+        method: 'POST',
+        url,
+        headers: { 'content-type': 'application/json', 'x-switchyard-webhook-id': ctx.webhook.id },
+        body: ctx.webhook.payload,
+        timeoutMs: ctx.http.timeoutMs,
+        policy: ctx.http.policy,
+      });
+      ctx.log(`forward answered ${r.status} in ${r.durationMs} ms`);
+      return { status: r.status };
     });
-    ctx.log(`forward answered ${res.status} in ${res.durationMs} ms`);
     if (res.status < 200 || res.status >= 300) {
       return { ok: false, error: `forward URL answered ${res.status}` };
     }

@@ -1,0 +1,87 @@
+import { signGeneric } from '../../src/integrations/generic/webhook';
+import { ProductProcess } from '../harness/processes';
+import { Receiver } from '../harness/receiver';
+import { eventually, fetchJson, startStack, type Stack } from '../harness/stack';
+
+// Finished work is never redone: a worker killed right after an attempt commits (its completion
+// never reaches Temporal) is re-run by Temporal; the re-run returns the stored outcome.
+
+let stack: Stack;
+let receiver: Receiver;
+
+beforeAll(async () => {
+  receiver = await Receiver.start();
+  stack = await startStack({ TEST_CRASH_AFTER_COMMIT: 'true', INBOUND_ACTIVITY_TIMEOUT_SECONDS: '3' });
+});
+afterAll(async () => {
+  await stack?.stop();
+  await receiver?.close();
+});
+
+type Attempt = { attempt: number; execution: number; rerun: boolean; status: string; log: { message: string }[] };
+
+async function sendSigned(forwardPath: string, body: string) {
+  const created = await stack.request('POST', '/api/v1/integrations', {
+    provider: 'generic',
+    name: `exactly once ${forwardPath}`,
+    processingMethod: 'service_immediate',
+    settings: { forwardUrl: receiver.url(forwardPath) },
+  });
+  expect(created.status).toBe(201);
+  const accepted = await fetchJson(`${stack.apiUrl}/hooks/generic/${created.body.id}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-switchyard-signature': signGeneric(body, created.body.signingSecret) },
+    body,
+  });
+  expect(accepted.status).toBe(202);
+  return accepted.body.id as string;
+}
+
+test('a re-run after a lost completion neither repeats the forward nor loses the attempt record', async () => {
+  const body = JSON.stringify({ type: 'Invoice created', id: 'INV-1' });
+  const webhookId = await sendSigned('/once', body);
+
+  // The worker kills itself right after the attempt commits; a fresh worker picks up the re-run.
+  await eventually(async () => stack.worker.child?.signalCode === 'SIGKILL', 60_000);
+  expect(stack.worker.output).toMatch(/test hook: killing the worker after commit/);
+  const replacement = new ProductProcess('src/worker.ts', { ...stack.env, TEST_CRASH_AFTER_COMMIT: 'false' });
+  await replacement.start(/worker running/);
+  try {
+    const detail = await eventually(async () => {
+      const res = await stack.request('GET', `/api/v1/incoming-webhooks/${webhookId}`);
+      return res.body.attempts?.length === 2 ? res.body : undefined;
+    }, 60_000);
+    expect(detail.status).toBe('succeeded');
+    expect(detail.attempts.map((a: Attempt) => [a.attempt, a.execution, a.rerun, a.status])).toEqual([
+      [1, 1, false, 'succeeded'],
+      [1, 2, true, 'succeeded'],
+    ]);
+    expect(detail.attempts[1].log.map((l: { message: string }) => l.message).join('\n')).toMatch(/nothing repeated/);
+    const result = await stack.temporal.workflow.getHandle(detail.workflowId).result();
+    expect(result).toEqual({ status: 'succeeded', attempts: 1 });
+    expect(receiver.requests('/once')).toHaveLength(1);
+  } finally {
+    await replacement.stop();
+  }
+});
+
+test('poison data (NUL in a key) ends failed after bounded attempts, the forward sent once', async () => {
+  // The crash hook is for the first test's worker only; this one runs normally.
+  const worker = new ProductProcess('src/worker.ts', { ...stack.env, TEST_CRASH_AFTER_COMMIT: 'false' });
+  await worker.start(/worker running/);
+  try {
+    const body = '{"type":"Invoice created","id":"INV-2","bad\\u0000key":1}';
+    const webhookId = await sendSigned('/poison', body);
+    const detail = await eventually(async () => {
+      const res = await stack.request('GET', `/api/v1/incoming-webhooks/${webhookId}`);
+      return res.body.status === 'failed' ? res.body : undefined;
+    }, 60_000);
+    expect(detail.error).toMatch(/cannot be stored.*22P05/);
+    const result = await stack.temporal.workflow.getHandle(detail.workflowId).result();
+    // Three attempts allowed, but bad data ends it at the first: no retry could succeed.
+    expect(result).toEqual({ status: 'failed', attempts: 1 });
+    expect(receiver.requests('/poison')).toHaveLength(1);
+  } finally {
+    await worker.stop();
+  }
+});

@@ -1,0 +1,178 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { signGeneric } from '../../src/integrations/generic/webhook';
+import { freePort } from '../harness/free-port';
+import { ProductProcess } from '../harness/processes';
+import { eventually, fetchJson } from '../harness/stack';
+
+/**
+ * The embedded stack under `npm start` survives its own parts dying: the launcher restarts a
+ * killed dev server, cleans up after a killed launcher, and exits 0 on Ctrl-C in every state.
+ */
+const READY = /Switchyard is running\./;
+// Each test starts one or two complete embedded stacks on a shared, busy machine.
+jest.setTimeout(420_000);
+const dirs: string[] = [];
+
+async function launcherEnv(dataDir: string) {
+  const ports = { temporal: await freePort(), ui: await freePort(), pg: await freePort(), http: await freePort() };
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env['PATH'],
+    HOME: process.env['HOME'],
+    SWITCHYARD_DATA_DIR: dataDir,
+    TEMPORAL_ADDRESS: `127.0.0.1:${ports.temporal}`,
+    TEMPORAL_UI_PORT: String(ports.ui),
+    EMBEDDED_POSTGRES_PORT: String(ports.pg),
+    HTTP_PORT: String(ports.http),
+    SHUTDOWN_GRACE_SECONDS: '3',
+  };
+  return { env, api: `http://127.0.0.1:${ports.http}` };
+}
+
+function freshDir(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  dirs.push(dir);
+  return dir;
+}
+
+const pidOf = (dataDir: string, name: string) =>
+  (JSON.parse(fs.readFileSync(path.join(dataDir, 'run', `${name}.pid`), 'utf8')) as { pid: number }).pid;
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return !fs.readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z');
+  } catch {
+    return false;
+  }
+};
+
+afterAll(() => {
+  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 500 });
+});
+
+async function signedSender(api: string, dataDir: string) {
+  const key = fs.readFileSync(path.join(dataDir, 'admin-api-key'), 'utf8').trim();
+  const created = await fetchJson(`${api}/api/v1/integrations`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ provider: 'generic', name: 'load' }),
+  });
+  expect(created.status).toBe(201);
+  let n = 0;
+  return async () => {
+    const body = JSON.stringify({ type: 'Invoice updated', id: `INV-${n++}` });
+    try {
+      const res = await fetch(`${api}/hooks/generic/${created.body.id}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-switchyard-signature': signGeneric(body, created.body.signingSecret) },
+        body,
+        signal: AbortSignal.timeout(5000),
+      });
+      return res.status;
+    } catch {
+      return 0;
+    }
+  };
+}
+
+test('a SIGKILLed dev server is restarted under load; ingress answers again; Ctrl-C right after the engine dies exits 0', async () => {
+  const dataDir = freshDir('sy-supervise-');
+  const { env, api } = await launcherEnv(dataDir);
+  const launcher = new ProductProcess('src/launcher.ts', env);
+  await launcher.start(READY, 300_000);
+  const send = await signedSender(api, dataDir);
+  expect(await send()).toBe(202);
+
+  // Load: a steady trickle of signed webhooks while the engine is killed.
+  let loading = true;
+  const statuses: number[] = [];
+  const load = (async () => {
+    while (loading) statuses.push(await send());
+  })();
+  const before = pidOf(dataDir, 'temporal');
+  process.kill(before, 'SIGKILL');
+  await launcher.waitFor(/Temporal dev server exited unexpectedly/, 30_000);
+  await launcher.waitFor(/the Temporal dev server restarted/, 60_000);
+  expect(pidOf(dataDir, 'temporal')).not.toBe(before);
+  await eventually(async () => (await send()) === 202, 60_000);
+  loading = false;
+  await load;
+  expect(statuses.length).toBeGreaterThan(0);
+  const health = await eventually(async () => {
+    const res = await fetchJson(`${api}/healthz`);
+    return res.status === 200 ? res : undefined;
+  });
+  expect(health.body).toMatchObject({ status: 'ok', parts: { temporal: 'up', postgres: 'up' } });
+
+  // The engine dies again and Ctrl-C arrives while it is down: a clean exit, no gRPC crash.
+  process.kill(pidOf(dataDir, 'temporal'), 'SIGKILL');
+  await launcher.waitFor(/Temporal dev server exited unexpectedly/, 30_000);
+  const degraded = await fetchJson(`${api}/healthz`);
+  if (degraded.status === 503) expect(degraded.body).toMatchObject({ status: 'degraded', down: ['temporal'] });
+  const pg = pidOf(dataDir, 'postgres');
+  expect(await launcher.stop('SIGINT', 60_000)).toBe(0);
+  expect(launcher.output).not.toMatch(/Channel has been shut down/);
+  expect(alive(pg)).toBe(false);
+});
+
+test('after a SIGKILLed launcher the watchdog stops its children, and the next start cleans any orphans', async () => {
+  const dataDir = freshDir('sy-orphans-');
+  const { env } = await launcherEnv(dataDir);
+  const first = new ProductProcess('src/launcher.ts', env);
+  await first.start(READY, 300_000);
+
+  // A crash that takes the launcher and its watchdog: the children are orphans.
+  process.kill(pidOf(dataDir, 'watchdog'), 'SIGKILL');
+  const orphans = [pidOf(dataDir, 'temporal'), pidOf(dataDir, 'postgres')];
+  await first.stop('SIGKILL');
+  expect(orphans.every(alive)).toBe(true);
+
+  const second = new ProductProcess('src/launcher.ts', env);
+  await second.start(READY, 300_000);
+  expect(second.output).toMatch(/stopping temporal \(pid \d+\) left running by an earlier launcher/);
+  expect(second.output).toMatch(/stopping postgres \(pid \d+\) left running by an earlier launcher/);
+  expect(orphans.some(alive)).toBe(false);
+
+  // The launcher alone SIGKILLed: its watchdog stops the children without waiting for a restart.
+  const children = [pidOf(dataDir, 'temporal'), pidOf(dataDir, 'postgres')];
+  await second.stop('SIGKILL');
+  await eventually(async () => !children.some(alive), 30_000);
+});
+
+const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+(asRoot ? test : test.skip)('as root, from a directory the postgres user cannot reach, it starts and stops cleanly', async () => {
+  const privateDir = freshDir('sy-private-');
+  fs.chmodSync(privateDir, 0o700);
+  const dataDir = path.join(privateDir, 'data');
+  const { env, api } = await launcherEnv(dataDir);
+  const launcher = new ProductProcess('src/launcher.ts', env);
+  await launcher.start(READY, 300_000);
+  const location = fs.readFileSync(path.join(dataDir, 'postgres.location'), 'utf8').trim();
+  expect(location).toMatch(/^\/var\/lib\/switchyard\/data-[0-9a-f]+\/postgres$/);
+  expect((await fetchJson(`${api}/readyz`)).status).toBe(200);
+  const children = [pidOf(dataDir, 'temporal'), pidOf(dataDir, 'postgres')];
+  expect(await launcher.stop('SIGINT', 60_000)).toBe(0);
+  expect(children.some(alive)).toBe(false);
+  execFileSync('rm', ['-rf', path.dirname(location)]);
+});
+
+test('a start that fails stops what it started and says why in one line', async () => {
+  const dataDir = freshDir('sy-fail-');
+  const { env } = await launcherEnv(dataDir);
+  // PostgreSQL's port is taken: the dev server has started by then and must be stopped again.
+  const { createServer } = await import('node:net');
+  const blocker = createServer();
+  await new Promise<void>((r) => blocker.listen(Number(env['EMBEDDED_POSTGRES_PORT']), '127.0.0.1', r));
+  try {
+    const launcher = new ProductProcess('src/launcher.ts', env);
+    await expect(launcher.start(READY, 300_000)).rejects.toThrow(/exited \(1\)/);
+    expect(launcher.output).toMatch(/switchyard: could not start: .*PostgreSQL/);
+    expect(launcher.output).not.toMatch(/^\s+at /m);
+    expect(fs.existsSync(path.join(dataDir, 'run', 'temporal.pid'))).toBe(false);
+  } finally {
+    blocker.close();
+  }
+});
