@@ -6,7 +6,7 @@ import { intakeBacklog } from '../../db/intake-jobs';
 import { ERROR_KINDS, recentErrors } from '../../db/recent-errors';
 import { deliveryStats, incomingStats, mailboxExpiries } from '../../db/stats';
 import { parseOr400 } from '../errors';
-import { decodeKindCursor, encodeKindCursor, limitSchema } from '../pagination';
+import { decodeKindCursor, encodeKindCursor } from '../pagination';
 
 const hours = z.coerce.number().int().min(1).max(168).default(24);
 
