@@ -1,6 +1,3 @@
-import type { Request, Response } from 'express';
-import { errorBody } from '../api/errors';
-import { webhooksReceived } from '../observability/metrics';
 import { addressWindowCount, hitAddressWindow, type AddressScope } from '../db/address-limits';
 import type { Queryable } from '../db/pool';
 import { pruneRejectedRequests } from '../db/inbound-requests';

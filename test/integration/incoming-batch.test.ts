@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { XeroEmulator } from '../emulators/xero';
 import { buildXeroPayload, type XeroEventInput } from '../emulators/webhook-sender';
 import { eventually, startStack, type Stack } from '../harness/stack';
-import { allIn, createXeroIntegration, sendXero, startXero, WEBHOOK_KEY, xeroConsent } from './incoming-helpers';
+import { allIn, createXeroIntegration, sendXero, startXero, xeroConsent } from './incoming-helpers';
 
 // The delayed method: a burst for one Xero tenant, batched into `?IDs=` calls of 50 under a
 // budget shrunk (here and in the emulator) so the minute window has to roll during the test.

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { XeroEmulator } from '../emulators/xero';
 import { buildXeroPayload } from '../emulators/webhook-sender';
 import { startStack, type Stack } from '../harness/stack';
-import { allIn, createXeroIntegration, sendXero, startXero, WEBHOOK_KEY, webhookIn, xeroConsent } from './incoming-helpers';
+import { allIn, createXeroIntegration, sendXero, startXero, webhookIn, xeroConsent } from './incoming-helpers';
 
 const TENANT = randomUUID();
 let stack: Stack;

@@ -3,7 +3,6 @@ import type { XeroEmulator } from '../emulators/xero';
 import {
   buildXeroPayload,
   checkXeroIntentToReceive,
-  sendXeroWebhook,
   signXero,
 } from '../emulators/webhook-sender';
 import { Receiver } from '../harness/receiver';

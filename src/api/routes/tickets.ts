@@ -1,18 +1,15 @@
-import { randomUUID } from 'node:crypto';
 import express, { type Router } from 'express';
 import { z } from 'zod';
 import { getOutgoingDefault } from '../../db/mailboxes';
 import type { Db } from '../../db/pool';
 import {
   getTicket,
-  insertTicketMessage,
   listTicketMessages,
   listTickets,
   type TicketMessageRow,
   type TicketRow,
 } from '../../db/tickets';
 import { subjectWithToken, ticketToken } from '../../integrations/microsoft-graph/threading';
-import { mailboxWorkflowIds, type TicketReplyInput } from '../../shared/mailbox';
 import { queueTicketReply } from '../../intake/ticket-replies';
 import { HttpError, parseOr400 } from '../errors';
 import { decodeCursor, keysetPage, limitSchema } from '../pagination';
