@@ -133,6 +133,22 @@ const schema = z.object({
   MAIL_RETRY_INITIAL_SECONDS: int(10, 1, 3600),
   MAIL_SCHEDULER_RETRIES: int(3, 0, 100),
   MAIL_SCHEDULER_RETRY_BASE: duration('30m'),
+
+  // Email attachments: fetched from Graph and stored in PostgreSQL up to these sizes.
+  MAIL_ATTACHMENT_MAX_BYTES: int(10 * 1024 * 1024, 0, 150 * 1024 * 1024),
+  MAIL_ATTACHMENTS_MAX_BYTES_PER_EMAIL: int(25 * 1024 * 1024, 0, 1024 * 1024 * 1024),
+  REPLY_ATTACHMENTS_MAX_BYTES: int(3 * 1024 * 1024, 0, 3 * 1024 * 1024),
+
+  // Retention: how long each log is kept (0d keeps it forever), and how gently it is pruned.
+  RETENTION_ATTEMPT_BODIES: duration('30d'),
+  RETENTION_DELIVERIES: duration('90d'),
+  RETENTION_EVENTS: duration('90d'),
+  RETENTION_INBOUND_REQUESTS: duration('90d'),
+  RETENTION_INCOMING_WEBHOOKS: duration('90d'),
+  RETENTION_MAIL_LOG: duration('90d'),
+  RETENTION_INTERVAL: duration('1d'),
+  RETENTION_BATCH_SIZE: int(1000, 1, 100_000),
+  RETENTION_BATCH_PAUSE: duration('100ms'),
 });
 
 /** Every setting's name, for docs and checks (README table, .env.example, docker-compose.yml). */

@@ -1,3 +1,4 @@
+import { ATTACHMENTS_SQL, RETENTION_SQL } from './admin-schema';
 import { MAILBOXES_SQL } from './mailbox-schema';
 
 /** Ordered, append-only schema migrations. Never edit one that has shipped; add the next. */
@@ -273,5 +274,15 @@ export const migrations: ReadonlyArray<{ id: number; name: string; sql: string }
     id: 4,
     name: 'mailboxes',
     sql: MAILBOXES_SQL,
+  },
+  {
+    id: 60,
+    name: 'email-attachments',
+    sql: ATTACHMENTS_SQL,
+  },
+  {
+    id: 61,
+    name: 'retention-and-mailbox-gaps',
+    sql: RETENTION_SQL,
   },
 ];

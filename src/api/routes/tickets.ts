@@ -3,8 +3,9 @@ import express, { type Router } from 'express';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
+import { attachToReply, listTicketAttachments, type TicketAttachmentRow } from '../../db/attachments';
 import { getOutgoingDefault } from '../../db/mailboxes';
-import type { Db } from '../../db/pool';
+import { withTransaction, type Db } from '../../db/pool';
 import {
   getTicket,
   insertTicketMessage,
@@ -16,7 +17,9 @@ import {
 import { subjectWithToken, ticketToken } from '../../integrations/microsoft-graph/threading';
 import { mailboxWorkflowIds, type TicketReplyInput } from '../../shared/mailbox';
 import { SA } from '../../shared/search-attributes';
+import { formatBytes } from '../../shared/format-bytes';
 import { HttpError, parseOr400 } from '../errors';
+import { attachmentNotes, presentAttachment, rewriteCids, ticketAttachmentsRouter } from './ticket-attachments';
 import { decodeCursor, encodeCursor, limitSchema } from '../pagination';
 
 export const listQuery = z
@@ -29,6 +32,8 @@ export const replyBody = z
     body: z.string().min(1).max(200_000),
     contentType: z.enum(['text', 'html']).default('text'),
     to: z.array(z.email()).min(1).max(50).optional(),
+    /** Stored attachments of this ticket to send with the reply. */
+    attachmentIds: z.array(z.uuid()).max(20).optional(),
   })
   .strict();
 
@@ -36,6 +41,7 @@ export interface TicketsDeps {
   db: Db;
   temporal: Client;
   taskQueue: string;
+  settings: { replyAttachmentsMaxBytes: number };
 }
 
 export function presentTicket(t: TicketRow) {
@@ -55,7 +61,8 @@ export function presentTicket(t: TicketRow) {
   };
 }
 
-function presentMessage(m: TicketMessageRow) {
+function presentMessage(m: TicketMessageRow, attachments: TicketAttachmentRow[] = []) {
+  const own = attachments.filter((a) => a.ticket_message_id === m.id);
   return {
     id: m.id,
     direction: m.direction,
@@ -68,7 +75,10 @@ function presentMessage(m: TicketMessageRow) {
     subject: m.subject,
     bodyType: m.body_type,
     body: m.body,
+    /** The HTML body with inline images (`cid:`) pointing at their download URLs. */
+    renderedBody: m.body_type === 'html' ? rewriteCids(m.body, own) : null,
     uniqueBody: m.unique_body,
+    attachments: own.map(presentAttachment),
     threadedBy: m.threaded_by,
     status: m.status,
     error: m.error,
@@ -89,6 +99,26 @@ export function ticketsRouter(deps: TicketsDeps): Router {
     return ticket;
   };
 
+  /** The ticket's stored attachments a reply may carry, within Graph's request size. */
+  const chooseAttachments = async (ticketId: string, ids: string[]): Promise<TicketAttachmentRow[]> => {
+    if (ids.length === 0) return [];
+    const all = await listTicketAttachments(db, ticketId);
+    const chosen = [...new Set(ids)].map((id) => all.find((a) => a.id === id));
+    const missing = ids.filter((id) => !all.some((a) => a.id === id && a.sha256));
+    if (missing.length)
+      throw new HttpError(400, 'unknown_attachment', `Not a stored attachment of this ticket: ${missing.join(', ')}`);
+    const rows = chosen as TicketAttachmentRow[];
+    const total = rows.reduce((sum, a) => sum + Number(a.size), 0);
+    const max = deps.settings.replyAttachmentsMaxBytes;
+    if (total > max)
+      throw new HttpError(
+        413,
+        'attachments_too_large',
+        `The chosen attachments total ${formatBytes(total)}; a reply may carry at most ${formatBytes(max)}`,
+      );
+    return rows;
+  };
+
   router.get('/', async (req, res) => {
     const q = parseOr400(listQuery, req.query, 'query');
     const cursor = decodeCursor(cursorShape, q.cursor);
@@ -107,8 +137,20 @@ export function ticketsRouter(deps: TicketsDeps): Router {
 
   router.get('/:id', async (req, res) => {
     const ticket = await load(req.params.id);
-    res.json({ ...presentTicket(ticket), messages: (await listTicketMessages(db, ticket.id)).map(presentMessage) });
+    const attachments = await listTicketAttachments(db, ticket.id);
+    res.json({
+      ...presentTicket(ticket),
+      messages: (await listTicketMessages(db, ticket.id)).map((m) => presentMessage(m, attachments)),
+      attachments: attachments.map(presentAttachment),
+      notes: attachmentNotes(attachments),
+    });
   });
+
+  router.get('/:id/attachments', async (req, res) => {
+    const ticket = await load(req.params.id);
+    res.json({ data: (await listTicketAttachments(db, ticket.id)).map(presentAttachment) });
+  });
+  router.use('/:id/attachments', ticketAttachmentsRouter({ db, load }));
 
   // The reply is stored first, then sent by a workflow (retried through throttling), answered 202.
   router.post('/:id/reply', async (req, res) => {
@@ -123,7 +165,9 @@ export function ticketsRouter(deps: TicketsDeps): Router {
       );
     const to = body.to ?? (ticket.requester_address ? [ticket.requester_address] : []);
     if (to.length === 0) throw new HttpError(400, 'no_recipient', 'The ticket has no requester address: give "to"');
-    const message = (await insertTicketMessage(db, {
+    const chosen = await chooseAttachments(ticket.id, body.attachmentIds ?? []);
+    const message = await withTransaction(db, async (tx) => {
+      const m = (await insertTicketMessage(tx, {
       id: randomUUID(),
       ticket_id: ticket.id,
       direction: 'outbound',
@@ -142,6 +186,9 @@ export function ticketsRouter(deps: TicketsDeps): Router {
       threaded_by: null,
       status: 'sending',
     }))!;
+      await attachToReply(tx, ticket.id, m.id, chosen);
+      return m;
+    });
     const workflowId = mailboxWorkflowIds.reply(ticket.id, message.id);
     const input: TicketReplyInput = { ticketMessageId: message.id };
     await deps.temporal.workflow.start('ticketReply', {
@@ -155,7 +202,7 @@ export function ticketsRouter(deps: TicketsDeps): Router {
         { key: SA.entityId, value: ticket.id },
       ],
     });
-    res.status(202).json({ ...presentMessage(message), workflowId });
+    res.status(202).json({ ...presentMessage(message, await listTicketAttachments(db, ticket.id)), workflowId });
   });
 
   return router;

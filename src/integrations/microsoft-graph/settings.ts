@@ -16,6 +16,10 @@ export interface MailSettings {
   retryInitialSeconds: number;
   schedulerRetries: number;
   schedulerRetryBaseMs: number;
+  /** Email attachments: largest stored, total stored per email, total sent with a reply. */
+  attachmentMaxBytes: number;
+  attachmentsMaxBytesPerEmail: number;
+  replyAttachmentsMaxBytes: number;
 }
 
 export function mailSettings(config: Config): MailSettings {
@@ -34,6 +38,9 @@ export function mailSettings(config: Config): MailSettings {
     retryInitialSeconds: config.MAIL_RETRY_INITIAL_SECONDS,
     schedulerRetries: config.MAIL_SCHEDULER_RETRIES,
     schedulerRetryBaseMs: config.MAIL_SCHEDULER_RETRY_BASE,
+    attachmentMaxBytes: config.MAIL_ATTACHMENT_MAX_BYTES,
+    attachmentsMaxBytesPerEmail: config.MAIL_ATTACHMENTS_MAX_BYTES_PER_EMAIL,
+    replyAttachmentsMaxBytes: config.REPLY_ATTACHMENTS_MAX_BYTES,
   };
 }
 
