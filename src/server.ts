@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './api/app';
+import { ensureRetentionSchedule } from './api/retention-schedule';
 import { connectClient } from './runtime/temporal-connection';
 import { createBaseContext, type BaseContext } from './runtime/context';
 import { prepareDeployment } from './runtime/prepare';
@@ -15,6 +16,14 @@ export interface ApiServer {
 export async function startApi(ctx: BaseContext): Promise<ApiServer> {
   const temporal = await connectClient(ctx.config);
   const app = createApp({ ...ctx, temporal });
+  // Like the scan schedules, the retention Schedule lives in Temporal; start-up keeps it current.
+  await ensureRetentionSchedule({
+    temporal,
+    taskQueue: ctx.config.TEMPORAL_TASK_QUEUE,
+    intervalMs: ctx.config.RETENTION_INTERVAL,
+  }).catch((err: unknown) =>
+    ctx.logger.warn({ err: err instanceof Error ? err.message : err }, 'could not create the retention schedule'),
+  );
   const server = http.createServer(app);
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {

@@ -6,3 +6,4 @@ export { webhookBatch } from './webhook-batch';
 export { mailboxWorkflow } from './mailbox';
 export { mailboxScan } from './mailbox-scan';
 export { emailToTicket, ticketReply } from './email-to-ticket';
+export { retentionWorkflow } from './retention';
