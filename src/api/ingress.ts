@@ -22,6 +22,8 @@ export interface IngressAnswer {
   outcome: InboundRequestRow['outcome'];
   integrationId: string | null;
   incomingWebhookId?: string | null;
+  /** The mailbox a Graph notification was for (the inbound request log filters by it). */
+  mailboxId?: string | null;
 }
 
 /**
@@ -53,6 +55,7 @@ export async function answerAndLog(
       response_body: responseBody,
       outcome: answer.outcome,
       incoming_webhook_id: answer.incomingWebhookId ?? null,
+      mailbox_id: answer.mailboxId ?? null,
     });
   } catch (err) {
     deps.logger.error({ err, provider }, 'could not record inbound request');

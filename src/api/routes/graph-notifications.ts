@@ -67,6 +67,7 @@ export function graphHooksRouter(deps: GraphHooksDeps): Router {
       body: errorBody(r.code, r.message),
       outcome: 'rejected',
       integrationId: null,
+      mailboxId: r.mailboxId,
     });
 
   // Graph proves the endpoint with `?validationToken=`: echo it, decoded, as text/plain within 10 s.
@@ -136,6 +137,17 @@ export function graphHooksRouter(deps: GraphHooksDeps): Router {
     const admitted = await admit(req, res, envelope(changeItem));
     if (!admitted) return;
     const { mailbox, items } = admitted;
+    if (!mailbox.enabled) {
+      // Acknowledged so Graph keeps the subscription healthy; a disabled mailbox processes nothing.
+      await answerAndLog(deps, req, res, 'graph', {
+        status: 202,
+        body: { accepted: 0, duplicates: 0, ignored: items.length, disabled: true },
+        outcome: 'accepted',
+        integrationId: null,
+        mailboxId: mailbox.id,
+      });
+      return;
+    }
     const ids = [
       ...new Set(items.filter((i) => i.changeType === 'created' && i.resourceData?.id).map((i) => i.resourceData!.id)),
     ];
@@ -154,6 +166,7 @@ export function graphHooksRouter(deps: GraphHooksDeps): Router {
       body: { accepted: created, duplicates: ids.length - created, ignored: items.length - ids.length },
       outcome: created > 0 || ids.length === 0 ? 'accepted' : 'duplicate',
       integrationId: null,
+      mailboxId: mailbox.id,
     });
     // A redelivered notification for an email not picked up yet re-issues the (idempotent) start.
     const toStart = rows.filter((r) => r.created || r.status === 'queued');
@@ -188,6 +201,7 @@ export function graphHooksRouter(deps: GraphHooksDeps): Router {
       body: { delivered },
       outcome: 'accepted',
       integrationId: null,
+      mailboxId: admitted.mailbox.id,
     });
   });
 

@@ -98,6 +98,7 @@ function presentInboundRequest(row: InboundRequestRow) {
     responseBody: row.response_body,
     outcome: row.outcome,
     incomingWebhookId: row.incoming_webhook_id,
+    mailboxId: row.mailbox_id,
   };
 }
 
@@ -187,6 +188,7 @@ export function incomingWebhooksRouter(deps: Deps): Router {
 export const requestsQuery = z
   .object({
     integrationId: z.uuid().optional(),
+    mailboxId: z.uuid().optional(),
     outcome: z.enum(['accepted', 'duplicate', 'rejected']).optional(),
     cursor: z.string().optional(),
     limit: limitSchema,
@@ -201,6 +203,7 @@ export function inboundRequestsRouter({ db }: { db: Db }): Router {
     const cursor = decodeCursor(z.object({ i: z.string().regex(/^\d+$/) }), q.cursor);
     const rows = await listInboundRequests(db, {
       integrationId: q.integrationId,
+      mailboxId: q.mailboxId,
       outcome: q.outcome,
       beforeId: cursor?.i,
       limit: q.limit + 1,
