@@ -12,7 +12,7 @@
   }
   const dataUrl = (blob) =>
     new Promise((resolve, reject) => {
-      const reader = new FileReader();
+      const reader = new window.FileReader();
       reader.onload = () => resolve(reader.result);
       reader.onerror = () => reject(reader.error);
       reader.readAsDataURL(blob);
@@ -189,12 +189,12 @@
       link.onclick = async (event) => {
         event.preventDefault();
         try {
-          const url = URL.createObjectURL(await attachmentBlob(link.dataset.url));
+          const url = window.URL.createObjectURL(await attachmentBlob(link.dataset.url));
           const a = Object.assign(document.createElement('a'), { href: url, download: link.dataset.name });
           document.body.appendChild(a);
           a.click();
           a.remove();
-          setTimeout(() => URL.revokeObjectURL(url), 10000);
+          setTimeout(() => window.URL.revokeObjectURL(url), 10000);
         } catch (err) {
           toast(`Download failed: ${err.message}`);
         }
