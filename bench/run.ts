@@ -4,6 +4,7 @@ import { benchIngest } from './ingest';
 import { benchLogs } from './logs';
 import { benchMail } from './mail';
 import { benchOutgoing } from './outgoing';
+import { benchRetention } from './retention';
 
 const args = process.argv.slice(2);
 const name = args[0];
@@ -23,6 +24,14 @@ const benches: Record<string, () => Promise<void>> = {
       bursts: flag('bursts', 5),
     }),
   ingest: () => benchIngest({ requests: flag('requests', 5000), connections: flag('connections', 20) }),
+  retention: () =>
+    benchRetention({
+      rows: flag('rows', 200_000),
+      requests: flag('requests', 2000),
+      connections: flag('connections', 10),
+      batchSize: flag('batch', 1000),
+      pauseMs: flag('pause', 100),
+    }),
   mail: () => benchMail({ emails: flag('emails', 1000), latencyMs: flag('latency', 5), poolSize: flag('pool', 40) }),
   incoming: () =>
     benchIncoming({
