@@ -91,7 +91,11 @@ export async function benchRetention(options: {
     await measure(); // warm-up: JIT, connection pools, Temporal task queue
     const idle = await measure();
 
-    const settings = { ...retentionSettings(loadConfig({})), batchSize: options.batchSize, batchPauseMs: options.pauseMs };
+    const settings = {
+      ...retentionSettings(loadConfig({})),
+      batchSize: options.batchSize,
+      batchPauseMs: options.pauseMs,
+    };
     let pruned = 0;
     let pruning = true;
     const pruneStarted = performance.now();

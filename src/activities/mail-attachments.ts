@@ -1,10 +1,5 @@
 import { Context, log } from '@temporalio/activity';
-import {
-  attachmentsOfMessage,
-  recordSkippedAttachment,
-  storeAttachment,
-  type NewAttachment,
-} from '../db/attachments';
+import { attachmentsOfMessage, recordSkippedAttachment, storeAttachment, type NewAttachment } from '../db/attachments';
 import { getInboundMail } from '../db/mail-log';
 import type { Queryable } from '../db/pool';
 import type { TicketMessageRow } from '../db/tickets';
@@ -94,7 +89,9 @@ export function createAttachmentActivities(deps: MailboxActivityDeps) {
           contentId: meta.contentId ?? null,
         };
         if (!isFileAttachment(meta)) {
-          const kind = meta['@odata.type']?.includes('reference') ? 'a link to a cloud file' : 'an attached Outlook item';
+          const kind = meta['@odata.type']?.includes('reference')
+            ? 'a link to a cloud file'
+            : 'an attached Outlook item';
           await recordSkippedAttachment(db, row, meta.size ?? 0, `${kind}: open the email in Outlook to see it`);
           outcome.skipped += 1;
           continue;

@@ -148,7 +148,12 @@ export function createNotifyActivities(deps: MailboxActivityDeps) {
       const attachments = await replyAttachments(db, message.id);
       try {
         if (original?.mailbox_id === sender.id && original.graph_message_id) {
-          await replyTo(g, original.graph_message_id, { subject, html, headers: ourHeaders(ticket.number), attachments });
+          await replyTo(g, original.graph_message_id, {
+            subject,
+            html,
+            headers: ourHeaders(ticket.number),
+            attachments,
+          });
         } else {
           await sendMail(g, { subject, html, to, headers: ourHeaders(ticket.number), attachments });
         }

@@ -41,7 +41,11 @@ export function createRetentionActivities(deps: RetentionActivityDeps) {
      * ingress and workers keep the database) for up to ~20 s. `done` once a batch comes back short.
      * A dry run only counts.
      */
-    async pruneLog(runId: string, item: RetentionPlanItem, dryRun: boolean): Promise<{ pruned: number; done: boolean }> {
+    async pruneLog(
+      runId: string,
+      item: RetentionPlanItem,
+      dryRun: boolean,
+    ): Promise<{ pruned: number; done: boolean }> {
       const cutoff = new Date(item.cutoff);
       if (dryRun) {
         const n = await countPrunable(db, item.log, cutoff);

@@ -91,7 +91,11 @@ export interface RetentionRunRow {
   pruned: PrunedCounts;
 }
 
-export async function beginRetentionRun(db: Queryable, dryRun: boolean, id: string = randomUUID()): Promise<RetentionRunRow> {
+export async function beginRetentionRun(
+  db: Queryable,
+  dryRun: boolean,
+  id: string = randomUUID(),
+): Promise<RetentionRunRow> {
   const { rows } = await db.query<RetentionRunRow>(
     `INSERT INTO retention_runs (id, dry_run) VALUES ($1, $2)
      ON CONFLICT (id) DO UPDATE SET dry_run = EXCLUDED.dry_run RETURNING *`,
@@ -111,11 +115,10 @@ export async function addPruned(db: Queryable, runId: string, log: RetentionLog,
 
 /** Sets a log's count (a dry run's estimate). */
 export async function setPruned(db: Queryable, runId: string, log: RetentionLog, n: number): Promise<void> {
-  await db.query('UPDATE retention_runs SET pruned = jsonb_set(pruned, ARRAY[$2::text], to_jsonb($3::bigint)) WHERE id = $1', [
-    runId,
-    log,
-    n,
-  ]);
+  await db.query(
+    'UPDATE retention_runs SET pruned = jsonb_set(pruned, ARRAY[$2::text], to_jsonb($3::bigint)) WHERE id = $1',
+    [runId, log, n],
+  );
 }
 
 export async function finishRetentionRun(db: Queryable, runId: string): Promise<RetentionRunRow | undefined> {

@@ -7,8 +7,8 @@ const label = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
  * log over all runs (a counter: runs are kept), and when the last run finished.
  */
 export async function retentionMetrics(db: Queryable): Promise<string> {
-  let pruned: Array<{ log: string; n: string }> = [];
-  let last: number | null = null;
+  let pruned: Array<{ log: string; n: string }>;
+  let last: number | null;
   try {
     pruned = (
       await db.query<{ log: string; n: string }>(

@@ -28,7 +28,14 @@ export function retentionSettings(config: Config): RetentionSettings {
 /** Each log with the instant before which its rows go; logs kept forever are left out. */
 export function cutoffs(settings: RetentionSettings, now: Date): Array<{ log: RetentionLog; cutoff: Date }> {
   // Deliveries before events: an event goes only once no delivery refers to it.
-  const order: RetentionLog[] = ['attempt_bodies', 'deliveries', 'events', 'inbound_requests', 'incoming_webhooks', 'mail_log'];
+  const order: RetentionLog[] = [
+    'attempt_bodies',
+    'deliveries',
+    'events',
+    'inbound_requests',
+    'incoming_webhooks',
+    'mail_log',
+  ];
   return order
     .filter((log) => settings.keepMs[log] > 0)
     .map((log) => ({ log, cutoff: new Date(now.getTime() - settings.keepMs[log]) }));

@@ -23,7 +23,13 @@ const { ingestMail, finishMail, finishMailRun, notifyMailbox, sendTicketReply } 
 const { storeMailAttachments } = proxyActivities<MailboxActivities>({
   startToCloseTimeout: '15m',
   heartbeatTimeout: '30s',
-  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '2m', maximumAttempts: 20, nonRetryableErrorTypes: MISSING },
+  retry: {
+    initialInterval: '2s',
+    backoffCoefficient: 2,
+    maximumInterval: '2m',
+    maximumAttempts: 20,
+    nonRetryableErrorTypes: MISSING,
+  },
 });
 
 const missing = (err: unknown) =>

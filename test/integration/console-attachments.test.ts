@@ -3,7 +3,15 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { eventually } from '../harness/stack';
-import { createMailbox, processed, startMailStack, subscribe, SUPPORT, ticket, type MailStack } from './mailbox-helpers';
+import {
+  createMailbox,
+  processed,
+  startMailStack,
+  subscribe,
+  SUPPORT,
+  ticket,
+  type MailStack,
+} from './mailbox-helpers';
 
 /**
  * An email with a 2 MB PDF and an inline image becomes a ticket showing both, in a real browser
@@ -48,7 +56,15 @@ beforeAll(async () => {
   await subscribe(m, mailbox.id);
   browser = await chromium.launch({
     executablePath: process.env['CHROMIUM_PATH'] || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   page = await browser.newPage({ viewport: { width: 1360, height: 900 }, acceptDownloads: true });
 });
@@ -68,7 +84,13 @@ test('an email with a 2 MB PDF and an inline image becomes a ticket showing both
     body: '<p>Hello, the invoice is attached. Here is the error I see:</p><p><img src="cid:error-shot@alice" alt="error screenshot" width="240" height="120"></p><p>Alice</p>',
     attachments: [
       { name: 'invoice-1042.pdf', content: pdf, contentType: 'application/pdf' },
-      { name: 'error.png', content: png(240, 120, [200, 40, 40]), contentType: 'image/png', isInline: true, contentId: 'error-shot@alice' },
+      {
+        name: 'error.png',
+        content: png(240, 120, [200, 40, 40]),
+        contentType: 'image/png',
+        isInline: true,
+        contentId: 'error-shot@alice',
+      },
     ],
   });
   const entry = await processed(m, mailbox.id, sent.internetMessageId, 60_000);
@@ -85,7 +107,10 @@ test('an email with a 2 MB PDF and an inline image becomes a ticket showing both
 
   // Both attachments are listed; the inline image renders inside the message body.
   const links = page.locator('a.attachment-link');
-  expect(await links.allTextContents()).toEqual([expect.stringContaining('invoice-1042.pdf'), expect.stringContaining('error.png')]);
+  expect(await links.allTextContents()).toEqual([
+    expect.stringContaining('invoice-1042.pdf'),
+    expect.stringContaining('error.png'),
+  ]);
   expect(await page.locator('ul.attachments').textContent()).toMatch(/application\/pdf · 2\.0 MB/);
   const body = page.frameLocator('iframe.mail-body');
   await eventually(async () =>
@@ -107,7 +132,9 @@ test('a mailbox can be disabled and enabled from its page', async () => {
   await page.waitForSelector('#enabled');
   expect(await page.isChecked('#enabled')).toBe(true);
   await page.uncheck('#enabled');
-  await eventually(async () => (await m.stack.request('GET', `/api/v1/mailboxes/${mailbox.id}`)).body.enabled === false);
+  await eventually(
+    async () => (await m.stack.request('GET', `/api/v1/mailboxes/${mailbox.id}`)).body.enabled === false,
+  );
   await page.goto(`${m.stack.apiUrl}/console/#/mailboxes`);
   await page.waitForSelector('.badge.disabled');
   await shot('11-mailboxes-disabled');

@@ -1,6 +1,15 @@
 import { storeAttachment } from '../../src/db/attachments';
 import { eventually, fetchJson } from '../harness/stack';
-import { createMailbox, HELPDESK, processed, startMailStack, subscribe, SUPPORT, ticket, type MailStack } from './mailbox-helpers';
+import {
+  createMailbox,
+  HELPDESK,
+  processed,
+  startMailStack,
+  subscribe,
+  SUPPORT,
+  ticket,
+  type MailStack,
+} from './mailbox-helpers';
 
 const MB = 1024 * 1024;
 let m: MailStack;
@@ -60,11 +69,18 @@ test('file and inline attachments are stored and served; one past the per-attach
     3,
   );
   const byName = Object.fromEntries(t.attachments.map((a: { name: string }) => [a.name, a]));
-  expect(byName['invoice.pdf']).toMatchObject({ stored: true, size: pdf.length, contentType: 'application/pdf', inline: false });
+  expect(byName['invoice.pdf']).toMatchObject({
+    stored: true,
+    size: pdf.length,
+    contentType: 'application/pdf',
+    inline: false,
+  });
   expect(byName['error.png']).toMatchObject({ stored: true, inline: true, contentId: 'error-shot@alice' });
   expect(byName['logs.zip']).toMatchObject({ stored: false, url: null });
   expect(t.notes).toEqual([
-    expect.objectContaining({ text: expect.stringMatching(/"logs\.zip" \(3\.5 MB\).*over the 3\.0 MB limit per attachment/) }),
+    expect.objectContaining({
+      text: expect.stringMatching(/"logs\.zip" \(3\.5 MB\).*over the 3\.0 MB limit per attachment/),
+    }),
   ]);
   // The large PDF came streamed from $value; the inline image as JSON with its contentId.
   expect(m.emulator.stats().calls['GET /users/{id}/messages/{id}/attachments/{id}/$value']).toBeGreaterThanOrEqual(1);
@@ -85,9 +101,12 @@ test('file and inline attachments are stored and served; one past the per-attach
   expect((await download(byName['error.png'].url, '?download=1')).headers.get('content-disposition')).toMatch(
     /^attachment/,
   );
-  const notStored = await fetchJson(`${m.stack.apiUrl}${`/api/v1/tickets/${t.id}/attachments/${byName['logs.zip'].id}/content`}`, {
-    headers: { authorization: `Bearer ${m.stack.apiKey}` },
-  });
+  const notStored = await fetchJson(
+    `${m.stack.apiUrl}${`/api/v1/tickets/${t.id}/attachments/${byName['logs.zip'].id}/content`}`,
+    {
+      headers: { authorization: `Bearer ${m.stack.apiKey}` },
+    },
+  );
   expect(notStored.status).toBe(404);
   expect(notStored.body.error.code).toBe('attachment_not_stored');
   const list = await m.stack.request('GET', `/api/v1/tickets/${t.id}/attachments`);
@@ -115,7 +134,12 @@ test('the per-email limit, and identical content stored once by hash', async () 
   expect(t.notes[0].text).toMatch(/"scan-2\.pdf" \(2\.5 MB\).*over the 4\.0 MB limit per email/);
 
   const again = await ticketFor(
-    { from: 'carol@customer.test', subject: 'Same scan', body: 'forwarding', attachments: [{ name: 'copy.pdf', content: big }] },
+    {
+      from: 'carol@customer.test',
+      subject: 'Same scan',
+      body: 'forwarding',
+      attachments: [{ name: 'copy.pdf', content: big }],
+    },
     1,
   );
   expect(again.attachments[0].sha256).toBe(t.attachments[0].sha256);
@@ -142,7 +166,12 @@ test('the per-email limit, and identical content stored once by hash', async () 
 test('a reply carries the attachments asked for; too much or unknown is refused', async () => {
   const pdf = pdfOf(MB, 5);
   const t = await ticketFor(
-    { from: 'dave@customer.test', subject: 'Contract', body: 'please sign', attachments: [{ name: 'contract.pdf', content: pdf, contentType: 'application/pdf' }] },
+    {
+      from: 'dave@customer.test',
+      subject: 'Contract',
+      body: 'please sign',
+      attachments: [{ name: 'contract.pdf', content: pdf, contentType: 'application/pdf' }],
+    },
     1,
   );
   const attachmentId = t.attachments[0].id;
@@ -172,7 +201,12 @@ test('a reply carries the attachments asked for; too much or unknown is refused'
   });
   expect(twice.status).toBe(202); // the same attachment twice counts once
   const big = await ticketFor(
-    { from: 'erin@customer.test', subject: 'Big', body: 'big', attachments: [{ name: 'big.pdf', content: pdfOf(Math.round(2.8 * MB), 6) }] },
+    {
+      from: 'erin@customer.test',
+      subject: 'Big',
+      body: 'big',
+      attachments: [{ name: 'big.pdf', content: pdfOf(Math.round(2.8 * MB), 6) }],
+    },
     1,
   );
   const refused = await m.stack.request('POST', `/api/v1/tickets/${big.id}/reply`, {

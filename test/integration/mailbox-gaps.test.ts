@@ -33,7 +33,11 @@ const requestsFor = async (mailboxId: string) => {
 
 test('the inbound request log records which mailbox a Graph request was for, and filters by it', async () => {
   const toSupport = m.emulator.deliverMessage(SUPPORT, { from: 'a@customer.test', subject: 'For support', body: 'x' });
-  const toHelpdesk = m.emulator.deliverMessage(HELPDESK, { from: 'b@customer.test', subject: 'For helpdesk', body: 'y' });
+  const toHelpdesk = m.emulator.deliverMessage(HELPDESK, {
+    from: 'b@customer.test',
+    subject: 'For helpdesk',
+    body: 'y',
+  });
   await processed(m, support.id, toSupport.internetMessageId);
   await processed(m, helpdesk.id, toHelpdesk.internetMessageId);
 

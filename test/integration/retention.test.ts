@@ -16,14 +16,19 @@ beforeAll(async () => {
   const q = (sql: string, args: unknown[] = []) => stack.db.query(sql, args);
   const ago = (days: number) => new Date(Date.now() - days * 86_400_000);
 
-  await q(`INSERT INTO webhooks (id, name, url, config, event_types, secrets_enc) VALUES ($1, 'w', 'http://127.0.0.1:9/', '{}', '{}', 'x')`, [
-    id('webhook'),
-  ]);
-  for (const [name, days] of [['oldEvent', 100], ['oldEventStillDelivering', 100], ['newEvent', 1]] as const) {
-    await q(`INSERT INTO events (id, type, object_type, object_id, data, occurred_at, created_at) VALUES ($1, 't', 'ticket', '1', '{}', $2, $2)`, [
-      id(name),
-      ago(days),
-    ]);
+  await q(
+    `INSERT INTO webhooks (id, name, url, config, event_types, secrets_enc) VALUES ($1, 'w', 'http://127.0.0.1:9/', '{}', '{}', 'x')`,
+    [id('webhook')],
+  );
+  for (const [name, days] of [
+    ['oldEvent', 100],
+    ['oldEventStillDelivering', 100],
+    ['newEvent', 1],
+  ] as const) {
+    await q(
+      `INSERT INTO events (id, type, object_type, object_id, data, occurred_at, created_at) VALUES ($1, 't', 'ticket', '1', '{}', $2, $2)`,
+      [id(name), ago(days)],
+    );
   }
   const delivery = (name: string, event: string, created: number, finished: number | null, status: string) =>
     q(
@@ -44,7 +49,11 @@ beforeAll(async () => {
   await attempt('newDelivery', 1, 40);
   await attempt('newDelivery', 2, 1);
 
-  for (const [name, days] of [['oldRequest', 91], ['oldRequest2', 120], ['newRequest', 80]] as const) {
+  for (const [name, days] of [
+    ['oldRequest', 91],
+    ['oldRequest2', 120],
+    ['newRequest', 80],
+  ] as const) {
     await q(
       `INSERT INTO inbound_requests (provider, method, path, headers, body, body_bytes, response_status, outcome, received_at)
        VALUES ('generic', 'POST', $1, '{}', 'body', 4, 202, 'accepted', $2)`,
@@ -52,9 +61,10 @@ beforeAll(async () => {
     );
   }
 
-  await q(`INSERT INTO integrations (id, provider, name, processing_method, secrets_enc) VALUES ($1, 'generic', 'i', 'service_immediate', 'x')`, [
-    id('integration'),
-  ]);
+  await q(
+    `INSERT INTO integrations (id, provider, name, processing_method, secrets_enc) VALUES ($1, 'generic', 'i', 'service_immediate', 'x')`,
+    [id('integration')],
+  );
   const incoming = (name: string, status: string, days: number) =>
     q(
       `INSERT INTO incoming_webhooks (id, integration_id, provider, delivery_key, processing_method, status, attempts_allowed, workflow_id, payload, received_at)
@@ -64,7 +74,9 @@ beforeAll(async () => {
   await incoming('oldIncoming', 'succeeded', 100);
   await incoming('oldIncomingStuck', 'processing', 100);
   await incoming('newIncoming', 'failed', 10);
-  await q(`INSERT INTO incoming_webhook_attempts (webhook_id, attempt, status) VALUES ($1, 1, 'succeeded')`, [id('oldIncoming')]);
+  await q(`INSERT INTO incoming_webhook_attempts (webhook_id, attempt, status) VALUES ($1, 1, 'succeeded')`, [
+    id('oldIncoming'),
+  ]);
 
   await q(
     `INSERT INTO mailboxes (id, name, tenant_id, client_id, secrets_enc, authority, method, email_address)
@@ -85,9 +97,10 @@ beforeAll(async () => {
   await mail('oldMail', 'ticket_created', 100, null);
   await mail('oldMailAwaitingRetry', 'failed', 100, new Date(Date.now() + 3_600_000));
   await mail('newMail', 'duplicate', 5, null);
-  await q(`INSERT INTO inbound_mail_requests (mail_id, attempt, trigger, status, raw) VALUES ($1, 1, 'automatic', 'succeeded', '{}')`, [
-    id('oldMail'),
-  ]);
+  await q(
+    `INSERT INTO inbound_mail_requests (mail_id, attempt, trigger, status, raw) VALUES ($1, 1, 'automatic', 'succeeded', '{}')`,
+    [id('oldMail')],
+  );
   await q(
     `INSERT INTO ticket_messages (id, ticket_id, direction, inbound_mail_id, internet_message_id, subject, body_type, body, status)
      VALUES ($1, $2, 'inbound', $3, '<old@x>', 'old', 'text', 'kept', 'received')`,
@@ -156,7 +169,13 @@ test('the daily Schedule prunes only what is older than the setting, and reports
     ).rows,
   ).toEqual([
     { attempt: 1, request: null, response_body: null, response_headers: null, response_status: 500 },
-    { attempt: 2, request: { body: 'hello' }, response_body: 'oops', response_headers: { x: 'y' }, response_status: 500 },
+    {
+      attempt: 2,
+      request: { body: 'hello' },
+      response_body: 'oops',
+      response_headers: { x: 'y' },
+      response_status: 500,
+    },
   ]);
   expect(await count('SELECT count(*) AS n FROM inbound_requests')).toBe(1);
   expect(await exists('incoming_webhooks', id('oldIncoming'))).toBe(0);
@@ -169,9 +188,9 @@ test('the daily Schedule prunes only what is older than the setting, and reports
   expect(await exists('inbound_mail', id('newMail'))).toBe(1);
   // Tickets and their messages are business data: kept, unlinked from the pruned log entry.
   expect(await exists('tickets', id('ticket'))).toBe(1);
-  expect((await stack.db.query('SELECT inbound_mail_id FROM ticket_messages WHERE id = $1', [id('ticketMessage')])).rows).toEqual([
-    { inbound_mail_id: null },
-  ]);
+  expect(
+    (await stack.db.query('SELECT inbound_mail_id FROM ticket_messages WHERE id = $1', [id('ticketMessage')])).rows,
+  ).toEqual([{ inbound_mail_id: null }]);
 
   const metrics = await fetchJson(`${stack.apiUrl}/metrics`);
   expect(metrics.text).toContain('switchyard_retention_pruned_rows_total{log="inbound_requests"} 2');
@@ -187,7 +206,9 @@ test('lightweight-log deliveries keep no payload once finished', async () => {
     [lightId, id('webhook'), id('newEvent')],
   );
   // Needed to send it while it is in flight...
-  expect((await stack.db.query('SELECT payload FROM deliveries WHERE id = $1', [lightId])).rows[0].payload).not.toBeNull();
+  expect(
+    (await stack.db.query('SELECT payload FROM deliveries WHERE id = $1', [lightId])).rows[0].payload,
+  ).not.toBeNull();
   await stack.db.query(`UPDATE deliveries SET status = 'succeeded', finished_at = now() WHERE id = $1`, [lightId]);
   // ...and gone the moment it has finished, whatever code finished it.
   expect((await stack.db.query('SELECT payload FROM deliveries WHERE id = $1', [lightId])).rows[0].payload).toBeNull();

@@ -45,7 +45,8 @@ export function attachmentNotes(rows: TicketAttachmentRow[]) {
 /** The body with `cid:` references to the message's inline parts pointing at their download URL. */
 export function rewriteCids(body: string, attachments: TicketAttachmentRow[]): string {
   const byCid = new Map<string, TicketAttachmentRow>();
-  for (const a of attachments) if (a.content_id && a.sha256) byCid.set(a.content_id.replace(/^<|>$/g, '').toLowerCase(), a);
+  for (const a of attachments)
+    if (a.content_id && a.sha256) byCid.set(a.content_id.replace(/^<|>$/g, '').toLowerCase(), a);
   if (byCid.size === 0) return body;
   return body.replace(/cid:([^"'\s)>]+)/gi, (whole, cid: string) => {
     const a = byCid.get(decodeURIComponent(cid).toLowerCase());
@@ -64,7 +65,8 @@ export function ticketAttachmentsRouter(deps: { db: Db; load: (raw: string) => P
     const id = parseOr400(z.uuid(), req.params.attachmentId, 'attachment id');
     const a = await getTicketAttachment(deps.db, ticket.id, id);
     if (!a) throw new HttpError(404, 'attachment_not_found', `No attachment ${id} on this ticket`);
-    if (!a.sha256) throw new HttpError(404, 'attachment_not_stored', `Attachment "${a.name}" ${a.skipped_reason ?? ''}`);
+    if (!a.sha256)
+      throw new HttpError(404, 'attachment_not_stored', `Attachment "${a.name}" ${a.skipped_reason ?? ''}`);
     const content = await attachmentContent(deps.db, a.sha256);
     if (!content) throw new HttpError(404, 'attachment_not_found', `The content of attachment ${id} is gone`);
     const type = a.content_type.toLowerCase().split(';')[0]!.trim();

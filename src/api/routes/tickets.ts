@@ -168,24 +168,24 @@ export function ticketsRouter(deps: TicketsDeps): Router {
     const chosen = await chooseAttachments(ticket.id, body.attachmentIds ?? []);
     const message = await withTransaction(db, async (tx) => {
       const m = (await insertTicketMessage(tx, {
-      id: randomUUID(),
-      ticket_id: ticket.id,
-      direction: 'outbound',
-      mailbox_id: sender.id,
-      inbound_mail_id: null,
-      graph_message_id: null,
-      internet_message_id: null,
-      conversation_id: null,
-      from_address: sender.email_address ?? sender.shared_mailbox ?? sender.connected_account,
-      from_name: sender.name,
-      to_addresses: to.map((address) => ({ address })),
-      subject: subjectWithToken(`RE: ${ticket.summary.replace(/^(re|fw|fwd):\s*/i, '')}`, Number(ticket.number)),
-      body_type: body.contentType,
-      body: body.body,
-      unique_body: null,
-      threaded_by: null,
-      status: 'sending',
-    }))!;
+        id: randomUUID(),
+        ticket_id: ticket.id,
+        direction: 'outbound',
+        mailbox_id: sender.id,
+        inbound_mail_id: null,
+        graph_message_id: null,
+        internet_message_id: null,
+        conversation_id: null,
+        from_address: sender.email_address ?? sender.shared_mailbox ?? sender.connected_account,
+        from_name: sender.name,
+        to_addresses: to.map((address) => ({ address })),
+        subject: subjectWithToken(`RE: ${ticket.summary.replace(/^(re|fw|fwd):\s*/i, '')}`, Number(ticket.number)),
+        body_type: body.contentType,
+        body: body.body,
+        unique_body: null,
+        threaded_by: null,
+        status: 'sending',
+      }))!;
       await attachToReply(tx, ticket.id, m.id, chosen);
       return m;
     });

@@ -127,7 +127,11 @@ export function parseAttachmentSelect(raw: string | null): Outcome<string[] | nu
       (bare !== part ? FILE_ATTACHMENT_PROPERTIES.find((p) => p.toLowerCase() === bare.toLowerCase()) : undefined);
     if (!known) {
       return fail(
-        graphError(400, 'RequestBroker--ParseUri', `Could not find a property named '${part}' on type 'microsoft.graph.attachment'.`),
+        graphError(
+          400,
+          'RequestBroker--ParseUri',
+          `Could not find a property named '${part}' on type 'microsoft.graph.attachment'.`,
+        ),
       );
     }
     names.push(known);
