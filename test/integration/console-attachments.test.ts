@@ -135,9 +135,12 @@ test('a mailbox can be disabled and enabled from its page', async () => {
   await eventually(
     async () => (await m.stack.request('GET', `/api/v1/mailboxes/${mailbox.id}`)).body.enabled === false,
   );
+  // A full load (not a hash change), so the toggle page's pending refresh cannot redraw over the list.
+  await page.goto('about:blank');
   await page.goto(`${m.stack.apiUrl}/console/#/mailboxes`);
   await page.waitForSelector('.badge.disabled');
   await shot('11-mailboxes-disabled');
+  await page.goto('about:blank');
   await page.goto(`${m.stack.apiUrl}/console/#/mailboxes/${mailbox.id}`);
   await page.waitForSelector('#enabled');
   expect(await page.isChecked('#enabled')).toBe(false);
