@@ -16,10 +16,12 @@ beforeAll(async () => {
   const q = (sql: string, args: unknown[] = []) => stack.db.query(sql, args);
   const ago = (days: number) => new Date(Date.now() - days * 86_400_000);
 
-  await q(
-    `INSERT INTO webhooks (id, name, url, config, event_types, secrets_enc) VALUES ($1, 'w', 'http://127.0.0.1:9/', '{}', '{}', 'x')`,
-    [id('webhook')],
-  );
+  for (const webhook of ['webhook', 'webhook2', 'webhook3']) {
+    await q(
+      `INSERT INTO webhooks (id, name, url, config, event_types, secrets_enc) VALUES ($1, 'w', 'http://127.0.0.1:9/', '{}', '{}', 'x')`,
+      [id(webhook)],
+    );
+  }
   for (const [name, days] of [
     ['oldEvent', 100],
     ['oldEventStillDelivering', 100],
@@ -30,15 +32,22 @@ beforeAll(async () => {
       [id(name), ago(days)],
     );
   }
-  const delivery = (name: string, event: string, created: number, finished: number | null, status: string) =>
+  const delivery = (
+    name: string,
+    webhook: string,
+    event: string,
+    created: number,
+    finished: number | null,
+    status: string,
+  ) =>
     q(
       `INSERT INTO deliveries (id, webhook_id, event_id, workflow_id, status, lightweight, payload, created_at, finished_at)
-       VALUES ($1, $2, $3, $1, $4, false, '{"a":1}', $5, $6)`,
-      [id(name), id('webhook'), id(event), status, ago(created), finished === null ? null : ago(finished)],
+       VALUES ($1, $2, $3, $1::uuid::text, $4, false, '{"a":1}', $5, $6)`,
+      [id(name), id(webhook), id(event), status, ago(created), finished === null ? null : ago(finished)],
     );
-  await delivery('oldDelivery', 'oldEventStillDelivering', 100, 95, 'succeeded');
-  await delivery('oldRetrying', 'oldEventStillDelivering', 100, null, 'retrying');
-  await delivery('newDelivery', 'newEvent', 40, 39, 'failed');
+  await delivery('oldDelivery', 'webhook', 'oldEventStillDelivering', 100, 95, 'succeeded');
+  await delivery('oldRetrying', 'webhook2', 'oldEventStillDelivering', 100, null, 'retrying');
+  await delivery('newDelivery', 'webhook', 'newEvent', 40, 39, 'failed');
   const attempt = (delivery: string, n: number, days: number) =>
     q(
       `INSERT INTO delivery_attempts (delivery_id, attempt, status, started_at, finished_at, request, response_status, response_headers, response_body)
@@ -68,7 +77,7 @@ beforeAll(async () => {
   const incoming = (name: string, status: string, days: number) =>
     q(
       `INSERT INTO incoming_webhooks (id, integration_id, provider, delivery_key, processing_method, status, attempts_allowed, workflow_id, payload, received_at)
-       VALUES ($1, $2, 'generic', $1, 'service_immediate', $3, 3, $1, '{}', $4)`,
+       VALUES ($1, $2, 'generic', $1::uuid::text, 'service_immediate', $3, 3, $1::uuid::text, '{}', $4)`,
       [id(name), id('integration'), status, ago(days)],
     );
   await incoming('oldIncoming', 'succeeded', 100);
@@ -91,7 +100,7 @@ beforeAll(async () => {
   const mail = (name: string, status: string, days: number, retryAt: Date | null) =>
     q(
       `INSERT INTO inbound_mail (id, mailbox_id, graph_message_id, source, status, workflow_id, ticket_id, first_seen_at, processed_at, next_retry_at)
-       VALUES ($1, $2, $1, 'notification', $3, $1, $4, $5, $5, $6)`,
+       VALUES ($1, $2, $1::uuid::text, 'notification', $3, $1::uuid::text, $4, $5, $5, $6)`,
       [id(name), id('mailbox'), status, id('ticket'), ago(days), retryAt],
     );
   await mail('oldMail', 'ticket_created', 100, null);
@@ -202,8 +211,8 @@ test('lightweight-log deliveries keep no payload once finished', async () => {
   const lightId = randomUUID();
   await stack.db.query(
     `INSERT INTO deliveries (id, webhook_id, event_id, workflow_id, status, lightweight, payload)
-     VALUES ($1, $2, $3, $1, 'pending', true, '{"secret":"body"}')`,
-    [lightId, id('webhook'), id('newEvent')],
+     VALUES ($1, $2, $3, $1::uuid::text, 'pending', true, '{"secret":"body"}')`,
+    [lightId, id('webhook3'), id('newEvent')],
   );
   // Needed to send it while it is in flight...
   expect(
