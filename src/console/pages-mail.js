@@ -146,11 +146,11 @@
 
   const attachmentList = (m) =>
     m.attachments && m.attachments.length
-      ? `<ul class="attachments">${m.attachments
+      ? `<div class="muted attachments-title">Attachments</div><ul class="attachments">${m.attachments
           .map((a) =>
             a.stored
-              ? `<li><a href="#" class="attachment-link" data-url="${esc(a.url)}" data-name="${esc(a.name)}">📎 ${esc(a.name)}</a> <span class="muted">${esc(a.contentType)} · ${esc(size(a.size))}${a.inline ? ' · inline' : ''}</span></li>`
-              : `<li class="attachment-skipped">⚠ ${esc(a.name)} <span class="muted">(${esc(size(a.size))}) ${esc(a.note || 'not stored')}</span></li>`,
+              ? `<li><a href="#" class="attachment-link" data-url="${esc(a.url)}" data-name="${esc(a.name)}">${esc(a.name)}</a> <span class="muted">${esc(a.contentType)} · ${esc(size(a.size))}${a.inline ? ' · inline' : ''}</span></li>`
+              : `<li class="attachment-skipped">${esc(a.name)} <span class="muted">(${esc(size(a.size))}) ${esc(a.note || 'not stored')}</span></li>`,
           )
           .join('')}</ul>`
       : '';

@@ -51,7 +51,7 @@ function png(width: number, height: number, rgb: [number, number, number]): Buff
 
 beforeAll(async () => {
   fs.mkdirSync(SHOTS, { recursive: true });
-  m = await startMailStack();
+  m = await startMailStack({ env: { MAIL_ATTACHMENT_MAX_BYTES: String(3 * 1024 * 1024) } });
   mailbox = await createMailbox(m);
   await subscribe(m, mailbox.id);
   browser = await chromium.launch({
@@ -91,11 +91,12 @@ test('an email with a 2 MB PDF and an inline image becomes a ticket showing both
         isInline: true,
         contentId: 'error-shot@alice',
       },
+      { name: 'full-log.zip', content: Buffer.alloc(3_600_000, 1), contentType: 'application/zip' },
     ],
   });
   const entry = await processed(m, mailbox.id, sent.internetMessageId, 60_000);
   expect(entry.status).toBe('ticket_created');
-  await eventually(async () => (await ticket(m, entry.ticketId)).attachments.length === 2, 60_000);
+  await eventually(async () => (await ticket(m, entry.ticketId)).attachments.length === 3, 60_000);
 
   await page.goto(`${m.stack.apiUrl}/console/`);
   await page.waitForURL(/#\/login$/);
@@ -112,6 +113,8 @@ test('an email with a 2 MB PDF and an inline image becomes a ticket showing both
     expect.stringContaining('error.png'),
   ]);
   expect(await page.locator('ul.attachments').textContent()).toMatch(/application\/pdf · 2\.0 MB/);
+  // The one over the limit is named, with its size, in a note on the ticket.
+  expect(await page.locator('.note').textContent()).toMatch(/"full-log\.zip" \(3\.4 MB\).*limit per attachment/);
   const body = page.frameLocator('iframe.mail-body');
   await eventually(async () =>
     body.locator('img').evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth === 240),
