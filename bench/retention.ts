@@ -22,6 +22,8 @@ export async function benchRetention(options: {
   pauseMs: number;
 }): Promise<void> {
   // The schedule is off: the benchmark drives pruning itself, at a known moment.
+  const say = (line: string) => process.stderr.write(`[retention bench] ${line}\n`);
+  say('starting the embedded stack');
   const stack = await startEmbeddedStack({ RETENTION_INTERVAL: '0d' });
   const db = createPool(stack.databaseUrl, 4);
   try {
@@ -30,6 +32,7 @@ export async function benchRetention(options: {
       name: 'bench',
       processingMethod: 'service_immediate',
     });
+    say(`seeding ${options.rows} old rows`);
     const seedStarted = performance.now();
     const third = Math.floor(options.rows / 3);
     const old = "now() - interval '120 days'";
@@ -88,9 +91,11 @@ export async function benchRetention(options: {
       return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), accepted };
     };
 
+    say('warm-up, then idle measurement');
     await measure(); // warm-up: JIT, connection pools, Temporal task queue
     const idle = await measure();
 
+    say(`idle p50/p99 ${fmt(idle.p50)} / ${fmt(idle.p99)} ms; measuring while pruning`);
     const settings = {
       ...retentionSettings(loadConfig({})),
       batchSize: options.batchSize,
@@ -113,6 +118,7 @@ export async function benchRetention(options: {
     const busy = await measure();
     const prunedDuringMeasure = pruned;
     const stillPruning = pruning;
+    say(`pruning p50/p99 ${fmt(busy.p50)} / ${fmt(busy.p99)} ms; waiting for pruning to finish`);
     await pruner;
     const pruneSeconds = (performance.now() - pruneStarted) / 1000;
 
