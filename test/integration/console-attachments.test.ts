@@ -120,7 +120,7 @@ test('an email with a 2 MB PDF and an inline image becomes a ticket showing both
     body.locator('img').evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth === 240),
   );
   expect(await body.locator('img').getAttribute('src')).toMatch(/^data:image\/png;base64,/);
-  await shot('10-ticket-attachments');
+  await shot('mail-01-ticket-attachments');
 
   const [download] = await Promise.all([page.waitForEvent('download'), links.first().click()]);
   expect(download.suggestedFilename()).toBe('invoice-1042.pdf');
@@ -142,12 +142,12 @@ test('a mailbox can be disabled and enabled from its page', async () => {
   await page.goto('about:blank');
   await page.goto(`${m.stack.apiUrl}/console/#/mailboxes`);
   await page.waitForSelector('.badge.disabled');
-  await shot('11-mailboxes-disabled');
+  await shot('mail-02-mailboxes-disabled');
   await page.goto('about:blank');
   await page.goto(`${m.stack.apiUrl}/console/#/mailboxes/${mailbox.id}`);
   await page.waitForSelector('#enabled');
   expect(await page.isChecked('#enabled')).toBe(false);
   await page.check('#enabled');
   await eventually(async () => (await m.stack.request('GET', `/api/v1/mailboxes/${mailbox.id}`)).body.enabled === true);
-  await shot('12-mailbox-enabled-toggle');
+  await shot('mail-03-mailbox-enabled-toggle');
 });
