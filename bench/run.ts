@@ -4,6 +4,7 @@ import { benchIngest } from './ingest';
 import { benchLogs } from './logs';
 import { benchMail } from './mail';
 import { benchOutgoing } from './outgoing';
+import { benchRetention } from './retention';
 
 const args = process.argv.slice(2);
 const name = args[0];
@@ -33,6 +34,14 @@ const benches: Record<string, () => Promise<void>> = {
       connections: flag('connections', 20),
       rate: flag('rate', 0),
       seconds: flag('seconds', 60),
+    }),
+  retention: () =>
+    benchRetention({
+      rows: flag('rows', 200_000),
+      requests: flag('requests', 2000),
+      connections: flag('connections', 10),
+      batchSize: flag('batch', 1000),
+      pauseMs: flag('pause', 100),
     }),
   mail: () => benchMail({ emails: flag('emails', 1000), latencyMs: flag('latency', 5), poolSize: flag('pool', 40) }),
   incoming: () =>

@@ -159,6 +159,21 @@ const schema = z.object({
   // Recovery: crash tests only. The worker SIGKILLs itself right after an incoming-webhook
   // attempt commits, before Temporal hears of it, so the re-run after a lost completion is shown.
   TEST_CRASH_AFTER_COMMIT: envBool(false),
+  // Email attachments: fetched from Graph and stored in PostgreSQL up to these sizes.
+  MAIL_ATTACHMENT_MAX_BYTES: int(10 * 1024 * 1024, 0, 150 * 1024 * 1024),
+  MAIL_ATTACHMENTS_MAX_BYTES_PER_EMAIL: int(25 * 1024 * 1024, 0, 1024 * 1024 * 1024),
+  REPLY_ATTACHMENTS_MAX_BYTES: int(3 * 1024 * 1024, 0, 3 * 1024 * 1024),
+
+  // Retention: how long each log is kept (0d keeps it forever), and how gently it is pruned.
+  RETENTION_ATTEMPT_BODIES: duration('30d'),
+  RETENTION_DELIVERIES: duration('90d'),
+  RETENTION_EVENTS: duration('90d'),
+  RETENTION_INBOUND_REQUESTS: duration('90d'),
+  RETENTION_INCOMING_WEBHOOKS: duration('90d'),
+  RETENTION_MAIL_LOG: duration('90d'),
+  RETENTION_INTERVAL: duration('1d'),
+  RETENTION_BATCH_SIZE: int(1000, 1, 100_000),
+  RETENTION_BATCH_PAUSE: duration('100ms'),
 });
 
 /** Every setting's name, for docs and checks (README table, .env.example, docker-compose.yml). */

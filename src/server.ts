@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createApp } from './api/app';
 import { createIntakeRuntime } from './intake/runtime';
 import { schedulePruneRejected } from './http/abuse-limits';
+import { ensureRetentionSchedule } from './api/retention-schedule';
 import { connectClient } from './runtime/temporal-connection';
 import { createBaseContext, type BaseContext } from './runtime/context';
 import { prepareDeployment } from './runtime/prepare';
@@ -19,6 +20,14 @@ export async function startApi(ctx: BaseContext): Promise<ApiServer> {
   const temporal = await connectClient(ctx.config);
   const intake = createIntakeRuntime({ ...ctx, temporal });
   const app = createApp({ ...ctx, temporal, intake });
+  // Like the scan schedules, the retention Schedule lives in Temporal; start-up keeps it current.
+  await ensureRetentionSchedule({
+    temporal,
+    taskQueue: ctx.config.TEMPORAL_TASK_QUEUE,
+    intervalMs: ctx.config.RETENTION_INTERVAL,
+  }).catch((err: unknown) =>
+    ctx.logger.warn({ err: err instanceof Error ? err.message : err }, 'could not create the retention schedule'),
+  );
   // A request must arrive whole within HTTP_REQUEST_TIMEOUT_MS (Node answers 408 and closes the
   // socket): a false Content-Length or a slow trickle cannot hold a connection open.
   const requestTimeout = ctx.config.HTTP_REQUEST_TIMEOUT_MS;

@@ -1,6 +1,8 @@
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
 import { createInboundActivities } from './activities/inbound';
 import { createMailboxActivities } from './activities/mailbox';
+import { createRetentionActivities } from './activities/retention';
+import { retentionSettings } from './retention/settings';
 import { KeyedLimiter } from './integrations/microsoft-graph/limiter';
 import { mailSettings } from './integrations/microsoft-graph/settings';
 import { createProviderBatchActivities } from './activities/provider-batch';
@@ -54,6 +56,7 @@ export function createActivities(ctx: BaseContext) {
       crashAfterCommit: ctx.config.TEST_CRASH_AFTER_COMMIT,
     }),
     ...createProviderBatchActivities(providers),
+    ...createRetentionActivities({ db: ctx.db, logger: ctx.logger, settings: retentionSettings(ctx.config) }),
     ...createOutgoingActivities({
       db: ctx.db,
       logger: ctx.logger,

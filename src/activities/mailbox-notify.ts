@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Context, log } from '@temporalio/activity';
+import { replyAttachments } from './reply-attachments';
 import { getMailbox, getOutgoingDefault, insertNotification, updateNotification } from '../db/mailboxes';
 import { getTicket, getTicketMessage, latestInbound, setTicketMessageStatus } from '../db/tickets';
 import { explainProblem } from '../integrations/microsoft-graph/errors';
@@ -144,11 +145,17 @@ export function createNotifyActivities(deps: MailboxActivityDeps) {
       const html = message.body_type === 'html' ? message.body : textToHtml(message.body);
       const original = await latestInbound(db, ticket.id);
       const to = message.to_addresses.map((a) => a.address).filter(Boolean);
+      const attachments = await replyAttachments(db, message.id);
       try {
         if (original?.mailbox_id === sender.id && original.graph_message_id) {
-          await replyTo(g, original.graph_message_id, { subject, html, headers: ourHeaders(ticket.number) });
+          await replyTo(g, original.graph_message_id, {
+            subject,
+            html,
+            headers: ourHeaders(ticket.number),
+            attachments,
+          });
         } else {
-          await sendMail(g, { subject, html, to, headers: ourHeaders(ticket.number) });
+          await sendMail(g, { subject, html, to, headers: ourHeaders(ticket.number), attachments });
         }
       } catch (err) {
         const problem = settle(err);

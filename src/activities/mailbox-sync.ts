@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Context, log } from '@temporalio/activity';
-import { updateMailbox } from '../db/mailboxes';
+import { getMailbox, updateMailbox } from '../db/mailboxes';
 import { claimDueRetries, knownGraphIds, staleQueued, upsertInboundMail, type MailSource } from '../db/mail-log';
 import { explainProblem } from '../integrations/microsoft-graph/errors';
 import { addressOf, deltaPage, type GraphMessage } from '../integrations/microsoft-graph/messages';
@@ -24,6 +24,8 @@ export function createSyncActivities(deps: MailboxActivityDeps) {
      */
     async catchUpMailbox(mailboxId: string, source: MailSource): Promise<CatchUpOutcome> {
       const mailbox = await requireMailbox(db, mailboxId);
+      // A disabled mailbox is not read; its delta link stays put, so enabling it catches up.
+      if (!mailbox.enabled) return { ok: true, pages: 0, seen: 0, started: 0, retried: 0 };
       if (mailbox.method === 'scan' && !mailbox.connected_home_account_id) {
         return {
           ok: false,
@@ -105,6 +107,7 @@ export function createSyncActivities(deps: MailboxActivityDeps) {
 
     /** Restarts failed emails whose next automatic retry is due, and queued ones whose start was lost. */
     async retryDueMail(mailboxId: string): Promise<number> {
+      if ((await getMailbox(db, mailboxId))?.enabled === false) return 0;
       const start = startDeps(deps);
       const due = await claimDueRetries(db, mailboxId, RETRY_BATCH);
       for (const row of due) await startEmailToTicket(start, row, 'scheduler', 'again');

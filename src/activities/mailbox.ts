@@ -1,4 +1,5 @@
 import { Context } from '@temporalio/activity';
+import { createAttachmentActivities } from './mail-attachments';
 import { createMailActivities } from './mailbox-mail';
 import { createNotifyActivities } from './mailbox-notify';
 import { createSubscriptionActivities } from './mailbox-subscription';
@@ -37,6 +38,7 @@ export function createMailboxActivities(deps: MailboxActivityDeps) {
     ...createSubscriptionActivities(deps),
     ...createSyncActivities(deps),
     ...createMailActivities(deps),
+    ...createAttachmentActivities(deps),
     ...createNotifyActivities(deps),
   });
 }

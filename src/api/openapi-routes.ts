@@ -106,7 +106,9 @@ const routes: RouteDoc[] = [
   { method: 'post', path: '/inbound-mail/{id}/retry', tag: 'Mailboxes', summary: 'Retry one email', success: accepted('Retry started') },
   { method: 'get', path: '/tickets', tag: 'Tickets', summary: 'List tickets', query: ticketsQuery },
   { method: 'get', path: '/tickets/{id}', tag: 'Tickets', summary: 'A ticket with its messages' },
-  { method: 'post', path: '/tickets/{id}/reply', tag: 'Tickets', summary: 'Reply through Graph from the outgoing default mailbox', body: replyBody, success: accepted('Sent') },
+  { method: 'post', path: '/tickets/{id}/reply', tag: 'Tickets', summary: 'Reply through Graph from the outgoing default mailbox, optionally with stored attachments (attachmentIds)', body: replyBody, success: accepted('Sent') },
+  { method: 'get', path: '/tickets/{id}/attachments', tag: 'Tickets', summary: "The ticket's attachments: stored ones with a download URL, skipped ones with the note why" },
+  { method: 'get', path: '/tickets/{id}/attachments/{attachmentId}/content', tag: 'Tickets', summary: 'Download an attachment (raster images inline unless ?download=1; everything else as a download)' },
 ];
 
 for (const r of routes) documentRoute({ ...r, path: r.path.replace(/\{(\w+)\}/g, ':$1') });

@@ -2,17 +2,33 @@
 'use strict';
 
 (() => {
-  const { esc, api, badge, when, workflowLink, toast, errorBox, pagedTable, qs, pages } = Console;
+  const { KEY, esc, api, badge, when, workflowLink, toast, errorBox, pagedTable, qs, pages } = Console;
+
+  /** An attachment's bytes, fetched with the operator's key (an <img> or link could not send it). */
+  async function attachmentBlob(url) {
+    const res = await fetch(url, { headers: { authorization: `Bearer ${sessionStorage.getItem(KEY) || ''}` } });
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    return res.blob();
+  }
+  const dataUrl = (blob) =>
+    new Promise((resolve, reject) => {
+      const reader = new window.FileReader();
+      reader.onload = () => resolve(reader.result);
+      reader.onerror = () => reject(reader.error);
+      reader.readAsDataURL(blob);
+    });
+  const size = (n) => (n >= 1048576 ? `${(n / 1048576).toFixed(1)} MB` : n >= 1024 ? `${Math.round(n / 1024)} KB` : `${n} bytes`);
 
   pages.mailboxes = async (main) => {
     const { data } = await api('GET', '/mailboxes');
-    main.innerHTML = `<h1>Mailboxes</h1><table><thead><tr><th>Name</th><th>Method</th><th>Address</th><th>Subscription</th><th>Expires</th></tr></thead><tbody>
+    main.innerHTML = `<h1>Mailboxes</h1><table><thead><tr><th>Name</th><th>Method</th><th>Address</th><th>Enabled</th><th>Subscription</th><th>Expires</th></tr></thead><tbody>
       ${data
         .map(
           (m) => `<tr><td><a href="#/mailboxes/${esc(m.id)}">${esc(m.name)}</a></td><td>${esc(m.method)}</td><td>${esc(m.emailAddress || m.sharedMailbox || '—')}</td>
+          <td>${m.enabled === false ? badge('disabled') : badge('enabled')}</td>
           <td>${m.subscription ? badge(m.subscription.status || 'none') : '—'}</td><td>${esc(when(m.subscription && m.subscription.expiresAt))}</td></tr>`,
         )
-        .join('') || '<tr><td colspan="5" class="muted">No mailboxes yet: create one through the API.</td></tr>'}</tbody></table>`;
+        .join('') || '<tr><td colspan="6" class="muted">No mailboxes yet: create one through the API.</td></tr>'}</tbody></table>`;
   };
 
   pages.mailbox = async (main, id) => {
@@ -21,7 +37,8 @@
     main.innerHTML = `<h1>${esc(m.name)} <span class="muted">(${esc(m.method)})</span></h1>
       <div class="toolbar">
         ${m.method === 'webhooks' ? '<button id="create-sub">Create subscription</button><button class="secondary" id="cancel-sub">Cancel subscription</button>' : '<button id="authorize">Authorize application</button>'}
-        <button class="secondary" id="import">Import emails now</button></div>
+        <button class="secondary" id="import">Import emails now</button>
+        <label class="toggle" title="A disabled mailbox acknowledges Graph's notifications but processes nothing; its scans are paused."><input type="checkbox" id="enabled" ${m.enabled === false ? '' : 'checked'}> Enabled</label></div>
       <div id="err"></div>
       <dl class="kv card"><dt>Address</dt><dd>${esc(m.emailAddress || m.sharedMailbox || '(signed-in account)')}</dd>
         <dt>Authority</dt><dd>${esc(typeof m.authority === 'string' ? m.authority : [m.authority.kind, m.authority.loginUrl].filter(Boolean).join(' · '))}</dd>
@@ -47,6 +64,12 @@
     on('create-sub', () => run(() => api('POST', `/mailboxes/${encodeURIComponent(id)}/subscription`, {}), 'Subscription requested.'));
     on('cancel-sub', () => run(() => api('DELETE', `/mailboxes/${encodeURIComponent(id)}/subscription`), 'Subscription cancelled.'));
     on('import', () => run(() => api('POST', `/mailboxes/${encodeURIComponent(id)}/import`, {}), 'Import started.'));
+    const enabled = document.getElementById('enabled');
+    enabled.onchange = () =>
+      run(
+        () => api('PATCH', `/mailboxes/${encodeURIComponent(id)}`, { enabled: enabled.checked }),
+        enabled.checked ? 'Mailbox enabled: catching up with new mail.' : 'Mailbox disabled.',
+      );
     on('authorize', () =>
       run(async () => {
         const r = await api('POST', `/mailboxes/${encodeURIComponent(id)}/authorize`, {});
@@ -121,11 +144,61 @@
     });
   };
 
+  const attachmentList = (m) =>
+    m.attachments && m.attachments.length
+      ? `<div class="muted attachments-title">Attachments</div><ul class="attachments">${m.attachments
+          .map((a) =>
+            a.stored
+              ? `<li><a href="#" class="attachment-link" data-url="${esc(a.url)}" data-name="${esc(a.name)}">${esc(a.name)}</a> <span class="muted">${esc(a.contentType)} · ${esc(size(a.size))}${a.inline ? ' · inline' : ''}</span></li>`
+              : `<li class="attachment-skipped">${esc(a.name)} <span class="muted">(${esc(size(a.size))}) ${esc(a.note || 'not stored')}</span></li>`,
+          )
+          .join('')}</ul>`
+      : '';
+
   pages.ticket = async (main, id) => {
     const t = await api('GET', `/tickets/${encodeURIComponent(id)}`);
+    const messages = t.messages || [];
     main.innerHTML = `<h1>${esc(t.token || t.number)} — ${esc(t.summary)}</h1><p class="muted">${esc(t.requester ? t.requester.address : '')} · ${badge(t.status)}</p>
-      ${(t.messages || [])
-        .map((m) => `<div class="card"><strong>${esc(m.direction)}</strong> <span class="muted">${esc(m.from ? m.from.address : '')} · ${esc(when(m.createdAt || m.receivedAt))}</span><h3>${esc(m.subject || '')}</h3><pre>${esc(m.body || '')}</pre></div>`)
+      ${(t.notes || []).map((n) => `<div class="note" role="note">${esc(n.text)}</div>`).join('')}
+      ${messages
+        .map(
+          (m, i) => `<div class="card message"><strong>${esc(m.direction)}</strong> <span class="muted">${esc(m.from ? m.from.address : '')} · ${esc(when(m.createdAt || m.receivedAt))}</span><h3>${esc(m.subject || '')}</h3>
+            ${m.renderedBody ? `<iframe class="mail-body" sandbox="allow-same-origin" data-index="${i}" title="message body"></iframe>` : `<pre>${esc(m.body || '')}</pre>`}
+            ${attachmentList(m)}</div>`,
+        )
         .join('')}`;
+    // HTML bodies render in a sandbox without scripts or remote content; inline images come as data: URLs.
+    for (const frame of main.querySelectorAll('iframe.mail-body')) {
+      const m = messages[Number(frame.dataset.index)];
+      let html = m.renderedBody;
+      for (const a of m.attachments || []) {
+        if (!a.stored || !a.url || !html.includes(a.url)) continue;
+        try {
+          html = html.split(a.url).join(await dataUrl(await attachmentBlob(a.url)));
+        } catch {
+          /* leave the broken image: the attachment list still offers the file */
+        }
+      }
+      frame.onload = () => {
+        const doc = frame.contentDocument;
+        if (doc && doc.body) frame.style.height = `${doc.documentElement.scrollHeight + 8}px`;
+      };
+      frame.srcdoc = `<!doctype html><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'"><style>body{font:14px system-ui,sans-serif;margin:8px}img{max-width:100%}</style>${html}`;
+    }
+    for (const link of main.querySelectorAll('a.attachment-link')) {
+      link.onclick = async (event) => {
+        event.preventDefault();
+        try {
+          const url = window.URL.createObjectURL(await attachmentBlob(link.dataset.url));
+          const a = Object.assign(document.createElement('a'), { href: url, download: link.dataset.name });
+          document.body.appendChild(a);
+          a.click();
+          a.remove();
+          setTimeout(() => window.URL.revokeObjectURL(url), 10000);
+        } catch (err) {
+          toast(`Download failed: ${err.message}`);
+        }
+      };
+    }
   };
 })();

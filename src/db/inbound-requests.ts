@@ -19,15 +19,20 @@ export interface InboundRequestRow {
   incoming_webhook_id: string | null;
   /** What Switchyard made of the request, when the answer itself does not say (Xero gets a bare 200). */
   note: string | null;
+  /** The mailbox a Graph notification was for. */
+  mailbox_id: string | null;
 }
 
-export type NewInboundRequest = Omit<InboundRequestRow, 'id' | 'received_at' | 'note'> & { note?: string | null };
+export type NewInboundRequest = Omit<InboundRequestRow, 'id' | 'received_at' | 'note' | 'mailbox_id'> & {
+  note?: string | null;
+  mailbox_id?: string | null;
+};
 
 export async function insertInboundRequest(db: Queryable, r: NewInboundRequest): Promise<string> {
   const { rows } = await db.query<{ id: string }>(
     `INSERT INTO inbound_requests (integration_id, provider, method, path, headers, body, body_bytes, remote_addr,
-       duration_ms, response_status, response_body, outcome, incoming_webhook_id, note)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
+       duration_ms, response_status, response_body, outcome, incoming_webhook_id, note, mailbox_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
     [
       r.integration_id,
       r.provider,
@@ -43,6 +48,7 @@ export async function insertInboundRequest(db: Queryable, r: NewInboundRequest):
       r.outcome,
       r.incoming_webhook_id,
       r.note ?? null,
+      r.mailbox_id ?? null,
     ],
   );
   return rows[0]!.id;
@@ -50,11 +56,18 @@ export async function insertInboundRequest(db: Queryable, r: NewInboundRequest):
 
 export async function listInboundRequests(
   db: Queryable,
-  f: { integrationId?: string | undefined; outcome?: string | undefined; before?: Keyset | undefined; limit: number },
+  f: {
+    integrationId?: string | undefined;
+    mailboxId?: string | undefined;
+    outcome?: string | undefined;
+    before?: Keyset | undefined;
+    limit: number;
+  },
 ): Promise<WithKeyset<InboundRequestRow>[]> {
   const where: string[] = [];
   const args: unknown[] = [];
   if (f.integrationId) where.push(`integration_id = $${args.push(f.integrationId)}`);
+  if (f.mailboxId) where.push(`mailbox_id = $${args.push(f.mailboxId)}`);
   if (f.outcome) where.push(`outcome = $${args.push(f.outcome)}`);
   if (f.before) where.push(keysetBefore('received_at', 'id', 'bigint', f.before, (v) => `$${args.push(v)}`));
   const limit = `$${args.push(f.limit)}`;

@@ -21,6 +21,8 @@ export interface MailboxRow {
   move_to_folder: string | null;
   error_recipients: string[];
   outgoing_default: boolean;
+  /** Off: notifications are acknowledged but start nothing, scans are paused (the subscription is kept). */
+  enabled: boolean;
   process_since: Date | null;
   token_cache_enc: string | null;
   connected_account: string | null;
@@ -62,6 +64,7 @@ export type MailboxSettings = Pick<
   | 'move_to_folder'
   | 'error_recipients'
   | 'outgoing_default'
+  | 'enabled'
 >;
 
 const SETTINGS_COLUMNS = [
@@ -80,6 +83,7 @@ const SETTINGS_COLUMNS = [
   'move_to_folder',
   'error_recipients',
   'outgoing_default',
+  'enabled',
 ] as const satisfies ReadonlyArray<keyof MailboxSettings>;
 
 const encode = (column: string, value: unknown) => (column === 'authority' ? JSON.stringify(value) : value);

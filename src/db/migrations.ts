@@ -1,4 +1,5 @@
 import { INTAKE_SQL } from './intake-schema';
+import { ATTACHMENTS_SQL, RETENTION_SQL } from './admin-schema';
 import { MAILBOXES_SQL } from './mailbox-schema';
 
 /** Ordered, append-only schema migrations. Never edit one that has shipped; add the next. */
@@ -378,5 +379,15 @@ export const migrations: ReadonlyArray<{ id: number; name: string; sql: string }
       ALTER TABLE incoming_webhook_attempts ADD CONSTRAINT incoming_webhook_attempts_execution_key
         UNIQUE (webhook_id, attempt, execution);
     `,
+  },
+  {
+    id: 60,
+    name: 'email-attachments',
+    sql: ATTACHMENTS_SQL,
+  },
+  {
+    id: 61,
+    name: 'retention-and-mailbox-gaps',
+    sql: RETENTION_SQL,
   },
 ];

@@ -72,12 +72,12 @@ async function admit<T extends { clientState?: string | null | undefined }>(
   req: IngressRequest,
   schema: z.ZodType<{ value: T[] }>,
 ): Promise<Admitted<T>> {
-  const refuse = async (status: number, code: string, message: string) => ({
-    ok: false as const,
-    reply: await logOnly(deps, 'graph', req, refusal(status, code, message, null)),
-  });
   const mailboxId = req.params['mailboxId'] ?? '';
   const mailbox = UUID_RE.test(mailboxId) ? await getMailbox(deps.db, mailboxId) : undefined;
+  const refuse = async (status: number, code: string, message: string) => ({
+    ok: false as const,
+    reply: await logOnly(deps, 'graph', req, { ...refusal(status, code, message, null), mailboxId: mailbox?.id ?? null }),
+  });
   if (!mailbox || mailbox.method !== 'webhooks') return refuse(404, 'unknown_mailbox', `No webhooks mailbox ${mailboxId}`);
   const decoded = decodeJsonStrict(req.raw, deps.inputLimits ?? DEFAULT_INPUT_LIMITS);
   if (!decoded.ok) return refuse(400, inputErrorCode(decoded.problem), decoded.problem.message);
@@ -107,6 +107,11 @@ export async function acceptGraphNotifications(deps: GraphIntakeDeps, req: Ingre
   const admitted = await admit(deps, req, envelope(changeItem));
   if (!admitted.ok) return admitted.reply;
   const { mailbox, items } = admitted;
+  if (!mailbox.enabled) {
+    // Acknowledged so Graph keeps the subscription healthy; a disabled mailbox processes nothing.
+    const body = { accepted: 0, duplicates: 0, ignored: items.length, disabled: true };
+    return logOnly(deps, 'graph', req, { status: 202, body, outcome: 'accepted', integrationId: null, mailboxId: mailbox.id });
+  }
   const ids = [
     ...new Set(items.filter((i) => i.changeType === 'created' && i.resourceData?.id).map((i) => i.resourceData!.id)),
   ];
@@ -128,6 +133,7 @@ export async function acceptGraphNotifications(deps: GraphIntakeDeps, req: Ingre
         body: { accepted: created.length, duplicates: ids.length - created.length, ignored: items.length - ids.length },
         outcome: created.length > 0 || ids.length === 0 ? 'accepted' : 'duplicate',
         integrationId: null,
+        mailboxId: mailbox.id,
       },
     };
   });
@@ -146,6 +152,6 @@ export async function acceptGraphLifecycle(deps: GraphIntakeDeps, req: IngressRe
         subscriptionId: i.subscriptionId,
       }),
     ),
-    reply: { status: 202, body: { accepted: items.length }, outcome: 'accepted', integrationId: null },
+    reply: { status: 202, body: { accepted: items.length }, outcome: 'accepted', integrationId: null, mailboxId: mailbox.id },
   }));
 }

@@ -36,6 +36,8 @@ export interface IngressReply {
   outcome: InboundRequestRow['outcome'];
   integrationId: string | null;
   incomingWebhookId?: string | null;
+  /** The mailbox a Graph notification was for (the inbound request log filters by it). */
+  mailboxId?: string | null;
   /** What Switchyard made of the request when the answer does not say it. */
   note?: string;
 }
@@ -73,6 +75,7 @@ function logEntry(provider: string, req: IngressRequest, reply: IngressReply, re
       reply.body !== undefined ? JSON.stringify(reply.body) : reply.text !== undefined ? reply.text : null,
     outcome: reply.outcome,
     incoming_webhook_id: reply.incomingWebhookId ?? null,
+    mailbox_id: reply.mailboxId ?? null,
     note: reply.note ?? null,
   };
 }

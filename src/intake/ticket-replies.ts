@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { MailboxRow } from '../db/mailboxes';
+import type { Queryable } from '../db/pool';
 import { insertTicketMessage, type TicketMessageRow } from '../db/tickets';
 import { mailboxWorkflowIds } from '../shared/mailbox';
 import { jobFor } from '../starters/family';
@@ -13,6 +14,8 @@ export interface TicketReply {
   subject: string;
   contentType: 'text' | 'html';
   body: string;
+  /** Links chosen attachments to the stored message, in the same transaction. */
+  attach?: (tx: Queryable, messageId: string) => Promise<void>;
 }
 
 /**
@@ -44,6 +47,7 @@ export async function queueTicketReply(
       threaded_by: null,
       status: 'sending',
     }))!;
+    await reply.attach?.(tx, message.id);
     const workflowId = mailboxWorkflowIds.reply(reply.ticketId, message.id);
     const job = jobFor(ticketReplyFamily, workflowId, {
       input: { ticketMessageId: message.id },

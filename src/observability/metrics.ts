@@ -3,6 +3,7 @@ import type { RequestHandler } from 'express';
 import type { Queryable } from '../db/pool';
 import { intakeBacklog } from '../db/intake-jobs';
 import { safeEqual } from '../security/compare';
+import { retentionMetrics } from './retention-metrics';
 
 /**
  * Prometheus metrics served by the API at /metrics. HTTP and ingress figures are counted in
@@ -180,6 +181,11 @@ async function sdkMetrics(address: string): Promise<string> {
 
 /** The exposition text: in-process metrics, database-derived metrics, then the SDK's worker metrics. */
 export async function renderMetrics(db: Queryable, config: { WORKER_METRICS_ADDRESS: string }): Promise<string> {
-  const [own, fromDb, sdk] = await Promise.all([registry.metrics(), databaseMetrics(db), sdkMetrics(config.WORKER_METRICS_ADDRESS)]);
-  return [own, fromDb, sdk].filter(Boolean).join('\n') + '\n';
+  const [own, fromDb, retention, sdk] = await Promise.all([
+    registry.metrics(),
+    databaseMetrics(db),
+    retentionMetrics(db),
+    sdkMetrics(config.WORKER_METRICS_ADDRESS),
+  ]);
+  return [own, fromDb, retention, sdk].filter(Boolean).join('\n') + '\n';
 }

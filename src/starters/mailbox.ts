@@ -12,6 +12,7 @@ import type { MailSettings } from '../integrations/microsoft-graph/settings';
 import {
   cancelSubscriptionUpdate,
   ensureSubscriptionUpdate,
+  mailboxCatchUpSignal,
   mailboxLifecycleSignal,
   mailboxStateQuery,
   mailboxWorkflowIds,
@@ -163,7 +164,8 @@ export async function upsertScanSchedule(deps: MailboxControlDeps, mailbox: Mail
     },
     // A scan still running when the next is due makes the next one pointless.
     policies: { overlap: ScheduleOverlapPolicy.SKIP },
-    state: { note: `scan of mailbox ${mailbox.name}` },
+    // A disabled mailbox keeps its schedule, paused.
+    state: { note: `scan of mailbox ${mailbox.name}`, paused: !mailbox.enabled },
   };
   try {
     await deps.temporal.schedule.create(options);
@@ -173,7 +175,26 @@ export async function upsertScanSchedule(deps: MailboxControlDeps, mailbox: Mail
       ...previous,
       spec: options.spec,
       action: { ...previous.action, ...options.action },
+      state: { ...previous.state, paused: !mailbox.enabled },
     }));
+  }
+}
+
+/**
+ * After a mailbox is enabled again: a delta catch-up now picks up what arrived while it was off
+ * (the mailbox workflow for webhooks, an immediate scan for the scan method).
+ */
+export async function catchUpAfterEnable(deps: MailboxControlDeps, mailbox: MailboxRow): Promise<void> {
+  try {
+    if (mailbox.method === 'webhooks') {
+      await deps.temporal.workflow
+        .getHandle(mailboxWorkflowIds.mailbox(mailbox.id))
+        .signal(mailboxCatchUpSignal, { reason: 'mailbox enabled' });
+    } else {
+      await deps.temporal.schedule.getHandle(mailboxWorkflowIds.scanSchedule(mailbox.id)).trigger();
+    }
+  } catch (err) {
+    if (!(err instanceof ScheduleNotFoundError) && !isGone(err)) throw err;
   }
 }
 

@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, log, proxyActivities, sleep } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, log, patched, proxyActivities, sleep } from '@temporalio/workflow';
 import type { MailboxActivities } from '../activities/mailbox';
 import type { IngestOutcome } from '../activities/mailbox-mail';
 import type { EmailToTicketInput, EmailToTicketResult, TicketReplyInput } from '../shared/mailbox';
@@ -15,6 +15,19 @@ const { ingestMail, finishMail, finishMailRun, notifyMailbox, sendTicketReply } 
     backoffCoefficient: 2,
     maximumInterval: '1m',
     maximumAttempts: 15,
+    nonRetryableErrorTypes: MISSING,
+  },
+});
+
+// Attachments are fetched after the ticket exists; a large one may take a while to stream.
+const { storeMailAttachments } = proxyActivities<MailboxActivities>({
+  startToCloseTimeout: '15m',
+  heartbeatTimeout: '30s',
+  retry: {
+    initialInterval: '2s',
+    backoffCoefficient: 2,
+    maximumInterval: '2m',
+    maximumAttempts: 20,
     nonRetryableErrorTypes: MISSING,
   },
 });
@@ -45,6 +58,9 @@ export async function emailToTicket(input: EmailToTicketInput): Promise<EmailToT
       outcome = { ok: false, final: false, kind: 'error', error: err instanceof Error ? err.message : String(err) };
     }
     if (outcome.ok) {
+      if ((outcome.status === 'ticket_created' || outcome.status === 'ticket_updated') && patched('mail-attachments')) {
+        await storeMailAttachments(input.mailId).catch((err: unknown) => log.warn('attachments not stored', { err }));
+      }
       // The ticket is stored; marking read and the event are follow-ups whose failure loses nothing.
       await finishMail(input.mailId, outcome.postAction).catch((err: unknown) => log.warn('follow-up failed', { err }));
       return { status: outcome.status, attempts: attempt, ticketId: outcome.ticketId };

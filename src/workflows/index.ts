@@ -4,3 +4,4 @@ export { webhookLane } from './webhook-lane';
 export { mailboxWorkflow } from './mailbox';
 export { mailboxScan } from './mailbox-scan';
 export { emailToTicket, ticketReply } from './email-to-ticket';
+export { retentionWorkflow } from './retention';

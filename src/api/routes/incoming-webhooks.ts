@@ -97,6 +97,7 @@ function presentInboundRequest(row: InboundRequestRow) {
     outcome: row.outcome,
     note: row.note,
     incomingWebhookId: row.incoming_webhook_id,
+    mailboxId: row.mailbox_id,
   };
 }
 
@@ -183,6 +184,7 @@ export function incomingWebhooksRouter(deps: Deps): Router {
 export const requestsQuery = z
   .object({
     integrationId: z.uuid().optional(),
+    mailboxId: z.uuid().optional(),
     outcome: z.enum(['accepted', 'duplicate', 'rejected', 'ignored']).optional(),
     cursor: z.string().optional(),
     limit: limitSchema,
@@ -196,6 +198,7 @@ export function inboundRequestsRouter({ db }: { db: Db }): Router {
     const q = parseOr400(requestsQuery, req.query, 'query');
     const rows = await listInboundRequests(db, {
       integrationId: q.integrationId,
+      mailboxId: q.mailboxId,
       outcome: q.outcome,
       before: decodeCursor(q.cursor, 'bigint'),
       limit: q.limit + 1,

@@ -36,6 +36,7 @@ const fields = {
   moveToFolder: z.string().trim().min(1).max(200).nullable(),
   errorRecipients: z.array(email).max(50),
   outgoingDefault: z.boolean(),
+  enabled: z.boolean(),
 };
 
 export const createMailboxSchema = z
@@ -51,6 +52,7 @@ export const createMailboxSchema = z
     moveToFolder: fields.moveToFolder.optional(),
     errorRecipients: fields.errorRecipients.default([]),
     outgoingDefault: fields.outgoingDefault.default(false),
+    enabled: fields.enabled.default(true),
   })
   .strict();
 
@@ -84,6 +86,7 @@ export function toColumns(
     move_to_folder: body.moveToFolder,
     error_recipients: body.errorRecipients,
     outgoing_default: body.outgoingDefault,
+    enabled: body.enabled,
   };
 }
 
@@ -178,6 +181,7 @@ export function presentMailbox(m: MailboxRow, settings: MailSettings) {
     moveToFolder: m.move_to_folder,
     errorRecipients: m.error_recipients,
     outgoingDefault: m.outgoing_default,
+    enabled: m.enabled,
     requiredPermissions: [
       requiredPermission('read', m.method, m.method === 'scan' && shared),
       requiredPermission('send', m.method, m.method === 'scan' && shared),

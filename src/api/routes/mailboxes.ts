@@ -24,6 +24,7 @@ import { HttpError, parseOr400 } from '../errors';
 import { inboundLogPage } from './inbound-mail';
 import {
   cancelSubscription,
+  catchUpAfterEnable,
   deleteScanSchedule,
   ensureSubscription,
   mailboxState,
@@ -148,6 +149,7 @@ export function mailboxesRouter(deps: MailboxRouteDeps): Router {
       return (await getMailbox(tx, existing.id))!;
     });
     if (row.method === 'scan' && row.connected_home_account_id) await upsertScanSchedule(deps, row);
+    if (row.enabled && !existing.enabled) await catchUpAfterEnable(deps, row);
     res.json(present(row));
   });
 
@@ -247,6 +249,7 @@ export function mailboxesRouter(deps: MailboxRouteDeps): Router {
   // "Import emails": a delta round now, reporting permission problems instead of hiding them.
   router.post('/:id/import', async (req, res) => {
     const mailbox = await load(req.params.id);
+    if (!mailbox.enabled) throw new HttpError(409, 'mailbox_disabled', 'The mailbox is disabled: enable it first');
     const outcome = await runImport(deps, mailbox.id, `${Date.now()}-${randomBytes(3).toString('hex')}`);
     if (!outcome.ok) throw problemAnswer(outcome.kind, outcome.message);
     res.json({ imported: outcome.started, seen: outcome.seen, pages: outcome.pages });

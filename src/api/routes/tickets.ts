@@ -1,5 +1,6 @@
 import express, { type Router } from 'express';
 import { z } from 'zod';
+import { attachToReply, listTicketAttachments, type TicketAttachmentRow } from '../../db/attachments';
 import { getOutgoingDefault } from '../../db/mailboxes';
 import type { Db } from '../../db/pool';
 import {
@@ -10,24 +11,30 @@ import {
   type TicketRow,
 } from '../../db/tickets';
 import { subjectWithToken, ticketToken } from '../../integrations/microsoft-graph/threading';
-import { queueTicketReply } from '../../intake/ticket-replies';
+import { formatBytes } from '../../shared/format-bytes';
 import { HttpError, parseOr400 } from '../errors';
+import { attachmentNotes, presentAttachment, rewriteCids, ticketAttachmentsRouter } from './ticket-attachments';
 import { decodeCursor, keysetPage, limitSchema } from '../pagination';
+import { queueTicketReply } from '../../intake/ticket-replies';
 
 export const listQuery = z
   .object({ mailboxId: z.uuid().optional(), cursor: z.string().optional(), limit: limitSchema })
   .strict();
+
 export const replyBody = z
   .object({
     body: z.string().min(1).max(200_000),
     contentType: z.enum(['text', 'html']).default('text'),
     to: z.array(z.email()).min(1).max(50).optional(),
+    /** Stored attachments of this ticket to send with the reply. */
+    attachmentIds: z.array(z.uuid()).max(20).optional(),
   })
   .strict();
 
 export interface TicketsDeps {
   db: Db;
   wake: () => void;
+  settings: { replyAttachmentsMaxBytes: number };
 }
 
 export function presentTicket(t: TicketRow) {
@@ -47,7 +54,8 @@ export function presentTicket(t: TicketRow) {
   };
 }
 
-function presentMessage(m: TicketMessageRow) {
+function presentMessage(m: TicketMessageRow, attachments: TicketAttachmentRow[] = []) {
+  const own = attachments.filter((a) => a.ticket_message_id === m.id);
   return {
     id: m.id,
     direction: m.direction,
@@ -60,7 +68,10 @@ function presentMessage(m: TicketMessageRow) {
     subject: m.subject,
     bodyType: m.body_type,
     body: m.body,
+    /** The HTML body with inline images (`cid:`) pointing at their download URLs. */
+    renderedBody: m.body_type === 'html' ? rewriteCids(m.body, own) : null,
     uniqueBody: m.unique_body,
+    attachments: own.map(presentAttachment),
     threadedBy: m.threaded_by,
     status: m.status,
     error: m.error,
@@ -81,6 +92,26 @@ export function ticketsRouter(deps: TicketsDeps): Router {
     return ticket;
   };
 
+  /** The ticket's stored attachments a reply may carry, within Graph's request size. */
+  const chooseAttachments = async (ticketId: string, ids: string[]): Promise<TicketAttachmentRow[]> => {
+    if (ids.length === 0) return [];
+    const all = await listTicketAttachments(db, ticketId);
+    const chosen = [...new Set(ids)].map((id) => all.find((a) => a.id === id));
+    const missing = ids.filter((id) => !all.some((a) => a.id === id && a.sha256));
+    if (missing.length)
+      throw new HttpError(400, 'unknown_attachment', `Not a stored attachment of this ticket: ${missing.join(', ')}`);
+    const rows = chosen as TicketAttachmentRow[];
+    const total = rows.reduce((sum, a) => sum + Number(a.size), 0);
+    const max = deps.settings.replyAttachmentsMaxBytes;
+    if (total > max)
+      throw new HttpError(
+        413,
+        'attachments_too_large',
+        `The chosen attachments total ${formatBytes(total)}; a reply may carry at most ${formatBytes(max)}`,
+      );
+    return rows;
+  };
+
   router.get('/', async (req, res) => {
     const q = parseOr400(listQuery, req.query, 'query');
     const rows = await listTickets(db, {
@@ -94,8 +125,20 @@ export function ticketsRouter(deps: TicketsDeps): Router {
 
   router.get('/:id', async (req, res) => {
     const ticket = await load(req.params.id);
-    res.json({ ...presentTicket(ticket), messages: (await listTicketMessages(db, ticket.id)).map(presentMessage) });
+    const attachments = await listTicketAttachments(db, ticket.id);
+    res.json({
+      ...presentTicket(ticket),
+      messages: (await listTicketMessages(db, ticket.id)).map((m) => presentMessage(m, attachments)),
+      attachments: attachments.map(presentAttachment),
+      notes: attachmentNotes(attachments),
+    });
   });
+
+  router.get('/:id/attachments', async (req, res) => {
+    const ticket = await load(req.params.id);
+    res.json({ data: (await listTicketAttachments(db, ticket.id)).map(presentAttachment) });
+  });
+  router.use('/:id/attachments', ticketAttachmentsRouter({ db, load }));
 
   // The reply is stored first, then sent by a workflow (retried through throttling), answered 202.
   router.post('/:id/reply', async (req, res) => {
@@ -110,6 +153,7 @@ export function ticketsRouter(deps: TicketsDeps): Router {
       );
     const to = body.to ?? (ticket.requester_address ? [ticket.requester_address] : []);
     if (to.length === 0) throw new HttpError(400, 'no_recipient', 'The ticket has no requester address: give "to"');
+    const chosen = await chooseAttachments(ticket.id, body.attachmentIds ?? []);
     const { message, workflowId } = await queueTicketReply(deps, {
       ticketId: ticket.id,
       sender,
@@ -117,8 +161,11 @@ export function ticketsRouter(deps: TicketsDeps): Router {
       subject: subjectWithToken(`RE: ${ticket.summary.replace(/^(re|fw|fwd):\s*/i, '')}`, Number(ticket.number)),
       contentType: body.contentType,
       body: body.body,
+      attach: async (tx, messageId) => {
+        await attachToReply(tx, ticket.id, messageId, chosen);
+      },
     });
-    res.status(202).json({ ...presentMessage(message), workflowId });
+    res.status(202).json({ ...presentMessage(message, await listTicketAttachments(db, ticket.id)), workflowId });
   });
 
   return router;

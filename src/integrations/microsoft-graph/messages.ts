@@ -100,6 +100,8 @@ export interface OutgoingMail {
   to: string[];
   cc?: string[];
   headers: MailHeader[];
+  /** Graph fileAttachment resources (see attachments.ts `toGraphAttachment`). */
+  attachments?: Array<Record<string, unknown>>;
 }
 
 const recipients = (addresses: string[]) => addresses.map((address) => ({ emailAddress: { address } }));
@@ -113,6 +115,7 @@ export async function sendMail(g: MailboxGraph, mail: OutgoingMail): Promise<voi
         toRecipients: recipients(mail.to),
         ...(mail.cc?.length ? { ccRecipients: recipients(mail.cc) } : {}),
         internetMessageHeaders: mail.headers,
+        ...(mail.attachments?.length ? { attachments: mail.attachments } : {}),
       },
       saveToSentItems: true,
     }),
@@ -125,7 +128,14 @@ export async function replyTo(g: MailboxGraph, messageId: string, mail: Omit<Out
     c
       .api(`${g.userPath}/messages/${encodeURIComponent(messageId)}/reply`)
       .header('Prefer', IMMUTABLE_IDS)
-      .post({ comment: mail.html, message: { subject: mail.subject, internetMessageHeaders: mail.headers } }),
+      .post({
+        comment: mail.html,
+        message: {
+          subject: mail.subject,
+          internetMessageHeaders: mail.headers,
+          ...(mail.attachments?.length ? { attachments: mail.attachments } : {}),
+        },
+      }),
   );
 }
 

@@ -19,6 +19,10 @@ export interface MailSettings {
   schedulerRetryBaseMs: number;
   /** MSAL and Graph calls go through the outbound guard with these settings. */
   outbound: OutboundHttp;
+  /** Email attachments: largest stored, total stored per email, total sent with a reply. */
+  attachmentMaxBytes: number;
+  attachmentsMaxBytesPerEmail: number;
+  replyAttachmentsMaxBytes: number;
 }
 
 export function mailSettings(config: Config): MailSettings {
@@ -38,6 +42,9 @@ export function mailSettings(config: Config): MailSettings {
     schedulerRetries: config.MAIL_SCHEDULER_RETRIES,
     schedulerRetryBaseMs: config.MAIL_SCHEDULER_RETRY_BASE,
     outbound: { policy: { allowedHosts: config.OUTBOUND_ALLOWED_HOSTS }, timeoutMs: config.OUTBOUND_TIMEOUT_MS },
+    attachmentMaxBytes: config.MAIL_ATTACHMENT_MAX_BYTES,
+    attachmentsMaxBytesPerEmail: config.MAIL_ATTACHMENTS_MAX_BYTES_PER_EMAIL,
+    replyAttachmentsMaxBytes: config.REPLY_ATTACHMENTS_MAX_BYTES,
   };
 }
 

@@ -5,7 +5,7 @@ import type { GraphRoute, MailboxContext } from './graph-context';
 import { sendMail, replyToMessage } from './graph-send';
 import type { StoredMessage } from './mail-store';
 import { parseListQuery } from './message-query';
-import { parseSelect, renderAttachment, renderMessage } from './message-view';
+import { parseAttachmentSelect, parseSelect, renderAttachment, renderMessage } from './message-view';
 import { graphError, invalidBody } from './replies';
 import type { HttpReply } from './replies';
 
@@ -50,6 +50,13 @@ export const mailRoutes: GraphRoute[] = [
     mailbox: true,
     access: 'read',
     handle: getAttachment,
+  },
+  {
+    method: 'GET',
+    pattern: 'messages/:id/attachments/:attachmentId/$value',
+    mailbox: true,
+    access: 'read',
+    handle: getAttachmentValue,
   },
   { method: 'POST', pattern: 'messages/:id/reply', mailbox: true, access: 'send', handle: replyToMessage },
   { method: 'POST', pattern: 'sendMail', mailbox: true, access: 'send', handle: sendMail },
@@ -166,21 +173,47 @@ function moveMessage(ctx: MailboxContext, params: Record<string, string>): HttpR
 function listAttachments(ctx: MailboxContext, params: Record<string, string>): HttpReply {
   const found = findMessage(ctx, params);
   if (!found.ok) return found.reply;
+  const select = parseAttachmentSelect(ctx.query.get('$select'));
+  if (!select.ok) return select.reply;
   return {
     status: 200,
     body: {
       '@odata.context': `${ctx.deps.baseUrl()}/v1.0/$metadata#users('${ctx.mailbox.user.id}')/messages('${params['id']}')/attachments`,
-      value: found.value.attachments.map((attachment) => renderAttachment(attachment)),
+      value: found.value.attachments.map((attachment) => renderAttachment(attachment, true, select.value)),
     },
   };
 }
 
-function getAttachment(ctx: MailboxContext, params: Record<string, string>): HttpReply {
+function findAttachment(ctx: MailboxContext, params: Record<string, string>) {
   const found = findMessage(ctx, params);
-  if (!found.ok) return found.reply;
+  if (!found.ok) return found;
   const attachment = found.value.attachments.find((candidate) => candidate.id === params['attachmentId']);
-  if (!attachment) return graphError(404, 'ErrorItemNotFound', 'The specified object was not found in the store.');
-  return { status: 200, body: renderAttachment(attachment) };
+  if (!attachment) {
+    return {
+      ok: false as const,
+      reply: graphError(404, 'ErrorItemNotFound', 'The specified object was not found in the store.'),
+    };
+  }
+  return { ok: true as const, value: attachment };
+}
+
+function getAttachment(ctx: MailboxContext, params: Record<string, string>): HttpReply {
+  const found = findAttachment(ctx, params);
+  if (!found.ok) return found.reply;
+  const select = parseAttachmentSelect(ctx.query.get('$select'));
+  if (!select.ok) return select.reply;
+  return { status: 200, body: renderAttachment(found.value, true, select.value) };
+}
+
+/** GET …/attachments/{id}/$value: the raw content, streamed, with the attachment's content type. */
+function getAttachmentValue(ctx: MailboxContext, params: Record<string, string>): HttpReply {
+  const found = findAttachment(ctx, params);
+  if (!found.ok) return found.reply;
+  return {
+    status: 200,
+    raw: Buffer.from(found.value.contentBytes, 'base64'),
+    headers: { 'Content-Type': found.value.contentType },
+  };
 }
 
 function messageReply(ctx: MailboxContext, message: StoredMessage, status: number, select: string[] | null): HttpReply {

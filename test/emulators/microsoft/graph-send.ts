@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { findMessage } from './graph-context';
 import type { MailboxContext } from './graph-context';
 import type { DirectoryUser } from './directory';
-import { outlookId } from './mail-store';
+import { outlookId, toStoredAttachment } from './mail-store';
 import type { FolderManaged, InternetMessageHeader, Recipient, StoredMessage } from './mail-store';
 import { graphError, invalidBody } from './replies';
 import type { HttpReply } from './replies';
@@ -22,6 +22,18 @@ const outgoingMessage = z.looseObject({
   replyTo: z.array(recipientSchema).optional(),
   internetMessageHeaders: z.array(z.object({ name: z.string(), value: z.string() })).optional(),
   importance: z.enum(['low', 'normal', 'high']).optional(),
+  attachments: z
+    .array(
+      z.looseObject({
+        '@odata.type': z.literal('#microsoft.graph.fileAttachment'),
+        name: z.string().min(1),
+        contentBytes: z.base64(),
+        contentType: z.string().optional(),
+        isInline: z.boolean().optional(),
+        contentId: z.string().optional(),
+      }),
+    )
+    .optional(),
 });
 
 type OutgoingMessage = z.infer<typeof outgoingMessage>;
@@ -158,6 +170,14 @@ function compose(
     isRead: true,
     isDraft: false,
     importance: message.importance ?? 'normal',
-    attachments: [],
+    attachments: (message.attachments ?? []).map((a) =>
+      toStoredAttachment({
+        name: a.name,
+        content: Buffer.from(a.contentBytes, 'base64'),
+        ...(a.contentType ? { contentType: a.contentType } : {}),
+        ...(a.isInline !== undefined ? { isInline: a.isInline } : {}),
+        ...(a.contentId ? { contentId: a.contentId } : {}),
+      }),
+    ),
   };
 }

@@ -364,7 +364,7 @@ function normaliseHeaders(headers: DeliverMessageInput['headers']): InternetMess
   return Object.entries(headers).map(([name, value]) => ({ name, value }));
 }
 
-function toStoredAttachment(input: AttachmentInput): StoredAttachment {
+export function toStoredAttachment(input: AttachmentInput): StoredAttachment {
   const bytes = typeof input.content === 'string' ? Buffer.from(input.content, 'utf8') : input.content;
   return {
     id: outlookId('AAMkAD', 'AAABEgAQ='),

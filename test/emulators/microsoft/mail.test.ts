@@ -87,6 +87,41 @@ describe('Microsoft emulator: mail, delta and throttling', () => {
     expect(message.json.hasAttachments).toBe(true);
   });
 
+  it('lists attachment metadata with $select, streams large content from $value and keeps inline parts', async () => {
+    const pdf = Buffer.alloc(2 * 1024 * 1024 + 17, 7);
+    pdf.write('%PDF-1.7', 0);
+    const png = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
+    const delivered = emulator.deliverMessage(MAILBOX, {
+      from: 'customer@example.test',
+      subject: 'Invoice and screenshot',
+      bodyType: 'html',
+      body: '<p>See <img src="cid:shot@x"></p>',
+      attachments: [
+        { name: 'invoice.pdf', content: pdf, contentType: 'application/pdf' },
+        { name: 'shot.png', content: png, contentType: 'image/png', isInline: true, contentId: 'shot@x' },
+      ],
+    });
+    const path = `${base}/messages/${delivered.immutableId}/attachments`;
+    const list = await graph(emulator, token, `${path}?$select=id,name,contentType,size,isInline`);
+    expect(list.status).toBe(200);
+    expect(list.json.value).toHaveLength(2);
+    expect(list.json.value[0]).not.toHaveProperty('contentBytes');
+    expect(list.json.value[0]).toMatchObject({ name: 'invoice.pdf', size: pdf.length, isInline: false });
+    const bad = await graph(emulator, token, `${path}?$select=contentId`);
+    expect(bad.status).toBe(400);
+
+    const value = await graph(emulator, token, `${path}/${list.json.value[0].id}/$value`);
+    expect(value.status).toBe(200);
+    expect(value.headers['content-type']).toBe('application/pdf');
+    expect(value.bytes.equals(pdf)).toBe(true);
+
+    const inline = await graph(emulator, token, `${path}/${list.json.value[1].id}`);
+    expect(inline.json).toMatchObject({ isInline: true, contentId: 'shot@x', contentBytes: png.toString('base64') });
+    // As in Graph, a message whose other attachments are all inline still says hasAttachments when one is a file.
+    const message = await graph(emulator, token, `${base}/messages/${delivered.immutableId}?$select=hasAttachments`);
+    expect(message.json.hasAttachments).toBe(true);
+  });
+
   it('filters unread inbox messages, pages with $top and marks read with PATCH', async () => {
     for (const subject of ['a', 'b', 'c'])
       emulator.deliverMessage(MAILBOX, { from: 'x@example.test', subject, body: '' });
@@ -254,5 +289,29 @@ describe('Microsoft emulator: mail, delta and throttling', () => {
       },
     });
     expect(badHeader.json.error.code).toBe('InvalidInternetMessageHeader');
+  });
+  it('sends mail with file attachments and files them in Sent Items', async () => {
+    const sent = await graph(emulator, token, `${base}/sendMail`, {
+      method: 'POST',
+      body: {
+        message: {
+          subject: 'Your invoice',
+          toRecipients: [{ emailAddress: { address: 'customer@example.test' } }],
+          attachments: [
+            {
+              '@odata.type': '#microsoft.graph.fileAttachment',
+              name: 'invoice.pdf',
+              contentType: 'application/pdf',
+              contentBytes: Buffer.from('%PDF-1.7 tiny').toString('base64'),
+            },
+          ],
+        },
+      },
+    });
+    expect(sent.status).toBe(202);
+    const record = emulator.sentMail().find((m) => m.message.subject === 'Your invoice');
+    expect(record?.message.attachments).toEqual([expect.objectContaining({ name: 'invoice.pdf' })]);
+    const filed = emulator.messages(MAILBOX).find((m) => m.subject === 'Your invoice');
+    expect(filed?.attachments).toEqual([expect.objectContaining({ name: 'invoice.pdf', size: 13 })]);
   });
 });

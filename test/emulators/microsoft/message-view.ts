@@ -112,7 +112,46 @@ export function renderMessage(
 }
 
 /** Renders a file attachment, with or without its bytes. */
-export function renderAttachment(attachment: StoredAttachment, withContent = true): Record<string, unknown> {
+const ATTACHMENT_PROPERTIES = ['id', 'lastModifiedDateTime', 'name', 'contentType', 'size', 'isInline'];
+// fileAttachment-only properties are selectable with the type cast, as in Graph.
+const FILE_ATTACHMENT_PROPERTIES = ['contentId', 'contentLocation', 'contentBytes'];
+
+/** Parses an attachments `$select`; null selects everything. */
+export function parseAttachmentSelect(raw: string | null): Outcome<string[] | null> {
+  if (raw === null || raw.trim() === '') return ok(null);
+  const names: string[] = [];
+  for (const part of raw.split(',').map((p) => p.trim())) {
+    const bare = part.replace(/^microsoft\.graph\.fileAttachment\//i, '');
+    const known =
+      ATTACHMENT_PROPERTIES.find((p) => p.toLowerCase() === part.toLowerCase()) ??
+      (bare !== part ? FILE_ATTACHMENT_PROPERTIES.find((p) => p.toLowerCase() === bare.toLowerCase()) : undefined);
+    if (!known) {
+      return fail(
+        graphError(
+          400,
+          'RequestBroker--ParseUri',
+          `Could not find a property named '${part}' on type 'microsoft.graph.attachment'.`,
+        ),
+      );
+    }
+    names.push(known);
+  }
+  return ok(names);
+}
+
+export function renderAttachment(
+  attachment: StoredAttachment,
+  withContent = true,
+  select: string[] | null = null,
+): Record<string, unknown> {
+  const full = renderAttachmentFull(attachment, withContent);
+  if (!select) return full;
+  return Object.fromEntries(
+    Object.entries(full).filter(([k]) => k.startsWith('@odata') || k === 'id' || select.includes(k)),
+  );
+}
+
+function renderAttachmentFull(attachment: StoredAttachment, withContent: boolean): Record<string, unknown> {
   return {
     '@odata.type': '#microsoft.graph.fileAttachment',
     '@odata.mediaContentType': attachment.contentType,

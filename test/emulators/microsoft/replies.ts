@@ -7,6 +7,8 @@ export interface HttpReply {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
+  /** Bytes sent as they are (a `$value` download) instead of a JSON body; `headers` carry the type. */
+  raw?: Buffer;
 }
 
 /** Expected failures travel as values: either the thing asked for or the reply explaining why not. */
@@ -66,6 +68,14 @@ export function aadError(
 export function writeReply(res: Response, reply: HttpReply, contentType = 'application/json; charset=utf-8'): void {
   res.status(reply.status);
   for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
+  if (reply.raw) {
+    // Streamed in chunks, as Graph streams `$value` content.
+    res.setHeader('Content-Length', String(reply.raw.length));
+    const chunk = 64 * 1024;
+    for (let at = 0; at < reply.raw.length; at += chunk) res.write(reply.raw.subarray(at, at + chunk));
+    res.end();
+    return;
+  }
   if (reply.body === undefined) {
     res.end();
     return;

@@ -11,6 +11,8 @@ export interface JsonResponse {
   // Tests poke at arbitrary JSON shapes; `any` keeps the assertions readable.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   json: any;
+  /** The body as received (binary downloads such as `$value`). */
+  bytes: Buffer;
 }
 
 /** HTTPS request that trusts the emulator's CA (the jest process started without NODE_EXTRA_CA_CERTS). */
@@ -34,7 +36,8 @@ export function httpsJson(
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: parseJson(text) });
+        const bytes = Buffer.concat(chunks);
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: parseJson(text), bytes });
       });
     });
     req.on('error', reject);

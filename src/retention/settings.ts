@@ -1,0 +1,42 @@
+import type { Config } from '../config';
+import type { RetentionLog } from '../db/retention';
+
+/** How long each log is kept (ms; 0 keeps it forever) and how gently it is pruned. */
+export interface RetentionSettings {
+  keepMs: Record<RetentionLog, number>;
+  intervalMs: number;
+  batchSize: number;
+  batchPauseMs: number;
+}
+
+export function retentionSettings(config: Config): RetentionSettings {
+  return {
+    keepMs: {
+      attempt_bodies: config.RETENTION_ATTEMPT_BODIES,
+      deliveries: config.RETENTION_DELIVERIES,
+      events: config.RETENTION_EVENTS,
+      inbound_requests: config.RETENTION_INBOUND_REQUESTS,
+      incoming_webhooks: config.RETENTION_INCOMING_WEBHOOKS,
+      mail_log: config.RETENTION_MAIL_LOG,
+    },
+    intervalMs: config.RETENTION_INTERVAL,
+    batchSize: config.RETENTION_BATCH_SIZE,
+    batchPauseMs: config.RETENTION_BATCH_PAUSE,
+  };
+}
+
+/** Each log with the instant before which its rows go; logs kept forever are left out. */
+export function cutoffs(settings: RetentionSettings, now: Date): Array<{ log: RetentionLog; cutoff: Date }> {
+  // Deliveries before events: an event goes only once no delivery refers to it.
+  const order: RetentionLog[] = [
+    'attempt_bodies',
+    'deliveries',
+    'events',
+    'inbound_requests',
+    'incoming_webhooks',
+    'mail_log',
+  ];
+  return order
+    .filter((log) => settings.keepMs[log] > 0)
+    .map((log) => ({ log, cutoff: new Date(now.getTime() - settings.keepMs[log]) }));
+}
