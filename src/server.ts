@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createApp } from './api/app';
 import { createIntakeRuntime } from './intake/runtime';
 import { schedulePruneRejected } from './http/abuse-limits';
-import { ensureRetentionSchedule } from './api/retention-schedule';
+import { ensureRetentionSchedule } from './starters/retention';
 import { connectClient } from './runtime/temporal-connection';
 import { createBaseContext, type BaseContext } from './runtime/context';
 import { prepareDeployment } from './runtime/prepare';

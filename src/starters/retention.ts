@@ -1,5 +1,6 @@
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import { retentionIds, type RetentionInput } from '../shared/retention';
+import { retentionWorkflow } from '../workflows/retention';
 
 export interface RetentionScheduleDeps {
   temporal: Client;
@@ -28,10 +29,10 @@ export async function ensureRetentionSchedule(deps: RetentionScheduleDeps): Prom
     spec: { intervals: [{ every: deps.intervalMs }] },
     action: {
       type: 'startWorkflow' as const,
-      workflowType: 'retentionWorkflow',
+      workflowType: retentionWorkflow,
       workflowId: scheduleId,
       taskQueue: deps.taskQueue,
-      args: [input],
+      args: [input] as [RetentionInput],
     },
     // A run still pruning when the next is due has the job in hand.
     policies: { overlap: ScheduleOverlapPolicy.SKIP },
