@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { answerConsent } from '../emulators/oauth-consent';
 import { startQuickBooksEmulator, type QuickBooksEmulator } from '../emulators/quickbooks';
-import { buildQuickBooksLegacyPayload, buildXeroPayload, sendQuickBooksWebhook, sendXeroWebhook } from '../emulators/webhook-sender';
+import { buildQuickBooksLegacyPayload, buildXeroPayload, sendQuickBooksWebhook } from '../emulators/webhook-sender';
 import { startXeroEmulator, type XeroEmulator } from '../emulators/xero';
 import { freePort } from '../harness/free-port';
 import { fetchJson, startStack, type Stack } from '../harness/stack';
-import { QBO_CLIENT, VERIFIER_TOKEN, WEBHOOK_KEY, webhookIn, XERO_CLIENT, xeroConnectSettings } from './incoming-helpers';
+import { QBO_CLIENT, sendXero, VERIFIER_TOKEN, WEBHOOK_KEY, webhookIn, XERO_CLIENT, xeroConnectSettings } from './incoming-helpers';
 
 /**
  * "Connect to Xero / QuickBooks" through the admin API and the providers' consent pages (the
@@ -100,21 +100,13 @@ test('Xero: consent for two organisations, choose one, process a webhook with th
   expect(row.rows[0].tokens_enc).not.toMatch(/access_token|refresh/i);
 
   const invoice = xero.upsertInvoice(TENANT_A, { Total: 99, Reference: 'connected' });
-  const sent = await sendXeroWebhook(
-    `${stack.apiUrl}/hooks/xero/${id}`,
-    buildXeroPayload([{ resourceId: invoice.InvoiceID, tenantId: TENANT_A, eventCategory: 'INVOICE', eventType: 'UPDATE' }]),
-    WEBHOOK_KEY,
-  );
+  const sent = await sendXero(stack, id,     buildXeroPayload([{ resourceId: invoice.InvoiceID, tenantId: TENANT_A, eventCategory: 'INVOICE', eventType: 'UPDATE' }]));
   expect(sent.status).toBe(200);
-  const detail = await webhookIn(stack, JSON.parse(sent.body).ids[0], ['succeeded', 'failed']);
+  const detail = await webhookIn(stack, sent.ids[0]!, ['succeeded', 'failed']);
   expect(detail).toMatchObject({ status: 'succeeded', entityId: invoice.InvoiceID });
   expect(detail.result.event.type).toBe('invoice.updated');
   // The other organisation was not chosen: its webhooks are ignored.
-  const other = await sendXeroWebhook(
-    `${stack.apiUrl}/hooks/xero/${id}`,
-    buildXeroPayload([{ resourceId: randomUUID(), tenantId: TENANT_B, eventCategory: 'INVOICE', eventType: 'UPDATE' }]),
-    WEBHOOK_KEY,
-  );
+  const other = await sendXero(stack, id,     buildXeroPayload([{ resourceId: randomUUID(), tenantId: TENANT_B, eventCategory: 'INVOICE', eventType: 'UPDATE' }]));
   expect(JSON.parse(other.body)).toMatchObject({ accepted: 0, ignored: 1 });
 
   const revocationsBefore = xero.stats().revocations;
@@ -183,10 +175,6 @@ test('refused or forged callbacks: consent cancelled, unknown state, wrong provi
   expect(patched.status).toBe(200);
   expect((await stack.request('GET', `/api/v1/integrations/${id}/connection`)).body).toMatchObject({ connected: true, method: 'refresh_token' });
   const invoice = xero.upsertInvoice(TENANT_B, { Total: 12 });
-  const sent = await sendXeroWebhook(
-    `${stack.apiUrl}/hooks/xero/${id}`,
-    buildXeroPayload([{ resourceId: invoice.InvoiceID, tenantId: TENANT_B, eventCategory: 'INVOICE', eventType: 'CREATE' }]),
-    WEBHOOK_KEY,
-  );
-  expect((await webhookIn(stack, JSON.parse(sent.body).ids[0], ['succeeded', 'failed'])).status).toBe('succeeded');
+  const sent = await sendXero(stack, id,     buildXeroPayload([{ resourceId: invoice.InvoiceID, tenantId: TENANT_B, eventCategory: 'INVOICE', eventType: 'CREATE' }]));
+  expect((await webhookIn(stack, sent.ids[0]!, ['succeeded', 'failed'])).status).toBe('succeeded');
 });
