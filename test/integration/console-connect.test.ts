@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { buildXeroPayload, sendXeroWebhook } from '../emulators/webhook-sender';
+import { buildXeroPayload } from '../emulators/webhook-sender';
 import { startXeroEmulator, type XeroEmulator } from '../emulators/xero';
 import { freePort } from '../harness/free-port';
 import { startStack, type Stack } from '../harness/stack';
-import { WEBHOOK_KEY, webhookIn, XERO_CLIENT, xeroConnectSettings } from './incoming-helpers';
+import { sendXero, WEBHOOK_KEY, webhookIn, XERO_CLIENT, xeroConnectSettings } from './incoming-helpers';
 
 /**
  * "Connect to Xero" in a real browser against the Xero emulator: the console's Connect button,
@@ -88,13 +88,9 @@ test('Connect to Xero: consent, choose the organisation, a webhook is processed 
   await shot('connect-04-connected');
 
   const invoice = xero.upsertInvoice(NORTHWIND, { Total: 480, Reference: 'after connect' });
-  const sent = await sendXeroWebhook(
-    `${stack.apiUrl}/hooks/xero/${id}`,
-    buildXeroPayload([{ resourceId: invoice.InvoiceID, tenantId: NORTHWIND, eventCategory: 'INVOICE', eventType: 'UPDATE' }]),
-    WEBHOOK_KEY,
-  );
+  const sent = await sendXero(stack, id, buildXeroPayload([{ resourceId: invoice.InvoiceID, tenantId: NORTHWIND, eventCategory: 'INVOICE', eventType: 'UPDATE' }]));
   expect(sent.status).toBe(200);
-  const webhookId: string = JSON.parse(sent.body).ids[0];
+  const webhookId = sent.ids[0]!;
   const detail = await webhookIn(stack, webhookId, ['succeeded', 'failed']);
   expect(detail).toMatchObject({ status: 'succeeded', entityId: invoice.InvoiceID });
   // The tokens that fetched the invoice came from the consent, not from a pasted refresh token.

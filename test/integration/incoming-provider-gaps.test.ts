@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { QuickBooksEmulator } from '../emulators/quickbooks';
-import { buildQuickBooksLegacyPayload, buildXeroPayload, sendQuickBooksWebhook, sendXeroWebhook } from '../emulators/webhook-sender';
+import { buildQuickBooksLegacyPayload, buildXeroPayload, sendQuickBooksWebhook } from '../emulators/webhook-sender';
 import type { XeroEmulator } from '../emulators/xero';
 import { eventually, startStack, type Stack } from '../harness/stack';
 import {
@@ -10,9 +10,9 @@ import {
   createXeroIntegration,
   startQuickBooks,
   quickBooksConsent,
+  sendXero,
   startXero,
   VERIFIER_TOKEN,
-  WEBHOOK_KEY,
   webhookIn,
   XERO_CLIENT,
   xeroConsent,
@@ -135,12 +135,8 @@ test("Xero's X-MinLimit-Remaining moves the shared budget: calls made by others 
     expect(r.status).toBe(200);
   }
   const invoice = xero.upsertInvoice(TENANT, { Total: 1 });
-  const res = await sendXeroWebhook(
-    `${stack.apiUrl}/hooks/xero/${integration.id}`,
-    buildXeroPayload([{ resourceId: invoice.InvoiceID, tenantId: TENANT, eventCategory: 'INVOICE', eventType: 'UPDATE' }]),
-    WEBHOOK_KEY,
-  );
-  await webhookIn(stack, JSON.parse(res.body).ids[0], ['succeeded']);
+  const res = await sendXero(stack, integration.id, buildXeroPayload([{ resourceId: invoice.InvoiceID, tenantId: TENANT, eventCategory: 'INVOICE', eventType: 'UPDATE' }]));
+  await webhookIn(stack, res.ids[0]!, ['succeeded']);
   // Xero said 9 calls were left after ours: the budget now counts the 51 calls of this minute.
   const key = `xero:${XERO_CLIENT.clientId}:${TENANT}`;
   await eventually(async () =>
