@@ -7,7 +7,7 @@ import { createProviderBatchActivities } from './activities/provider-batch';
 import { providerRuntime } from './activities/provider-deps';
 import { createOutgoingActivities } from './activities/outgoing';
 import { outgoingSettings } from './outgoing/settings';
-import { outboundPolicy } from './api/app';
+import { outboundPolicy } from './http/outbound-policy';
 import type { BaseContext } from './runtime/context';
 import { createBaseContext } from './runtime/context';
 import { connectionOptions } from './runtime/temporal-connection';

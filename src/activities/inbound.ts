@@ -1,31 +1,16 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Db } from '../db/pool';
-import {
-  beginAttempt,
-  finishAttempt,
-  getIncomingWebhook,
-  setIncomingWebhookStatus,
-  type IncomingWebhookRow,
-} from '../db/incoming-webhooks';
-import { getIntegration, type IntegrationRow } from '../db/integrations';
+import { beginAttempt, finishAttempt, getIncomingWebhook, setIncomingWebhookStatus } from '../db/incoming-webhooks';
+import { getIntegration } from '../db/integrations';
 import type { DestinationPolicy } from '../http/safe-request';
 import { processGenericWebhook } from '../integrations/generic/process';
+import type { ProcessOutcome } from '../integrations/process';
 import type { ProviderActivityDeps } from './provider-deps';
 import { processProviderWebhook } from './provider-webhook';
 import type { Logger } from '../logger';
 
-/** A processing result; `stale` means skipped because newer data was already processed. */
-export type ProcessOutcome =
-  | { ok: true; result: unknown; status?: 'succeeded' | 'stale' }
-  | { ok: false; error: string };
-
-/** What a provider's processor gets: the stored webhook, its integration and a log to write to. */
-export interface ProcessContext {
-  webhook: IncomingWebhookRow;
-  integration: IntegrationRow;
-  log: (message: string) => void;
-  http: { policy: DestinationPolicy; timeoutMs: number };
-}
+// The processor contract lives with the integrations, which must not depend on activities.
+export type { ProcessContext, ProcessOutcome } from '../integrations/process';
 
 export interface InboundActivityDeps {
   db: Db;

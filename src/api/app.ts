@@ -3,7 +3,7 @@ import express, { type Express } from 'express';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import type { Db } from '../db/pool';
-import type { DestinationPolicy } from '../http/safe-request';
+import { outboundPolicy } from '../http/outbound-policy';
 import type { Logger } from '../logger';
 import type { SecretBox } from '../security/secret-box';
 import { requireApiAuth, tokenRouter } from './auth';
@@ -34,9 +34,8 @@ export interface AppDeps {
   secrets: SecretBox;
 }
 
-export function outboundPolicy(config: Config): DestinationPolicy {
-  return { allowedHosts: config.OUTBOUND_ALLOWED_HOSTS };
-}
+// Shared with the worker (which must not import src/api).
+export { outboundPolicy };
 
 export function createApp(deps: AppDeps): Express {
   const { config, db, temporal, logger, secrets } = deps;
