@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
+import net from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import pg from 'pg';
 import { provisionTemporalServer } from '../../scripts/provision-temporal-server';
 import { findTemporalCli, MISSING_CLI_HELP } from '../../src/runtime/temporal-cli';
-import { freePort } from './free-port';
 import { ROOT } from './paths';
 
 /** deploy/temporal: the server config and setup script docker-compose.yml uses too. */
@@ -73,7 +73,7 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
   const suffix = randomBytes(4).toString('hex');
   const databases = [`sy_temporal_${suffix}`, `sy_temporal_vis_${suffix}`] as const;
   const [frontend, frontendMembership, frontendHttp, history, historyMembership, matching, matchingMembership, worker, workerMembership] =
-    await Promise.all(Array.from({ length: 9 }, () => freePort()));
+    await lowFreePorts(9);
   const address = `127.0.0.1:${frontend}`;
   const env: NodeJS.ProcessEnv = {
     PATH: process.env['PATH'],
@@ -161,6 +161,26 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
       await client.end();
     },
   };
+}
+
+const isFree = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+
+/**
+ * Free ports below the usual ephemeral range: Temporal stores each service's membership port
+ * in a PostgreSQL smallint column, so ports above 32767 are refused.
+ */
+async function lowFreePorts(n: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < n) {
+    const port = randomInt(20_000, 32_000);
+    if (!ports.has(port) && (await isFree(port))) ports.add(port);
+  }
+  return [...ports];
 }
 
 /** Waits until the frontend answers its health check (or the process dies). */

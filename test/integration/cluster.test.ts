@@ -207,9 +207,14 @@ describe('a worker SIGKILLed and the Temporal server restarted mid-flow', () => 
     // Mid-flow: outgoing deliveries have started but not finished.
     await eventually(async () => seen.length >= 1, 30_000, 20);
     expect(seen.length).toBeLessThan(N);
+    let t = Date.now();
     expect(await m.stack.worker.stop('SIGKILL')).toBeNull();
+    say(`worker SIGKILLed with ${seen.length}/${N} deliveries received`);
     await cluster.restart('SIGKILL');
-    await m.stack.worker.start(/worker running/);
+    say(`temporal-server SIGKILLed and serving again after ${Date.now() - t} ms`);
+    t = Date.now();
+    await m.stack.worker.start(/worker running/, 300_000);
+    say(`worker restarted after ${Date.now() - t} ms`);
 
     // Every incoming webhook recorded once and processed.
     await eventually(async () => {
@@ -234,5 +239,6 @@ describe('a worker SIGKILLed and the Temporal server restarted mid-flow', () => 
     expect(byId.size).toBe(N);
     expect([...byId.values()].every((objects) => objects.size === 1)).toBe(true);
     expect(new Set(seen.map((s) => s.objectId))).toEqual(new Set(objectIds));
-  });
+    say(`receiver saw ${seen.length} requests for ${N} deliveries (a repeat keeps its webhook-id)`);
+  }, 10 * 60_000);
 });
