@@ -43,7 +43,12 @@ export function runtimeImports(file: string): string[] {
     } else if (ts.isExportDeclaration(st) && st.moduleSpecifier) {
       if (st.isTypeOnly) continue;
       const clause = st.exportClause;
-      if (clause && ts.isNamedExports(clause) && clause.elements.length > 0 && clause.elements.every((e) => e.isTypeOnly))
+      if (
+        clause &&
+        ts.isNamedExports(clause) &&
+        clause.elements.length > 0 &&
+        clause.elements.every((e) => e.isTypeOnly)
+      )
         continue;
       specifier = st.moduleSpecifier;
     } else if (ts.isImportEqualsDeclaration(st) && !st.isTypeOnly && ts.isExternalModuleReference(st.moduleReference)) {

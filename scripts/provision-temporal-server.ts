@@ -20,7 +20,9 @@ import { goInstall } from './go-install';
 
 const defaultSay = (line: string) => process.stdout.write(`[temporal-server] ${line}\n`);
 
-export async function provisionTemporalServer(say: (line: string) => void = defaultSay): Promise<TemporalServerBinaries> {
+export async function provisionTemporalServer(
+  say: (line: string) => void = defaultSay,
+): Promise<TemporalServerBinaries> {
   const existing = findTemporalServer();
   if (existing) {
     say(`using ${path.dirname(existing.server)}`);
@@ -33,7 +35,9 @@ export async function provisionTemporalServer(say: (line: string) => void = defa
   // Built into a private directory and renamed into place, so a half-built cache is never used.
   const staging = fs.mkdtempSync(path.join(dir, '.build-'));
   try {
-    const packages = TEMPORAL_SERVER_BINARIES.map((b) => `${TEMPORAL_SERVER_MODULE}/${b.pkg}@${TEMPORAL_SERVER_VERSION}`);
+    const packages = TEMPORAL_SERVER_BINARIES.map(
+      (b) => `${TEMPORAL_SERVER_MODULE}/${b.pkg}@${TEMPORAL_SERVER_VERSION}`,
+    );
     say(`building ${packages.join(' and ')} into ${dir}`);
     say('a first build takes several minutes of CPU; later runs reuse it');
     const started = Date.now();

@@ -4,8 +4,7 @@ import type { DestinationPolicy } from '../http/safe-request';
 
 /** A processing result; `stale` means skipped because newer data was already processed. */
 export type ProcessOutcome =
-  | { ok: true; result: unknown; status?: 'succeeded' | 'stale' }
-  | { ok: false; error: string };
+  { ok: true; result: unknown; status?: 'succeeded' | 'stale' } | { ok: false; error: string };
 
 /** What a provider's processor gets: the stored webhook, its integration and a log to write to. */
 export interface ProcessContext {

@@ -11,6 +11,18 @@ import { ROOT } from './paths';
 /** deploy/temporal: the server config and setup script docker-compose.yml uses too. */
 export const TEMPORAL_DEPLOY_DIR = path.join(ROOT, 'deploy', 'temporal');
 
+/** temporal-server's command line for the config in `root` (docker-compose.yml runs the same). */
+export const temporalServerArgs = (root: string) => [
+  '--root',
+  root,
+  '--config',
+  '.',
+  '--env',
+  'switchyard',
+  '--allow-no-auth',
+  'start',
+];
+
 export interface TemporalCluster {
   address: string;
   namespace: string;
@@ -72,8 +84,17 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
   const admin = new URL(options.adminDatabaseUrl);
   const suffix = randomBytes(4).toString('hex');
   const databases = [`sy_temporal_${suffix}`, `sy_temporal_vis_${suffix}`] as const;
-  const [frontend, frontendMembership, frontendHttp, history, historyMembership, matching, matchingMembership, worker, workerMembership] =
-    await lowFreePorts(9);
+  const [
+    frontend,
+    frontendMembership,
+    frontendHttp,
+    history,
+    historyMembership,
+    matching,
+    matchingMembership,
+    worker,
+    workerMembership,
+  ] = await lowFreePorts(9);
   const address = `127.0.0.1:${frontend}`;
   const env: NodeJS.ProcessEnv = {
     PATH: process.env['PATH'],
@@ -108,11 +129,10 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
   let child: ChildProcess | undefined;
   let output = '';
   const startServer = async () => {
-    const started = spawn(
-      binaries.server,
-      ['--root', TEMPORAL_DEPLOY_DIR, '--config', '.', '--env', 'switchyard', '--allow-no-auth', 'start'],
-      { env, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const started = spawn(binaries.server, temporalServerArgs(TEMPORAL_DEPLOY_DIR), {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child = started;
     const onData = (chunk: Buffer) => {
       output = (output + chunk.toString()).slice(-200_000);
@@ -201,7 +221,8 @@ async function waitServing(address: string, child: ChildProcess, output: () => s
     } catch {
       // not up yet
     }
-    if (Date.now() > deadline) throw new Error(`temporal-server not serving on ${address} after ${timeoutMs} ms:\n${output().slice(-4000)}`);
+    if (Date.now() > deadline)
+      throw new Error(`temporal-server not serving on ${address} after ${timeoutMs} ms:\n${output().slice(-4000)}`);
     await new Promise((r) => setTimeout(r, 500));
   }
 }

@@ -32,7 +32,9 @@ const say = (line: string) => process.stdout.write(`[cluster] ${line}\n`);
 
 beforeAll(async () => {
   cluster = await startTemporalCluster({ adminDatabaseUrl: harness().adminDatabaseUrl, log: say });
-  say(`temporal-server on ${cluster.address}, namespace ${cluster.namespace}; seconds: ${JSON.stringify(cluster.timings)}`);
+  say(
+    `temporal-server on ${cluster.address}, namespace ${cluster.namespace}; seconds: ${JSON.stringify(cluster.timings)}`,
+  );
   [m, receiver] = await Promise.all([
     startMailStack({
       // Graph allows 15-second subscriptions; renewing within 10 s of expiry renews every ~5 s.
@@ -50,7 +52,10 @@ beforeAll(async () => {
   const api2 = new ProductProcess('src/server.ts', { ...m.stack.env, HTTP_PORT: '0' });
   const worker2 = new ProductProcess('src/worker.ts', m.stack.env);
   extra.push(api2, worker2);
-  const [match] = await Promise.all([api2.start(/"port":(\d+),"msg":"api listening"/), worker2.start(/worker running/)]);
+  const [match] = await Promise.all([
+    api2.start(/"port":(\d+),"msg":"api listening"/),
+    worker2.start(/worker running/),
+  ]);
   apis = [m.stack.apiUrl, `http://127.0.0.1:${match![1]}`];
   say(`stack up after ${Math.round((Date.now() - suiteStarted) / 1000)} s`);
 }, 25 * 60_000);
@@ -67,7 +72,10 @@ afterAll(async () => {
 function postGeneric(api: string, integration: { id: string; signingSecret: string }, body: string) {
   return fetchJson(`${api}/hooks/generic/${integration.id}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-switchyard-signature': signGeneric(body, integration.signingSecret) },
+    headers: {
+      'content-type': 'application/json',
+      'x-switchyard-signature': signGeneric(body, integration.signingSecret),
+    },
     body,
   });
 }
@@ -161,9 +169,18 @@ test('mailbox: the subscription workflow subscribes, renews, and turns mail into
     return s.renewals >= 1 ? s : undefined;
   }, 60_000);
   expect(state.id).toBe(created.id);
-  expect(m.emulator.subscriptions().filter((s) => s.resource.includes(SUPPORT)).map((s) => s.id)).toEqual([created.id]);
+  expect(
+    m.emulator
+      .subscriptions()
+      .filter((s) => s.resource.includes(SUPPORT))
+      .map((s) => s.id),
+  ).toEqual([created.id]);
 
-  const mail = m.emulator.deliverMessage(SUPPORT, { from: 'erin@customer.test', subject: 'Printer jam', body: 'again' });
+  const mail = m.emulator.deliverMessage(SUPPORT, {
+    from: 'erin@customer.test',
+    subject: 'Printer jam',
+    body: 'again',
+  });
   const entry = await processed(m, mailbox.id, mail.internetMessageId, 60_000);
   expect(entry).toMatchObject({ status: 'ticket_created' });
 });
@@ -189,56 +206,61 @@ describe('a worker SIGKILLed and the Temporal server restarted mid-flow', () => 
   });
   afterAll(() => new Promise<void>((r) => slow.close(() => r())));
 
-  test('loses and doubles nothing', async () => {
-    const integration = await genericIntegration('cluster chaos', '/chaos-in');
-    const hook = await m.stack.request('POST', '/api/v1/webhooks', {
-      name: 'chaos',
-      url: slowUrl,
-      events: [{ type: 'Ticket Changed' }],
-    });
-    expect(hook.status).toBe(201);
-    const N = 30;
-    const objectIds = Array.from({ length: N }, (_, i) => `C-${i}`);
-    const bodies = objectIds.map((id) => JSON.stringify({ type: 'Ticket Changed', id }));
-    const incoming = await Promise.all(bodies.map((body, i) => postGeneric(apis[i % 2]!, integration, body)));
-    expect(incoming.map((a) => a.status)).toEqual(incoming.map(() => 202));
-    for (const objectId of objectIds) await emit(m.stack, ticketEvent({ objectId }));
+  test(
+    'loses and doubles nothing',
+    async () => {
+      const integration = await genericIntegration('cluster chaos', '/chaos-in');
+      const hook = await m.stack.request('POST', '/api/v1/webhooks', {
+        name: 'chaos',
+        url: slowUrl,
+        events: [{ type: 'Ticket Changed' }],
+      });
+      expect(hook.status).toBe(201);
+      const N = 30;
+      const objectIds = Array.from({ length: N }, (_, i) => `C-${i}`);
+      const bodies = objectIds.map((id) => JSON.stringify({ type: 'Ticket Changed', id }));
+      const incoming = await Promise.all(bodies.map((body, i) => postGeneric(apis[i % 2]!, integration, body)));
+      expect(incoming.map((a) => a.status)).toEqual(incoming.map(() => 202));
+      for (const objectId of objectIds) await emit(m.stack, ticketEvent({ objectId }));
 
-    // Mid-flow: outgoing deliveries have started but not finished.
-    await eventually(async () => seen.length >= 1, 30_000, 20);
-    expect(seen.length).toBeLessThan(N);
-    let t = Date.now();
-    expect(await m.stack.worker.stop('SIGKILL')).toBeNull();
-    say(`worker SIGKILLed with ${seen.length}/${N} deliveries received`);
-    await cluster.restart('SIGKILL');
-    say(`temporal-server SIGKILLed and serving again after ${Date.now() - t} ms`);
-    t = Date.now();
-    await m.stack.worker.start(/worker running/, 300_000);
-    say(`worker restarted after ${Date.now() - t} ms`);
+      // Mid-flow: outgoing deliveries have started but not finished.
+      await eventually(async () => seen.length >= 1, 30_000, 20);
+      expect(seen.length).toBeLessThan(N);
+      let t = Date.now();
+      expect(await m.stack.worker.stop('SIGKILL')).toBeNull();
+      say(`worker SIGKILLed with ${seen.length}/${N} deliveries received`);
+      await cluster.restart('SIGKILL');
+      say(`temporal-server SIGKILLed and serving again after ${Date.now() - t} ms`);
+      t = Date.now();
+      await m.stack.worker.start(/worker running/, 300_000);
+      say(`worker restarted after ${Date.now() - t} ms`);
 
-    // Every incoming webhook recorded once and processed.
-    await eventually(async () => {
-      const s = await m.stack.request('GET', `/api/v1/incoming-webhooks/summary?integrationId=${integration.id}`);
-      return s.body.byStatus.succeeded === N ? s : undefined;
-    }, 120_000);
-    const rows = await m.stack.db.query('SELECT count(*)::int AS n FROM incoming_webhooks WHERE integration_id = $1', [
-      integration.id,
-    ]);
-    expect(rows.rows[0].n).toBe(N);
-    expect(new Set(receiver.requests('/chaos-in').map((r) => r.json.id))).toEqual(new Set(objectIds));
+      // Every incoming webhook recorded once and processed.
+      await eventually(async () => {
+        const s = await m.stack.request('GET', `/api/v1/incoming-webhooks/summary?integrationId=${integration.id}`);
+        return s.body.byStatus.succeeded === N ? s : undefined;
+      }, 120_000);
+      const rows = await m.stack.db.query(
+        'SELECT count(*)::int AS n FROM incoming_webhooks WHERE integration_id = $1',
+        [integration.id],
+      );
+      expect(rows.rows[0].n).toBe(N);
+      expect(new Set(receiver.requests('/chaos-in').map((r) => r.json.id))).toEqual(new Set(objectIds));
 
-    // Every event delivered; one delivery per event, all succeeded. A delivery cut off by the
-    // SIGKILL may reach the receiver twice, always under the same webhook-id (receivers dedupe on it).
-    const ds = await eventually(async () => {
-      const list = await deliveries(m.stack, hook.body.id);
-      return list.length === N && list.every((d) => d.status === 'succeeded') ? list : undefined;
-    }, 120_000);
-    expect(new Set(ds.map((d) => d.objectId))).toEqual(new Set(objectIds));
-    const byId = new Map<string, Set<string>>();
-    for (const s of seen) byId.set(s.id, (byId.get(s.id) ?? new Set()).add(s.objectId));
-    expect(byId.size).toBe(N);
-    expect([...byId.values()].every((objects) => objects.size === 1)).toBe(true);
-    expect(new Set(seen.map((s) => s.objectId))).toEqual(new Set(objectIds));
-    say(`receiver saw ${seen.length} requests for ${N} deliveries (a repeat keeps its webhook-id)`);
-  }, 10 * 60_000);
+      // Every event delivered; one delivery per event, all succeeded. A delivery cut off by the
+      // SIGKILL may reach the receiver twice, always under the same webhook-id (receivers dedupe on it).
+      const ds = await eventually(async () => {
+        const list = await deliveries(m.stack, hook.body.id);
+        return list.length === N && list.every((d) => d.status === 'succeeded') ? list : undefined;
+      }, 120_000);
+      expect(new Set(ds.map((d) => d.objectId))).toEqual(new Set(objectIds));
+      const byId = new Map<string, Set<string>>();
+      for (const s of seen) byId.set(s.id, (byId.get(s.id) ?? new Set()).add(s.objectId));
+      expect(byId.size).toBe(N);
+      expect([...byId.values()].every((objects) => objects.size === 1)).toBe(true);
+      expect(new Set(seen.map((s) => s.objectId))).toEqual(new Set(objectIds));
+      say(`receiver saw ${seen.length} requests for ${N} deliveries (a repeat keeps its webhook-id)`);
+    },
+    10 * 60_000,
+  );
 });
