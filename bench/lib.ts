@@ -118,7 +118,7 @@ async function startClusterStack(extraEnv: Record<string, string>): Promise<Embe
     let adminUrl = process.env['DATABASE_URL'];
     if (!adminUrl) {
       const embedded = await startEmbeddedPostgres({
-        dataDir: path.join(dataDir, 'pg'),
+        dataDir, // the embedded server opens it to its own user when run as root
         port: await freePort(),
         logger: createLogger({ level: 'warn' }),
         database: 'postgres',
