@@ -151,14 +151,21 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
     clearTimeout(timer);
   };
 
-  t = Date.now();
-  await startServer();
-  timings['start'] = seconds(t);
-  t = Date.now();
+  const dropDatabases = async () => {
+    const client = new pg.Client({ connectionString: options.adminDatabaseUrl });
+    await client.connect();
+    for (const db of databases) await client.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+    await client.end();
+  };
   try {
+    t = Date.now();
+    await startServer();
+    timings['start'] = seconds(t);
+    t = Date.now();
     await run('sh', [setup, 'namespace'], env, log);
   } catch (err) {
     await killServer('SIGKILL');
+    await dropDatabases();
     throw err;
   }
   timings['namespace'] = seconds(t);
@@ -175,10 +182,7 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
     },
     stop: async () => {
       await killServer('SIGTERM');
-      const client = new pg.Client({ connectionString: options.adminDatabaseUrl });
-      await client.connect();
-      for (const db of databases) await client.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
-      await client.end();
+      await dropDatabases();
     },
   };
 }
