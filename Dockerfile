@@ -4,7 +4,9 @@ FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production SWITCHYARD_SKIP_TEMPORAL_CLI=1
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
+# --ignore-scripts: the postinstall only provisions the Temporal CLI for the embedded dev server
+# (not used here, and scripts/ is not copied yet). scripts/check-docker-install.sh dry-runs this step.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
 COPY scripts ./scripts

@@ -60,7 +60,10 @@ async function main() {
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       signal: AbortSignal.timeout(5000),
     });
-    return { status: res.status, body: (await res.json().catch(() => undefined)) as Record<string, string> | undefined };
+    return {
+      status: res.status,
+      body: (await res.json().catch(() => undefined)) as Record<string, string> | undefined,
+    };
   };
   const integration = await call('POST', '/api/v1/integrations', {
     provider: 'generic',
@@ -158,7 +161,7 @@ async function main() {
   }
   // Interleave webhooks and events evenly.
   const items: Array<() => Promise<void>> = [];
-  for (let i = 0, j = 0; i < hooks.length || j < evs.length; ) {
+  for (let i = 0, j = 0; i < hooks.length || j < evs.length;) {
     if (i < hooks.length && (j >= evs.length || i * evs.length <= j * hooks.length)) items.push(hooks[i++]!);
     else items.push(evs[j++]!);
   }
@@ -181,7 +184,9 @@ async function main() {
   const deadline = Date.now() + 300_000;
   let drained = false;
   while (Date.now() < deadline) {
-    const [w] = await q(`SELECT count(*) FILTER (WHERE status NOT IN ('succeeded','failed','stale')) AS open FROM incoming_webhooks`);
+    const [w] = await q(
+      `SELECT count(*) FILTER (WHERE status NOT IN ('succeeded','failed','stale')) AS open FROM incoming_webhooks`,
+    );
     const delivered = new Set(receiver.requests('/events').map((r) => r.body.match(/EV-\d+/)?.[0]));
     if (Number(w!['open']) === 0 && delivered.size >= EVENTS) {
       drained = true;
@@ -191,7 +196,9 @@ async function main() {
   }
   const drainMs = Date.now() - ackedAt;
 
-  const stored = await q(`SELECT entity_id, count(*) AS n, max(status) AS status FROM incoming_webhooks GROUP BY entity_id`);
+  const stored = await q(
+    `SELECT entity_id, count(*) AS n, max(status) AS status FROM incoming_webhooks GROUP BY entity_id`,
+  );
   const storedIds = new Set(stored.map((r) => r['entity_id']));
   const lostWebhooks = Array.from({ length: WEBHOOKS }, (_, i) => `WH-${i}`).filter((id) => !storedIds.has(id)).length;
   const storedTwice = stored.filter((r) => Number(r['n']) > 1).length;
@@ -219,10 +226,17 @@ async function main() {
   out(`webhooks sent ${WEBHOOKS}, events sent ${EVENTS}, connections ${CONNECTIONS}`);
   out(`lost: ${lostWebhooks} webhooks, ${lostEvents} events`);
   out(`stored twice: ${storedTwice} webhooks, ${eventsStoredTwice} events`);
-  out(`executions run twice (re-runs recorded): ${reruns!['n']}; forwards repeated: ${forwardsRepeated} of ${forwards.size}`);
-  out(`event deliveries: ${eventRequests} requests for ${deliveredEvents.size} events (repeated: ${deliveriesRepeated})`);
+  out(
+    `executions run twice (re-runs recorded): ${reruns!['n']}; forwards repeated: ${forwardsRepeated} of ${forwards.size}`,
+  );
+  out(
+    `event deliveries: ${eventRequests} requests for ${deliveredEvents.size} events (repeated: ${deliveriesRepeated})`,
+  );
   out(`webhooks failed: ${failed}`);
-  for (const c of crashes) out(`first 2xx after killing ${c.what}: ${c.firstOkMs === undefined ? 'n/a' : `${(c.firstOkMs / 1000).toFixed(1)} s`}`);
+  for (const c of crashes)
+    out(
+      `first 2xx after killing ${c.what}: ${c.firstOkMs === undefined ? 'n/a' : `${(c.firstOkMs / 1000).toFixed(1)} s`}`,
+    );
   out(`drain: ${drained ? `${(drainMs / 1000).toFixed(1)} s` : 'not drained within 300 s'}`);
   const json = {
     webhooks: WEBHOOKS,

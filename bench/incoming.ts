@@ -84,11 +84,20 @@ async function run(
     webhookKey: WEBHOOK_KEY,
     clientSecret: CLIENT.clientSecret,
     refreshToken: await consent(xero),
-    settings: { clientId: CLIENT.clientId, tokenUrl: `${xero.url}/connect/token`, apiBaseUrl: `${xero.url}/api.xro/2.0` },
+    settings: {
+      clientId: CLIENT.clientId,
+      tokenUrl: `${xero.url}/connect/token`,
+      apiBaseUrl: `${xero.url}/api.xro/2.0`,
+    },
   });
   xero.resetStats();
   const started = performance.now();
-  const { ackMs, non2xx } = await send(`${stack.apiUrl}/hooks/xero/${integration.id}`, tenantId, invoiceIds, connections);
+  const { ackMs, non2xx } = await send(
+    `${stack.apiUrl}/hooks/xero/${integration.id}`,
+    tenantId,
+    invoiceIds,
+    connections,
+  );
   const sendSeconds = (performance.now() - started) / 1000;
   let byStatus: Record<string, number>;
   for (;;) {
@@ -135,7 +144,10 @@ export async function benchIncoming(options: IncomingBenchOptions): Promise<void
   const stack = await startEmbeddedStack({ OUTBOUND_ALLOWED_HOSTS: '127.0.0.1' });
   try {
     const delayed = await run(stack, xero, 'service_delayed', options.webhooks, options.connections);
-    const immediate = options.immediate > 0 ? await run(stack, xero, 'service_immediate', options.immediate, options.connections) : undefined;
+    const immediate =
+      options.immediate > 0
+        ? await run(stack, xero, 'service_immediate', options.immediate, options.connections)
+        : undefined;
     const lines = [
       `incoming benchmark: Xero emulator at its real limits (60/min, 5 concurrent, 5,000/day per tenant), ${options.latencyMs} ms API latency, ${options.connections} connections, embedded stack`,
       ...report(delayed),

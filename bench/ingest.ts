@@ -20,7 +20,13 @@ interface LoadResult {
 type Body = () => { body: string; headers: Record<string, string> };
 
 /** Closed loop: `connections` requests in flight, each sent when the last answered. */
-async function closedLoop(url: string, requests: number, connections: number, body: Body, okStatus: number): Promise<LoadResult> {
+async function closedLoop(
+  url: string,
+  requests: number,
+  connections: number,
+  body: Body,
+  okStatus: number,
+): Promise<LoadResult> {
   const latencies: number[] = [];
   let errors = 0;
   const started = performance.now();
@@ -36,7 +42,13 @@ async function closedLoop(url: string, requests: number, connections: number, bo
   });
   const result = await instance;
   errors += result.errors + result.timeouts;
-  return { sent: requests, accepted: latencies.length, seconds: (performance.now() - started) / 1000, latencies: latencies.sort((a, b) => a - b), errors };
+  return {
+    sent: requests,
+    accepted: latencies.length,
+    seconds: (performance.now() - started) / 1000,
+    latencies: latencies.sort((a, b) => a - b),
+    errors,
+  };
 }
 
 /** Open loop: a request every 1/rate s for `seconds`, whatever the answers (as providers send). */
@@ -73,13 +85,21 @@ async function openLoop(url: string, rate: number, seconds: number, body: Body, 
   }
   await Promise.all(inFlight);
   agent.destroy();
-  return { sent: total, accepted: latencies.length, seconds: (performance.now() - started) / 1000, latencies: latencies.sort((a, b) => a - b), errors };
+  return {
+    sent: total,
+    accepted: latencies.length,
+    seconds: (performance.now() - started) / 1000,
+    latencies: latencies.sort((a, b) => a - b),
+    errors,
+  };
 }
 
 /** The raw reference: Express with one INSERT per request into the same PostgreSQL. */
 async function startReference(databaseUrl: string) {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
-  await pool.query('CREATE TABLE IF NOT EXISTS bench_reference (id bigserial PRIMARY KEY, body text NOT NULL, at timestamptz DEFAULT now())');
+  await pool.query(
+    'CREATE TABLE IF NOT EXISTS bench_reference (id bigserial PRIMARY KEY, body text NOT NULL, at timestamptz DEFAULT now())',
+  );
   const app = express();
   app.post('/ref', express.raw({ type: () => true }), async (req, res) => {
     await pool.query('INSERT INTO bench_reference (body) VALUES ($1)', [(req.body as Buffer).toString('utf8')]);
@@ -111,7 +131,11 @@ const line = (name: string, r: LoadResult) =>
 
 async function processedCount(stack: EmbeddedStack, integrationId: string) {
   const s = await stack.call('GET', `/api/v1/incoming-webhooks/summary?integrationId=${integrationId}`);
-  return { settled: (s.byStatus['succeeded'] ?? 0) + (s.byStatus['failed'] ?? 0), total: s.total as number, byStatus: s.byStatus };
+  return {
+    settled: (s.byStatus['succeeded'] ?? 0) + (s.byStatus['failed'] ?? 0),
+    total: s.total as number,
+    byStatus: s.byStatus,
+  };
 }
 
 /**
@@ -120,22 +144,41 @@ async function processedCount(stack: EmbeddedStack, integrationId: string) {
  * saturation, then (with --rate) an open loop at a fixed rate; then the time until every accepted
  * webhook is processed, and the processing throughput. Ends with one BENCH_JSON line.
  */
-export async function benchIngest(options: { requests: number; connections: number; rate: number; seconds: number }): Promise<void> {
+export async function benchIngest(options: {
+  requests: number;
+  connections: number;
+  rate: number;
+  seconds: number;
+}): Promise<void> {
   const stack = await startEmbeddedStack();
   const reference = await startReference(stack.databaseUrl);
   try {
-    const integration = await stack.call('POST', '/api/v1/integrations', { provider: 'generic', name: 'bench', processingMethod: 'service_immediate' });
+    const integration = await stack.call('POST', '/api/v1/integrations', {
+      provider: 'generic',
+      name: 'bench',
+      processingMethod: 'service_immediate',
+    });
     const url = `${stack.apiUrl}/hooks/generic/${integration.id}`;
     const signed: Body = () => {
       const body = JSON.stringify({ type: 'Ticket Changed', id: randomUUID(), at: Date.now() });
-      return { body, headers: { 'content-type': 'application/json', 'x-switchyard-signature': signGeneric(body, integration.signingSecret) } };
+      return {
+        body,
+        headers: {
+          'content-type': 'application/json',
+          'x-switchyard-signature': signGeneric(body, integration.signingSecret),
+        },
+      };
     };
-    const plain: Body = () => ({ body: JSON.stringify({ type: 'Ticket Changed', id: randomUUID() }), headers: { 'content-type': 'application/json' } });
+    const plain: Body = () => ({
+      body: JSON.stringify({ type: 'Ticket Changed', id: randomUUID() }),
+      headers: { 'content-type': 'application/json' },
+    });
 
     const started = performance.now();
     const refClosed = await closedLoop(reference.url, options.requests, options.connections, plain, 202);
     const ourClosed = await closedLoop(url, options.requests, options.connections, signed, 202);
-    const refOpen = options.rate > 0 ? await openLoop(reference.url, options.rate, options.seconds, plain, 202) : undefined;
+    const refOpen =
+      options.rate > 0 ? await openLoop(reference.url, options.rate, options.seconds, plain, 202) : undefined;
     const ourOpen = options.rate > 0 ? await openLoop(url, options.rate, options.seconds, signed, 202) : undefined;
     const sendSeconds = (performance.now() - started) / 1000;
     const accepted = ourClosed.accepted + (ourOpen?.accepted ?? 0);
@@ -157,7 +200,11 @@ export async function benchIngest(options: { requests: number; connections: numb
       line('switchyard', ourClosed),
       `  switchyard / reference:      ${fmt(ratio * 100)} % of the reference's accepted rate`,
       ...(refOpen && ourOpen
-        ? [`open loop, ${options.rate} requests/s for ${options.seconds} s:`, line('raw reference (1 INSERT)', refOpen), line('switchyard', ourOpen)]
+        ? [
+            `open loop, ${options.rate} requests/s for ${options.seconds} s:`,
+            line('raw reference (1 INSERT)', refOpen),
+            line('switchyard', ourOpen),
+          ]
         : []),
       `processing:`,
       `  accepted webhooks:           ${accepted} (stored: ${state.total})`,
@@ -171,7 +218,14 @@ export async function benchIngest(options: { requests: number; connections: numb
       reference_closed: figures(refClosed),
       switchyard_closed: figures(ourClosed),
       accepted_ratio_to_reference: Number(ratio.toFixed(3)),
-      ...(refOpen && ourOpen ? { open_rate_per_s: options.rate, open_seconds: options.seconds, reference_open: figures(refOpen), switchyard_open: figures(ourOpen) } : {}),
+      ...(refOpen && ourOpen
+        ? {
+            open_rate_per_s: options.rate,
+            open_seconds: options.seconds,
+            reference_open: figures(refOpen),
+            switchyard_open: figures(ourOpen),
+          }
+        : {}),
       accepted,
       stored: state.total,
       processed: state.settled,

@@ -1,8 +1,16 @@
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
+import { createApiKey } from '../src/api/auth';
+import { migrate } from '../src/db/migrate';
+import { createPool } from '../src/db/pool';
+import { createLogger } from '../src/logger';
+import { startEmbeddedPostgres } from '../src/runtime/embedded-postgres';
 import { freePort } from '../test/harness/free-port';
 import { ProductProcess } from '../test/harness/processes';
+import { startTemporalCluster } from '../test/harness/temporal-cluster';
 
 /** Percentile of an ascending-sorted list (nearest rank). */
 export function percentile(sorted: number[], p: number): number {
@@ -11,7 +19,10 @@ export function percentile(sorted: number[], p: number): number {
 }
 
 export function median(values: number[]): number {
-  return percentile([...values].sort((a, b) => a - b), 50);
+  return percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
 }
 
 export const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
@@ -28,8 +39,27 @@ export interface EmbeddedStack {
   stop(): Promise<void>;
 }
 
-/** Starts `npm start`'s launcher on free ports with a throw-away data directory. */
+/**
+ * Where benchmarks run (`npm run bench -- <name> --target dev|cluster`): `dev` is `npm start`'s
+ * launcher (embedded Temporal dev server and PostgreSQL); `cluster` is the scale-out profile —
+ * a real temporal-server on PostgreSQL (deploy/temporal, as the cluster suite starts it) with
+ * separate api and worker processes.
+ */
+export type StackTarget = 'dev' | 'cluster';
+let target: StackTarget = 'dev';
+export function setStackTarget(value: string): void {
+  if (value !== 'dev' && value !== 'cluster') throw new Error(`--target must be dev or cluster, not ${value}`);
+  target = value;
+}
+export const stackTarget = (): StackTarget => target;
+
+/** Starts the product for a benchmark on the chosen target (see setStackTarget), on free ports. */
 export async function startEmbeddedStack(extraEnv: Record<string, string> = {}): Promise<EmbeddedStack> {
+  return target === 'cluster' ? startClusterStack(extraEnv) : startLauncherStack(extraEnv);
+}
+
+/** `npm start`'s launcher on free ports with a throw-away data directory. */
+async function startLauncherStack(extraEnv: Record<string, string>): Promise<EmbeddedStack> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sy-bench-'));
   // A caller may fix the port (e.g. to tell an emulator the callback URL before start).
   const httpPort = extraEnv['HTTP_PORT'] ? Number(extraEnv['HTTP_PORT']) : await freePort();
@@ -76,4 +106,101 @@ export async function startEmbeddedStack(extraEnv: Record<string, string> = {}):
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+const say = (line: string) => process.stderr.write(`${line}\n`);
+
+/**
+ * The scale-out profile: a real temporal-server (built on first use), PostgreSQL (DATABASE_URL as
+ * an admin URL when set, else an embedded one), one api process and BENCH_WORKERS worker processes (1).
+ */
+async function startClusterStack(extraEnv: Record<string, string>): Promise<EmbeddedStack> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sy-bench-cluster-'));
+  const stops: Array<() => Promise<void>> = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch((err: unknown) => say(`stop: ${String(err)}`));
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    let adminUrl = process.env['DATABASE_URL'];
+    if (!adminUrl) {
+      const embedded = await startEmbeddedPostgres({
+        dataDir, // the embedded server opens it to its own user when run as root
+        port: await freePort(),
+        logger: createLogger({ level: 'warn' }),
+        database: 'postgres',
+      });
+      adminUrl = embedded.url;
+      stops.push(() => embedded.stop());
+    }
+    const cluster = await startTemporalCluster({ adminDatabaseUrl: adminUrl, log: say });
+    stops.push(() => cluster.stop());
+    say(`temporal-server on ${cluster.address}; seconds: ${JSON.stringify(cluster.timings)}`);
+
+    const name = `sy_bench_${randomBytes(4).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: adminUrl });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.end();
+    stops.push(async () => {
+      const c = new pg.Client({ connectionString: adminUrl });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    });
+    const url = new URL(adminUrl);
+    url.pathname = `/${name}`;
+    const databaseUrl = url.toString();
+    const db = createPool(databaseUrl, 2);
+    await migrate(db);
+    const { apiKey } = await createApiKey(db, 'bench');
+    await db.end();
+
+    const httpPort = extraEnv['HTTP_PORT'] ? Number(extraEnv['HTTP_PORT']) : await freePort();
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      TEMPORAL_ADDRESS: cluster.address,
+      TEMPORAL_NAMESPACE: cluster.namespace,
+      SWITCHYARD_MASTER_KEY: randomBytes(32).toString('base64'),
+      PUBLIC_BASE_URL: `http://127.0.0.1:${httpPort}`,
+      HTTP_PORT: String(httpPort),
+      LOG_LEVEL: 'warn',
+      RATE_LIMIT_REQUESTS: '0',
+      ...extraEnv,
+    };
+    const workers = Array.from({ length: Number(process.env['BENCH_WORKERS'] ?? 1) }, () => {
+      const w = new ProductProcess('src/worker.ts', { ...env, LOG_LEVEL: 'info' });
+      stops.push(async () => void (await w.stop('SIGTERM', 60_000)));
+      return w;
+    });
+    const api = new ProductProcess('src/server.ts', { ...env, LOG_LEVEL: 'info' });
+    stops.push(async () => void (await api.stop('SIGTERM', 60_000)));
+    await Promise.all([
+      api.start(/"msg":"api listening"/, 300_000),
+      ...workers.map((w) => w.start(/worker running/, 300_000)),
+    ]);
+    const apiUrl = `http://127.0.0.1:${httpPort}`;
+    return {
+      apiUrl,
+      apiKey,
+      temporalUiUrl: '',
+      temporalAddress: cluster.address,
+      databaseUrl,
+      call: async (method, p, body) => {
+        const res = await fetch(`${apiUrl}${p}`, {
+          method,
+          headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+        const json: unknown = await res.json();
+        if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${JSON.stringify(json)}`);
+        return json;
+      },
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
 }

@@ -55,7 +55,10 @@ export async function benchLogs(options: { rows: number; samples: number }): Pro
     const deepCursor = async (base: string) => {
       let cursor: string | null = null;
       for (let i = 0; i < 50; i++) {
-        const page: { nextCursor: string | null } = await stack.call('GET', `${base}${cursor ? `&cursor=${cursor}` : ''}`);
+        const page: { nextCursor: string | null } = await stack.call(
+          'GET',
+          `${base}${cursor ? `&cursor=${cursor}` : ''}`,
+        );
         cursor = page.nextCursor;
       }
       return cursor;
@@ -67,12 +70,18 @@ export async function benchLogs(options: { rows: number; samples: number }): Pro
       ['incoming webhook log, first page (50)', await time('/api/v1/incoming-webhooks?limit=50')],
       ['incoming webhook log, status=failed', await time('/api/v1/incoming-webhooks?limit=50&status=failed')],
       ['incoming webhook log, entityId filter', await time('/api/v1/incoming-webhooks?limit=50&entityId=T-42')],
-      ['incoming webhook log, page 51 (cursor)', await time(`/api/v1/incoming-webhooks?limit=50&cursor=${incomingDeep}`)],
+      [
+        'incoming webhook log, page 51 (cursor)',
+        await time(`/api/v1/incoming-webhooks?limit=50&cursor=${incomingDeep}`),
+      ],
       ['incoming webhook detail', await time(`/api/v1/incoming-webhooks/${first.data[0].id}`)],
       ['inbound requests, first page', await time(`/api/v1/inbound-requests?limit=50&integrationId=${integration.id}`)],
       ['deliveries log, first page', await time(`/api/v1/webhooks/${webhook.id}/deliveries?limit=50`)],
       ['deliveries log, status=failed', await time(`/api/v1/webhooks/${webhook.id}/deliveries?limit=50&status=failed`)],
-      ['deliveries log, page 51 (cursor)', await time(`/api/v1/webhooks/${webhook.id}/deliveries?limit=50&cursor=${deliveriesDeep}`)],
+      [
+        'deliveries log, page 51 (cursor)',
+        await time(`/api/v1/webhooks/${webhook.id}/deliveries?limit=50&cursor=${deliveriesDeep}`),
+      ],
       ['incoming summary (counts by status)', await time('/api/v1/incoming-webhooks/summary')],
     ];
     process.stdout.write(

@@ -123,7 +123,9 @@ export async function benchOutgoing(o: OutgoingBenchOptions): Promise<void> {
     const rateA = o.events / ((lastA - firstA) / 1000);
     const latA = latencies(reqsA, sentA.sentAt);
     say(`  (a) burst ${o.events} events → 1 webhook:`);
-    say(`      events accepted/s ${fmt(o.events / sentA.acceptSeconds)}; deliveries/s ${fmt(rateA)} (${fmt(rateA / ceiling.workflowsPerSecond, 2)}× ceiling)`);
+    say(
+      `      events accepted/s ${fmt(o.events / sentA.acceptSeconds)}; deliveries/s ${fmt(rateA)} (${fmt(rateA / ceiling.workflowsPerSecond, 2)}× ceiling)`,
+    );
     say(`      event→receiver p50/p99 ${fmt(percentile(latA, 50), 0)} / ${fmt(percentile(latA, 99), 0)} ms`);
     await remove(stack, a);
 
@@ -132,19 +134,21 @@ export async function benchOutgoing(o: OutgoingBenchOptions): Promise<void> {
       Array.from({ length: o.fanoutWebhooks }, (_, i) => webhook(stack, receiver, `/b${i}`)),
     );
     const sentB = await burst(stack, 'B', o.fanoutEvents, o.concurrency);
-    const reqsB = (
-      await Promise.all(fan.map((_, i) => received(receiver, `/b${i}`, o.fanoutEvents)))
-    ).flat();
+    const reqsB = (await Promise.all(fan.map((_, i) => received(receiver, `/b${i}`, o.fanoutEvents)))).flat();
     const firstB = Math.min(...sentB.sentAt.values());
     const rateB = reqsB.length / ((Math.max(...reqsB.map((r) => r.receivedAt)) - firstB) / 1000);
-    say(`  (b) fan-out ${o.fanoutEvents} events → ${o.fanoutWebhooks} webhooks (${reqsB.length} deliveries): deliveries/s ${fmt(rateB)}`);
+    say(
+      `  (b) fan-out ${o.fanoutEvents} events → ${o.fanoutWebhooks} webhooks (${reqsB.length} deliveries): deliveries/s ${fmt(rateB)}`,
+    );
     await Promise.all(fan.map((id) => remove(stack, id)));
 
     // (c) Steady load.
     const c = await webhook(stack, receiver, '/c');
     const sentC = await steady(stack, 'C', o.steadyRate, o.steadySeconds);
     const latC = latencies(await received(receiver, '/c', sentC.size), sentC);
-    say(`  (c) steady ${o.steadyRate} events/s for ${o.steadySeconds} s → 1 webhook: p50/p99 ${fmt(percentile(latC, 50), 0)} / ${fmt(percentile(latC, 99), 0)} ms`);
+    say(
+      `  (c) steady ${o.steadyRate} events/s for ${o.steadySeconds} s → 1 webhook: p50/p99 ${fmt(percentile(latC, 50), 0)} / ${fmt(percentile(latC, 99), 0)} ms`,
+    );
     await remove(stack, c);
 
     // (d) Isolation: the same load, with a webhook beside it that answers after `slowMs`.
@@ -156,7 +160,9 @@ export async function benchOutgoing(o: OutgoingBenchOptions): Promise<void> {
     const change = (x: number, base: number) => ((x - base) / base) * 100;
     const dP50 = percentile(latD, 50);
     const dP99 = percentile(latD, 99);
-    say(`  (d) isolation, beside a webhook answering after ${o.slowMs / 1000} s: healthy p50/p99 ${fmt(dP50, 0)} / ${fmt(dP99, 0)} ms (${fmt(change(dP50, percentile(latC, 50)), 0)} % / ${fmt(change(dP99, percentile(latC, 99)), 0)} % against (c)); slow one answered ${receiver.requests('/d-slow').length}`);
+    say(
+      `  (d) isolation, beside a webhook answering after ${o.slowMs / 1000} s: healthy p50/p99 ${fmt(dP50, 0)} / ${fmt(dP99, 0)} ms (${fmt(change(dP50, percentile(latC, 50)), 0)} % / ${fmt(change(dP99, percentile(latC, 99)), 0)} % against (c)); slow one answered ${receiver.requests('/d-slow').length}`,
+    );
     await Promise.all([remove(stack, slow), remove(stack, healthy)]);
     receiver.setDefault('/d-slow', undefined);
 
@@ -177,7 +183,9 @@ export async function benchOutgoing(o: OutgoingBenchOptions): Promise<void> {
       await sleep(200);
     }
     const flush = sorted(errors);
-    say(`  (e) batching (any event, wait ${o.batchWait} s, max ${o.batchMax}): deliveries per 1,000 events ${fmt(perThousand)}; timer flush error p50/p99 +${fmt(percentile(flush, 50), 0)} / +${fmt(percentile(flush, 99), 0)} ms (${o.bursts} bursts, from the first post)`);
+    say(
+      `  (e) batching (any event, wait ${o.batchWait} s, max ${o.batchMax}): deliveries per 1,000 events ${fmt(perThousand)}; timer flush error p50/p99 +${fmt(percentile(flush, 50), 0)} / +${fmt(percentile(flush, 99), 0)} ms (${o.bursts} bursts, from the first post)`,
+    );
 
     const json = {
       engine_ceiling_workflows_per_s: Number(ceiling.workflowsPerSecond.toFixed(1)),

@@ -1,10 +1,11 @@
-/** `npm run bench -- <name> [--requests N] [--connections N]` */
+/** `npm run bench -- <name> [--target dev|cluster] [--requests N] [--connections N]` */
 import { benchIncoming } from './incoming';
 import { benchIngest } from './ingest';
 import { benchLogs } from './logs';
 import { benchMail } from './mail';
 import { benchOutgoing } from './outgoing';
 import { benchRetention } from './retention';
+import { setStackTarget } from './lib';
 
 const args = process.argv.slice(2);
 const name = args[0];
@@ -53,9 +54,14 @@ const benches: Record<string, () => Promise<void>> = {
     }),
 };
 
+const targetAt = args.indexOf('--target');
+if (targetAt >= 0) setStackTarget(args[targetAt + 1] ?? '');
+
 const run = name ? benches[name] : undefined;
 if (!run) {
-  process.stderr.write(`usage: npm run bench -- <${Object.keys(benches).join('|')}> [options]\n`);
+  process.stderr.write(
+    `usage: npm run bench -- <${Object.keys(benches).join('|')}> [--target dev|cluster] [options]\n`,
+  );
   process.exit(2);
 }
 run().then(

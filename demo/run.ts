@@ -25,14 +25,20 @@ const wait = async <T>(what: string, fn: () => Promise<T | undefined | false>, t
 async function main() {
   const dataDir = path.resolve('.data', 'demo');
   const { caPath } = await ensureEmulatorCa(path.join(dataDir, 'emulator-ca'));
-  const microsoft = await startMicrosoftEmulator({ certDir: path.join(dataDir, 'emulator-ca'), notificationDelayMs: 50 });
+  const microsoft = await startMicrosoftEmulator({
+    certDir: path.join(dataDir, 'emulator-ca'),
+    notificationDelayMs: 50,
+  });
   const tenantId = 'contoso-demo';
   const app = microsoft.registerApp({ tenantId, permissions: ['Mail.ReadWrite', 'Mail.Send'] });
   microsoft.addUser(tenantId, { mail: 'support@contoso.demo', displayName: 'Contoso Support' });
 
   const xeroClient = { clientId: 'switchyard-demo', clientSecret: 'demo-xero-secret-0123456789' };
   const xeroTenant = randomUUID();
-  const xero = await startXeroEmulator({ clients: [xeroClient], tenants: [{ tenantId: xeroTenant, name: 'Demo Company (Global)' }] });
+  const xero = await startXeroEmulator({
+    clients: [xeroClient],
+    tenants: [{ tenantId: xeroTenant, name: 'Demo Company (Global)' }],
+  });
   const receiver = await Receiver.start();
 
   say('Starting Switchyard (embedded Temporal + PostgreSQL, worker, API) …');
@@ -64,7 +70,12 @@ async function main() {
     tenantId,
     clientId: app.clientId,
     clientSecret: app.clientSecret,
-    authority: { kind: 'custom', loginUrl: microsoft.url, graphUrl: microsoft.url, authorityMetadata: JSON.parse(authorityMetadataFor(microsoft.url, tenantId)) },
+    authority: {
+      kind: 'custom',
+      loginUrl: microsoft.url,
+      graphUrl: microsoft.url,
+      authorityMetadata: JSON.parse(authorityMetadataFor(microsoft.url, tenantId)),
+    },
     method: 'webhooks',
     emailAddress: 'support@contoso.demo',
   });
@@ -89,7 +100,11 @@ async function main() {
     webhookKey,
     clientSecret: xeroClient.clientSecret,
     refreshToken,
-    settings: { clientId: xeroClient.clientId, tokenUrl: `${xero.url}/connect/token`, apiBaseUrl: `${xero.url}/api.xro/2.0` },
+    settings: {
+      clientId: xeroClient.clientId,
+      tokenUrl: `${xero.url}/connect/token`,
+      apiBaseUrl: `${xero.url}/api.xro/2.0`,
+    },
   });
 
   say('Configured: 2 outgoing webhooks, a mailbox with a Graph subscription, a Xero integration.');
@@ -105,16 +120,27 @@ async function main() {
   const ticketHook = (await wait('the ticket webhook', async () => receiver.requests('/tickets')[0]))!;
   say();
   say(`1. Email "${sent.subject}" → ticket → signed webhook to the subscriber`);
-  say(`   event ${ticketHook.json?.event ?? ticketHook.json?.eventName ?? '(see body)'}; signature verified by standardwebhooks: ${ticketHook.verified[0]}`);
+  say(
+    `   event ${ticketHook.json?.event ?? ticketHook.json?.eventName ?? '(see body)'}; signature verified by standardwebhooks: ${ticketHook.verified[0]}`,
+  );
 
   // 2. Xero invoices change → webhook to our ingress → batched fetch → "Invoice updated" → one batched delivery.
-  const invoiceIds = [1, 2, 3].map((n) => xero.upsertInvoice(xeroTenant, { InvoiceNumber: `INV-00${n}`, Total: 100 * n, Status: 'AUTHORISED' }).InvoiceID);
-  const payload = buildXeroPayload(invoiceIds.map((id) => ({ resourceId: id, tenantId: xeroTenant, eventCategory: 'INVOICE', eventType: 'UPDATE' })));
+  const invoiceIds = [1, 2, 3].map(
+    (n) =>
+      xero.upsertInvoice(xeroTenant, { InvoiceNumber: `INV-00${n}`, Total: 100 * n, Status: 'AUTHORISED' }).InvoiceID,
+  );
+  const payload = buildXeroPayload(
+    invoiceIds.map((id) => ({ resourceId: id, tenantId: xeroTenant, eventCategory: 'INVOICE', eventType: 'UPDATE' })),
+  );
   const ack = await sendXeroWebhook(`${stack.apiUrl}/hooks/xero/${integration.id}`, payload, webhookKey);
   const batch = (await wait('the batched invoice webhook', async () => receiver.requests('/invoices')[0]))!;
   say();
-  say(`2. Xero webhook with ${invoiceIds.length} invoice updates → ingress answered ${ack.status} in ${Math.round(ack.durationMs)} ms`);
-  say(`   → resource data fetched from the Xero emulator in ${xero.stats().apiCallsServed} API call(s) → one batched delivery of ${Array.isArray(batch.json) ? batch.json.length : 1} item(s), signature verified: ${batch.verified[0]}`);
+  say(
+    `2. Xero webhook with ${invoiceIds.length} invoice updates → ingress answered ${ack.status} in ${Math.round(ack.durationMs)} ms`,
+  );
+  say(
+    `   → resource data fetched from the Xero emulator in ${xero.stats().apiCallsServed} API call(s) → one batched delivery of ${Array.isArray(batch.json) ? batch.json.length : 1} item(s), signature verified: ${batch.verified[0]}`,
+  );
 
   say();
   say('Where to look:');

@@ -27,10 +27,15 @@ async function sweepOrphans(dataDir: string, logger: Logger): Promise<void> {
   for (const rec of readPidFiles(dataDir)) {
     if (rec.name === 'launcher') {
       if (rec.pid !== process.pid && isOurs(rec.pid, rec.match)) {
-        throw new StartupError(`another Switchyard launcher (pid ${rec.pid}) is running with ${dataDir}; stop it first`);
+        throw new StartupError(
+          `another Switchyard launcher (pid ${rec.pid}) is running with ${dataDir}; stop it first`,
+        );
       }
     } else if (isOurs(rec.pid, rec.match)) {
-      logger.warn({ part: rec.name, pid: rec.pid }, `stopping ${rec.name} (pid ${rec.pid}) left running by an earlier launcher`);
+      logger.warn(
+        { part: rec.name, pid: rec.pid },
+        `stopping ${rec.name} (pid ${rec.pid}) left running by an earlier launcher`,
+      );
       await stopRecorded(rec);
     }
     removePidFile(dataDir, rec.name);
@@ -115,7 +120,11 @@ async function main() {
 
     let databaseUrl: string | undefined;
     if (!config.DATABASE_URL) {
-      const pg = await prepareEmbeddedPostgres({ dataDir: config.dataDir, port: config.EMBEDDED_POSTGRES_PORT, logger });
+      const pg = await prepareEmbeddedPostgres({
+        dataDir: config.dataDir,
+        port: config.EMBEDDED_POSTGRES_PORT,
+        logger,
+      });
       await supervisor.add('postgres', 'embedded PostgreSQL', () => pg.start());
       await pg.ensureDatabase();
       databaseUrl = pg.url;
@@ -152,7 +161,10 @@ async function main() {
       },
       (err: unknown) => {
         if (exiting) return;
-        logger.error({ err: err instanceof Error ? err.message : String(err) }, 'the worker failed; stopping everything');
+        logger.error(
+          { err: err instanceof Error ? err.message : String(err) },
+          'the worker failed; stopping everything',
+        );
         void shutdown(1);
       },
     );
@@ -173,7 +185,10 @@ async function main() {
   } catch (err) {
     if (exiting) return;
     const message = err instanceof Error ? err.message : String(err);
-    logger.error({ err: message, ...(err instanceof StartupError ? {} : { stack: (err as Error)?.stack }) }, 'start failed');
+    logger.error(
+      { err: message, ...(err instanceof StartupError ? {} : { stack: (err as Error)?.stack }) },
+      'start failed',
+    );
     process.stderr.write(`switchyard: could not start: ${message}\n`);
     await shutdown(1);
   }

@@ -9,7 +9,7 @@ import { createProviderBatchActivities } from './activities/provider-batch';
 import { providerRuntime } from './activities/provider-deps';
 import { createOutgoingActivities } from './activities/outgoing';
 import { outgoingSettings } from './outgoing/settings';
-import { outboundPolicy } from './api/app';
+import { outboundPolicy } from './http/outbound-policy';
 import type { BaseContext } from './runtime/context';
 import { createBaseContext } from './runtime/context';
 import { connectClient, connectionOptions } from './runtime/temporal-connection';
@@ -38,7 +38,12 @@ function installRuntime(ctx: BaseContext): void {
 
 export function createActivities(ctx: BaseContext) {
   const http = { policy: outboundPolicy(ctx.config), timeoutMs: ctx.config.OUTBOUND_TIMEOUT_MS };
-  const providers = { db: ctx.db, logger: ctx.logger, secrets: ctx.secrets, runtime: providerRuntime(ctx.config, ctx.db, ctx.secrets) };
+  const providers = {
+    db: ctx.db,
+    logger: ctx.logger,
+    secrets: ctx.secrets,
+    runtime: providerRuntime(ctx.config, ctx.db, ctx.secrets),
+  };
   const mail = mailSettings(ctx.config);
   return {
     ...createMailboxActivities({
@@ -104,7 +109,10 @@ async function main() {
   onShutdownSignal(ctx.logger, async () => {
     worker.shutdown();
   });
-  ctx.logger.info({ taskQueue: ctx.config.TEMPORAL_TASK_QUEUE, namespace: ctx.config.TEMPORAL_NAMESPACE }, 'worker running');
+  ctx.logger.info(
+    { taskQueue: ctx.config.TEMPORAL_TASK_QUEUE, namespace: ctx.config.TEMPORAL_NAMESPACE },
+    'worker running',
+  );
   await worker.run();
   await intake.stop();
   await temporal.connection.close();

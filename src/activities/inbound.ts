@@ -8,35 +8,18 @@ import {
   getIncomingWebhook,
   recordRerun,
   setIncomingWebhookStatus,
-  type IncomingWebhookRow,
 } from '../db/incoming-webhooks';
-import { getIntegration, type IntegrationRow } from '../db/integrations';
 import type { DestinationPolicy } from '../http/safe-request';
 import { processGenericWebhook } from '../integrations/generic/process';
 import { activityKey, describeError, executionNumber, isDataError } from './effects';
+import { getIntegration } from '../db/integrations';
+import type { Once, ProcessOutcome } from '../integrations/process';
 import type { ProviderActivityDeps } from './provider-deps';
 import { processProviderWebhook } from './provider-webhook';
 import type { Logger } from '../logger';
 
-/**
- * A processing result; `stale` means skipped because newer data was already processed. A
- * `final` failure (bad data) ends the webhook now: no further attempt could succeed.
- */
-export type ProcessOutcome =
-  | { ok: true; result: unknown; status?: 'succeeded' | 'stale' }
-  | { ok: false; error: string; final?: boolean };
-
-/** Runs a side effect at most once per activity (across re-runs): a stored result is returned instead. */
-export type Once = <T>(step: string, fn: () => Promise<T>) => Promise<T>;
-
-/** What a provider's processor gets: the stored webhook, its integration and a log to write to. */
-export interface ProcessContext {
-  webhook: IncomingWebhookRow;
-  integration: IntegrationRow;
-  log: (message: string) => void;
-  http: { policy: DestinationPolicy; timeoutMs: number };
-  once: Once;
-}
+// The processor contract lives with the integrations, which must not depend on activities.
+export type { ProcessContext, ProcessOutcome } from '../integrations/process';
 
 export interface InboundActivityDeps {
   db: Db;
@@ -79,7 +62,9 @@ export function createInboundActivities({ db, logger, http, providers, crashAfte
 
       const done = await getEffect<ProcessOutcome>(db, key);
       if (done) {
-        note(`re-run (execution ${execution}): this attempt had already finished but Temporal never heard back; returned its stored outcome, nothing repeated`);
+        note(
+          `re-run (execution ${execution}): this attempt had already finished but Temporal never heard back; returned its stored outcome, nothing repeated`,
+        );
         await recordRerun(db, webhookId, attempt, execution, {
           status: done.result.ok ? 'succeeded' : 'failed',
           error: done.result.ok ? null : done.result.error,
@@ -137,12 +122,20 @@ export function createInboundActivities({ db, logger, http, providers, crashAfte
           if (o.ok) {
             note(o.status === 'stale' ? 'skipped as stale' : 'processed');
             await finishAttempt(c, webhookId, attempt, { status: 'succeeded', log: entries }, execution);
-            await setIncomingWebhookStatus(c, webhookId, { status: o.status ?? 'succeeded', result: o.result, processed: true });
+            await setIncomingWebhookStatus(c, webhookId, {
+              status: o.status ?? 'succeeded',
+              result: o.result,
+              processed: true,
+            });
           } else {
             const final = o.final === true || attempt >= maxAttempts;
             note(`failed: ${o.error}`);
             await finishAttempt(c, webhookId, attempt, { status: 'failed', error: o.error, log: entries }, execution);
-            await setIncomingWebhookStatus(c, webhookId, { status: final ? 'failed' : 'queued', error: o.error, processed: final });
+            await setIncomingWebhookStatus(c, webhookId, {
+              status: final ? 'failed' : 'queued',
+              error: o.error,
+              processed: final,
+            });
           }
           await putEffect(c, key, o);
         });

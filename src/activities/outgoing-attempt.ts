@@ -8,7 +8,13 @@ import {
   type DeliveryRow,
 } from '../db/deliveries';
 import { withTransaction } from '../db/pool';
-import { countFailedDelivery, disableWebhookGone, resetFailureStreak, rowSettings, type WebhookRow } from '../db/webhooks';
+import {
+  countFailedDelivery,
+  disableWebhookGone,
+  resetFailureStreak,
+  rowSettings,
+  type WebhookRow,
+} from '../db/webhooks';
 import { BlockedDestinationError, safeRequest, type SafeResponse } from '../http/safe-request';
 import { buildRequest, truncateUtf8 } from '../outgoing/request';
 import { classifyResponse, nextRetryDelayMs, type AttemptVerdict } from '../outgoing/response';
@@ -57,7 +63,11 @@ export function createAttempter(deps: OutgoingActivityDeps) {
     beforeSend?: () => Promise<void>,
   ): Promise<AttemptReport> {
     if (d.payload === null) {
-      const disabled = await finalFailure(d, { error: 'the payload is no longer stored', gone: false, responseStatus: null });
+      const disabled = await finalFailure(d, {
+        error: 'the payload is no longer stored',
+        gone: false,
+        responseStatus: null,
+      });
       return { result: 'failed', afterLostResponse: false, disabledWebhook: disabled };
     }
     const s = rowSettings(w);

@@ -191,10 +191,12 @@ export function createLaneActivities(deps: OutgoingActivityDeps) {
           if (waiting) pendingStarts--;
           waiting = false;
         };
-        const beforeSend = limit && (async () => {
-          await limit.acquire();
-          started();
-        });
+        const beforeSend =
+          limit &&
+          (async () => {
+            await limit.acquire();
+            started();
+          });
         const p = attempt(d, webhook, beforeSend)
           .then((r: AttemptReport) => {
             counters.attempts++;

@@ -2,7 +2,13 @@ import { getEffect, putEffect } from '../db/activity-effects';
 import { recordRerun } from '../db/incoming-webhooks';
 import { getIntegration } from '../db/integrations';
 import { withTransaction } from '../db/pool';
-import { beginAttempts, finishAttempts, getProviderWebhooks, type AttemptResult, type ProviderWebhookRow } from '../db/provider-webhooks';
+import {
+  beginAttempts,
+  finishAttempts,
+  getProviderWebhooks,
+  type AttemptResult,
+  type ProviderWebhookRow,
+} from '../db/provider-webhooks';
 import { getEntities } from '../db/resource-data';
 import { processResources } from '../integrations/process-resources';
 import { resolveProvider } from '../integrations/providers';
@@ -54,11 +60,9 @@ export function createProviderBatchActivities(deps: ProviderActivityDeps) {
 
       const chunks: ResourceChunk[] = [];
       for (const [entityType, entries] of byType) {
-        const known = await getEntities(
-          db,
-          { integrationId: integration.id, tenantId: input.tenantId, entityType },
-          [...new Set(entries.map((e) => e.row.entity_id ?? ''))],
-        );
+        const known = await getEntities(db, { integrationId: integration.id, tenantId: input.tenantId, entityType }, [
+          ...new Set(entries.map((e) => e.row.entity_id ?? '')),
+        ]);
         const noFetch: BatchItem[] = [];
         const fetchByEntity = new Map<string, BatchItem[]>();
         for (const { item, row } of entries) {
@@ -101,14 +105,24 @@ export function createProviderBatchActivities(deps: ProviderActivityDeps) {
       }
       const integration = await getIntegration(db, input.integrationId);
       if (!integration) return [];
-      const rows = new Map((await getProviderWebhooks(db, input.chunk.items.map((i) => i.webhookId))).map((r) => [r.id, r]));
+      const rows = new Map(
+        (
+          await getProviderWebhooks(
+            db,
+            input.chunk.items.map((i) => i.webhookId),
+          )
+        ).map((r) => [r.id, r]),
+      );
       const items = input.chunk.items.filter((i) => rows.has(i.webhookId));
       const logs = new Map<string, Array<{ at: string; message: string }>>();
       const note = (id: string, message: string) => logs.get(id)?.push({ at: new Date().toISOString(), message });
       for (const item of items) {
         logs.set(item.webhookId, []);
         if (tryNo > 1) note(item.webhookId, `re-run (execution ${tryNo}): rate limit or an interrupted worker`);
-        note(item.webhookId, `attempt ${item.attempt} of ${item.maxAttempts} started in a batch of ${items.length} ${input.chunk.entityType} webhook(s)`);
+        note(
+          item.webhookId,
+          `attempt ${item.attempt} of ${item.maxAttempts} started in a batch of ${items.length} ${input.chunk.entityType} webhook(s)`,
+        );
       }
       await beginAttempts(db, items, tryNo);
 
@@ -116,7 +130,12 @@ export function createProviderBatchActivities(deps: ProviderActivityDeps) {
       try {
         outcomes = await processResources(
           resourceDeps(deps, integration, input.tenantId),
-          { integrationId: integration.id, provider: integration.provider, tenantId: input.tenantId, entityType: input.chunk.entityType },
+          {
+            integrationId: integration.id,
+            provider: integration.provider,
+            tenantId: input.tenantId,
+            entityType: input.chunk.entityType,
+          },
           items.map((i) => ({ webhook: rows.get(i.webhookId)!, attempt: i.attempt, fresh: i.fresh ?? false })),
           note,
         );
@@ -126,23 +145,57 @@ export function createProviderBatchActivities(deps: ProviderActivityDeps) {
       }
 
       const results: AttemptResult[] = items.map((item) => {
-        const outcome = outcomes.get(item.webhookId) ?? { status: 'failed' as const, error: 'processing produced no outcome' };
+        const outcome = outcomes.get(item.webhookId) ?? {
+          status: 'failed' as const,
+          error: 'processing produced no outcome',
+        };
         const log = logs.get(item.webhookId) ?? [];
         if (outcome.status !== 'failed') {
-          log.push({ at: new Date().toISOString(), message: outcome.status === 'stale' ? 'skipped as stale' : 'processed' });
-          return { webhookId: item.webhookId, attempt: item.attempt, status: outcome.status, attemptStatus: 'succeeded', result: outcome.result, error: null, log, final: true };
+          log.push({
+            at: new Date().toISOString(),
+            message: outcome.status === 'stale' ? 'skipped as stale' : 'processed',
+          });
+          return {
+            webhookId: item.webhookId,
+            attempt: item.attempt,
+            status: outcome.status,
+            attemptStatus: 'succeeded',
+            result: outcome.result,
+            error: null,
+            log,
+            final: true,
+          };
         }
         const final = item.attempt >= item.maxAttempts;
-        log.push({ at: new Date().toISOString(), message: final ? 'failed; no automatic attempts left' : 'failed; queued for another attempt' });
-        return { webhookId: item.webhookId, attempt: item.attempt, status: final ? 'failed' : 'queued', attemptStatus: 'failed', result: null, error: outcome.error, log, final };
+        log.push({
+          at: new Date().toISOString(),
+          message: final ? 'failed; no automatic attempts left' : 'failed; queued for another attempt',
+        });
+        return {
+          webhookId: item.webhookId,
+          attempt: item.attempt,
+          status: final ? 'failed' : 'queued',
+          attemptStatus: 'failed',
+          result: null,
+          error: outcome.error,
+          log,
+          final,
+        };
       });
-      const returned: ChunkItemResult[] = results.map((r) => ({ webhookId: r.webhookId, status: r.attemptStatus === 'failed' ? 'failed' : (r.status as 'succeeded' | 'stale'), final: r.final }));
+      const returned: ChunkItemResult[] = results.map((r) => ({
+        webhookId: r.webhookId,
+        status: r.attemptStatus === 'failed' ? 'failed' : (r.status as 'succeeded' | 'stale'),
+        final: r.final,
+      }));
       await withTransaction(db, async (c) => {
         await finishAttempts(c, results, tryNo);
         await putEffect(c, key, returned);
       });
       const failed = results.filter((r) => r.attemptStatus === 'failed').length;
-      logger.info({ integrationId: integration.id, tenantId: input.tenantId, items: results.length, failed }, 'inbound batch chunk processed');
+      logger.info(
+        { integrationId: integration.id, tenantId: input.tenantId, items: results.length, failed },
+        'inbound batch chunk processed',
+      );
       return returned;
     },
   };

@@ -20,7 +20,11 @@ export interface ProviderActivityDeps {
 export { providerRuntime } from '../integrations/provider-http';
 
 /** Processing dependencies for one integration and tenant, emitting through the worker's client. */
-export function resourceDeps(deps: ProviderActivityDeps, integration: IntegrationRow, tenantId: string): ProcessResourcesDeps {
+export function resourceDeps(
+  deps: ProviderActivityDeps,
+  integration: IntegrationRow,
+  tenantId: string,
+): ProcessResourcesDeps {
   const { adapter, settings } = resolveProvider(integration);
   const secrets = providerSecrets(deps.secrets, integration);
   return {

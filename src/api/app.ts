@@ -3,7 +3,7 @@ import express, { type Express } from 'express';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import type { Db } from '../db/pool';
-import type { DestinationPolicy } from '../http/safe-request';
+import { outboundPolicy } from '../http/outbound-policy';
 import type { Logger } from '../logger';
 import type { SecretBox } from '../security/secret-box';
 import { requireApiAuth, tokenRouter } from './auth';
@@ -50,9 +50,8 @@ export interface AppDeps {
   parts?: PartStates | undefined;
 }
 
-export function outboundPolicy(config: Config): DestinationPolicy {
-  return { allowedHosts: config.OUTBOUND_ALLOWED_HOSTS };
-}
+// Shared with the worker (which must not import src/api).
+export { outboundPolicy };
 
 export function createApp(deps: AppDeps): Express {
   const { config, db, temporal, logger, secrets } = deps;
@@ -111,7 +110,9 @@ export function createApp(deps: AppDeps): Express {
   hooks.use('/graph', redactClientStateForLog);
   // A refusal before any route ran (input boundary, unreadable body) is logged like any other.
   const refuseEarly = (req: express.Request, res: express.Response, reply: IngressReply) =>
-    logOnly(intake, providerLabel(req.path.split('/')[1]), ingressRequest(req, res), reply).then((r) => sendReply(res, r));
+    logOnly(intake, providerLabel(req.path.split('/')[1]), ingressRequest(req, res), reply).then((r) =>
+      sendReply(res, r),
+    );
   // The input boundary for every ingress body, before any route reads it.
   hooks.use(
     ingressBoundary(limits, (req, res, status, code, message, details) =>

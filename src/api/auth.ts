@@ -13,14 +13,24 @@ import {
 import type { Db, Queryable } from '../db/pool';
 import { safeEqual } from '../security/compare';
 import { alreadyOverLimit, countAndCheck, DEFAULT_ABUSE_LIMITS, type AbuseLimits } from '../http/abuse-limits';
-import { checkJsonValue, declaredTooLarge, decodeComponentStrict, decodeUtf8Strict, DEFAULT_INPUT_LIMITS, jsonBody } from '../http/input-boundary';
+import {
+  checkJsonValue,
+  declaredTooLarge,
+  decodeComponentStrict,
+  decodeUtf8Strict,
+  DEFAULT_INPUT_LIMITS,
+  jsonBody,
+} from '../http/input-boundary';
 import { HttpError, parseOr400 } from './errors';
 
 function tooManyOauth(res: Response, what: string, retryAfterSeconds: number): void {
   res
     .status(429)
     .set({ 'Cache-Control': 'no-store', 'Retry-After': String(retryAfterSeconds) })
-    .json({ error: 'rate_limited', error_description: `Too many ${what} from this address; retry in ${retryAfterSeconds} s` });
+    .json({
+      error: 'rate_limited',
+      error_description: `Too many ${what} from this address; retry in ${retryAfterSeconds} s`,
+    });
 }
 
 const API_KEY_PREFIX = 'sy_key_';
@@ -83,7 +93,13 @@ export function requireApiAuth({ db, rateLimit, abuse = DEFAULT_ABUSE_LIMITS }: 
   // A failed authentication counts against the source address; past the limit every attempt
   // from there (right or wrong) gets 429 until the window turns, so guessing gets nowhere.
   return async (req, res, next) => {
-    const blocked = await alreadyOverLimit(db, 'auth_failure', req.ip, abuse.authFailuresPerAddress, abuse.authWindowSeconds);
+    const blocked = await alreadyOverLimit(
+      db,
+      'auth_failure',
+      req.ip,
+      abuse.authFailuresPerAddress,
+      abuse.authWindowSeconds,
+    );
     if (!blocked.allowed) return next(tooMany('failed authentications', blocked.retryAfterSeconds));
     const refuse = async (message: string) => {
       await countAndCheck(db, 'auth_failure', req.ip, abuse.authFailuresPerAddress, abuse.authWindowSeconds);
@@ -143,9 +159,21 @@ export function tokenRouter({ db, tokenTtlSeconds, abuse = DEFAULT_ABUSE_LIMITS 
     '/',
     // Counted before the body is read: the cheapest refusal comes first.
     async (req, res, next) => {
-      const requests = await countAndCheck(db, 'token_request', req.ip, abuse.tokenRequestsPerAddress, abuse.authWindowSeconds);
+      const requests = await countAndCheck(
+        db,
+        'token_request',
+        req.ip,
+        abuse.tokenRequestsPerAddress,
+        abuse.authWindowSeconds,
+      );
       if (!requests.allowed) return tooManyOauth(res, 'token requests', requests.retryAfterSeconds);
-      const failures = await alreadyOverLimit(db, 'auth_failure', req.ip, abuse.authFailuresPerAddress, abuse.authWindowSeconds);
+      const failures = await alreadyOverLimit(
+        db,
+        'auth_failure',
+        req.ip,
+        abuse.authFailuresPerAddress,
+        abuse.authWindowSeconds,
+      );
       if (!failures.allowed) return tooManyOauth(res, 'failed authentications', failures.retryAfterSeconds);
       next();
     },
@@ -175,14 +203,24 @@ export function tokenRouter({ db, tokenTtlSeconds, abuse = DEFAULT_ABUSE_LIMITS 
         const id = text.ok && sep > 0 ? decodeComponentStrict(text.value.slice(0, sep)) : undefined;
         const secret = text.ok && sep > 0 ? decodeComponentStrict(text.value.slice(sep + 1)) : undefined;
         if (!id?.ok || !secret?.ok) {
-          return oauthError(400, 'invalid_request', 'The Basic credentials must be "<client_id>:<client_secret>", each form-urlencoded');
+          return oauthError(
+            400,
+            'invalid_request',
+            'The Basic credentials must be "<client_id>:<client_secret>", each form-urlencoded',
+          );
         }
         clientId = id.value;
         clientSecret = secret.value;
       }
-      if (!clientId || !clientSecret) return oauthError(400, 'invalid_request', 'client_id and client_secret are required');
+      if (!clientId || !clientSecret)
+        return oauthError(400, 'invalid_request', 'client_id and client_secret are required');
       const client = await findApiClientByClientId(db, clientId);
-      if (!client || client.kind !== 'application' || client.disabled || !safeEqual(client.secret_hash, sha256(clientSecret))) {
+      if (
+        !client ||
+        client.kind !== 'application' ||
+        client.disabled ||
+        !safeEqual(client.secret_hash, sha256(clientSecret))
+      ) {
         return oauthError(401, 'invalid_client', 'Unknown client or wrong secret');
       }
       const token = randomToken(ACCESS_TOKEN_PREFIX);

@@ -51,13 +51,33 @@ export function bodyReadRefusal(
     case 'entity.too.large':
       return { status: 413, code: 'payload_too_large', message: `The body exceeds ${limitBytes} bytes`, close: true };
     case 'request.aborted':
-      return { status: 400, code: 'request_aborted', message: 'The request body was not completely received', close: true };
+      return {
+        status: 400,
+        code: 'request_aborted',
+        message: 'The request body was not completely received',
+        close: true,
+      };
     case 'request.size.invalid':
-      return { status: 400, code: 'content_length_mismatch', message: 'The body length does not match Content-Length', close: true };
+      return {
+        status: 400,
+        code: 'content_length_mismatch',
+        message: 'The body length does not match Content-Length',
+        close: true,
+      };
     case 'encoding.unsupported':
-      return { status: 415, code: 'unsupported_content_encoding', message: String(e.message ?? 'Unsupported content encoding'), close: false };
+      return {
+        status: 415,
+        code: 'unsupported_content_encoding',
+        message: String(e.message ?? 'Unsupported content encoding'),
+        close: false,
+      };
     case 'charset.unsupported':
-      return { status: 415, code: 'unsupported_charset', message: String(e.message ?? 'Unsupported charset'), close: false };
+      return {
+        status: 415,
+        code: 'unsupported_charset',
+        message: String(e.message ?? 'Unsupported charset'),
+        close: false,
+      };
     case 'entity.parse.failed':
       return { status: 400, code: 'malformed_json', message: 'The request body is not valid JSON', close: false };
     default:
@@ -82,7 +102,10 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     if (isDatabaseUnavailable(err)) {
       logger.error({ err: (err as Error).message, path: req.path }, 'PostgreSQL unavailable');
       const retry = { 'retry-after': '5' };
-      return sendError(res, new HttpError(503, 'storage_unavailable', 'Storage is unavailable; try again later', undefined, retry));
+      return sendError(
+        res,
+        new HttpError(503, 'storage_unavailable', 'Storage is unavailable; try again later', undefined, retry),
+      );
     }
     const e = err as { type?: string; status?: number; expose?: boolean; message?: string };
     const refusal = bodyReadRefusal(err, Number.NaN);

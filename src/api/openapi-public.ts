@@ -15,7 +15,8 @@ documentPublicRoute({
   path: '/oauth2/token',
   tag: 'API access',
   summary: 'Access token for an API application (OAuth2 client credentials)',
-  description: 'Client id and secret by HTTP Basic or in the form. Answers `{ access_token, token_type: "Bearer", expires_in }`; errors use OAuth2 `{ error, error_description }`.',
+  description:
+    'Client id and secret by HTTP Basic or in the form. Answers `{ access_token, token_type: "Bearer", expires_in }`; errors use OAuth2 `{ error, error_description }`.',
   auth: 'basic',
   request: {
     contentType: 'application/x-www-form-urlencoded',
@@ -29,7 +30,12 @@ documentPublicRoute({
       },
     },
   },
-  responses: { '200': 'The access token', '400': 'Unsupported grant or missing credentials', '401': 'Unknown client or wrong secret', '429': 'Too many attempts' },
+  responses: {
+    '200': 'The access token',
+    '400': 'Unsupported grant or missing credentials',
+    '401': 'Unknown client or wrong secret',
+    '429': 'Too many attempts',
+  },
 });
 
 documentPublicRoute({
@@ -37,10 +43,17 @@ documentPublicRoute({
   path: '/hooks/generic/:integrationId',
   tag: 'Ingress',
   summary: 'Generic incoming webhook',
-  description: 'Any JSON body; when the integration has a signing secret, Standard Webhooks headers (`webhook-id`, `webhook-timestamp`, `webhook-signature`) are required. Every request is kept in the inbound-request log.',
+  description:
+    'Any JSON body; when the integration has a signing secret, Standard Webhooks headers (`webhook-id`, `webhook-timestamp`, `webhook-signature`) are required. Every request is kept in the inbound-request log.',
   auth: 'signature',
   request: raw('The event as the sender defines it'),
-  responses: { '202': 'Accepted (or a duplicate of an earlier delivery)', '400': 'Unreadable body', '401': 'Missing or wrong signature', '404': 'Unknown integration', '413': 'Body too large' },
+  responses: {
+    '202': 'Accepted (or a duplicate of an earlier delivery)',
+    '400': 'Unreadable body',
+    '401': 'Missing or wrong signature',
+    '404': 'Unknown integration',
+    '413': 'Body too large',
+  },
 });
 
 documentPublicRoute({
@@ -48,10 +61,18 @@ documentPublicRoute({
   path: '/hooks/xero/:integrationId',
   tag: 'Ingress',
   summary: 'Xero webhook (and its intent-to-receive check)',
-  description: '`x-xero-signature` = base64(HMAC-SHA256(raw body, webhook key)). A correctly signed delivery gets 200 (an empty one, Xero\'s intent-to-receive, with no body); a wrongly signed one a bare 401.',
+  description:
+    "`x-xero-signature` = base64(HMAC-SHA256(raw body, webhook key)). A correctly signed delivery gets 200 (an empty one, Xero's intent-to-receive, with no body); a wrongly signed one a bare 401.",
   auth: 'signature',
   request: raw('`{ events: [...], firstEventSequence, lastEventSequence, entropy }`'),
-  responses: { '200': 'Accepted: one incoming webhook per event', '202': 'Deferred (delayed processing method)', '400': 'Not a Xero body', '401': 'Wrong signature (no body)', '403': 'Integration disabled', '404': 'Unknown integration' },
+  responses: {
+    '200': 'Accepted: one incoming webhook per event',
+    '202': 'Deferred (delayed processing method)',
+    '400': 'Not a Xero body',
+    '401': 'Wrong signature (no body)',
+    '403': 'Integration disabled',
+    '404': 'Unknown integration',
+  },
 });
 
 documentPublicRoute({
@@ -59,10 +80,18 @@ documentPublicRoute({
   path: '/hooks/quickbooks/:integrationId',
   tag: 'Ingress',
   summary: 'QuickBooks Online webhook (legacy eventNotifications or CloudEvents)',
-  description: '`intuit-signature` = base64(HMAC-SHA256(raw body, verifier token)). Merges with `deletedId` also record the merged-away entity as deleted.',
+  description:
+    '`intuit-signature` = base64(HMAC-SHA256(raw body, verifier token)). Merges with `deletedId` also record the merged-away entity as deleted.',
   auth: 'signature',
   request: raw('`{ eventNotifications: [...] }` or a CloudEvents array'),
-  responses: { '200': 'Accepted: one incoming webhook per entity change', '202': 'Deferred (delayed processing method)', '400': 'Not a QuickBooks body', '401': 'Wrong signature', '403': 'Integration disabled', '404': 'Unknown integration' },
+  responses: {
+    '200': 'Accepted: one incoming webhook per entity change',
+    '202': 'Deferred (delayed processing method)',
+    '400': 'Not a QuickBooks body',
+    '401': 'Wrong signature',
+    '403': 'Integration disabled',
+    '404': 'Unknown integration',
+  },
 });
 
 documentPublicRoute({
@@ -70,10 +99,16 @@ documentPublicRoute({
   path: '/hooks/graph/:mailboxId/notifications',
   tag: 'Ingress',
   summary: 'Microsoft Graph change notifications for a mailbox',
-  description: 'Answers the `validationToken` handshake with the token as text/plain; notifications must carry the mailbox\'s `clientState`.',
+  description:
+    "Answers the `validationToken` handshake with the token as text/plain; notifications must carry the mailbox's `clientState`.",
   auth: 'signature',
   request: raw('`{ value: [ { subscriptionId, clientState, changeType, resource, ... } ] }`'),
-  responses: { '200': 'Validation token echoed', '202': 'Accepted', '400': 'Unreadable body', '404': 'Unknown mailbox' },
+  responses: {
+    '200': 'Validation token echoed',
+    '202': 'Accepted',
+    '400': 'Unreadable body',
+    '404': 'Unknown mailbox',
+  },
 });
 
 documentPublicRoute({
@@ -81,10 +116,16 @@ documentPublicRoute({
   path: '/hooks/graph/:mailboxId/lifecycle',
   tag: 'Ingress',
   summary: 'Microsoft Graph lifecycle notifications (reauthorizationRequired, missed, removed)',
-  description: 'Same handshake and `clientState` check as notifications; the mailbox workflow reauthorizes, catches up or recreates the subscription.',
+  description:
+    'Same handshake and `clientState` check as notifications; the mailbox workflow reauthorizes, catches up or recreates the subscription.',
   auth: 'signature',
   request: raw('`{ value: [ { lifecycleEvent, subscriptionId, clientState, ... } ] }`'),
-  responses: { '200': 'Validation token echoed', '202': 'Accepted', '400': 'Unreadable body', '404': 'Unknown mailbox' },
+  responses: {
+    '200': 'Validation token echoed',
+    '202': 'Accepted',
+    '400': 'Unreadable body',
+    '404': 'Unknown mailbox',
+  },
 });
 
 documentPublicRoute({
@@ -92,9 +133,14 @@ documentPublicRoute({
   path: '/azure/auth',
   tag: 'Sign-in callbacks',
   summary: 'Microsoft identity platform redirect after "Authorize application" (scan mailboxes)',
-  description: 'Bound to the single-use `state` issued by POST /api/v1/mailboxes/{id}/authorize; redeems `code` with the stored PKCE verifier.',
+  description:
+    'Bound to the single-use `state` issued by POST /api/v1/mailboxes/{id}/authorize; redeems `code` with the stored PKCE verifier.',
   auth: 'state',
-  responses: { '200': html, '400': `${html}: unknown/used/expired state, refused consent or code`, '404': `${html}: the mailbox no longer exists` },
+  responses: {
+    '200': html,
+    '400': `${html}: unknown/used/expired state, refused consent or code`,
+    '404': `${html}: the mailbox no longer exists`,
+  },
 });
 
 documentPublicRoute({
@@ -102,9 +148,14 @@ documentPublicRoute({
   path: '/oauth/:provider/callback',
   tag: 'Sign-in callbacks',
   summary: 'Xero / QuickBooks redirect after "Connect" (provider: xero or quickbooks)',
-  description: 'Bound to the single-use, expiring `state` issued by POST /api/v1/integrations/{id}/connect; redeems `code` with the stored PKCE verifier (QuickBooks also sends `realmId`), stores the tokens encrypted and redirects the browser to the console.',
+  description:
+    'Bound to the single-use, expiring `state` issued by POST /api/v1/integrations/{id}/connect; redeems `code` with the stored PKCE verifier (QuickBooks also sends `realmId`), stores the tokens encrypted and redirects the browser to the console.',
   auth: 'state',
-  responses: { '303': 'Connected: back to the console', '400': `${html}: unknown/used/expired state, refused consent or code`, '404': `${html}: unknown provider or integration` },
+  responses: {
+    '303': 'Connected: back to the console',
+    '400': `${html}: unknown/used/expired state, refused consent or code`,
+    '404': `${html}: unknown provider or integration`,
+  },
 });
 
 documentPublicRoute({

@@ -68,7 +68,10 @@ function toSchema(schema: z.ZodType, io: 'input' | 'output', components: Json, p
         Object.entries(value).map(([k, v]) => [
           k,
           k === '$ref' && typeof v === 'string'
-            ? v.replace(/^#\/(definitions|\$defs)\/(.+)$/, (_m, _d, name: string) => `#/components/schemas/${rename(name)}`)
+            ? v.replace(
+                /^#\/(definitions|\$defs)\/(.+)$/,
+                (_m, _d, name: string) => `#/components/schemas/${rename(name)}`,
+              )
             : rewrite(v),
         ]),
       );
@@ -105,9 +108,14 @@ export function buildOpenApiDocument(serverUrl: string) {
       schema: { type: 'string' },
     }));
     const query: unknown[] = [];
-    const opName = `${r.method}${openApiPath(r.path).replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+(\w)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase())}`;
+    const opName = `${r.method}${openApiPath(r.path)
+      .replace(/[{}]/g, '')
+      .replace(/[^A-Za-z0-9]+(\w)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase())}`;
     if (r.query) {
-      const js = toSchema(r.query, 'input', schemas, `${opName}Query`) as { properties?: Record<string, unknown>; required?: string[] };
+      const js = toSchema(r.query, 'input', schemas, `${opName}Query`) as {
+        properties?: Record<string, unknown>;
+        required?: string[];
+      };
       for (const [name, schema] of Object.entries(js.properties ?? {})) {
         query.push({ name, in: 'query', required: (js.required ?? []).includes(name), schema });
       }
@@ -121,11 +129,26 @@ export function buildOpenApiDocument(serverUrl: string) {
       responses: {
         [String(success.status)]: {
           description: success.description,
-          ...(success.schema ? { content: { 'application/json': { schema: toSchema(success.schema, 'output', schemas, `${opName}Response`) } } } : {}),
+          ...(success.schema
+            ? {
+                content: {
+                  'application/json': { schema: toSchema(success.schema, 'output', schemas, `${opName}Response`) },
+                },
+              }
+            : {}),
         },
-        '400': { description: 'Invalid request', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
-        '401': { description: 'Missing or invalid credential', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
-        '429': { description: 'Rate limited (see Retry-After)', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+        '400': {
+          description: 'Invalid request',
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+        },
+        '401': {
+          description: 'Missing or invalid credential',
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+        },
+        '429': {
+          description: 'Rate limited (see Retry-After)',
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+        },
       },
     };
     if (r.body) {
@@ -139,7 +162,12 @@ export function buildOpenApiDocument(serverUrl: string) {
   }
   for (const r of publicRegistry) {
     const key = openApiPath(r.path);
-    const params = [...r.path.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+    const params = [...r.path.matchAll(/:(\w+)/g)].map((m) => ({
+      name: m[1],
+      in: 'path',
+      required: true,
+      schema: { type: 'string' },
+    }));
     const op: Record<string, unknown> = {
       summary: r.summary,
       description: r.description,
@@ -147,9 +175,12 @@ export function buildOpenApiDocument(serverUrl: string) {
       operationId: `${r.method}${key.replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+(\w)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase())}`,
       parameters: params,
       security: r.auth === 'basic' ? [{ basic: [] }] : [],
-      responses: Object.fromEntries(Object.entries(r.responses).map(([status, description]) => [status, { description }])),
+      responses: Object.fromEntries(
+        Object.entries(r.responses).map(([status, description]) => [status, { description }]),
+      ),
     };
-    if (r.request) op['requestBody'] = { required: true, content: { [r.request.contentType]: { schema: r.request.schema } } };
+    if (r.request)
+      op['requestBody'] = { required: true, content: { [r.request.contentType]: { schema: r.request.schema } } };
     // These live at the server root, not under /api/v1.
     paths[key] = { ...(paths[key] ?? {}), servers: [{ url: serverUrl }], [r.method]: op };
   }
@@ -158,14 +189,23 @@ export function buildOpenApiDocument(serverUrl: string) {
     info: {
       title: 'Switchyard admin API',
       version: '1',
-      description: 'Outgoing webhooks, incoming webhook processing and Microsoft 365 mailboxes. Every route needs `Authorization: Bearer <API key or access token>`.',
+      description:
+        'Outgoing webhooks, incoming webhook processing and Microsoft 365 mailboxes. Every route needs `Authorization: Bearer <API key or access token>`.',
     },
     servers: [{ url: `${serverUrl}/api/v1` }],
     security: [{ bearer: [] }],
     components: {
       securitySchemes: {
-        bearer: { type: 'http', scheme: 'bearer', description: 'An API key, or an access token from POST /oauth2/token (client credentials).' },
-        basic: { type: 'http', scheme: 'basic', description: 'An API application’s client id and secret (POST /oauth2/token only).' },
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'An API key, or an access token from POST /oauth2/token (client credentials).',
+        },
+        basic: {
+          type: 'http',
+          scheme: 'basic',
+          description: 'An API application’s client id and secret (POST /oauth2/token only).',
+        },
       },
       schemas,
     },
@@ -186,7 +226,8 @@ export function listExpressRoutes(app: Express): string[] {
     for (const layer of stack) {
       if (layer.route) {
         for (const [m, on] of Object.entries(layer.route.methods)) {
-          if (on && m !== '_all') out.push(`${m.toUpperCase()} ${prefix}${layer.route.path === '/' ? '' : layer.route.path}`);
+          if (on && m !== '_all')
+            out.push(`${m.toUpperCase()} ${prefix}${layer.route.path === '/' ? '' : layer.route.path}`);
         }
       } else if (layer.handle?.stack) {
         const mount = typeof layer.rawPath === 'string' && layer.rawPath !== '/' ? layer.rawPath : '';

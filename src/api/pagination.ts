@@ -38,7 +38,12 @@ export function decodeCursor(cursor: string | undefined, idKind: CursorId): Keys
   const parsed = shape.safeParse(value);
   // A real calendar instant (no 31 February), so PostgreSQL never sees an out-of-range date.
   const t = parsed.success ? new Date(parsed.data.t) : undefined;
-  if (!parsed.success || !t || Number.isNaN(t.getTime()) || t.toISOString().slice(0, 19) !== parsed.data.t.slice(0, 19)) {
+  if (
+    !parsed.success ||
+    !t ||
+    Number.isNaN(t.getTime()) ||
+    t.toISOString().slice(0, 19) !== parsed.data.t.slice(0, 19)
+  ) {
     throw invalid();
   }
   return { at: parsed.data.t, id: parsed.data.i };

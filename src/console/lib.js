@@ -6,7 +6,10 @@ const Console = (() => {
   const state = { temporalUiUrl: '' };
 
   const esc = (value) =>
-    String(value ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+    String(value ?? '').replace(
+      /[&<>"']/g,
+      (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c],
+    );
 
   class ApiError extends Error {
     constructor(status, body) {
@@ -39,7 +42,8 @@ const Console = (() => {
 
   const badge = (status) => `<span class="badge ${esc(status)}">${esc(status)}</span>`;
   const when = (iso) => (iso ? new Date(iso).toLocaleString() : '—');
-  const workflowLink = (url) => (url ? `<a href="${esc(url)}" target="_blank" rel="noopener" class="workflow-link">workflow ↗</a>` : '');
+  const workflowLink = (url) =>
+    url ? `<a href="${esc(url)}" target="_blank" rel="noopener" class="workflow-link">workflow ↗</a>` : '';
 
   function toast(message) {
     const el = document.getElementById('toast');
@@ -51,7 +55,9 @@ const Console = (() => {
 
   function errorBox(err) {
     const details = err.body && err.body.error && err.body.error.details;
-    const list = Array.isArray(details) ? `\n${details.map((d) => `• ${d.path || ''} ${d.message || JSON.stringify(d)}`).join('\n')}` : '';
+    const list = Array.isArray(details)
+      ? `\n${details.map((d) => `• ${d.path || ''} ${d.message || JSON.stringify(d)}`).join('\n')}`
+      : '';
     return `<div class="error-box" role="alert">${esc(err.message)}${esc(list)}</div>`;
   }
 

@@ -8,12 +8,14 @@
     const { data } = await api('GET', '/integrations');
     main.innerHTML = `<h1>Integrations</h1>
       <table><thead><tr><th>Name</th><th>Provider</th><th>Method</th><th>Status</th><th>Ingress URL</th></tr></thead><tbody>
-      ${data
-        .map(
-          (i) => `<tr><td><a href="#/integrations/${esc(i.id)}">${esc(i.name)}</a></td><td>${esc(i.provider)}</td>
+      ${
+        data
+          .map(
+            (i) => `<tr><td><a href="#/integrations/${esc(i.id)}">${esc(i.name)}</a></td><td>${esc(i.provider)}</td>
           <td>${esc(i.processingMethod)}</td><td>${badge(i.enabled ? 'enabled' : 'disabled')}</td><td><code>${esc(i.ingressUrl)}</code></td></tr>`,
-        )
-        .join('') || '<tr><td colspan="5" class="muted">No integrations yet: create one through the API.</td></tr>'}
+          )
+          .join('') || '<tr><td colspan="5" class="muted">No integrations yet: create one through the API.</td></tr>'
+      }
       </tbody></table>`;
   };
 
@@ -35,7 +37,11 @@
         ['Outcome', (r) => badge(r.outcome)],
         ['Answer', (r) => esc(r.responseStatus)],
         ['Bytes', (r) => esc(r.bodyBytes)],
-        ['Body', (r) => `<details><summary>show</summary><pre>${esc(r.body)}</pre><p class="muted">Answer: ${esc(r.responseBody || '(empty)')}</p></details>`],
+        [
+          'Body',
+          (r) =>
+            `<details><summary>show</summary><pre>${esc(r.body)}</pre><p class="muted">Answer: ${esc(r.responseBody || '(empty)')}</p></details>`,
+        ],
       ],
       empty: 'No requests received yet.',
     });
@@ -109,7 +115,10 @@
     if (tenants.length < 2 && !c.tenantChoiceNeeded) return;
     holder.innerHTML = `${c.tenantChoiceNeeded ? '<p><strong>Choose the Xero organisation this integration processes.</strong></p>' : ''}
       <div class="toolbar"><select id="tenant">${tenants
-        .map((t) => `<option value="${esc(t.tenantId)}" ${t.tenantId === c.tenantId ? 'selected' : ''}>${esc(t.tenantName || t.tenantId)}</option>`)
+        .map(
+          (t) =>
+            `<option value="${esc(t.tenantId)}" ${t.tenantId === c.tenantId ? 'selected' : ''}>${esc(t.tenantName || t.tenantId)}</option>`,
+        )
         .join('')}</select><button id="choose-tenant">Use this organisation</button></div>`;
     document.getElementById('choose-tenant').onclick = async () => {
       try {
@@ -129,7 +138,13 @@
     sessionStorage.removeItem('switchyard.incomingFilter');
     main.innerHTML = `<h1>Incoming webhook log</h1>
       <div class="toolbar">
-        <select id="status"><option value="">All statuses</option>${['queued', 'processing', 'succeeded', 'failed', 'stale']
+        <select id="status"><option value="">All statuses</option>${[
+          'queued',
+          'processing',
+          'succeeded',
+          'failed',
+          'stale',
+        ]
           .map((s) => `<option>${s}</option>`)
           .join('')}</select>
         <input id="entity" placeholder="Entity id">
@@ -175,7 +190,9 @@
   pages.incomingDetail = async (main, id, tab) => {
     const w = await api('GET', `/incoming-webhooks/${encodeURIComponent(id)}`);
     const tabs = ['details', 'attempts', 'resource-data']
-      .map((t) => `<a href="#/incoming/${esc(w.id)}/${t}" class="${t === tab ? 'active' : ''}">${t.replace('-', ' ')}</a>`)
+      .map(
+        (t) => `<a href="#/incoming/${esc(w.id)}/${t}" class="${t === tab ? 'active' : ''}">${t.replace('-', ' ')}</a>`,
+      )
       .join('');
     let body;
     if (tab === 'details') {
@@ -187,17 +204,23 @@
         <dt>Workflow</dt><dd><code>${esc(w.workflowId)}</code> ${workflowLink(w.workflowUrl)}</dd></dl>
         <h2>Payload</h2><pre>${esc(w.payload)}</pre><h2>Result</h2><pre>${esc(JSON.stringify(w.result, null, 2))}</pre>`;
     } else if (tab === 'attempts') {
-      body = (w.attempts || [])
-        .map(
-          (a) => `<div class="card"><strong>Attempt ${esc(a.attempt)}</strong> ${badge(a.status)} <span class="muted">${esc(when(a.startedAt))} → ${esc(when(a.finishedAt))}</span>
+      body =
+        (w.attempts || [])
+          .map(
+            (
+              a,
+            ) => `<div class="card"><strong>Attempt ${esc(a.attempt)}</strong> ${badge(a.status)} <span class="muted">${esc(when(a.startedAt))} → ${esc(when(a.finishedAt))}</span>
           ${a.error ? `<div class="error-box">${esc(a.error)}</div>` : ''}<pre>${esc((a.log || []).map((l) => `${l.at}  ${l.message}`).join('\n'))}</pre></div>`,
-        )
-        .join('') || '<p class="muted">No attempts yet.</p>';
+          )
+          .join('') || '<p class="muted">No attempts yet.</p>';
     } else {
       const resources = w.resourceData || [];
       body = resources.length
         ? resources
-            .map((r) => `<div class="card"><strong>${esc(r.entityType || '')} ${esc(r.entityId || '')}</strong> <span class="muted">downloaded ${esc(when(r.downloadedAt))}</span><pre>${esc(JSON.stringify(r.data, null, 2))}</pre></div>`)
+            .map(
+              (r) =>
+                `<div class="card"><strong>${esc(r.entityType || '')} ${esc(r.entityId || '')}</strong> <span class="muted">downloaded ${esc(when(r.downloadedAt))}</span><pre>${esc(JSON.stringify(r.data, null, 2))}</pre></div>`,
+            )
             .join('')
         : '<p class="muted">No resource data was fetched for this webhook.</p>';
     }

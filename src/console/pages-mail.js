@@ -17,18 +17,23 @@
       reader.onerror = () => reject(reader.error);
       reader.readAsDataURL(blob);
     });
-  const size = (n) => (n >= 1048576 ? `${(n / 1048576).toFixed(1)} MB` : n >= 1024 ? `${Math.round(n / 1024)} KB` : `${n} bytes`);
+  const size = (n) =>
+    n >= 1048576 ? `${(n / 1048576).toFixed(1)} MB` : n >= 1024 ? `${Math.round(n / 1024)} KB` : `${n} bytes`;
 
   pages.mailboxes = async (main) => {
     const { data } = await api('GET', '/mailboxes');
     main.innerHTML = `<h1>Mailboxes</h1><table><thead><tr><th>Name</th><th>Method</th><th>Address</th><th>Enabled</th><th>Subscription</th><th>Expires</th></tr></thead><tbody>
-      ${data
-        .map(
-          (m) => `<tr><td><a href="#/mailboxes/${esc(m.id)}">${esc(m.name)}</a></td><td>${esc(m.method)}</td><td>${esc(m.emailAddress || m.sharedMailbox || '—')}</td>
+      ${
+        data
+          .map(
+            (
+              m,
+            ) => `<tr><td><a href="#/mailboxes/${esc(m.id)}">${esc(m.name)}</a></td><td>${esc(m.method)}</td><td>${esc(m.emailAddress || m.sharedMailbox || '—')}</td>
           <td>${m.enabled === false ? badge('disabled') : badge('enabled')}</td>
           <td>${m.subscription ? badge(m.subscription.status || 'none') : '—'}</td><td>${esc(when(m.subscription && m.subscription.expiresAt))}</td></tr>`,
-        )
-        .join('') || '<tr><td colspan="6" class="muted">No mailboxes yet: create one through the API.</td></tr>'}</tbody></table>`;
+          )
+          .join('') || '<tr><td colspan="6" class="muted">No mailboxes yet: create one through the API.</td></tr>'
+      }</tbody></table>`;
   };
 
   pages.mailbox = async (main, id) => {
@@ -42,10 +47,12 @@
       <div id="err"></div>
       <dl class="kv card"><dt>Address</dt><dd>${esc(m.emailAddress || m.sharedMailbox || '(signed-in account)')}</dd>
         <dt>Authority</dt><dd>${esc(typeof m.authority === 'string' ? m.authority : [m.authority.kind, m.authority.loginUrl].filter(Boolean).join(' · '))}</dd>
-        ${m.method === 'webhooks'
-          ? `<dt>Subscription</dt><dd>${badge(sub.status || 'none')} <code>${esc(sub.id || '')}</code></dd><dt>Expires</dt><dd id="expires">${esc(when(sub.expiresAt))}</dd>
+        ${
+          m.method === 'webhooks'
+            ? `<dt>Subscription</dt><dd>${badge(sub.status || 'none')} <code>${esc(sub.id || '')}</code></dd><dt>Expires</dt><dd id="expires">${esc(when(sub.expiresAt))}</dd>
              <dt>Renewals</dt><dd>${esc(sub.renewals ?? 0)}</dd><dt>Last error</dt><dd>${esc(sub.error || '—')}</dd>`
-          : `<dt>Connected account</dt><dd>${esc(m.connectedAccount || 'not signed in')}</dd><dt>Scan interval</dt><dd>${esc(m.scanIntervalSeconds)} s</dd>`}
+            : `<dt>Connected account</dt><dd>${esc(m.connectedAccount || 'not signed in')}</dd><dt>Scan interval</dt><dd>${esc(m.scanIntervalSeconds)} s</dd>`
+        }
       </dl>
       <h2>Inbound log</h2><div class="toolbar"><button id="retry-selected">Retry selected</button></div><div id="log"></div>`;
     const run = async (fn, message) => {
@@ -61,8 +68,12 @@
       const el = document.getElementById(elId);
       if (el) el.onclick = fn;
     };
-    on('create-sub', () => run(() => api('POST', `/mailboxes/${encodeURIComponent(id)}/subscription`, {}), 'Subscription requested.'));
-    on('cancel-sub', () => run(() => api('DELETE', `/mailboxes/${encodeURIComponent(id)}/subscription`), 'Subscription cancelled.'));
+    on('create-sub', () =>
+      run(() => api('POST', `/mailboxes/${encodeURIComponent(id)}/subscription`, {}), 'Subscription requested.'),
+    );
+    on('cancel-sub', () =>
+      run(() => api('DELETE', `/mailboxes/${encodeURIComponent(id)}/subscription`), 'Subscription cancelled.'),
+    );
     on('import', () => run(() => api('POST', `/mailboxes/${encodeURIComponent(id)}/import`, {}), 'Import started.'));
     const enabled = document.getElementById('enabled');
     enabled.onchange = () =>
@@ -103,13 +114,17 @@
       <div class="toolbar"><button id="retry">Retry</button><a href="#/mailboxes/${esc(e.mailboxId)}">← inbound log</a> ${workflowLink(e.workflowUrl)}</div><div id="err"></div>
       <dl class="kv card"><dt>From</dt><dd>${esc(e.from ? `${e.from.name || ''} <${e.from.address}>` : '—')}</dd><dt>Internet message id</dt><dd><code>${esc(e.internetMessageId || '—')}</code></dd>
         <dt>Outcome</dt><dd>${esc(e.outcome || '—')}</dd><dt>Error</dt><dd>${esc(e.error || '—')}</dd><dt>Ticket</dt><dd>${e.ticketId ? `<a href="#/tickets/${esc(e.ticketId)}">open</a>` : '—'}</dd></dl>
-      <h2>Requests</h2><div id="requests">${(e.requests || [])
-        .map(
-          (r) => `<div class="card"><strong>Request ${esc(r.attempt)}</strong> (${esc(r.trigger)}) ${badge(r.status)} <span class="muted">${esc(when(r.startedAt))}</span>
+      <h2>Requests</h2><div id="requests">${
+        (e.requests || [])
+          .map(
+            (
+              r,
+            ) => `<div class="card"><strong>Request ${esc(r.attempt)}</strong> (${esc(r.trigger)}) ${badge(r.status)} <span class="muted">${esc(when(r.startedAt))}</span>
           ${r.error ? `<div class="error-box">${esc(r.error)}</div>` : ''}<pre>${esc((r.log || []).map((l) => (typeof l === 'string' ? l : `${l.at || ''}  ${l.message || JSON.stringify(l)}`)).join('\n'))}</pre>
           ${r.hasRawData ? `<button class="secondary raw" data-attempt="${esc(r.attempt)}">Raw data</button><pre hidden id="raw-${esc(r.attempt)}"></pre>` : ''}</div>`,
-        )
-        .join('') || '<p class="muted">No requests yet.</p>'}</div>`;
+          )
+          .join('') || '<p class="muted">No requests yet.</p>'
+      }</div>`;
     document.querySelectorAll('button.raw').forEach((b) => {
       b.onclick = async () => {
         const r = await api('GET', `/inbound-mail/${encodeURIComponent(id)}/requests/${b.dataset.attempt}`);
@@ -162,7 +177,10 @@
       ${(t.notes || []).map((n) => `<div class="note" role="note">${esc(n.text)}</div>`).join('')}
       ${messages
         .map(
-          (m, i) => `<div class="card message"><strong>${esc(m.direction)}</strong> <span class="muted">${esc(m.from ? m.from.address : '')} · ${esc(when(m.createdAt || m.receivedAt))}</span><h3>${esc(m.subject || '')}</h3>
+          (
+            m,
+            i,
+          ) => `<div class="card message"><strong>${esc(m.direction)}</strong> <span class="muted">${esc(m.from ? m.from.address : '')} · ${esc(when(m.createdAt || m.receivedAt))}</span><h3>${esc(m.subject || '')}</h3>
             ${m.renderedBody ? `<iframe class="mail-body" sandbox="allow-same-origin" data-index="${i}" title="message body"></iframe>` : `<pre>${esc(m.body || '')}</pre>`}
             ${attachmentList(m)}</div>`,
         )

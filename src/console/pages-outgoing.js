@@ -14,7 +14,12 @@
         ['Events', (w) => esc(w.events.map((e) => e.name).join(', '))],
         ['Payload', (w) => esc(w.payload.type)],
         ['Batching', (w) => esc(w.batching.mode)],
-        ['Status', (w) => badge(w.enabled ? 'enabled' : 'disabled') + (w.disabledReason ? ` <span class="muted">${esc(w.disabledReason)}</span>` : '')],
+        [
+          'Status',
+          (w) =>
+            badge(w.enabled ? 'enabled' : 'disabled') +
+            (w.disabledReason ? ` <span class="muted">${esc(w.disabledReason)}</span>` : ''),
+        ],
         ['', (w) => `<a href="#/webhooks/${esc(w.id)}/edit">edit</a>`],
       ],
       empty: 'No webhooks yet.',
@@ -47,10 +52,20 @@
         const keys = new Set(events.map((ev) => ev.key));
         for (const ev of events) {
           if (editors.has(ev.key)) continue;
-          container.insertAdjacentHTML('beforeend', `<div class="card event-conditions" data-event="${esc(ev.key)}"><strong>${esc(ev.name)}</strong> <span class="muted">conditions</span><div></div></div>`);
+          container.insertAdjacentHTML(
+            'beforeend',
+            `<div class="card event-conditions" data-event="${esc(ev.key)}"><strong>${esc(ev.name)}</strong> <span class="muted">conditions</span><div></div></div>`,
+          );
           const old = savedByType.get(ev.key) || {};
           const el = container.lastElementChild.lastElementChild;
-          editors.set(ev.key, Console.conditionsEditor(el, { fields: byKey.get(ev.key).fields, match: old.match, conditions: old.conditions || [] }));
+          editors.set(
+            ev.key,
+            Console.conditionsEditor(el, {
+              fields: byKey.get(ev.key).fields,
+              match: old.match,
+              conditions: old.conditions || [],
+            }),
+          );
         }
         for (const card of container.children) card.hidden = !keys.has(card.dataset.event);
       },
@@ -63,7 +78,17 @@
       api('GET', '/event-types'),
       id ? api('GET', `/webhooks/${encodeURIComponent(id)}`) : Promise.resolve(null),
     ]);
-    const w = existing || { name: '', url: '', method: 'POST', payload: { type: 'small' }, events: [], batching: { mode: 'none' }, enabled: true, lightweightLogs: false, autoDisableThreshold: 0 };
+    const w = existing || {
+      name: '',
+      url: '',
+      method: 'POST',
+      payload: { type: 'small' },
+      events: [],
+      batching: { mode: 'none' },
+      enabled: true,
+      lightweightLogs: false,
+      autoDisableThreshold: 0,
+    };
     const chosen = new Set(w.events.map((e) => e.type));
     main.innerHTML = `<h1>${id ? 'Edit webhook' : 'New webhook'}</h1>
       <form class="card" id="webhook-form">
@@ -72,19 +97,34 @@
         <div class="row"><div><label for="method">Method</label><select id="method" name="method">
             ${['POST', 'GET'].map((m) => `<option ${w.method === m ? 'selected' : ''}>${m}</option>`).join('')}</select></div>
           <div><label for="payload">Payload</label><select id="payload" name="payload">
-            ${[['small', 'Small object with key fields'], ['full', 'Full object with linked objects'], ['event_only', 'Event information only'], ['custom', 'Custom payload']]
-              .map(([v, l]) => `<option value="${v}" ${w.payload.type === v ? 'selected' : ''}>${l}</option>`).join('')}</select></div>
+            ${[
+              ['small', 'Small object with key fields'],
+              ['full', 'Full object with linked objects'],
+              ['event_only', 'Event information only'],
+              ['custom', 'Custom payload'],
+            ]
+              .map(([v, l]) => `<option value="${v}" ${w.payload.type === v ? 'selected' : ''}>${l}</option>`)
+              .join('')}</select></div>
           <div><label for="lightweight">Use lightweight logs</label><input type="checkbox" id="lightweight" name="lightweight" ${w.lightweightLogs ? 'checked' : ''}></div>
           <div><label for="enabled">Enabled</label><input type="checkbox" id="enabled" name="enabled" ${w.enabled ? 'checked' : ''}></div></div>
         ${authFields(w.authentication)}
         <label>Events</label><div class="row" id="events">${catalogue.data
-          .map((e) => `<div><label style="font-weight:400"><input type="checkbox" name="event" value="${esc(e.key)}" ${chosen.has(e.key) ? 'checked' : ''}> ${esc(e.name)}</label></div>`)
+          .map(
+            (e) =>
+              `<div><label style="font-weight:400"><input type="checkbox" name="event" value="${esc(e.key)}" ${chosen.has(e.key) ? 'checked' : ''}> ${esc(e.name)}</label></div>`,
+          )
           .join('')}</div>
         <div id="event-conditions"></div>
         <div id="payload-fields"><label>Custom payload fields</label><div id="field-picker"></div></div>
         <div class="row"><div><label for="batching">Batching</label><select id="batching" name="batching">
-            ${[['none', 'One delivery for each occurrence of an event'], ['same_event', 'Group occurrences of the same event'], ['same_event_type', 'Group occurrences of the same event type'], ['any_event', 'Group occurrences of any event']]
-              .map(([v, l]) => `<option value="${v}" ${w.batching.mode === v ? 'selected' : ''}>${l}</option>`).join('')}</select></div>
+            ${[
+              ['none', 'One delivery for each occurrence of an event'],
+              ['same_event', 'Group occurrences of the same event'],
+              ['same_event_type', 'Group occurrences of the same event type'],
+              ['any_event', 'Group occurrences of any event'],
+            ]
+              .map(([v, l]) => `<option value="${v}" ${w.batching.mode === v ? 'selected' : ''}>${l}</option>`)
+              .join('')}</select></div>
           <div><label for="wait">Batch wait seconds</label><input id="wait" name="wait" type="number" min="1" value="${esc(w.batching.waitSeconds ?? 10)}"></div>
           <div><label for="max">Maximum items per batch</label><input id="max" name="max" type="number" min="1" value="${esc(w.batching.maxItems ?? 100)}"></div>
           <div><label for="auto-disable">Auto-disable after N failures (0 = never)</label><input id="auto-disable" name="autoDisable" type="number" min="0" value="${esc(w.autoDisableThreshold ?? 0)}"></div></div>
@@ -96,13 +136,16 @@
       </form>`;
     const form = document.getElementById('webhook-form');
     const byKey = new Map(catalogue.data.map((ev) => [ev.key, ev]));
-    const checkedEvents = () => [...form.querySelectorAll('[name=event]:checked')].map((c) => byKey.get(c.value)).filter(Boolean);
+    const checkedEvents = () =>
+      [...form.querySelectorAll('[name=event]:checked')].map((c) => byKey.get(c.value)).filter(Boolean);
     const editors = eventConditions(document.getElementById('event-conditions'), w.events, byKey);
     const picker = Console.fieldPicker(document.getElementById('field-picker'), { selected: w.payload.fields || [] });
     const syncEvents = () => {
       const events = checkedEvents();
       editors.show(events);
-      const objects = [...new Map(events.map((ev) => [ev.objectType, { objectType: ev.objectType, fields: ev.fields }])).values()];
+      const objects = [
+        ...new Map(events.map((ev) => [ev.objectType, { objectType: ev.objectType, fields: ev.fields }])).values(),
+      ];
       picker.render(objects);
       document.getElementById('payload-fields').hidden = form.payload.value !== 'custom';
     };
@@ -116,12 +159,16 @@
         name: form.name.value,
         url: form.url.value,
         method: form.method.value,
-        payload: form.payload.value === 'custom' ? { type: 'custom', fields: picker.read() } : { type: form.payload.value },
+        payload:
+          form.payload.value === 'custom' ? { type: 'custom', fields: picker.read() } : { type: form.payload.value },
         lightweightLogs: form.lightweight.checked,
         enabled: form.enabled.checked,
         authentication: readAuth(form, Boolean(id)),
         events: checkedEvents().map((ev) => ({ type: ev.key, ...editors.read(ev.key) })),
-        batching: batchingMode === 'none' ? { mode: 'none' } : { mode: batchingMode, waitSeconds: Number(form.wait.value), maxItems: Number(form.max.value) },
+        batching:
+          batchingMode === 'none'
+            ? { mode: 'none' }
+            : { mode: batchingMode, waitSeconds: Number(form.wait.value), maxItems: Number(form.max.value) },
         autoDisableThreshold: Number(form.autoDisable.value),
         concurrencyLimit: Number(form.concurrency.value),
         rateLimitPerSecond: form.rate.value === '' ? null : Number(form.rate.value),
@@ -143,14 +190,26 @@
       <p class="muted"><code>${esc(w.method)} ${esc(w.url)}</code> · <a href="#/webhooks/${esc(w.id)}/edit">edit</a></p>
       <section class="card" id="lane" hidden></section>
       <div class="tabs"><a class="active">Deliveries</a></div>
-      <div class="toolbar"><select id="status"><option value="">All statuses</option>${['pending', 'in_flight', 'retrying', 'succeeded', 'failed', 'held']
-        .map((s) => `<option>${s}</option>`).join('')}</select><button class="secondary" id="apply">Filter</button>
+      <div class="toolbar"><select id="status"><option value="">All statuses</option>${[
+        'pending',
+        'in_flight',
+        'retrying',
+        'succeeded',
+        'failed',
+        'held',
+      ]
+        .map((s) => `<option>${s}</option>`)
+        .join('')}</select><button class="secondary" id="apply">Filter</button>
         <button id="resend-selected">Resend selected</button><button class="secondary" id="refresh">Refresh</button></div>
       <div id="deliveries"></div><div id="err"></div>`;
     void Console.lanePanel(document.getElementById('lane'), w.id);
     const table = pagedTable(document.getElementById('deliveries'), {
       selectable: true,
-      load: (cursor) => api('GET', `/webhooks/${encodeURIComponent(id)}/deliveries${qs({ status: document.getElementById('status').value, cursor, limit: 50 })}`),
+      load: (cursor) =>
+        api(
+          'GET',
+          `/webhooks/${encodeURIComponent(id)}/deliveries${qs({ status: document.getElementById('status').value, cursor, limit: 50 })}`,
+        ),
       columns: [
         ['Created', (d) => `<a href="#/deliveries/${esc(d.id)}" class="delivery-link">${esc(when(d.createdAt))}</a>`],
         ['Event', (d) => esc(d.event || `batch of ${d.itemCount}`)],
@@ -185,14 +244,18 @@
       <dl class="kv card"><dt>Event</dt><dd>${esc(d.event || `batch of ${d.itemCount}`)}</dd><dt>Object</dt><dd>${esc(d.objectId || '—')}</dd>
       <dt>Delivery id (webhook-id)</dt><dd><code>${esc(d.id)}</code></dd><dt>Attempts</dt><dd>${esc(d.attemptCount)}</dd>
       <dt>Next attempt</dt><dd>${esc(when(d.nextAttemptAt))}</dd><dt>Created</dt><dd>${esc(when(d.createdAt))}</dd></dl>
-      <h2>Attempts</h2>${(d.attempts || [])
-        .map(
-          (a) => `<div class="card attempt"><strong>Attempt ${esc(a.attempt)}</strong> ${badge(a.status)} <span class="muted">${esc(when(a.startedAt))} · ${esc(a.durationMs ?? '—')} ms</span>
+      <h2>Attempts</h2>${
+        (d.attempts || [])
+          .map(
+            (
+              a,
+            ) => `<div class="card attempt"><strong>Attempt ${esc(a.attempt)}</strong> ${badge(a.status)} <span class="muted">${esc(when(a.startedAt))} · ${esc(a.durationMs ?? '—')} ms</span>
           ${a.error ? `<div class="error-box">${esc(a.error)}</div>` : ''}
           ${a.request ? `<details><summary>Request</summary><pre>${esc(JSON.stringify(a.request, null, 2))}</pre></details>` : ''}
           ${a.response ? `<details open><summary>Response ${esc(a.response.status)}</summary><pre>${esc(JSON.stringify(a.response.headers, null, 2))}\n\n${esc(a.response.body || '')}</pre></details>` : ''}</div>`,
-        )
-        .join('') || '<p class="muted">No attempts yet.</p>'}`;
+          )
+          .join('') || '<p class="muted">No attempts yet.</p>'
+      }`;
     document.getElementById('resend').onclick = async () => {
       try {
         await api('POST', `/deliveries/${encodeURIComponent(id)}/resend`, {});

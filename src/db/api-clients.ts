@@ -28,10 +28,10 @@ export async function findApiClientBySecretHash(
   kind: ApiClientRow['kind'],
   secretHash: string,
 ): Promise<(ApiClientRow & { secret_hash: string }) | undefined> {
-  const { rows } = await db.query(`SELECT ${COLUMNS}, secret_hash FROM api_clients WHERE kind = $1 AND secret_hash = $2`, [
-    kind,
-    secretHash,
-  ]);
+  const { rows } = await db.query(
+    `SELECT ${COLUMNS}, secret_hash FROM api_clients WHERE kind = $1 AND secret_hash = $2`,
+    [kind, secretHash],
+  );
   return rows[0];
 }
 

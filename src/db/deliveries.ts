@@ -291,7 +291,11 @@ export async function claimDueDeliveries(
  * Strict ordering: claims the head of the webhook's queue if it is due. Nothing behind the
  * head is eligible until it succeeds or is given up.
  */
-export async function claimQueueHead(db: Queryable, webhookId: string, leaseMs: number): Promise<DeliveryRow | undefined> {
+export async function claimQueueHead(
+  db: Queryable,
+  webhookId: string,
+  leaseMs: number,
+): Promise<DeliveryRow | undefined> {
   const { rows } = await db.query<DeliveryRow>(
     `WITH head AS (
        SELECT d.id FROM deliveries d WHERE d.webhook_id = $1 AND d.status IN ('pending', 'in_flight', 'retrying')

@@ -138,7 +138,13 @@ export async function setIncomingWebhookStatus(
        result = COALESCE($3, result), error = $4,
        processed_at = CASE WHEN $5 THEN now() ELSE processed_at END, updated_at = now()
      WHERE id = $1`,
-    [id, patch.status, patch.result === undefined ? null : JSON.stringify(patch.result), patch.error ?? null, !!patch.processed],
+    [
+      id,
+      patch.status,
+      patch.result === undefined ? null : JSON.stringify(patch.result),
+      patch.error ?? null,
+      !!patch.processed,
+    ],
   );
 }
 

@@ -8,7 +8,6 @@ export interface Backlog {
 
 const EMPTY: Backlog = { pending: 0, oldestAgeSeconds: 0 };
 
-
 const backlogOf = (from: string) =>
   `SELECT count(*)::int AS pending, coalesce(floor(extract(epoch FROM now() - min(created_at))), 0)::int AS "oldestAgeSeconds" FROM ${from}`;
 

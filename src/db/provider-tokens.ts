@@ -26,7 +26,11 @@ const FRESH = `(tokens_enc IS NOT NULL AND access_expires_at > clock_timestamp()
 const SELECT = `SELECT *, ${FRESH} FROM provider_tokens WHERE integration_id = $1`;
 
 /** The integration's token row (created empty on first use). */
-export async function getProviderTokens(db: Queryable, integrationId: string, skewSeconds: number): Promise<ProviderTokenRow> {
+export async function getProviderTokens(
+  db: Queryable,
+  integrationId: string,
+  skewSeconds: number,
+): Promise<ProviderTokenRow> {
   const { rows } = await db.query<ProviderTokenRow>(SELECT, [integrationId, skewSeconds]);
   if (rows[0]) return rows[0];
   await db.query('INSERT INTO provider_tokens (integration_id) VALUES ($1) ON CONFLICT DO NOTHING', [integrationId]);

@@ -68,7 +68,9 @@ export async function insertProviderWebhooks(
 
 export async function getProviderWebhooks(db: Queryable, ids: string[]): Promise<ProviderWebhookRow[]> {
   if (ids.length === 0) return [];
-  const { rows } = await db.query<ProviderWebhookRow>('SELECT * FROM incoming_webhooks WHERE id = ANY($1::uuid[])', [ids]);
+  const { rows } = await db.query<ProviderWebhookRow>('SELECT * FROM incoming_webhooks WHERE id = ANY($1::uuid[])', [
+    ids,
+  ]);
   return rows;
 }
 

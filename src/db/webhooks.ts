@@ -91,7 +91,9 @@ export async function listWebhooks(
   f: { before?: Keyset | undefined; limit: number },
 ): Promise<WithKeyset<WebhookRow>[]> {
   const args: unknown[] = [];
-  const where = f.before ? `WHERE ${keysetBefore('created_at', 'id', 'uuid', f.before, (v) => `$${args.push(v)}`)}` : '';
+  const where = f.before
+    ? `WHERE ${keysetBefore('created_at', 'id', 'uuid', f.before, (v) => `$${args.push(v)}`)}`
+    : '';
   const { rows } = await db.query<WithKeyset<WebhookRow>>(
     `SELECT *, ${keysetColumn('created_at')} FROM webhooks ${where} ORDER BY created_at DESC, id DESC LIMIT $${args.push(f.limit)}`,
     args,

@@ -97,7 +97,11 @@ export async function pruneRejected(
   settings: { retentionHours: number; maxRows: number },
   logger?: Logger,
 ): Promise<number> {
-  const deleted = await pruneRejectedRequests(db, new Date(Date.now() - settings.retentionHours * 3_600_000), settings.maxRows);
+  const deleted = await pruneRejectedRequests(
+    db,
+    new Date(Date.now() - settings.retentionHours * 3_600_000),
+    settings.maxRows,
+  );
   if (deleted > 0) logger?.info({ deleted }, 'pruned rejected inbound requests');
   return deleted;
 }
@@ -110,7 +114,9 @@ export function schedulePruneRejected(
   intervalMs = 3_600_000,
 ): () => void {
   const run = () => {
-    pruneRejected(db, settings, logger).catch((err: unknown) => logger.warn({ err }, 'could not prune rejected requests'));
+    pruneRejected(db, settings, logger).catch((err: unknown) =>
+      logger.warn({ err }, 'could not prune rejected requests'),
+    );
   };
   const first = setTimeout(run, 10_000);
   const timer = setInterval(run, intervalMs);
@@ -133,7 +139,13 @@ export async function rejectedRequestDecision(
   limits: AbuseLimits,
 ): Promise<LimitDecision> {
   try {
-    return await countAndCheck(deps.db, 'rejected_request', address ?? undefined, limits.rejectedPerAddress, limits.rejectedWindowSeconds);
+    return await countAndCheck(
+      deps.db,
+      'rejected_request',
+      address ?? undefined,
+      limits.rejectedPerAddress,
+      limits.rejectedWindowSeconds,
+    );
   } catch (err) {
     deps.logger.warn({ err: (err as Error).message }, 'could not count a rejected request');
     return { allowed: true };

@@ -59,7 +59,11 @@ export function stringProblem(s: string, path: string, what: 'value' | 'key' = '
     return { code: 'nul_character', message: `A ${what} at ${path || '(root)'} contains a NUL character`, path };
   }
   if (LONE_SURROGATE.test(s)) {
-    return { code: 'invalid_unicode', message: `A ${what} at ${path || '(root)'} contains an unpaired surrogate`, path };
+    return {
+      code: 'invalid_unicode',
+      message: `A ${what} at ${path || '(root)'} contains an unpaired surrogate`,
+      path,
+    };
   }
   return null;
 }
@@ -80,7 +84,11 @@ export function checkJsonValue(value: unknown, limits: InputLimits): InputProble
     }
     if (typeof v !== 'object' || v === null) continue;
     if (depth + 1 > limits.maxDepth) {
-      return { code: 'too_deep', message: `JSON nested deeper than ${limits.maxDepth} levels at ${path || '(root)'}`, path };
+      return {
+        code: 'too_deep',
+        message: `JSON nested deeper than ${limits.maxDepth} levels at ${path || '(root)'}`,
+        path,
+      };
     }
     if (Array.isArray(v)) {
       if (v.length > limits.maxArrayLength) {
@@ -142,17 +150,27 @@ export function isDateInRange(d: Date): boolean {
 export function parseDateInRange(s: string): Decoded<Date> {
   const d = new Date(s);
   if (!isDateInRange(d)) {
-    return { ok: false, problem: { code: 'date_out_of_range', message: `"${s.slice(0, 40)}" is not a date-time between the years 1900 and 9999` } };
+    return {
+      ok: false,
+      problem: {
+        code: 'date_out_of_range',
+        message: `"${s.slice(0, 40)}" is not a date-time between the years 1900 and 9999`,
+      },
+    };
   }
   return { ok: true, value: d };
 }
 
 /** The envelope code for a problem: `malformed_json` for unparseable JSON, else `invalid_input`. */
-export const inputErrorCode = (problem: InputProblem) => (problem.code === 'malformed_json' ? 'malformed_json' : 'invalid_input');
+export const inputErrorCode = (problem: InputProblem) =>
+  problem.code === 'malformed_json' ? 'malformed_json' : 'invalid_input';
 
 /** The 400 every caller answers for a problem. */
 export function problemToHttpError(problem: InputProblem): HttpError {
-  return new HttpError(400, inputErrorCode(problem), problem.message, { reason: problem.code, ...(problem.path ? { path: problem.path } : {}) });
+  return new HttpError(400, inputErrorCode(problem), problem.message, {
+    reason: problem.code,
+    ...(problem.path ? { path: problem.path } : {}),
+  });
 }
 
 const isJsonType = (type: string | undefined) => !!type && /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type);
@@ -203,7 +221,9 @@ export function declaredTooLarge(limitBytes: number): RequestHandler {
   return (req, _res, next) => {
     const declared = Number(req.headers['content-length'] ?? 0);
     if (Number.isFinite(declared) && declared > limitBytes) {
-      return next(Object.assign(new Error('request entity too large'), { type: 'entity.too.large', status: 413, expose: true }));
+      return next(
+        Object.assign(new Error('request entity too large'), { type: 'entity.too.large', status: 413, expose: true }),
+      );
     }
     next();
   };
@@ -230,7 +250,8 @@ export function ingressBoundary(limits: InputLimits, refuse: IngressRefusal): Re
     const raw: unknown = req.body;
     if (!Buffer.isBuffer(raw) || raw.length === 0) return next();
     const text = decodeUtf8Strict(raw);
-    if (!text.ok) return void refuse(req, res, 400, 'invalid_input', text.problem.message, { reason: text.problem.code });
+    if (!text.ok)
+      return void refuse(req, res, 400, 'invalid_input', text.problem.message, { reason: text.problem.code });
     let value: unknown;
     try {
       value = JSON.parse(text.value);

@@ -15,7 +15,5 @@ export const JOB_FAMILIES: ReadonlyMap<string, JobFamily<never>> = new Map(
     ticketReplyFamily,
     mailboxLifecycleFamily,
     webhookLaneFamily,
-  ].map(
-    (f) => [f.kind, f as JobFamily<never>],
-  ),
+  ].map((f) => [f.kind, f as JobFamily<never>]),
 );

@@ -48,7 +48,8 @@ export async function acceptGenericWebhook(deps: GenericIntakeDeps, req: Ingress
     providerSecretsAad(integration.id),
   );
   const given = req.headers[GENERIC_SIGNATURE_HEADER];
-  if (!given) return reject(401, 'missing_signature', `The ${GENERIC_SIGNATURE_HEADER} header is required`, integration.id);
+  if (!given)
+    return reject(401, 'missing_signature', `The ${GENERIC_SIGNATURE_HEADER} header is required`, integration.id);
   if (!safeEqual(given.trim(), signGeneric(req.raw, signingSecret))) {
     return reject(401, 'invalid_signature', 'The signature does not match the body', integration.id);
   }
@@ -61,12 +62,18 @@ export async function acceptGenericWebhook(deps: GenericIntakeDeps, req: Ingress
   }
   const deliveryHeader = req.headers[GENERIC_DELIVERY_HEADER];
   if (deliveryHeader !== undefined && !DELIVERY_RE.test(deliveryHeader)) {
-    return reject(400, 'invalid_delivery_id', `${GENERIC_DELIVERY_HEADER} must be 1-200 of [A-Za-z0-9._:-]`, integration.id);
+    return reject(
+      400,
+      'invalid_delivery_id',
+      `${GENERIC_DELIVERY_HEADER} must be 1-200 of [A-Za-z0-9._:-]`,
+      integration.id,
+    );
   }
   // Without a delivery id, identical bodies are the same delivery: provider retries resend bytes verbatim.
   const deliveryKey = deliveryHeader ?? createHash('sha256').update(req.raw).digest('hex');
   const fields = payload as Record<string, unknown>;
-  const data = typeof fields['data'] === 'object' && fields['data'] !== null ? (fields['data'] as Record<string, unknown>) : {};
+  const data =
+    typeof fields['data'] === 'object' && fields['data'] !== null ? (fields['data'] as Record<string, unknown>) : {};
   const method = integration.processing_method as ProcessingMethod;
 
   return commitIntake(deps, 'generic', req, async (tx) => {

@@ -76,9 +76,13 @@ async function admit<T extends { clientState?: string | null | undefined }>(
   const mailbox = UUID_RE.test(mailboxId) ? await getMailbox(deps.db, mailboxId) : undefined;
   const refuse = async (status: number, code: string, message: string) => ({
     ok: false as const,
-    reply: await logOnly(deps, 'graph', req, { ...refusal(status, code, message, null), mailboxId: mailbox?.id ?? null }),
+    reply: await logOnly(deps, 'graph', req, {
+      ...refusal(status, code, message, null),
+      mailboxId: mailbox?.id ?? null,
+    }),
   });
-  if (!mailbox || mailbox.method !== 'webhooks') return refuse(404, 'unknown_mailbox', `No webhooks mailbox ${mailboxId}`);
+  if (!mailbox || mailbox.method !== 'webhooks')
+    return refuse(404, 'unknown_mailbox', `No webhooks mailbox ${mailboxId}`);
   const decoded = decodeJsonStrict(req.raw, deps.inputLimits ?? DEFAULT_INPUT_LIMITS);
   if (!decoded.ok) return refuse(400, inputErrorCode(decoded.problem), decoded.problem.message);
   const json = decoded.value;
@@ -110,7 +114,13 @@ export async function acceptGraphNotifications(deps: GraphIntakeDeps, req: Ingre
   if (!mailbox.enabled) {
     // Acknowledged so Graph keeps the subscription healthy; a disabled mailbox processes nothing.
     const body = { accepted: 0, duplicates: 0, ignored: items.length, disabled: true };
-    return logOnly(deps, 'graph', req, { status: 202, body, outcome: 'accepted', integrationId: null, mailboxId: mailbox.id });
+    return logOnly(deps, 'graph', req, {
+      status: 202,
+      body,
+      outcome: 'accepted',
+      integrationId: null,
+      mailboxId: mailbox.id,
+    });
   }
   const ids = [
     ...new Set(items.filter((i) => i.changeType === 'created' && i.resourceData?.id).map((i) => i.resourceData!.id)),
@@ -121,7 +131,11 @@ export async function acceptGraphNotifications(deps: GraphIntakeDeps, req: Ingre
       mailbox.id,
       'notification',
       deps.settings.schedulerRetries,
-      ids.map((id) => ({ id: randomUUID(), graph_message_id: id, workflow_id: mailboxWorkflowIds.mail(mailbox.id, id) })),
+      ids.map((id) => ({
+        id: randomUUID(),
+        graph_message_id: id,
+        workflow_id: mailboxWorkflowIds.mail(mailbox.id, id),
+      })),
     );
     const created = rows.filter((r) => r.created);
     return {
@@ -144,7 +158,10 @@ export async function acceptGraphLifecycle(deps: GraphIntakeDeps, req: IngressRe
   const admitted = await admit(deps, req, envelope(lifecycleItem));
   if (!admitted.ok) return admitted.reply;
   const { mailbox, items } = admitted;
-  deps.logger.info({ mailboxId: mailbox.id, events: items.map((i) => i.lifecycleEvent) }, 'graph lifecycle notification');
+  deps.logger.info(
+    { mailboxId: mailbox.id, events: items.map((i) => i.lifecycleEvent) },
+    'graph lifecycle notification',
+  );
   return commitIntake(deps, 'graph', req, async () => ({
     jobs: items.map((i) =>
       jobFor(mailboxLifecycleFamily, mailboxWorkflowIds.mailbox(mailbox.id), {
@@ -152,6 +169,12 @@ export async function acceptGraphLifecycle(deps: GraphIntakeDeps, req: IngressRe
         subscriptionId: i.subscriptionId,
       }),
     ),
-    reply: { status: 202, body: { accepted: items.length }, outcome: 'accepted', integrationId: null, mailboxId: mailbox.id },
+    reply: {
+      status: 202,
+      body: { accepted: items.length },
+      outcome: 'accepted',
+      integrationId: null,
+      mailboxId: mailbox.id,
+    },
   }));
 }

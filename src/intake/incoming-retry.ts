@@ -32,7 +32,8 @@ export async function retryWebhooks(deps: RetryDeps, ids: string[]): Promise<Ret
     const outcomes = new Map<string, RetryOutcome>();
     const eligible = await eligibleWebhooks(tx, ids, outcomes);
     const groupSize = new Map<string, number>();
-    for (const e of eligible) if (isProvider(e.integration)) groupSize.set(groupKey(e), (groupSize.get(groupKey(e)) ?? 0) + 1);
+    for (const e of eligible)
+      if (isProvider(e.integration)) groupSize.set(groupKey(e), (groupSize.get(groupKey(e)) ?? 0) + 1);
 
     const jobs: NewIntakeJob[] = [];
     const batches = new Map<string, { integration: IntegrationRow; tenantId: string; rows: ProviderWebhookRow[] }>();
@@ -44,34 +45,59 @@ export async function retryWebhooks(deps: RetryDeps, ids: string[]): Promise<Ret
           : inboundRetryWorkflowId(r.integration_id, r.delivery_key, r.manual_retries),
       );
       if (!claimed) {
-        outcomes.set(e.row.id, { id: e.row.id, outcome: 'not_retryable', status: 'queued', reason: 'a retry is already under way' });
+        outcomes.set(e.row.id, {
+          id: e.row.id,
+          outcome: 'not_retryable',
+          status: 'queued',
+          reason: 'a retry is already under way',
+        });
         continue;
       }
       const attempt = claimed.attempts_made + 1;
       if (batched) {
-        const b = batches.get(groupKey(e)) ?? { integration: e.integration, tenantId: claimed.tenant_id ?? '', rows: [] };
+        const b = batches.get(groupKey(e)) ?? {
+          integration: e.integration,
+          tenantId: claimed.tenant_id ?? '',
+          rows: [],
+        };
         b.rows.push(claimed);
         batches.set(groupKey(e), b);
       } else {
-        jobs.push(inboundStartJob(deps.processing, e.integration, claimed, { maxAttempts: attempt, firstAttempt: attempt, fresh: true }));
+        jobs.push(
+          inboundStartJob(deps.processing, e.integration, claimed, {
+            maxAttempts: attempt,
+            firstAttempt: attempt,
+            fresh: true,
+          }),
+        );
       }
       outcomes.set(e.row.id, { id: e.row.id, outcome: 'queued', attempt, workflowId: claimed.workflow_id });
     }
     for (const b of batches.values()) {
-      const items = b.rows.map((r) => ({ webhookId: r.id, attempt: r.attempts_made + 1, maxAttempts: r.attempts_made + 1, fresh: true }));
+      const items = b.rows.map((r) => ({
+        webhookId: r.id,
+        attempt: r.attempts_made + 1,
+        maxAttempts: r.attempts_made + 1,
+        fresh: true,
+      }));
       jobs.push(inboundBatchJob(deps.processing, b.integration, b.tenantId, items));
     }
     return { result: ids.map((id) => outcomes.get(id)!), jobs };
   });
 }
 
-async function eligibleWebhooks(tx: Queryable, ids: string[], outcomes: Map<string, RetryOutcome>): Promise<Eligible[]> {
+async function eligibleWebhooks(
+  tx: Queryable,
+  ids: string[],
+  outcomes: Map<string, RetryOutcome>,
+): Promise<Eligible[]> {
   const rows = new Map((await getProviderWebhooks(tx, ids)).map((r) => [r.id, r]));
   const integrations = new Map<string, IntegrationRow | undefined>();
   const eligible: Eligible[] = [];
   for (const id of new Set(ids)) {
     const row = rows.get(id);
-    if (row && !integrations.has(row.integration_id)) integrations.set(row.integration_id, await getIntegration(tx, row.integration_id));
+    if (row && !integrations.has(row.integration_id))
+      integrations.set(row.integration_id, await getIntegration(tx, row.integration_id));
     const integration = row ? integrations.get(row.integration_id) : undefined;
     if (!row || !integration) outcomes.set(id, { id, outcome: 'not_found' });
     else if (row.status !== 'failed') {

@@ -71,8 +71,7 @@ function logEntry(provider: string, req: IngressRequest, reply: IngressReply, re
     remote_addr: req.remoteAddr,
     duration_ms: Math.round(performance.now() - req.startedAt),
     response_status: reply.status,
-    response_body:
-      reply.body !== undefined ? JSON.stringify(reply.body) : reply.text !== undefined ? reply.text : null,
+    response_body: reply.body !== undefined ? JSON.stringify(reply.body) : reply.text !== undefined ? reply.text : null,
     outcome: reply.outcome,
     incoming_webhook_id: reply.incomingWebhookId ?? null,
     mailbox_id: reply.mailboxId ?? null,
@@ -121,7 +120,10 @@ export async function logOnly(
   try {
     await insertInboundRequest(deps.db, logEntry(provider, req, reply, abuse.rejectedBodyMaxBytes));
   } catch (err) {
-    deps.logger.error({ err: (err as Error).message, provider, status: reply.status }, 'could not record inbound request');
+    deps.logger.error(
+      { err: (err as Error).message, provider, status: reply.status },
+      'could not record inbound request',
+    );
   }
   return reply;
 }
@@ -146,7 +148,10 @@ export async function commitIntake(
     const staged = await withTransaction(deps.db, async (tx) => {
       const s = await stage(tx);
       await insertIntakeJobs(tx, s.jobs);
-      await insertInboundRequest(tx, logEntry(provider, req, s.reply, (deps.abuse ?? DEFAULT_ABUSE_LIMITS).rejectedBodyMaxBytes));
+      await insertInboundRequest(
+        tx,
+        logEntry(provider, req, s.reply, (deps.abuse ?? DEFAULT_ABUSE_LIMITS).rejectedBodyMaxBytes),
+      );
       return s;
     });
     webhooksReceived.inc({ provider, outcome: staged.reply.outcome });

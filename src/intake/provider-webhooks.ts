@@ -90,7 +90,9 @@ export async function acceptProviderWebhook(
     const reply: IngressReply = {
       status: 200,
       ...(wire.bareAnswers
-        ? { note: `${summary.message} (${summary.received} received, ${summary.accepted} new, ${summary.duplicates} duplicates, ${ignored} ignored)` }
+        ? {
+            note: `${summary.message} (${summary.received} received, ${summary.accepted} new, ${summary.duplicates} duplicates, ${ignored} ignored)`,
+          }
         : { body: summary }),
       outcome: wanted.length === 0 ? 'ignored' : created.length > 0 ? 'accepted' : 'duplicate',
       integrationId: integration.id,
@@ -149,7 +151,10 @@ function processingJobs(
   const byTenant = new Map<string, BatchItem[]>();
   for (const row of created) {
     const tenant = row.tenant_id ?? '';
-    byTenant.set(tenant, [...(byTenant.get(tenant) ?? []), { webhookId: row.id, attempt: 1, maxAttempts: row.attempts_allowed }]);
+    byTenant.set(tenant, [
+      ...(byTenant.get(tenant) ?? []),
+      { webhookId: row.id, attempt: 1, maxAttempts: row.attempts_allowed },
+    ]);
   }
   return [...byTenant].map(([tenant, items]) => inboundBatchJob(settings, integration, tenant, items));
 }
@@ -168,7 +173,11 @@ export async function acceptProviderEvents(
     const stored = await store(tx, integration, method, dedupe(events));
     const created = stored.filter((s) => s.created).map((s) => s.row);
     return {
-      result: { accepted: created.length, duplicates: stored.length - created.length, ids: stored.map((s) => s.row.id) },
+      result: {
+        accepted: created.length,
+        duplicates: stored.length - created.length,
+        ids: stored.map((s) => s.row.id),
+      },
       jobs: processingJobs(deps.processing, integration, method, created),
     };
   });

@@ -39,7 +39,10 @@ export function parseJsonBody(raw: Buffer, limits: InputLimits = STRUCTURE_CHECK
   throw new InvalidWebhookBodyError(code, decoded.problem.message, { reason: decoded.problem.code });
 }
 
-const STRUCTURE_CHECKED_UPSTREAM: InputLimits = { maxDepth: Number.MAX_SAFE_INTEGER, maxArrayLength: Number.MAX_SAFE_INTEGER };
+const STRUCTURE_CHECKED_UPSTREAM: InputLimits = {
+  maxDepth: Number.MAX_SAFE_INTEGER,
+  maxArrayLength: Number.MAX_SAFE_INTEGER,
+};
 
 /**
  * True for a date-time string JavaScript reads unambiguously (an explicit zone is added by

@@ -89,7 +89,7 @@ async function obtain(deps: TokenDeps, client: OAuthClient): Promise<AccessToken
   const owner = randomUUID();
   // A lease holder never takes longer than its HTTP timeout, so this bound is generous.
   const deadline = Date.now() + (deps.leaseSeconds + 5) * 1000;
-  for (let refreshes = 0; ; ) {
+  for (let refreshes = 0; ;) {
     const row = await getProviderTokens(deps.db, client.integrationId, deps.skewSeconds);
     if (row.fresh) return fromRow(deps, row);
     const leased = await takeRefreshLease(deps.db, client.integrationId, owner, deps.leaseSeconds, deps.skewSeconds);
@@ -113,7 +113,12 @@ async function obtain(deps: TokenDeps, client: OAuthClient): Promise<AccessToken
 }
 
 /** Waits (up to `waitMs`) for a token set newer than `generation` to be stored. */
-async function newerStored(deps: TokenDeps, integrationId: string, generation: string, waitMs: number): Promise<boolean> {
+async function newerStored(
+  deps: TokenDeps,
+  integrationId: string,
+  generation: string,
+  waitMs: number,
+): Promise<boolean> {
   const until = Date.now() + waitMs;
   for (;;) {
     const row = await findProviderTokens(deps.db, integrationId);
@@ -159,7 +164,10 @@ async function refresh(
   try {
     answer = await tokenRequest(deps, client, form);
   } catch (err) {
-    answer = { ok: false, error: new TokenRefreshError(`the token endpoint could not be reached: ${(err as Error).message}`, false) };
+    answer = {
+      ok: false,
+      error: new TokenRefreshError(`the token endpoint could not be reached: ${(err as Error).message}`, false),
+    };
   }
   if (answer.ok) {
     const body = answer.body;
@@ -167,7 +175,14 @@ async function refresh(
     const rotated = body.refresh_token ?? refreshToken;
     const next: StoredTokens = { accessToken: body.access_token, ...(rotated ? { refreshToken: rotated } : {}) };
     const tokensEnc = deps.secrets.encryptJson(next, tokensAad(client.integrationId));
-    const stored = await storeRefreshedTokens(deps.db, client.integrationId, row.generation, owner, tokensEnc, expiresInOf(body));
+    const stored = await storeRefreshedTokens(
+      deps.db,
+      client.integrationId,
+      row.generation,
+      owner,
+      tokensEnc,
+      expiresInOf(body),
+    );
     if (stored) return { accessToken: next.accessToken, version: tokensEnc };
     // Someone stored a newer set (a racing refresher under Xero's grace, or a new Connect): use theirs.
     await releaseRefreshLease(deps.db, client.integrationId, owner, null);
@@ -176,7 +191,10 @@ async function refresh(
   const failure = answer.error;
   // A refused refresh token may only mean a racing refresher rotated it first: when the lease we
   // took had been abandoned, its holder may still store the rotated token, so wait for that.
-  if (failure.permanent && (await newerStored(deps, client.integrationId, row.generation, row.abandoned ? deps.timeoutMs : 0))) {
+  if (
+    failure.permanent &&
+    (await newerStored(deps, client.integrationId, row.generation, row.abandoned ? deps.timeoutMs : 0))
+  ) {
     await releaseRefreshLease(deps.db, client.integrationId, owner, null);
     return undefined;
   }
@@ -232,7 +250,11 @@ export const basicAuth = (client: Pick<OAuthClient, 'clientId' | 'clientSecret'>
   `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}`;
 
 /** Encrypts a token set for storage (the same binding the refresh path reads). */
-export function encryptTokens(secrets: SecretBox, integrationId: string, body: TokenBody): { tokensEnc: string; expiresIn: number } {
+export function encryptTokens(
+  secrets: SecretBox,
+  integrationId: string,
+  body: TokenBody,
+): { tokensEnc: string; expiresIn: number } {
   const next: StoredTokens = {
     accessToken: body.access_token,
     ...(body.refresh_token ? { refreshToken: body.refresh_token } : {}),
@@ -245,7 +267,9 @@ export function storedTokens(secrets: SecretBox, row: ProviderTokenRow | undefin
   return row?.tokens_enc ? secrets.decryptJson<StoredTokens>(row.tokens_enc, tokensAad(row.integration_id)) : undefined;
 }
 
-function parseTokenBody(text: string): { access_token?: unknown; refresh_token?: string; expires_in?: number; error?: string } | undefined {
+function parseTokenBody(
+  text: string,
+): { access_token?: unknown; refresh_token?: string; expires_in?: number; error?: string } | undefined {
   try {
     const v = JSON.parse(text) as unknown;
     return typeof v === 'object' && v !== null ? (v as Record<string, never>) : undefined;

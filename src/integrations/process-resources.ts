@@ -8,7 +8,12 @@ import {
   type NewResourceData,
 } from '../db/resource-data';
 import type { EventInput } from '../outgoing/event';
-import { ProviderRateLimitedError, type EntityOperation, type ProviderAdapter, type ProviderCaller } from './provider-types';
+import {
+  ProviderRateLimitedError,
+  type EntityOperation,
+  type ProviderAdapter,
+  type ProviderCaller,
+} from './provider-types';
 
 /**
  * The heart of provider processing, shared by the immediate methods (one webhook) and the
@@ -26,8 +31,7 @@ export interface ResourceItem {
 }
 
 export type ResourceOutcome =
-  | { status: 'succeeded' | 'stale'; result: Record<string, unknown> }
-  | { status: 'failed'; error: string };
+  { status: 'succeeded' | 'stale'; result: Record<string, unknown> } | { status: 'failed'; error: string };
 
 export interface ProcessResourcesDeps {
   db: Db;
@@ -103,7 +107,12 @@ export async function processResources(
     );
     outcomes.set(item.webhook.id, {
       status: 'stale',
-      result: { stale: true, entityId: entityOf(item), coveredBy: stored.last_webhook_id, coveredVersionAt: stored.resource_updated_at },
+      result: {
+        stale: true,
+        entityId: entityOf(item),
+        coveredBy: stored.last_webhook_id,
+        coveredVersionAt: stored.resource_updated_at,
+      },
     });
   }
 
@@ -140,7 +149,9 @@ export async function processResources(
   for (const [id, group] of groupByEntity(toFetch)) {
     const resource = fetched.resources.get(id.toLowerCase());
     if (!resource) {
-      const error = fetched.errors.get(id) ?? `${scope.entityType} ${id} was not returned by the provider (deleted, or not visible to this connection)`;
+      const error =
+        fetched.errors.get(id) ??
+        `${scope.entityType} ${id} was not returned by the provider (deleted, or not visible to this connection)`;
       for (const item of group) {
         log(item.webhook.id, `failed: ${error}`);
         outcomes.set(item.webhook.id, { status: 'failed', error });
@@ -167,13 +178,25 @@ export async function processResources(
       older,
       resource,
       versionLabel: version.label,
-      version: { entityId: id, data: resource, deleted: false, updatedAt: version.updatedAt, seq: version.seq, downloadedAt, webhookId: winner.webhook.id },
+      version: {
+        entityId: id,
+        data: resource,
+        deleted: false,
+        updatedAt: version.updatedAt,
+        seq: version.seq,
+        downloadedAt,
+        webhookId: winner.webhook.id,
+      },
     });
   }
   await insertResourceData(db, resourceRows);
 
   // 5. Store the entities that are newer, then emit their events.
-  const applied = await upsertEntitiesIfNewer(db, key, decisions.map((d) => d.version));
+  const applied = await upsertEntitiesIfNewer(
+    db,
+    key,
+    decisions.map((d) => d.version),
+  );
   await eachLimited(decisions, EMIT_CONCURRENCY, async (d) => {
     const upsert = applied.get(d.version.entityId);
     if (!upsert) {
@@ -186,8 +209,14 @@ export async function processResources(
     const op = operationFor(adapter, d, upsert.inserted);
     outcomes.set(d.winner.webhook.id, await emitFor(deps, scope, d, op, log));
     for (const item of d.older) {
-      log(item.webhook.id, `stale: superseded by the newer webhook ${d.winner.webhook.id} for the same entity in this batch`);
-      outcomes.set(item.webhook.id, { status: 'stale', result: { stale: true, entityId: d.version.entityId, supersededBy: d.winner.webhook.id } });
+      log(
+        item.webhook.id,
+        `stale: superseded by the newer webhook ${d.winner.webhook.id} for the same entity in this batch`,
+      );
+      outcomes.set(item.webhook.id, {
+        status: 'stale',
+        result: { stale: true, entityId: d.version.entityId, supersededBy: d.winner.webhook.id },
+      });
     }
   });
   return outcomes;
@@ -211,7 +240,8 @@ async function download(deps: ProcessResourcesDeps, scope: ResourceScope, items:
     try {
       const got = await deps.adapter.fetchResources(deps.caller, scope.tenantId, scope.entityType, part);
       for (const [id, r] of got) resources.set(id, r);
-      for (const item of inPart) log(item.webhook.id, `fetched ${part.length} ${scope.entityType} id(s) in one call; ${got.size} returned`);
+      for (const item of inPart)
+        log(item.webhook.id, `fetched ${part.length} ${scope.entityType} id(s) in one call; ${got.size} returned`);
     } catch (err) {
       if (err instanceof ProviderRateLimitedError) throw err;
       for (const id of part) errors.set(id, err instanceof Error ? err.message : String(err));
@@ -255,7 +285,10 @@ async function emitFor(
       idempotencyKey: `incoming:${item.webhook.id}`,
       source: scope.provider,
     });
-    log(item.webhook.id, `emitted "${event.type}" as event ${emitted.id}${emitted.duplicate ? ' (already emitted earlier)' : ''}`);
+    log(
+      item.webhook.id,
+      `emitted "${event.type}" as event ${emitted.id}${emitted.duplicate ? ' (already emitted earlier)' : ''}`,
+    );
     return { status: 'succeeded', result: { ...result, event: { type: event.type, id: emitted.id } } };
   } catch (err) {
     const error = `the entity was stored but its event could not be emitted: ${err instanceof Error ? err.message : String(err)}`;

@@ -1,11 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from '../db/pool';
 import { updateIntegration, type IntegrationRow } from '../db/integrations';
-import {
-  deleteConnectRequests,
-  insertConnectRequest,
-  takeConnectRequest,
-} from '../db/provider-connect-requests';
+import { deleteConnectRequests, insertConnectRequest, takeConnectRequest } from '../db/provider-connect-requests';
 import {
   deleteProviderTokens,
   findProviderTokens,
@@ -64,7 +60,11 @@ export class ConnectError extends Error {
 function connectSettings(integration: IntegrationRow) {
   const { settings } = resolveProvider(integration);
   if (settings.grantType === 'client_credentials') {
-    throw new ConnectError(409, 'not_connectable', 'This integration uses client credentials (a custom connection); it has nothing to connect');
+    throw new ConnectError(
+      409,
+      'not_connectable',
+      'This integration uses client credentials (a custom connection); it has nothing to connect',
+    );
   }
   if (integration.provider === 'xero') {
     const s = settings as XeroSettings;
@@ -76,7 +76,9 @@ function connectSettings(integration: IntegrationRow) {
 
 /** Only a console path may be returned to after the consent: no open redirect. */
 export function safeReturnTo(value: unknown): string | undefined {
-  return typeof value === 'string' && /^\/console\/[^\\\s]*$/.test(value) && !value.startsWith('//') ? value : undefined;
+  return typeof value === 'string' && /^\/console\/[^\\\s]*$/.test(value) && !value.startsWith('//')
+    ? value
+    : undefined;
 }
 
 /** Starts a sign-in: stores the state and the PKCE verifier, returns the provider's consent URL. */
@@ -135,17 +137,30 @@ export async function completeConnect(
   loadIntegration: (id: string) => Promise<IntegrationRow | undefined>,
 ): Promise<CallbackResult> {
   const state = param(query, 'state');
-  if (!state) throw new ConnectError(400, 'missing_state', 'The answer has no state parameter. Start again from the integration.');
+  if (!state)
+    throw new ConnectError(
+      400,
+      'missing_state',
+      'The answer has no state parameter. Start again from the integration.',
+    );
   const pending = await takeConnectRequest(deps.db, hashState(state));
   if (!pending || pending.expired || pending.provider !== provider) {
-    throw new ConnectError(400, 'unknown_state', 'This sign-in is unknown, already used or expired. Start again from the integration.');
+    throw new ConnectError(
+      400,
+      'unknown_state',
+      'This sign-in is unknown, already used or expired. Start again from the integration.',
+    );
   }
   const integration = await loadIntegration(pending.integration_id);
   if (!integration) throw new ConnectError(404, 'integration_not_found', 'The integration no longer exists.');
   const error = param(query, 'error');
   if (error) {
     const description = param(query, 'error_description') ?? '';
-    throw new ConnectError(400, 'consent_refused', `The provider did not grant access (${error}) ${description}`.trim());
+    throw new ConnectError(
+      400,
+      'consent_refused',
+      `The provider did not grant access (${error}) ${description}`.trim(),
+    );
   }
   const code = param(query, 'code');
   if (!code) throw new ConnectError(400, 'missing_code', 'The answer has no authorization code.');
@@ -166,11 +181,19 @@ export async function completeConnect(
       code_verifier: deps.secrets.decrypt(pending.verifier_enc, verifierAad(integration.id)),
     }),
   ).catch((err: Error) => {
-    throw new ConnectError(502, 'token_endpoint_unreachable', `The token endpoint could not be reached: ${err.message}`);
+    throw new ConnectError(
+      502,
+      'token_endpoint_unreachable',
+      `The token endpoint could not be reached: ${err.message}`,
+    );
   });
   if (!answer.ok) throw new ConnectError(400, 'code_refused', answer.error.message);
   if (!answer.body.refresh_token) {
-    throw new ConnectError(400, 'no_refresh_token', 'The provider granted no refresh token (is offline_access among the scopes?)');
+    throw new ConnectError(
+      400,
+      'no_refresh_token',
+      'The provider granted no refresh token (is offline_access among the scopes?)',
+    );
   }
 
   let tenants: XeroTenant[] = [];
@@ -201,7 +224,10 @@ async function rebind(
     const current = providerSecrets(deps.secrets, integration);
     if (current.refreshToken !== undefined) {
       const { refreshToken: _dropped, ...rest } = current;
-      secretsEnc = deps.secrets.encryptJson(rest satisfies Omit<ProviderSecrets, 'refreshToken'>, providerSecretsAad(integration.id));
+      secretsEnc = deps.secrets.encryptJson(
+        rest satisfies Omit<ProviderSecrets, 'refreshToken'>,
+        providerSecretsAad(integration.id),
+      );
     }
   }
   const row = await updateIntegration(deps.db, integration.id, {
@@ -219,10 +245,18 @@ async function listConnections(deps: ConnectDeps, connectionsUrl: string, access
     timeoutMs: deps.timeoutMs,
     policy: deps.policy,
   }).catch((err: Error) => {
-    throw new ConnectError(502, 'connections_unreachable', `Xero's connections endpoint could not be reached: ${err.message}`);
+    throw new ConnectError(
+      502,
+      'connections_unreachable',
+      `Xero's connections endpoint could not be reached: ${err.message}`,
+    );
   });
   if (res.status !== 200) {
-    throw new ConnectError(502, 'connections_failed', `Xero answered ${res.status} when listing the connected organisations`);
+    throw new ConnectError(
+      502,
+      'connections_failed',
+      `Xero answered ${res.status} when listing the connected organisations`,
+    );
   }
   let list: unknown;
   try {
@@ -230,9 +264,12 @@ async function listConnections(deps: ConnectDeps, connectionsUrl: string, access
   } catch {
     throw new ConnectError(502, 'connections_failed', "Xero's list of connections is not JSON");
   }
-  if (!Array.isArray(list)) throw new ConnectError(502, 'connections_failed', "Xero's list of connections is not a list");
+  if (!Array.isArray(list))
+    throw new ConnectError(502, 'connections_failed', "Xero's list of connections is not a list");
   return list
-    .filter((c): c is Record<string, unknown> => typeof c === 'object' && c !== null && typeof c['tenantId'] === 'string')
+    .filter(
+      (c): c is Record<string, unknown> => typeof c === 'object' && c !== null && typeof c['tenantId'] === 'string',
+    )
     .filter((c) => (c['tenantType'] ?? 'ORGANISATION') === 'ORGANISATION')
     .map((c) => ({
       tenantId: String(c['tenantId']).toLowerCase(),
@@ -315,10 +352,14 @@ export async function connectionStatus(deps: ConnectDeps, integration: Integrati
  * every token: the stored set, a pasted refresh token and pending sign-ins. The local tokens are
  * dropped even when the provider cannot be reached; the answer says whether revocation worked.
  */
-export async function disconnect(deps: ConnectDeps, integration: IntegrationRow): Promise<{ revoked: boolean; message: string }> {
+export async function disconnect(
+  deps: ConnectDeps,
+  integration: IntegrationRow,
+): Promise<{ revoked: boolean; message: string }> {
   const { settings } = resolveProvider(integration);
   const secrets = providerSecrets(deps.secrets, integration);
-  const token = storedTokens(deps.secrets, await findProviderTokens(deps.db, integration.id))?.refreshToken ?? secrets.refreshToken;
+  const token =
+    storedTokens(deps.secrets, await findProviderTokens(deps.db, integration.id))?.refreshToken ?? secrets.refreshToken;
   let outcome = { revoked: false, message: 'There was no refresh token to revoke.' };
   if (token) outcome = await revoke(deps, integration.provider as ProviderName, settings, secrets, token);
   await deleteProviderTokens(deps.db, integration.id);
@@ -347,14 +388,22 @@ async function revoke(
         accept: 'application/json',
         'content-type': xero ? 'application/x-www-form-urlencoded' : 'application/json',
       },
-      body: xero ? new URLSearchParams({ token, token_type_hint: 'refresh_token' }).toString() : JSON.stringify({ token }),
+      body: xero
+        ? new URLSearchParams({ token, token_type_hint: 'refresh_token' }).toString()
+        : JSON.stringify({ token }),
       timeoutMs: deps.timeoutMs,
       policy: deps.policy,
     });
     return res.status === 200
       ? { revoked: true, message: 'The refresh token was revoked at the provider.' }
-      : { revoked: false, message: `The provider answered ${res.status} to the revocation; the tokens were forgotten here anyway.` };
+      : {
+          revoked: false,
+          message: `The provider answered ${res.status} to the revocation; the tokens were forgotten here anyway.`,
+        };
   } catch (err) {
-    return { revoked: false, message: `The revocation endpoint could not be reached (${(err as Error).message}); the tokens were forgotten here anyway.` };
+    return {
+      revoked: false,
+      message: `The revocation endpoint could not be reached (${(err as Error).message}); the tokens were forgotten here anyway.`,
+    };
   }
 }

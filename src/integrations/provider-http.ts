@@ -4,7 +4,12 @@ import type { IntegrationRow } from '../db/integrations';
 import { safeRequest, type DestinationPolicy } from '../http/safe-request';
 import type { SecretBox } from '../security/secret-box';
 import { getAccessToken, invalidateAccessToken, type OAuthClient } from './oauth-tokens';
-import { ProviderRateLimitedError, type ProviderCaller, type ProviderSecrets, type ProviderSettings } from './provider-types';
+import {
+  ProviderRateLimitedError,
+  type ProviderCaller,
+  type ProviderSecrets,
+  type ProviderSettings,
+} from './provider-types';
 import { budgetKey } from './providers';
 import { absorbRemaining, acquireBudget, blockBudget, releaseLease, rulesFor, type BudgetSpec } from './rate-budget';
 import type { SafeResponse } from '../http/safe-request';
@@ -48,7 +53,11 @@ export function retryAfterMs(header: string | undefined, nowMs = Date.now()): nu
   return Number.isNaN(at) ? DEFAULT_RETRY_AFTER_MS : Math.max(1000, at - nowMs);
 }
 
-export function oauthClient(integration: IntegrationRow, settings: ProviderSettings, secrets: ProviderSecrets): OAuthClient {
+export function oauthClient(
+  integration: IntegrationRow,
+  settings: ProviderSettings,
+  secrets: ProviderSecrets,
+): OAuthClient {
   return {
     integrationId: integration.id,
     tokenUrl: settings.tokenUrl,

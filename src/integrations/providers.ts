@@ -27,7 +27,9 @@ export function resolveProvider(integration: IntegrationRow): ResolvedProvider {
     const settings = quickBooksSettingsSchema.parse(integration.settings);
     return { adapter: quickBooksAdapter(settings.minorVersion), settings };
   }
-  throw new NotAProviderIntegrationError(`integration ${integration.id} is ${integration.provider}, not xero or quickbooks`);
+  throw new NotAProviderIntegrationError(
+    `integration ${integration.id} is ${integration.provider}, not xero or quickbooks`,
+  );
 }
 
 export function providerSecrets(secrets: SecretBox, integration: IntegrationRow): ProviderSecrets {
@@ -35,4 +37,5 @@ export function providerSecrets(secrets: SecretBox, integration: IntegrationRow)
 }
 
 /** The rate budget a call counts against: limits are per app (client id) and tenant/realm. */
-export const budgetKey = (provider: string, clientId: string, tenantId: string) => `${provider}:${clientId}:${tenantId}`;
+export const budgetKey = (provider: string, clientId: string, tenantId: string) =>
+  `${provider}:${clientId}:${tenantId}`;

@@ -58,7 +58,9 @@ export async function tryAcquire(db: Db, spec: BudgetSpec): Promise<Acquired> {
     if (blockedMs > 0) return { ok: false, waitMs: blockedMs, reason: budget.reason ?? 'blocked' };
 
     await c.query('DELETE FROM provider_rate_leases WHERE key = $1 AND expires_at < $2', [spec.key, budget.now]);
-    const leases = await c.query<{ n: string }>('SELECT count(*) AS n FROM provider_rate_leases WHERE key = $1', [spec.key]);
+    const leases = await c.query<{ n: string }>('SELECT count(*) AS n FROM provider_rate_leases WHERE key = $1', [
+      spec.key,
+    ]);
     if (Number(leases.rows[0]!.n) >= spec.concurrent) {
       return { ok: false, waitMs: CONCURRENCY_POLL_MS, reason: 'concurrent' };
     }

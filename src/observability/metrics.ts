@@ -51,7 +51,10 @@ export const providerLabel = (v: unknown) => oneOf(KNOWN_PROVIDERS, v);
 /** Incoming webhook requests by provider and outcome, both from fixed sets. */
 export const webhooksReceived = {
   inc(labels: { provider: string; outcome: string }): void {
-    webhooksReceivedCounter.inc({ provider: providerLabel(labels.provider), outcome: oneOf(KNOWN_OUTCOMES, labels.outcome) });
+    webhooksReceivedCounter.inc({
+      provider: providerLabel(labels.provider),
+      outcome: oneOf(KNOWN_OUTCOMES, labels.outcome),
+    });
   },
 };
 
@@ -95,7 +98,11 @@ function family(name: string, help: string, type: 'gauge' | 'histogram', lines: 
   return [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...lines].join('\n');
 }
 
-const label = (v: unknown) => String(v ?? '').replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, ' ');
+const label = (v: unknown) =>
+  String(v ?? '')
+    .replace(/\\/g, '\\\\')
+    .replace(/"/g, '\\"')
+    .replace(/\n/g, ' ');
 
 async function rows<T>(db: Queryable, sql: string): Promise<T[]> {
   try {
@@ -114,7 +121,10 @@ const BATCH_BUCKETS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000];
  */
 async function databaseMetrics(db: Queryable): Promise<string> {
   const [incoming, deliveries, attempts, batches, calls, limited, subscriptions, emails, backlog] = await Promise.all([
-    rows<{ provider: string; status: string; n: number }>(db, 'SELECT provider, status, count(*)::int AS n FROM incoming_webhooks GROUP BY 1, 2'),
+    rows<{ provider: string; status: string; n: number }>(
+      db,
+      'SELECT provider, status, count(*)::int AS n FROM incoming_webhooks GROUP BY 1, 2',
+    ),
     rows<{ status: string; n: number }>(db, 'SELECT status, count(*)::int AS n FROM deliveries GROUP BY 1'),
     rows<{ status: string; n: number }>(db, 'SELECT status, count(*)::int AS n FROM delivery_attempts GROUP BY 1'),
     rows<Record<string, number>>(
@@ -124,8 +134,14 @@ async function databaseMetrics(db: Queryable): Promise<string> {
        FROM deliveries WHERE group_key IS NOT NULL`,
     ),
     // Budget keys hold tenant and realm ids: only their provider prefix becomes a label.
-    rows<{ key: string; n: number }>(db, "SELECT split_part(key, ':', 1) AS key, count(*)::int AS n FROM provider_rate_calls WHERE at > now() - interval '1 minute' GROUP BY 1"),
-    rows<{ key: string; n: number }>(db, "SELECT split_part(key, ':', 1) AS key, count(*)::int AS n FROM provider_rate_budgets WHERE blocked_until > now() GROUP BY 1"),
+    rows<{ key: string; n: number }>(
+      db,
+      "SELECT split_part(key, ':', 1) AS key, count(*)::int AS n FROM provider_rate_calls WHERE at > now() - interval '1 minute' GROUP BY 1",
+    ),
+    rows<{ key: string; n: number }>(
+      db,
+      "SELECT split_part(key, ':', 1) AS key, count(*)::int AS n FROM provider_rate_budgets WHERE blocked_until > now() GROUP BY 1",
+    ),
     // No mailbox ids or names as labels: the soonest expiry and how many subscriptions there are.
     rows<{ n: number; seconds: number | null }>(
       db,
@@ -137,34 +153,78 @@ async function databaseMetrics(db: Queryable): Promise<string> {
   ]);
   const b = batches[0];
   return [
-    family('switchyard_incoming_webhooks', 'Incoming webhooks stored, by provider and status', 'gauge',
-      incoming.map((r) => `switchyard_incoming_webhooks{provider="${providerLabel(r.provider)}",status="${label(r.status)}"} ${r.n}`)),
-    family('switchyard_deliveries', 'Outgoing deliveries by outcome (status)', 'gauge',
-      deliveries.map((r) => `switchyard_deliveries{status="${label(r.status)}"} ${r.n}`)),
-    family('switchyard_delivery_attempts', 'Outgoing delivery attempts by result', 'gauge',
-      attempts.map((r) => `switchyard_delivery_attempts{status="${label(r.status)}"} ${r.n}`)),
-    family('switchyard_batch_size', 'Items per batched delivery', 'histogram', b
-      ? [
-          ...BATCH_BUCKETS.map((k) => `switchyard_batch_size_bucket{le="${k}"} ${b[`le_${k}`] ?? 0}`),
-          `switchyard_batch_size_bucket{le="+Inf"} ${b['count'] ?? 0}`,
-          `switchyard_batch_size_sum ${b['sum'] ?? 0}`,
-          `switchyard_batch_size_count ${b['count'] ?? 0}`,
-        ]
-      : []),
-    family('switchyard_provider_api_calls_last_minute', 'Provider API calls in the last minute, by provider', 'gauge',
-      calls.map((r) => `switchyard_provider_api_calls_last_minute{provider="${providerLabel(r.key)}"} ${r.n}`)),
-    family('switchyard_provider_rate_limited', 'Rate budgets (tenants/realms) currently blocked after a provider 429, by provider', 'gauge',
-      limited.map((r) => `switchyard_provider_rate_limited{provider="${providerLabel(r.key)}"} ${r.n}`)),
-    family('switchyard_mailbox_subscription_seconds_to_expiry', 'Seconds until the soonest mailbox Graph subscription expires', 'gauge',
-      subscriptions.filter((r) => r.n > 0 && r.seconds !== null).map((r) => `switchyard_mailbox_subscription_seconds_to_expiry ${Math.round(r.seconds!)}`)),
-    family('switchyard_mailbox_subscriptions', 'Mailboxes with a Graph subscription', 'gauge',
-      subscriptions.map((r) => `switchyard_mailbox_subscriptions ${r.n}`)),
-    family('switchyard_emails', 'Emails seen by mailboxes, by processing status', 'gauge',
-      emails.map((r) => `switchyard_emails{status="${label(r.status)}"} ${r.n}`)),
-    family('switchyard_intake_backlog', 'Committed work not yet handed to Temporal (intake outbox rows)', 'gauge',
-      [`switchyard_intake_backlog ${backlog.pending}`]),
-    family('switchyard_intake_oldest_age_seconds', 'Age of the oldest intake outbox row', 'gauge',
-      [`switchyard_intake_oldest_age_seconds ${backlog.oldestAgeSeconds.toFixed(3)}`]),
+    family(
+      'switchyard_incoming_webhooks',
+      'Incoming webhooks stored, by provider and status',
+      'gauge',
+      incoming.map(
+        (r) =>
+          `switchyard_incoming_webhooks{provider="${providerLabel(r.provider)}",status="${label(r.status)}"} ${r.n}`,
+      ),
+    ),
+    family(
+      'switchyard_deliveries',
+      'Outgoing deliveries by outcome (status)',
+      'gauge',
+      deliveries.map((r) => `switchyard_deliveries{status="${label(r.status)}"} ${r.n}`),
+    ),
+    family(
+      'switchyard_delivery_attempts',
+      'Outgoing delivery attempts by result',
+      'gauge',
+      attempts.map((r) => `switchyard_delivery_attempts{status="${label(r.status)}"} ${r.n}`),
+    ),
+    family(
+      'switchyard_batch_size',
+      'Items per batched delivery',
+      'histogram',
+      b
+        ? [
+            ...BATCH_BUCKETS.map((k) => `switchyard_batch_size_bucket{le="${k}"} ${b[`le_${k}`] ?? 0}`),
+            `switchyard_batch_size_bucket{le="+Inf"} ${b['count'] ?? 0}`,
+            `switchyard_batch_size_sum ${b['sum'] ?? 0}`,
+            `switchyard_batch_size_count ${b['count'] ?? 0}`,
+          ]
+        : [],
+    ),
+    family(
+      'switchyard_provider_api_calls_last_minute',
+      'Provider API calls in the last minute, by provider',
+      'gauge',
+      calls.map((r) => `switchyard_provider_api_calls_last_minute{provider="${providerLabel(r.key)}"} ${r.n}`),
+    ),
+    family(
+      'switchyard_provider_rate_limited',
+      'Rate budgets (tenants/realms) currently blocked after a provider 429, by provider',
+      'gauge',
+      limited.map((r) => `switchyard_provider_rate_limited{provider="${providerLabel(r.key)}"} ${r.n}`),
+    ),
+    family(
+      'switchyard_mailbox_subscription_seconds_to_expiry',
+      'Seconds until the soonest mailbox Graph subscription expires',
+      'gauge',
+      subscriptions
+        .filter((r) => r.n > 0 && r.seconds !== null)
+        .map((r) => `switchyard_mailbox_subscription_seconds_to_expiry ${Math.round(r.seconds!)}`),
+    ),
+    family(
+      'switchyard_mailbox_subscriptions',
+      'Mailboxes with a Graph subscription',
+      'gauge',
+      subscriptions.map((r) => `switchyard_mailbox_subscriptions ${r.n}`),
+    ),
+    family(
+      'switchyard_emails',
+      'Emails seen by mailboxes, by processing status',
+      'gauge',
+      emails.map((r) => `switchyard_emails{status="${label(r.status)}"} ${r.n}`),
+    ),
+    family('switchyard_intake_backlog', 'Committed work not yet handed to Temporal (intake outbox rows)', 'gauge', [
+      `switchyard_intake_backlog ${backlog.pending}`,
+    ]),
+    family('switchyard_intake_oldest_age_seconds', 'Age of the oldest intake outbox row', 'gauge', [
+      `switchyard_intake_oldest_age_seconds ${backlog.oldestAgeSeconds.toFixed(3)}`,
+    ]),
   ].join('\n');
 }
 

@@ -111,7 +111,12 @@ export const EVENT_TYPES: readonly EventTypeDef[] = [
   e('invoice.updated', 'Invoice updated', 'invoice', 'An invoice was updated'),
   e('invoice.deleted', 'Invoice deleted', 'invoice', 'An invoice was deleted'),
   e('webhook.disabled', 'Webhook disabled', 'webhook', 'An outgoing webhook was disabled automatically'),
-  e('mailbox.error', 'Mailbox error', 'mailbox', 'A mailbox could not process mail, renew its subscription, or use its credentials'),
+  e(
+    'mailbox.error',
+    'Mailbox error',
+    'mailbox',
+    'A mailbox could not process mail, renew its subscription, or use its credentials',
+  ),
 ];
 
 const byKey = new Map(EVENT_TYPES.map((t) => [t.key, t]));

@@ -41,7 +41,9 @@ export async function emitEvent(deps: EmitDeps, event: EventInput): Promise<Emit
     });
     // A repeated event was planned with its first copy; waking again repairs a caller that
     // committed but died before the wake.
-    const lanes = stored.created ? await planEvent(tx, toDomainEvent(stored.row)) : await lanesOwingEvent(tx, stored.row.id);
+    const lanes = stored.created
+      ? await planEvent(tx, toDomainEvent(stored.row))
+      : await lanesOwingEvent(tx, stored.row.id);
     await insertIntakeJobs(tx, laneWakeJobs(lanes));
     return { ...stored, lanes };
   });

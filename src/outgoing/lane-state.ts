@@ -4,18 +4,20 @@ import type { Queryable } from '../db/pool';
 import { LANE_STATE_QUERY, laneWorkflowId, type LaneState } from '../shared/workflow-types';
 
 /** A lane as the API shows it: the running lane's own state, or PostgreSQL's counts when it is not running. */
-export type LaneView = (LaneState & { running: true; source: 'lane' }) | {
-  running: false;
-  source: 'database';
-  webhookId: string;
-  status: 'waiting' | 'idle';
-  queued: number;
-  inFlight: number;
-  held: number;
-  batchItemsWaiting: number;
-  nextDueAt: string | null;
-  counters: null;
-};
+export type LaneView =
+  | (LaneState & { running: true; source: 'lane' })
+  | {
+      running: false;
+      source: 'database';
+      webhookId: string;
+      status: 'waiting' | 'idle';
+      queued: number;
+      inFlight: number;
+      held: number;
+      batchItemsWaiting: number;
+      nextDueAt: string | null;
+      counters: null;
+    };
 
 // A query needs a worker to answer; without one the API answers from PostgreSQL instead of waiting.
 const QUERY_DEADLINE_MS = 3000;

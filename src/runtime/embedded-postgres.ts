@@ -82,8 +82,9 @@ async function packagedBinaries(): Promise<Binaries & { version: string }> {
   const nativeDir = path.dirname(path.dirname(mod.postgres));
   let version = 'unknown';
   try {
-    version = (JSON.parse(fs.readFileSync(path.join(path.dirname(nativeDir), 'package.json'), 'utf8')) as { version: string })
-      .version;
+    version = (
+      JSON.parse(fs.readFileSync(path.join(path.dirname(nativeDir), 'package.json'), 'utf8')) as { version: string }
+    ).version;
   } catch {
     // The version only names the cache copy.
   }
@@ -139,13 +140,19 @@ async function layout(dataDir: string, ids: Ids | undefined, logger: Logger) {
 
 function run(file: string, args: string[], ids: Ids | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { ...(ids ?? {}), stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+    const child = spawn(file, args, {
+      ...(ids ?? {}),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, LC_ALL: 'C' },
+    });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.stderr.on('data', (c: Buffer) => (out += c.toString()));
     child.once('error', (err) => reject(new StartupError(`cannot run ${file}: ${err.message}`)));
     child.once('close', (code) =>
-      code === 0 ? resolve() : reject(new StartupError(`${path.basename(file)} failed (${code}): ${out.trim().split('\n').pop()}`)),
+      code === 0
+        ? resolve()
+        : reject(new StartupError(`${path.basename(file)} failed (${code}): ${out.trim().split('\n').pop()}`)),
     );
   });
 }
@@ -186,7 +193,18 @@ export async function prepareEmbeddedPostgres(o: {
       fs.chownSync(pwFile, ids.uid, ids.gid);
     }
     try {
-      await run(initdb, [`--pgdata=${pgData}`, '--auth=password', '--username=switchyard', `--pwfile=${pwFile}`, '--encoding=UTF8', '--no-locale'], ids);
+      await run(
+        initdb,
+        [
+          `--pgdata=${pgData}`,
+          '--auth=password',
+          '--username=switchyard',
+          `--pwfile=${pwFile}`,
+          '--encoding=UTF8',
+          '--no-locale',
+        ],
+        ids,
+      );
     } finally {
       fs.rmSync(pwFile, { force: true });
     }
@@ -195,7 +213,14 @@ export async function prepareEmbeddedPostgres(o: {
   }
   const database = o.database ?? 'switchyard';
   const connect = (db: string) =>
-    new pg.Client({ host: '127.0.0.1', port: o.port, user: 'switchyard', password, database: db, connectionTimeoutMillis: 2000 });
+    new pg.Client({
+      host: '127.0.0.1',
+      port: o.port,
+      user: 'switchyard',
+      password,
+      database: db,
+      connectionTimeoutMillis: 2000,
+    });
 
   const start = async (): Promise<ChildHandle> => {
     const logFile = fs.openSync(path.join(o.dataDir, 'postgres.log'), 'a');
@@ -210,7 +235,9 @@ export async function prepareEmbeddedPostgres(o: {
     const deadline = Date.now() + 60_000;
     for (;;) {
       if (child.exitCode !== null || child.signalCode !== null) {
-        throw new StartupError(`PostgreSQL exited during start-up (${await exited}); see ${path.join(o.dataDir, 'postgres.log')}`);
+        throw new StartupError(
+          `PostgreSQL exited during start-up (${await exited}); see ${path.join(o.dataDir, 'postgres.log')}`,
+        );
       }
       const c = connect('postgres');
       c.on('error', () => undefined);

@@ -18,7 +18,10 @@ export async function prepareDeployment(ctx: BaseContext, options: { retentionDa
     if (added.length) ctx.logger.info({ added }, 'search attributes registered');
     if (options.retentionDays) await ensureRetention(connection, ctx.config.TEMPORAL_NAMESPACE, options.retentionDays);
   } catch (err) {
-    ctx.logger.warn({ err: err instanceof Error ? err.message : err }, 'could not register search attributes; register them by hand');
+    ctx.logger.warn(
+      { err: err instanceof Error ? err.message : err },
+      'could not register search attributes; register them by hand',
+    );
   } finally {
     await connection.close();
   }

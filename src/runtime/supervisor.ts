@@ -64,7 +64,8 @@ export class Supervisor {
       const handle = part.handle;
       part.handle = undefined;
       part.state = 'stopped';
-      if (handle) await handle.stop().catch((err: unknown) => this.o.logger.warn({ err, part: part.name }, 'stop failed'));
+      if (handle)
+        await handle.stop().catch((err: unknown) => this.o.logger.warn({ err, part: part.name }, 'stop failed'));
       removePidFile(this.o.dataDir, part.name);
     }
   }
@@ -89,7 +90,10 @@ export class Supervisor {
       part.restarts = part.restarts.filter((t) => now - t < this.o.windowMs);
       part.restarts.push(now);
       if (part.restarts.length > this.o.maxRestarts) {
-        return this.giveUp(part, `${part.label} failed ${part.restarts.length} times in ${Math.round(this.o.windowMs / 1000)} s`);
+        return this.giveUp(
+          part,
+          `${part.label} failed ${part.restarts.length} times in ${Math.round(this.o.windowMs / 1000)} s`,
+        );
       }
       const delay = Math.min(500 * 2 ** (part.restarts.length - 1), 8000);
       this.o.logger.info(
@@ -111,7 +115,10 @@ export class Supervisor {
         this.watch(part, handle);
         return;
       } catch (err) {
-        this.o.logger.warn({ part: part.name, err: err instanceof Error ? err.message : String(err) }, `${part.label} did not restart`);
+        this.o.logger.warn(
+          { part: part.name, err: err instanceof Error ? err.message : String(err) },
+          `${part.label} did not restart`,
+        );
       }
     }
   }

@@ -26,7 +26,9 @@ function waitForPort(host: string, port: number, timeoutMs: number, child: Child
   return new Promise((resolve, reject) => {
     const attempt = () => {
       if (child.exitCode !== null || child.signalCode !== null) {
-        return reject(new Error(`the Temporal dev server exited (${child.exitCode ?? child.signalCode}); see temporal.log`));
+        return reject(
+          new Error(`the Temporal dev server exited (${child.exitCode ?? child.signalCode}); see temporal.log`),
+        );
       }
       const socket = net.connect(port, host);
       socket.once('connect', () => {

@@ -37,7 +37,9 @@ export class SecretBox {
     if (version !== VERSION || !payload) throw new SecretBoxError('unrecognised ciphertext');
     const raw = Buffer.from(payload, 'base64');
     // The tag length is pinned: a truncated tag would otherwise be accepted and weaken the check.
-    const decipher = createDecipheriv('aes-256-gcm', this.#key, raw.subarray(0, IV_BYTES), { authTagLength: TAG_BYTES });
+    const decipher = createDecipheriv('aes-256-gcm', this.#key, raw.subarray(0, IV_BYTES), {
+      authTagLength: TAG_BYTES,
+    });
     decipher.setAAD(Buffer.from(aad));
     decipher.setAuthTag(raw.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
     try {
@@ -60,7 +62,11 @@ export class SecretBox {
  * The master key: from the environment when given, otherwise read from (or generated
  * into) `<dataDir>/master.key` with owner-only permissions — the embedded default.
  */
-export function loadMasterKey(options: { fromEnv: string | undefined; dataDir: string; allowGenerate: boolean }): string {
+export function loadMasterKey(options: {
+  fromEnv: string | undefined;
+  dataDir: string;
+  allowGenerate: boolean;
+}): string {
   if (options.fromEnv) return options.fromEnv;
   const file = path.join(options.dataDir, 'master.key');
   if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8').trim();

@@ -121,7 +121,10 @@ export async function inboundBatch(input: InboundBatchInput): Promise<{ processe
 
     if (workflowInfo().continueAsNewSuggested || flushes >= input.maxFlushesPerRun) {
       await condition(allHandlersFinished);
-      const carried: BatchItem[] = [...pending.values()].map(({ readyAt, ...item }) => ({ ...item, notBefore: readyAt }));
+      const carried: BatchItem[] = [...pending.values()].map(({ readyAt, ...item }) => ({
+        ...item,
+        notBefore: readyAt,
+      }));
       return continueAsNew<typeof inboundBatch>({ ...input, pending: carried });
     }
   }

@@ -68,7 +68,7 @@ export async function webhookLane(input: WebhookLaneInput): Promise<void> {
   setCurrentDetails(describe(state));
   let rateNextAt = 0;
 
-  for (let rounds = 0; ; ) {
+  for (let rounds = 0; ;) {
     woken = false;
     state = { ...state, status: 'sending' };
     const r = await runLane({ webhookId: input.webhookId, rateNextAt });

@@ -93,7 +93,8 @@ export async function answerConsent(
   if (!action) throw new Error('no consent form on the page');
   const unesc = (v: string) => v.replace(/&#(\d+);/g, (_m, c: string) => String.fromCharCode(Number(c)));
   const form = new URLSearchParams();
-  for (const m of page.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) form.append(unesc(m[1]!), unesc(m[2]!));
+  for (const m of page.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g))
+    form.append(unesc(m[1]!), unesc(m[2]!));
   const offered = [...page.matchAll(/<input type="(?:checkbox|radio)" name="([^"]+)" value="([^"]*)"/g)];
   for (const m of offered) {
     const value = unesc(m[2]!);

@@ -212,15 +212,28 @@ describe('QuickBooks emulator: Connect (consent page, realmId, PKCE, revoke)', (
     expect(back.searchParams.get('realmId')).toBe(OTHER_REALM);
     expect(back.searchParams.get('state')).toBe('qs-1');
     const code = back.searchParams.get('code')!;
-    const ok = await tokenRequest({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: verifier });
-    expect(ok.status).toBe(200);
-    const api = await fetch(`${emu.url}/v3/company/${OTHER_REALM}/query?query=${encodeURIComponent('select * from Customer')}`, {
-      headers: { authorization: `Bearer ${String(ok.json['access_token'])}`, accept: 'application/json' },
+    const ok = await tokenRequest({
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: REDIRECT,
+      code_verifier: verifier,
     });
+    expect(ok.status).toBe(200);
+    const api = await fetch(
+      `${emu.url}/v3/company/${OTHER_REALM}/query?query=${encodeURIComponent('select * from Customer')}`,
+      {
+        headers: { authorization: `Bearer ${String(ok.json['access_token'])}`, accept: 'application/json' },
+      },
+    );
     expect(api.status).toBe(200);
 
     const again = new URL((await answerConsent(authorizeUrl())).location).searchParams.get('code')!;
-    const wrong = await tokenRequest({ grant_type: 'authorization_code', code: again, redirect_uri: REDIRECT, code_verifier: 'z'.repeat(50) });
+    const wrong = await tokenRequest({
+      grant_type: 'authorization_code',
+      code: again,
+      redirect_uri: REDIRECT,
+      code_verifier: 'z'.repeat(50),
+    });
     expect(wrong).toEqual({ status: 400, json: { error: 'invalid_grant' } });
     const denied = new URL((await answerConsent(authorizeUrl(), { decision: 'deny' })).location);
     expect(Object.fromEntries(denied.searchParams)).toEqual({ error: 'access_denied', state: 'qs-1' });
@@ -238,7 +251,9 @@ describe('QuickBooks emulator: Connect (consent page, realmId, PKCE, revoke)', (
     expect((await revoke(refresh, basic('wrong'))).status).toBe(401);
     expect((await revoke(refresh)).status).toBe(200);
     expect(emu.hasRefreshToken(refresh)).toBe(false);
-    expect((await tokenRequest({ grant_type: 'refresh_token', refresh_token: refresh })).json).toEqual({ error: 'invalid_grant' });
+    expect((await tokenRequest({ grant_type: 'refresh_token', refresh_token: refresh })).json).toEqual({
+      error: 'invalid_grant',
+    });
     expect(emu.stats().revocations).toBe(1);
   });
 
@@ -252,13 +267,21 @@ describe('QuickBooks emulator: Connect (consent page, realmId, PKCE, revoke)', (
     const survivor = emu.mergeCustomers(REALM, b.Id, a.Id);
     expect(survivor).toMatchObject({ Id: a.Id, SyncToken: '1', Balance: 15 });
     expect(emu.getCustomer(REALM, b.Id)).toBeUndefined();
-    const cdc = await fetch(`${emu.url}/v3/company/${REALM}/cdc?entities=Customer&changedSince=${encodeURIComponent(since)}`, {
-      headers: { authorization: `Bearer ${access}`, accept: 'application/json' },
-    });
-    const body = (await cdc.json()) as { CDCResponse: Array<{ QueryResponse: Array<{ Customer?: Array<Record<string, unknown>> }> }> };
+    const cdc = await fetch(
+      `${emu.url}/v3/company/${REALM}/cdc?entities=Customer&changedSince=${encodeURIComponent(since)}`,
+      {
+        headers: { authorization: `Bearer ${access}`, accept: 'application/json' },
+      },
+    );
+    const body = (await cdc.json()) as {
+      CDCResponse: Array<{ QueryResponse: Array<{ Customer?: Array<Record<string, unknown>> }> }>;
+    };
     const rows = body.CDCResponse[0]!.QueryResponse[0]!.Customer!;
     expect(rows).toEqual(
-      expect.arrayContaining([expect.objectContaining({ Id: b.Id, status: 'Deleted' }), expect.objectContaining({ Id: a.Id, SyncToken: '1' })]),
+      expect.arrayContaining([
+        expect.objectContaining({ Id: b.Id, status: 'Deleted' }),
+        expect.objectContaining({ Id: a.Id, SyncToken: '1' }),
+      ]),
     );
   });
 });

@@ -695,8 +695,10 @@ export async function startQuickBooksEmulator(options: QuickBooksEmulatorOptions
       return;
     }
     stats.revocations += 1;
-    for (const [t, g] of refreshTokens) if (g.clientId === client.clientId && g.realmId === grant.realmId) refreshTokens.delete(t);
-    for (const [t, g] of accessTokens) if (g.clientId === client.clientId && g.realmId === grant.realmId) accessTokens.delete(t);
+    for (const [t, g] of refreshTokens)
+      if (g.clientId === client.clientId && g.realmId === grant.realmId) refreshTokens.delete(t);
+    for (const [t, g] of accessTokens)
+      if (g.clientId === client.clientId && g.realmId === grant.realmId) accessTokens.delete(t);
     res.status(200).end();
   }
 
@@ -1536,4 +1538,3 @@ function formBody(req: Request): Record<string, string | undefined> {
   if (isRecord(req.body)) for (const [k, v] of Object.entries(req.body)) if (typeof v === 'string') out[k] = v;
   return out;
 }
-

@@ -270,18 +270,32 @@ describe('Xero emulator: Connect (authorization code with PKCE)', () => {
     expect(back.searchParams.get('state')).toBe('st-1');
     const code = back.searchParams.get('code')!;
 
-    const wrong = await tokenRequest({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: 'x'.repeat(43) });
+    const wrong = await tokenRequest({
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: REDIRECT,
+      code_verifier: 'x'.repeat(43),
+    });
     expect(wrong).toEqual({ status: 400, json: { error: 'invalid_grant' } });
     // The code was spent by the failed attempt, as a real server does.
     const again = await answerConsent(authorizeUrl(), { choose: [TENANT] });
     const code2 = new URL(again.location).searchParams.get('code')!;
     const missing = await tokenRequest({ grant_type: 'authorization_code', code: code2, redirect_uri: REDIRECT });
     expect(missing.status).toBe(400);
-    const third = new URL((await answerConsent(authorizeUrl(), { choose: [TENANT] })).location).searchParams.get('code')!;
-    const ok = await tokenRequest({ grant_type: 'authorization_code', code: third, redirect_uri: REDIRECT, code_verifier: verifier });
+    const third = new URL((await answerConsent(authorizeUrl(), { choose: [TENANT] })).location).searchParams.get(
+      'code',
+    )!;
+    const ok = await tokenRequest({
+      grant_type: 'authorization_code',
+      code: third,
+      redirect_uri: REDIRECT,
+      code_verifier: verifier,
+    });
     expect(ok.status).toBe(200);
 
-    const connections = await fetch(`${emu.url}/connections`, { headers: { authorization: `Bearer ${String(ok.json['access_token'])}` } });
+    const connections = await fetch(`${emu.url}/connections`, {
+      headers: { authorization: `Bearer ${String(ok.json['access_token'])}` },
+    });
     const list = (await connections.json()) as Array<{ id: string; tenantId: string }>;
     expect(list.map((c) => c.tenantId)).toEqual([TENANT]);
     expect(emu.stats()).toMatchObject({ consentsShown: 3, consentsAllowed: 3 });
@@ -307,8 +321,12 @@ describe('Xero emulator: Connect (authorization code with PKCE)', () => {
     });
     expect(res.status).toBe(200);
     expect(emu.hasRefreshToken(refresh)).toBe(false);
-    expect((await tokenRequest({ grant_type: 'refresh_token', refresh_token: refresh })).json).toEqual({ error: 'invalid_grant' });
-    expect((await fetch(`${emu.url}/connections`, { headers: { authorization: `Bearer ${access}` } })).status).toBe(401);
+    expect((await tokenRequest({ grant_type: 'refresh_token', refresh_token: refresh })).json).toEqual({
+      error: 'invalid_grant',
+    });
+    expect((await fetch(`${emu.url}/connections`, { headers: { authorization: `Bearer ${access}` } })).status).toBe(
+      401,
+    );
     expect(emu.stats().revocations).toBe(1);
   });
 });

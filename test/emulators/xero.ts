@@ -601,7 +601,10 @@ export async function startXeroEmulator(options: XeroEmulatorOptions = {}): Prom
       if (!pkceMatches(entry.pkce, body['code_verifier'])) return fail(400, 'invalid_grant');
       const authId = randomUUID();
       const refreshToken = issueRefresh(client.clientId, authId, entry.tenants, entry.scope);
-      granted({ ...issueAccess(client.clientId, authId, entry.tenants, entry.scope, grantType), refresh_token: refreshToken });
+      granted({
+        ...issueAccess(client.clientId, authId, entry.tenants, entry.scope, grantType),
+        refresh_token: refreshToken,
+      });
       return;
     }
     if (grantType === 'refresh_token') {
@@ -683,7 +686,9 @@ export async function startXeroEmulator(options: XeroEmulatorOptions = {}): Prom
       return;
     }
     const raw = (req.body as Record<string, unknown>)['tenant'];
-    const chosen = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).map(String).filter((t) => tenants.has(t));
+    const chosen = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw])
+      .map(String)
+      .filter((t) => tenants.has(t));
     if (body['decision'] !== 'allow' || chosen.length === 0) {
       stats.consentsDenied += 1;
       res.redirect(302, redirectBack(redirectUri, { error: 'access_denied', state: body['state'] }));

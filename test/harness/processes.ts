@@ -43,7 +43,9 @@ export class ProductProcess {
     if (m) return Promise.resolve(m);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        reject(new Error(`${this.script}: no line matching ${re} in ${timeoutMs} ms. Output:\n${this.output.slice(-3000)}`));
+        reject(
+          new Error(`${this.script}: no line matching ${re} in ${timeoutMs} ms. Output:\n${this.output.slice(-3000)}`),
+        );
       }, timeoutMs);
       const exitListener = (code: number | null) => {
         clearTimeout(timer);

@@ -7,8 +7,7 @@ import { Webhook } from 'standardwebhooks';
  * `delayMs` answers after that long (a slow subscriber).
  */
 export type Scripted =
-  | { status: number; headers?: Record<string, string>; body?: string; delayMs?: number }
-  | { hang: true };
+  { status: number; headers?: Record<string, string>; body?: string; delayMs?: number } | { hang: true };
 
 export interface RecordedRequest {
   path: string;
@@ -137,7 +136,8 @@ export class Receiver {
       } catch {
         json = undefined;
       }
-      const answer = this.scripts.get(url.pathname)?.shift() ?? this.defaults.get(url.pathname) ?? { status: 200, body: 'ok' };
+      const answer = this.scripts.get(url.pathname)?.shift() ??
+        this.defaults.get(url.pathname) ?? { status: 200, body: 'ok' };
       const open = (this.open.get(url.pathname) ?? 0) + 1;
       this.open.set(url.pathname, open);
       this.maxOpen.set(url.pathname, Math.max(open, this.maxOpen.get(url.pathname) ?? 0));

@@ -74,7 +74,8 @@ export async function fetchJson(url: string, init: RequestInit = {}): Promise<Ap
 
 /**
  * Starts the product as separate api and worker processes (the scale-out shape) against
- * the shared Temporal server, with its own database and task queue.
+ * the shared Temporal server, with its own database and task queue. `extraEnv` may point it
+ * at another Temporal server (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE), e.g. the cluster suite's.
  */
 export async function startStack(extraEnv: Record<string, string> = {}): Promise<Stack> {
   const h = harness();
@@ -107,8 +108,8 @@ export async function startStack(extraEnv: Record<string, string> = {}): Promise
   ]);
   const apiUrl = `http://127.0.0.1:${apiMatch[1]}`;
   const { apiKey } = await createApiKey(database.db, 'test suite');
-  const connection = await Connection.connect({ address: h.temporalAddress });
-  const temporal = new Client({ connection, namespace: 'default' });
+  const connection = await Connection.connect({ address: env['TEMPORAL_ADDRESS']! });
+  const temporal = new Client({ connection, namespace: env['TEMPORAL_NAMESPACE'] ?? 'default' });
   return {
     apiUrl,
     apiKey,

@@ -14,7 +14,12 @@ const get = (path: string, token?: string) =>
 const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
 
 test('every /api route refuses a missing or wrong credential with 401 and the error envelope', async () => {
-  for (const path of ['/api/v1/integrations', '/api/v1/incoming-webhooks', '/api/v1/inbound-requests', '/api/v1/api-clients']) {
+  for (const path of [
+    '/api/v1/integrations',
+    '/api/v1/incoming-webhooks',
+    '/api/v1/inbound-requests',
+    '/api/v1/api-clients',
+  ]) {
     for (const token of [undefined, 'nonsense', 'sy_key_wrong', 'sy_at_wrong']) {
       const res = await get(path, token);
       expect(res.status).toBe(401);
@@ -38,7 +43,10 @@ test('an API application obtains a short-lived bearer token by client credential
   const form = new URLSearchParams({ grant_type: 'client_credentials', scope: 'all', tenant: 'switchyard' });
   const token = await fetchJson(`${stack.apiUrl}/oauth2/token`, {
     method: 'POST',
-    headers: { authorization: basic(app.body.clientId, app.body.clientSecret), 'content-type': 'application/x-www-form-urlencoded' },
+    headers: {
+      authorization: basic(app.body.clientId, app.body.clientSecret),
+      'content-type': 'application/x-www-form-urlencoded',
+    },
     body: form.toString(),
   });
   expect(token.status).toBe(200);
@@ -71,7 +79,10 @@ test('the token endpoint refuses wrong secrets and unsupported grants in OAuth2 
   const app = await stack.request('POST', '/api/v1/api-clients', { name: 'bot', kind: 'application' });
   const wrong = await fetchJson(`${stack.apiUrl}/oauth2/token`, {
     method: 'POST',
-    headers: { authorization: basic(app.body.clientId, 'not-the-secret'), 'content-type': 'application/x-www-form-urlencoded' },
+    headers: {
+      authorization: basic(app.body.clientId, 'not-the-secret'),
+      'content-type': 'application/x-www-form-urlencoded',
+    },
     body: 'grant_type=client_credentials',
   });
   expect(wrong.status).toBe(401);

@@ -33,10 +33,22 @@ beforeAll(async () => {
     ],
   });
   const port = await freePort();
-  stack = await startStack({ HTTP_PORT: String(port), PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, RATE_LIMIT_REQUESTS: '0' });
+  stack = await startStack({
+    HTTP_PORT: String(port),
+    PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+    RATE_LIMIT_REQUESTS: '0',
+  });
   browser = await chromium.launch({
     executablePath: process.env['CHROMIUM_PATH'] || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
 });
@@ -88,7 +100,13 @@ test('Connect to Xero: consent, choose the organisation, a webhook is processed 
   await shot('connect-04-connected');
 
   const invoice = xero.upsertInvoice(NORTHWIND, { Total: 480, Reference: 'after connect' });
-  const sent = await sendXero(stack, id, buildXeroPayload([{ resourceId: invoice.InvoiceID, tenantId: NORTHWIND, eventCategory: 'INVOICE', eventType: 'UPDATE' }]));
+  const sent = await sendXero(
+    stack,
+    id,
+    buildXeroPayload([
+      { resourceId: invoice.InvoiceID, tenantId: NORTHWIND, eventCategory: 'INVOICE', eventType: 'UPDATE' },
+    ]),
+  );
   expect(sent.status).toBe(200);
   const webhookId = sent.ids[0]!;
   const detail = await webhookIn(stack, webhookId, ['succeeded', 'failed']);

@@ -23,7 +23,15 @@ beforeAll(async () => {
   m = await startMailStack();
   browser = await chromium.launch({
     executablePath: process.env['CHROMIUM_PATH'] || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
 });
@@ -106,7 +114,9 @@ test('retry an incoming webhook from its page', async () => {
     body,
   });
   const { id } = (await sent.json()) as { id: string };
-  await eventually(async () => (await stack.request('GET', `/api/v1/incoming-webhooks/${id}`)).body.status === 'failed');
+  await eventually(
+    async () => (await stack.request('GET', `/api/v1/incoming-webhooks/${id}`)).body.status === 'failed',
+  );
 
   await page.goto(`${stack.apiUrl}/console/#/incoming`);
   await page.waitForSelector(`a[href="#/incoming/${id}"]`);
@@ -117,7 +127,10 @@ test('retry an incoming webhook from its page', async () => {
   await page.waitForSelector('.card');
   receiver.script('/relay', { status: 200, body: 'ok' });
   await page.click('#retry');
-  await eventually(async () => (await stack.request('GET', `/api/v1/incoming-webhooks/${id}`)).body.status === 'succeeded', 30_000);
+  await eventually(
+    async () => (await stack.request('GET', `/api/v1/incoming-webhooks/${id}`)).body.status === 'succeeded',
+    30_000,
+  );
   await page.goto(`${stack.apiUrl}/console/#/incoming/${id}/details`);
   await page.waitForSelector('.badge.succeeded');
   await shot('07-incoming-detail-after-retry');
@@ -126,8 +139,16 @@ test('retry an incoming webhook from its page', async () => {
 test("read a mailbox's inbound log", async () => {
   const mailbox = await createMailbox(m);
   await subscribe(m, mailbox.id);
-  m.emulator.deliverMessage(SUPPORT, { from: 'Alice <alice@customer.test>', subject: 'VPN is down', body: 'Since 9am', uniqueBody: 'Since 9am' });
-  await eventually(async () => (await inboundLog(m, mailbox.id)).some((e: { status: string }) => e.status === 'ticket_created'), 30_000);
+  m.emulator.deliverMessage(SUPPORT, {
+    from: 'Alice <alice@customer.test>',
+    subject: 'VPN is down',
+    body: 'Since 9am',
+    uniqueBody: 'Since 9am',
+  });
+  await eventually(
+    async () => (await inboundLog(m, mailbox.id)).some((e: { status: string }) => e.status === 'ticket_created'),
+    30_000,
+  );
 
   await page.goto(`${m.stack.apiUrl}/console/#/mailboxes/${mailbox.id}`);
   await page.waitForSelector('.mail-link');

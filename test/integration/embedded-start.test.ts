@@ -63,7 +63,12 @@ test('one command starts everything; Ctrl-C stops it cleanly; a second start fin
   expect(Number(ns.config?.workflowExecutionRetentionTtl?.seconds)).toBe(30 * 86_400);
   const attrs = await connection.operatorService.listSearchAttributes({ namespace: 'default' });
   expect(Object.keys(attrs.customAttributes ?? {})).toEqual(
-    expect.arrayContaining(['SwitchyardIntegration', 'SwitchyardWebhookId', 'SwitchyardMailboxId', 'SwitchyardEntityId']),
+    expect.arrayContaining([
+      'SwitchyardIntegration',
+      'SwitchyardWebhookId',
+      'SwitchyardMailboxId',
+      'SwitchyardEntityId',
+    ]),
   );
   await connection.close();
 

@@ -30,7 +30,10 @@ async function sendSigned(forwardPath: string, body: string) {
   expect(created.status).toBe(201);
   const accepted = await fetchJson(`${stack.apiUrl}/hooks/generic/${created.body.id}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-switchyard-signature': signGeneric(body, created.body.signingSecret) },
+    headers: {
+      'content-type': 'application/json',
+      'x-switchyard-signature': signGeneric(body, created.body.signingSecret),
+    },
     body,
   });
   expect(accepted.status).toBe(202);

@@ -13,7 +13,11 @@ afterAll(async () => {
 });
 
 async function createIntegration(body: Record<string, unknown> = {}) {
-  const res = await stack.request('POST', '/api/v1/integrations', { provider: 'generic', name: 'Test source', ...body });
+  const res = await stack.request('POST', '/api/v1/integrations', {
+    provider: 'generic',
+    name: 'Test source',
+    ...body,
+  });
   expect(res.status).toBe(201);
   return res.body as { id: string; signingSecret: string };
 }
@@ -57,7 +61,9 @@ test('a signed webhook sent three times is processed exactly once', async () => 
   expect(detail.result).toMatchObject({ eventType: 'Invoice updated', entityId: 'INV-42' });
   expect(detail.eventType).toBe('Invoice updated');
 
-  expect(await countRows('SELECT count(*) AS n FROM incoming_webhooks WHERE integration_id = $1', [integration.id])).toBe(1);
+  expect(
+    await countRows('SELECT count(*) AS n FROM incoming_webhooks WHERE integration_id = $1', [integration.id]),
+  ).toBe(1);
   const outcomes = await stack.db.query(
     'SELECT outcome, response_status FROM inbound_requests WHERE integration_id = $1 ORDER BY id',
     [integration.id],
@@ -112,7 +118,10 @@ describe('refused requests start nothing and are logged with their answer', () =
     ['missing signature', () => post(integration.id, '{"type":"x"}', {}), 401, 'missing_signature'],
     [
       'malformed JSON',
-      () => post(integration.id, '{"type":', { 'x-switchyard-signature': signGeneric('{"type":', integration.signingSecret) }),
+      () =>
+        post(integration.id, '{"type":', {
+          'x-switchyard-signature': signGeneric('{"type":', integration.signingSecret),
+        }),
       400,
       'malformed_json',
     ],
@@ -139,7 +148,9 @@ describe('refused requests start nothing and are logged with their answer', () =
     expect(res.status).toBe(status);
     expect(res.body.error.code).toBe(code);
     expect(res.body.error.message).toEqual(expect.any(String));
-    expect(await countRows('SELECT count(*) AS n FROM incoming_webhooks WHERE integration_id = $1', [integration.id])).toBe(0);
+    expect(
+      await countRows('SELECT count(*) AS n FROM incoming_webhooks WHERE integration_id = $1', [integration.id]),
+    ).toBe(0);
     const logged = await stack.db.query('SELECT * FROM inbound_requests ORDER BY id DESC LIMIT 1');
     expect(await countRows('SELECT count(*) AS n FROM inbound_requests', [])).toBe(before + 1);
     expect(logged.rows[0]).toMatchObject({ outcome: 'rejected', response_status: status });
@@ -182,9 +193,13 @@ describe('processing methods', () => {
     hits = 0;
     const integration = await createIntegration({ processingMethod: method, settings: { forwardUrl: receiverUrl } });
     const body = JSON.stringify({ type: 'Site created', id: `S-${method}` });
-    const res = await post(integration.id, body, { 'x-switchyard-signature': signGeneric(body, integration.signingSecret) });
+    const res = await post(integration.id, body, {
+      'x-switchyard-signature': signGeneric(body, integration.signingSecret),
+    });
     expect(res.status).toBe(202);
-    expect(res.body.message).toMatch(method === 'default' ? /being processed/ : /deferred to the incoming webhook service/);
+    expect(res.body.message).toMatch(
+      method === 'default' ? /being processed/ : /deferred to the incoming webhook service/,
+    );
     const detail = await eventually(async () => {
       const r = await stack.request('GET', `/api/v1/incoming-webhooks/${res.body.id}`);
       return r.body.status === 'failed' ? r.body : undefined;

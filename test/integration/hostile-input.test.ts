@@ -101,7 +101,11 @@ beforeAll(async () => {
     webhookKey: XERO_KEY,
     clientSecret: 'xero-client-secret-0123456789',
     refreshToken: 'refresh-token',
-    settings: { clientId: 'app', tokenUrl: 'https://identity.xero.example/connect/token', apiBaseUrl: 'https://api.xero.example/api.xro/2.0' },
+    settings: {
+      clientId: 'app',
+      tokenUrl: 'https://identity.xero.example/connect/token',
+      apiBaseUrl: 'https://api.xero.example/api.xro/2.0',
+    },
   });
   if (x.status !== 201) throw new Error(`xero integration: ${x.text}`);
   xeroId = x.body.id;
@@ -133,9 +137,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   // eslint-disable-next-line no-console -- the figures the closing note quotes
-  console.log(
-    `HOSTILE_INPUT ${JSON.stringify({ ...counts, ssrfHits: probeHits })}`,
-  );
+  console.log(`HOSTILE_INPUT ${JSON.stringify({ ...counts, ssrfHits: probeHits })}`);
   await stack?.stop();
   await new Promise((r) => probe?.close(r));
 });
@@ -161,7 +163,10 @@ const J = (v: unknown) => Buffer.from(JSON.stringify(v));
 const genericPath = () => `/hooks/generic/${generic.id}`;
 const xeroPath = () => `/hooks/xero/${xeroId}`;
 const qboPath = () => `/hooks/quickbooks/${qboId}`;
-const graphPath = (kind = 'notifications') => () => `/hooks/graph/${mailboxId}/${kind}`;
+const graphPath =
+  (kind = 'notifications') =>
+  () =>
+    `/hooks/graph/${mailboxId}/${kind}`;
 const xeroEvent = (over: Record<string, unknown> = {}) => ({
   events: [
     {
@@ -184,7 +189,9 @@ const qboLegacy = (entity: Record<string, unknown> = {}) => ({
     {
       realmId: '1234567890',
       dataChangeEvent: {
-        entities: [{ name: 'Invoice', id: '42', operation: 'Update', lastUpdated: '2026-11-30T10:00:00.000Z', ...entity }],
+        entities: [
+          { name: 'Invoice', id: '42', operation: 'Update', lastUpdated: '2026-11-30T10:00:00.000Z', ...entity },
+        ],
       },
     },
   ],
@@ -256,155 +263,879 @@ const admin = (c: Case): Case => ({ auth: true, logged: false, envelope: 'standa
 /** Built once the fixtures and the probe exist (bodies name their ids and port). */
 const corpus = (): Case[] => [
   // ---- generic ingress ----
-  ingress({ name: 'generic: unknown integration', path: () => `/hooks/generic/00000000-0000-4000-8000-000000000000`, body: '{}', status: 404 }),
+  ingress({
+    name: 'generic: unknown integration',
+    path: () => `/hooks/generic/00000000-0000-4000-8000-000000000000`,
+    body: '{}',
+    status: 404,
+  }),
   ingress({ name: 'generic: id not a uuid', path: () => '/hooks/generic/not-a-uuid', body: '{}', status: 404 }),
   ingress({ name: 'generic: NUL in the id', path: () => '/hooks/generic/%00', body: '{}', status: 404 }),
-  ingress({ name: 'generic: id with bad percent-encoding', path: () => '/hooks/generic/%E0%A4%A', body: '{}', status: 400 }),
+  ingress({
+    name: 'generic: id with bad percent-encoding',
+    path: () => '/hooks/generic/%E0%A4%A',
+    body: '{}',
+    status: 400,
+  }),
   ingress({ name: 'generic: a Xero integration id', path: () => `/hooks/generic/${xeroId}`, body: '{}', status: 404 }),
   ingress({ name: 'generic: no signature', path: genericPath, body: '{"type":"x"}', status: 401 }),
-  ingress({ name: 'generic: wrong signature', path: genericPath, body: '{"type":"x"}', headers: { 'x-switchyard-signature': 'sha256=00' }, status: 401 }),
+  ingress({
+    name: 'generic: wrong signature',
+    path: genericPath,
+    body: '{"type":"x"}',
+    headers: { 'x-switchyard-signature': 'sha256=00' },
+    status: 401,
+  }),
   ingress({ name: 'generic: raw NUL body, unsigned', path: genericPath, body: bytes([0, 0, 0, 0]), status: 401 }),
-  ingress({ name: 'generic: raw NUL body, signed', path: genericPath, body: bytes([0, 0, 0, 0]), sign: 'generic', status: 400 }),
-  ingress({ name: 'generic: invalid UTF-8, signed', path: genericPath, body: bytes('{"type":"', INVALID_UTF8, '"}'), sign: 'generic', status: 400 }),
-  ingress({ name: 'generic: invalid UTF-8, unsigned', path: genericPath, body: bytes('{"type":"', INVALID_UTF8, '"}'), status: 400 }),
-  ingress({ name: 'generic: overlong UTF-8', path: genericPath, body: bytes('{"type":"', [0xc0, 0xaf], '"}'), sign: 'generic', status: 400 }),
-  ingress({ name: 'generic: UTF-8 encoded surrogate', path: genericPath, body: bytes('{"type":"', [0xed, 0xa0, 0x80], '"}'), sign: 'generic', status: 400 }),
-  ingress({ name: 'generic: UTF-16 body', path: genericPath, body: Buffer.from('\ufeff{"type":"x"}', 'utf16le'), sign: 'generic', status: 400 }),
-  ingress({ name: 'generic: truncated UTF-8', path: genericPath, body: bytes('{"type":"', [0xe2, 0x82], '"}'), sign: 'generic', status: 400 }),
-  ingress({ name: 'generic: NUL in a key', path: genericPath, body: '{"ty\\u0000pe":"x"}', sign: 'generic', status: 400 }),
-  ingress({ name: 'generic: NUL in the entity id', path: genericPath, body: '{"type":"x","id":"a\\u0000b"}', sign: 'generic', status: 400 }),
-  ingress({ name: 'generic: NUL in data.id', path: genericPath, body: '{"type":"x","data":{"id":"\\u0000"}}', sign: 'generic', status: 400 }),
-  ingress({ name: 'generic: NUL in the type', path: genericPath, body: '{"type":"\\u0000"}', sign: 'generic', status: 400 }),
-  ingress({ name: 'generic: unpaired surrogate', path: genericPath, body: '{"type":"\\ud800"}', sign: 'generic', status: 400 }),
-  ingress({ name: 'generic: nesting 20000 deep', path: genericPath, body: `{"type":"x","extra":${deepText(20_000)}}`, sign: 'generic', status: 400 }),
-  ingress({ name: 'generic: nesting just past the limit', path: genericPath, body: J({ type: 'x', extra: deep(33) }), sign: 'generic', status: 400 }),
-  ingress({ name: 'generic: array past the limit', path: genericPath, body: J({ type: 'x', extra: new Array(10_001).fill(0) }), sign: 'generic', status: 400 }),
+  ingress({
+    name: 'generic: raw NUL body, signed',
+    path: genericPath,
+    body: bytes([0, 0, 0, 0]),
+    sign: 'generic',
+    status: 400,
+  }),
+  ingress({
+    name: 'generic: invalid UTF-8, signed',
+    path: genericPath,
+    body: bytes('{"type":"', INVALID_UTF8, '"}'),
+    sign: 'generic',
+    status: 400,
+  }),
+  ingress({
+    name: 'generic: invalid UTF-8, unsigned',
+    path: genericPath,
+    body: bytes('{"type":"', INVALID_UTF8, '"}'),
+    status: 400,
+  }),
+  ingress({
+    name: 'generic: overlong UTF-8',
+    path: genericPath,
+    body: bytes('{"type":"', [0xc0, 0xaf], '"}'),
+    sign: 'generic',
+    status: 400,
+  }),
+  ingress({
+    name: 'generic: UTF-8 encoded surrogate',
+    path: genericPath,
+    body: bytes('{"type":"', [0xed, 0xa0, 0x80], '"}'),
+    sign: 'generic',
+    status: 400,
+  }),
+  ingress({
+    name: 'generic: UTF-16 body',
+    path: genericPath,
+    body: Buffer.from('\ufeff{"type":"x"}', 'utf16le'),
+    sign: 'generic',
+    status: 400,
+  }),
+  ingress({
+    name: 'generic: truncated UTF-8',
+    path: genericPath,
+    body: bytes('{"type":"', [0xe2, 0x82], '"}'),
+    sign: 'generic',
+    status: 400,
+  }),
+  ingress({
+    name: 'generic: NUL in a key',
+    path: genericPath,
+    body: '{"ty\\u0000pe":"x"}',
+    sign: 'generic',
+    status: 400,
+  }),
+  ingress({
+    name: 'generic: NUL in the entity id',
+    path: genericPath,
+    body: '{"type":"x","id":"a\\u0000b"}',
+    sign: 'generic',
+    status: 400,
+  }),
+  ingress({
+    name: 'generic: NUL in data.id',
+    path: genericPath,
+    body: '{"type":"x","data":{"id":"\\u0000"}}',
+    sign: 'generic',
+    status: 400,
+  }),
+  ingress({
+    name: 'generic: NUL in the type',
+    path: genericPath,
+    body: '{"type":"\\u0000"}',
+    sign: 'generic',
+    status: 400,
+  }),
+  ingress({
+    name: 'generic: unpaired surrogate',
+    path: genericPath,
+    body: '{"type":"\\ud800"}',
+    sign: 'generic',
+    status: 400,
+  }),
+  ingress({
+    name: 'generic: nesting 20000 deep',
+    path: genericPath,
+    body: `{"type":"x","extra":${deepText(20_000)}}`,
+    sign: 'generic',
+    status: 400,
+  }),
+  ingress({
+    name: 'generic: nesting just past the limit',
+    path: genericPath,
+    body: J({ type: 'x', extra: deep(33) }),
+    sign: 'generic',
+    status: 400,
+  }),
+  ingress({
+    name: 'generic: array past the limit',
+    path: genericPath,
+    body: J({ type: 'x', extra: new Array(10_001).fill(0) }),
+    sign: 'generic',
+    status: 400,
+  }),
   ingress({ name: 'generic: malformed JSON', path: genericPath, body: '{"type":', sign: 'generic', status: 400 }),
   ingress({ name: 'generic: JSON array', path: genericPath, body: '[1,2]', sign: 'generic', status: 400 }),
   ingress({ name: 'generic: JSON string', path: genericPath, body: '"x"', sign: 'generic', status: 400 }),
   ingress({ name: 'generic: JSON null', path: genericPath, body: 'null', sign: 'generic', status: 400 }),
   ingress({ name: 'generic: empty body', path: genericPath, body: '', sign: 'generic', status: 400 }),
-  ingress({ name: 'generic: delivery id with spaces', path: genericPath, body: '{"type":"x"}', sign: 'generic', headers: { 'x-switchyard-delivery': 'a b' }, status: 400 }),
-  ingress({ name: 'generic: delivery id too long', path: genericPath, body: '{"type":"x"}', sign: 'generic', headers: { 'x-switchyard-delivery': 'a'.repeat(201) }, status: 400 }),
+  ingress({
+    name: 'generic: delivery id with spaces',
+    path: genericPath,
+    body: '{"type":"x"}',
+    sign: 'generic',
+    headers: { 'x-switchyard-delivery': 'a b' },
+    status: 400,
+  }),
+  ingress({
+    name: 'generic: delivery id too long',
+    path: genericPath,
+    body: '{"type":"x"}',
+    sign: 'generic',
+    headers: { 'x-switchyard-delivery': 'a'.repeat(201) },
+    status: 400,
+  }),
   ingress({ name: 'generic: body over the limit', path: genericPath, body: 'x'.repeat(BODY_LIMIT + 1), status: 413 }),
-  ingress({ name: 'generic: bad gzip', path: genericPath, body: 'not gzip at all', headers: { 'content-encoding': 'gzip' }, status: 400 }),
-  ingress({ name: 'generic: unknown content encoding', path: genericPath, body: '{}', headers: { 'content-encoding': 'zstd-nonsense' }, status: 415 }),
-  ingress({ name: 'generic: gzip bomb past the limit', path: genericPath, body: gzipSync(Buffer.alloc(BODY_LIMIT * 4)), headers: { 'content-encoding': 'gzip' }, status: 413 }),
-  ingress({ name: 'generic: unknown provider path', path: () => '/hooks/evil-provider/x', body: '{}', status: 404, logged: false }),
+  ingress({
+    name: 'generic: bad gzip',
+    path: genericPath,
+    body: 'not gzip at all',
+    headers: { 'content-encoding': 'gzip' },
+    status: 400,
+  }),
+  ingress({
+    name: 'generic: unknown content encoding',
+    path: genericPath,
+    body: '{}',
+    headers: { 'content-encoding': 'zstd-nonsense' },
+    status: 415,
+  }),
+  ingress({
+    name: 'generic: gzip bomb past the limit',
+    path: genericPath,
+    body: gzipSync(Buffer.alloc(BODY_LIMIT * 4)),
+    headers: { 'content-encoding': 'gzip' },
+    status: 413,
+  }),
+  ingress({
+    name: 'generic: unknown provider path',
+    path: () => '/hooks/evil-provider/x',
+    body: '{}',
+    status: 404,
+    logged: false,
+  }),
   // ---- Xero ----
-  ingress({ name: 'xero: unknown integration', path: () => '/hooks/xero/00000000-0000-4000-8000-000000000000', body: J(xeroEvent()), status: 404 }),
-  ingress({ name: 'xero: a generic integration id', path: () => `/hooks/xero/${generic.id}`, body: J(xeroEvent()), status: 404 }),
-  ingress({ name: 'xero: wrong signature', path: xeroPath, body: J(xeroEvent()), headers: { 'x-xero-signature': 'AAAA' }, status: 401, envelope: 'none' }),
+  ingress({
+    name: 'xero: unknown integration',
+    path: () => '/hooks/xero/00000000-0000-4000-8000-000000000000',
+    body: J(xeroEvent()),
+    status: 404,
+  }),
+  ingress({
+    name: 'xero: a generic integration id',
+    path: () => `/hooks/xero/${generic.id}`,
+    body: J(xeroEvent()),
+    status: 404,
+  }),
+  ingress({
+    name: 'xero: wrong signature',
+    path: xeroPath,
+    body: J(xeroEvent()),
+    headers: { 'x-xero-signature': 'AAAA' },
+    status: 401,
+    envelope: 'none',
+  }),
   ingress({ name: 'xero: no signature', path: xeroPath, body: J(xeroEvent()), status: 401, envelope: 'none' }),
-  ingress({ name: 'xero: invalid UTF-8', path: xeroPath, body: bytes('{"events":[],"entropy":"', INVALID_UTF8, '"}'), sign: 'xero', status: 400 }),
-  ingress({ name: 'xero: NUL in entropy', path: xeroPath, body: J({ ...xeroEvent(), entropy: 'a\u0000' }), sign: 'xero', status: 400 }),
-  ingress({ name: 'xero: deeply nested extra field', path: xeroPath, body: `{"events":[],"firstEventSequence":1,"lastEventSequence":1,"entropy":"x","extra":${deepText(30_000)}}`, sign: 'xero', status: 400 }),
-  ingress({ name: 'xero: nested extra field past the limit', path: xeroPath, body: J({ ...xeroEvent(), extra: deep(40) }), sign: 'xero', status: 400 }),
-  ingress({ name: 'xero: too many events', path: xeroPath, body: J({ ...xeroEvent(), events: new Array(10_001).fill(0) }), sign: 'xero', status: 400 }),
+  ingress({
+    name: 'xero: invalid UTF-8',
+    path: xeroPath,
+    body: bytes('{"events":[],"entropy":"', INVALID_UTF8, '"}'),
+    sign: 'xero',
+    status: 400,
+  }),
+  ingress({
+    name: 'xero: NUL in entropy',
+    path: xeroPath,
+    body: J({ ...xeroEvent(), entropy: 'a\u0000' }),
+    sign: 'xero',
+    status: 400,
+  }),
+  ingress({
+    name: 'xero: deeply nested extra field',
+    path: xeroPath,
+    body: `{"events":[],"firstEventSequence":1,"lastEventSequence":1,"entropy":"x","extra":${deepText(30_000)}}`,
+    sign: 'xero',
+    status: 400,
+  }),
+  ingress({
+    name: 'xero: nested extra field past the limit',
+    path: xeroPath,
+    body: J({ ...xeroEvent(), extra: deep(40) }),
+    sign: 'xero',
+    status: 400,
+  }),
+  ingress({
+    name: 'xero: too many events',
+    path: xeroPath,
+    body: J({ ...xeroEvent(), events: new Array(10_001).fill(0) }),
+    sign: 'xero',
+    status: 400,
+  }),
   ingress({ name: 'xero: malformed JSON', path: xeroPath, body: '{"events":', sign: 'xero', status: 400 }),
-  ingress({ name: 'xero: events not an array', path: xeroPath, body: J({ ...xeroEvent(), events: 'x' }), sign: 'xero', status: 400 }),
-  ingress({ name: 'xero: year 0000', path: xeroPath, body: J(xeroEvent({ eventDateUtc: '0000-01-01T00:00:00' })), sign: 'xero', status: 400 }),
-  ingress({ name: 'xero: month 13', path: xeroPath, body: J(xeroEvent({ eventDateUtc: '2026-13-45T00:00:00' })), sign: 'xero', status: 400 }),
-  ingress({ name: 'xero: tenant not a GUID', path: xeroPath, body: J(xeroEvent({ tenantId: 'x' })), sign: 'xero', status: 400 }),
-  ingress({ name: 'xero: NUL in the resource id', path: xeroPath, body: J(xeroEvent({ resourceId: '\u0000' })), sign: 'xero', status: 400 }),
-  ingress({ name: 'xero: unpaired surrogate', path: xeroPath, body: '{"events":[],"entropy":"\\udc00"}', sign: 'xero', status: 400 }),
+  ingress({
+    name: 'xero: events not an array',
+    path: xeroPath,
+    body: J({ ...xeroEvent(), events: 'x' }),
+    sign: 'xero',
+    status: 400,
+  }),
+  ingress({
+    name: 'xero: year 0000',
+    path: xeroPath,
+    body: J(xeroEvent({ eventDateUtc: '0000-01-01T00:00:00' })),
+    sign: 'xero',
+    status: 400,
+  }),
+  ingress({
+    name: 'xero: month 13',
+    path: xeroPath,
+    body: J(xeroEvent({ eventDateUtc: '2026-13-45T00:00:00' })),
+    sign: 'xero',
+    status: 400,
+  }),
+  ingress({
+    name: 'xero: tenant not a GUID',
+    path: xeroPath,
+    body: J(xeroEvent({ tenantId: 'x' })),
+    sign: 'xero',
+    status: 400,
+  }),
+  ingress({
+    name: 'xero: NUL in the resource id',
+    path: xeroPath,
+    body: J(xeroEvent({ resourceId: '\u0000' })),
+    sign: 'xero',
+    status: 400,
+  }),
+  ingress({
+    name: 'xero: unpaired surrogate',
+    path: xeroPath,
+    body: '{"events":[],"entropy":"\\udc00"}',
+    sign: 'xero',
+    status: 400,
+  }),
   ingress({ name: 'xero: missing fields', path: xeroPath, body: '{"events":[{}]}', sign: 'xero', status: 400 }),
   // ---- QuickBooks ----
-  ingress({ name: 'quickbooks: unknown integration', path: () => '/hooks/quickbooks/00000000-0000-4000-8000-000000000000', body: J(qboLegacy()), status: 404 }),
-  ingress({ name: 'quickbooks: wrong signature', path: qboPath, body: J(qboLegacy()), headers: { 'intuit-signature': 'AAAA' }, status: 401 }),
-  ingress({ name: 'quickbooks: lastUpdated in year -200000', path: qboPath, body: J(qboLegacy({ lastUpdated: '-200000-01-01T00:00:00Z' })), sign: 'quickbooks', status: 400 }),
-  ingress({ name: 'quickbooks: lastUpdated in year +275000', path: qboPath, body: J(qboLegacy({ lastUpdated: '+275000-01-01T00:00:00Z' })), sign: 'quickbooks', status: 400 }),
-  ingress({ name: 'quickbooks: lastUpdated in year 0001', path: qboPath, body: J(qboLegacy({ lastUpdated: '0001-01-01T00:00:00Z' })), sign: 'quickbooks', status: 400 }),
-  ingress({ name: 'quickbooks: CloudEvent time in year -200000', path: qboPath, body: J(qboCloud({ time: '-200000-01-01T00:00:00Z' })), sign: 'quickbooks', status: 400 }),
-  ingress({ name: 'quickbooks: NUL in the entity name', path: qboPath, body: J(qboLegacy({ name: 'Inv\u0000oice' })), sign: 'quickbooks', status: 400 }),
-  ingress({ name: 'quickbooks: invalid UTF-8 in a CloudEvent', path: qboPath, body: bytes('[{"specversion":"', INVALID_UTF8, '"}]'), sign: 'quickbooks', status: 400 }),
-  ingress({ name: 'quickbooks: deep nesting', path: qboPath, body: `{"eventNotifications":${deepText(30_000)}}`, sign: 'quickbooks', status: 400 }),
+  ingress({
+    name: 'quickbooks: unknown integration',
+    path: () => '/hooks/quickbooks/00000000-0000-4000-8000-000000000000',
+    body: J(qboLegacy()),
+    status: 404,
+  }),
+  ingress({
+    name: 'quickbooks: wrong signature',
+    path: qboPath,
+    body: J(qboLegacy()),
+    headers: { 'intuit-signature': 'AAAA' },
+    status: 401,
+  }),
+  ingress({
+    name: 'quickbooks: lastUpdated in year -200000',
+    path: qboPath,
+    body: J(qboLegacy({ lastUpdated: '-200000-01-01T00:00:00Z' })),
+    sign: 'quickbooks',
+    status: 400,
+  }),
+  ingress({
+    name: 'quickbooks: lastUpdated in year +275000',
+    path: qboPath,
+    body: J(qboLegacy({ lastUpdated: '+275000-01-01T00:00:00Z' })),
+    sign: 'quickbooks',
+    status: 400,
+  }),
+  ingress({
+    name: 'quickbooks: lastUpdated in year 0001',
+    path: qboPath,
+    body: J(qboLegacy({ lastUpdated: '0001-01-01T00:00:00Z' })),
+    sign: 'quickbooks',
+    status: 400,
+  }),
+  ingress({
+    name: 'quickbooks: CloudEvent time in year -200000',
+    path: qboPath,
+    body: J(qboCloud({ time: '-200000-01-01T00:00:00Z' })),
+    sign: 'quickbooks',
+    status: 400,
+  }),
+  ingress({
+    name: 'quickbooks: NUL in the entity name',
+    path: qboPath,
+    body: J(qboLegacy({ name: 'Inv\u0000oice' })),
+    sign: 'quickbooks',
+    status: 400,
+  }),
+  ingress({
+    name: 'quickbooks: invalid UTF-8 in a CloudEvent',
+    path: qboPath,
+    body: bytes('[{"specversion":"', INVALID_UTF8, '"}]'),
+    sign: 'quickbooks',
+    status: 400,
+  }),
+  ingress({
+    name: 'quickbooks: deep nesting',
+    path: qboPath,
+    body: `{"eventNotifications":${deepText(30_000)}}`,
+    sign: 'quickbooks',
+    status: 400,
+  }),
   ingress({ name: 'quickbooks: malformed JSON', path: qboPath, body: '[{', sign: 'quickbooks', status: 400 }),
-  ingress({ name: 'quickbooks: no notifications', path: qboPath, body: '{"eventNotifications":[]}', sign: 'quickbooks', status: 400 }),
-  ingress({ name: 'quickbooks: realm not numeric', path: qboPath, body: J({ eventNotifications: [{ realmId: 'x', dataChangeEvent: { entities: [] } }] }), sign: 'quickbooks', status: 400 }),
-  ingress({ name: 'quickbooks: CloudEvent with a bad type', path: qboPath, body: J(qboCloud({ type: 'evil' })), sign: 'quickbooks', status: 400 }),
+  ingress({
+    name: 'quickbooks: no notifications',
+    path: qboPath,
+    body: '{"eventNotifications":[]}',
+    sign: 'quickbooks',
+    status: 400,
+  }),
+  ingress({
+    name: 'quickbooks: realm not numeric',
+    path: qboPath,
+    body: J({ eventNotifications: [{ realmId: 'x', dataChangeEvent: { entities: [] } }] }),
+    sign: 'quickbooks',
+    status: 400,
+  }),
+  ingress({
+    name: 'quickbooks: CloudEvent with a bad type',
+    path: qboPath,
+    body: J(qboCloud({ type: 'evil' })),
+    sign: 'quickbooks',
+    status: 400,
+  }),
   ingress({ name: 'quickbooks: empty array', path: qboPath, body: '[]', sign: 'quickbooks', status: 400 }),
   ingress({ name: 'quickbooks: empty object', path: qboPath, body: '{}', sign: 'quickbooks', status: 400 }),
   // ---- Microsoft Graph notifications ----
-  ingress({ name: 'graph: unknown mailbox', path: () => '/hooks/graph/00000000-0000-4000-8000-000000000000/notifications', body: J(graphNote()), status: 404 }),
-  ingress({ name: 'graph: mailbox id not a uuid', path: () => '/hooks/graph/x/notifications', body: J(graphNote()), status: 404 }),
+  ingress({
+    name: 'graph: unknown mailbox',
+    path: () => '/hooks/graph/00000000-0000-4000-8000-000000000000/notifications',
+    body: J(graphNote()),
+    status: 404,
+  }),
+  ingress({
+    name: 'graph: mailbox id not a uuid',
+    path: () => '/hooks/graph/x/notifications',
+    body: J(graphNote()),
+    status: 404,
+  }),
   ingress({ name: 'graph: wrong clientState', path: graphPath(), body: J(graphNote()), status: 401 }),
-  ingress({ name: 'graph: lifecycle, wrong clientState', path: graphPath('lifecycle'), body: J({ value: [{ subscriptionId: 's', clientState: 'guess', lifecycleEvent: 'missed' }] }), status: 401 }),
-  ingress({ name: 'graph: lifecycle, unknown event', path: graphPath('lifecycle'), body: J({ value: [{ subscriptionId: 's', lifecycleEvent: 'explode' }] }), status: 400 }),
+  ingress({
+    name: 'graph: lifecycle, wrong clientState',
+    path: graphPath('lifecycle'),
+    body: J({ value: [{ subscriptionId: 's', clientState: 'guess', lifecycleEvent: 'missed' }] }),
+    status: 401,
+  }),
+  ingress({
+    name: 'graph: lifecycle, unknown event',
+    path: graphPath('lifecycle'),
+    body: J({ value: [{ subscriptionId: 's', lifecycleEvent: 'explode' }] }),
+    status: 400,
+  }),
   ingress({ name: 'graph: malformed JSON', path: graphPath(), body: '{"value":[', status: 400 }),
-  ingress({ name: 'graph: invalid UTF-8', path: graphPath(), body: bytes('{"value":[{"subscriptionId":"', INVALID_UTF8, '"}]}'), status: 400 }),
-  ingress({ name: 'graph: NUL in the resource id', path: graphPath(), body: J(graphNote({ resourceData: { id: '\u0000' } })), status: 400 }),
+  ingress({
+    name: 'graph: invalid UTF-8',
+    path: graphPath(),
+    body: bytes('{"value":[{"subscriptionId":"', INVALID_UTF8, '"}]}'),
+    status: 400,
+  }),
+  ingress({
+    name: 'graph: NUL in the resource id',
+    path: graphPath(),
+    body: J(graphNote({ resourceData: { id: '\u0000' } })),
+    status: 400,
+  }),
   ingress({ name: 'graph: deep nesting', path: graphPath(), body: `{"value":${deepText(30_000)}}`, status: 400 }),
   ingress({ name: 'graph: no items', path: graphPath(), body: '{"value":[]}', status: 400 }),
   ingress({ name: 'graph: value not an array', path: graphPath(), body: '{"value":"x"}', status: 400 }),
-  ingress({ name: 'graph: too many items', path: graphPath(), body: J({ value: new Array(10_001).fill({}) }), status: 400 }),
+  ingress({
+    name: 'graph: too many items',
+    path: graphPath(),
+    body: J({ value: new Array(10_001).fill({}) }),
+    status: 400,
+  }),
   // ---- admin API: authentication ----
   admin({ name: 'api: no credentials', method: 'GET', path: () => '/api/v1/integrations', auth: false, status: 401 }),
-  admin({ name: 'api: unknown key', method: 'GET', path: () => '/api/v1/integrations', auth: false, headers: { authorization: 'Bearer sy_key_nope' }, status: 401 }),
-  admin({ name: 'api: Basic scheme', method: 'GET', path: () => '/api/v1/integrations', auth: false, headers: { authorization: basic('a:b') }, status: 401 }),
-  admin({ name: 'api: unknown token', method: 'GET', path: () => '/api/v1/webhooks', auth: false, headers: { authorization: 'Bearer sy_at_nope' }, status: 401 }),
+  admin({
+    name: 'api: unknown key',
+    method: 'GET',
+    path: () => '/api/v1/integrations',
+    auth: false,
+    headers: { authorization: 'Bearer sy_key_nope' },
+    status: 401,
+  }),
+  admin({
+    name: 'api: Basic scheme',
+    method: 'GET',
+    path: () => '/api/v1/integrations',
+    auth: false,
+    headers: { authorization: basic('a:b') },
+    status: 401,
+  }),
+  admin({
+    name: 'api: unknown token',
+    method: 'GET',
+    path: () => '/api/v1/webhooks',
+    auth: false,
+    headers: { authorization: 'Bearer sy_at_nope' },
+    status: 401,
+  }),
   // ---- admin API: bodies ----
-  admin({ name: 'integrations: invalid UTF-8 name', method: 'POST', path: () => '/api/v1/integrations', body: bytes('{"provider":"generic","name":"', INVALID_UTF8, '"}'), status: 400 }),
-  admin({ name: 'integrations: NUL in the name', method: 'POST', path: () => '/api/v1/integrations', body: J({ provider: 'generic', name: 'a\u0000' }), status: 400 }),
-  admin({ name: 'integrations: NUL in a key', method: 'POST', path: () => '/api/v1/integrations', body: '{"provider":"generic","name":"n","\\u0000":1}', status: 400 }),
-  admin({ name: 'integrations: deep nesting', method: 'POST', path: () => '/api/v1/integrations', body: `{"provider":"generic","name":"n","settings":${deepText(30_000)}}`, status: 400 }),
-  admin({ name: 'integrations: long array', method: 'POST', path: () => '/api/v1/integrations', body: J({ provider: 'generic', name: 'n', x: new Array(10_001).fill(1) }), status: 400 }),
-  admin({ name: 'integrations: malformed JSON', method: 'POST', path: () => '/api/v1/integrations', body: '{"provider":', status: 400 }),
-  admin({ name: 'integrations: latin1 charset', method: 'POST', path: () => '/api/v1/integrations', body: '{"provider":"generic","name":"n"}', headers: { 'content-type': 'application/json; charset=latin1' }, status: 415 }),
-  admin({ name: 'integrations: unknown provider', method: 'POST', path: () => '/api/v1/integrations', body: J({ provider: 'evil', name: 'n' }), status: 400 }),
-  admin({ name: 'integrations: forward to loopback', method: 'POST', path: () => '/api/v1/integrations', body: J({ provider: 'generic', name: 'n', settings: { forwardUrl: `http://127.0.0.1:${probePort}/` } }), status: 400 }),
-  admin({ name: 'integrations: forward to a file URL', method: 'POST', path: () => '/api/v1/integrations', body: J({ provider: 'generic', name: 'n', settings: { forwardUrl: 'file:///etc/passwd' } }), status: 400 }),
-  admin({ name: 'integrations: Xero token URL on loopback', method: 'POST', path: () => '/api/v1/integrations', body: J({ provider: 'xero', name: 'n', webhookKey: XERO_KEY, clientSecret: 's', refreshToken: 'r', settings: { clientId: 'a', tokenUrl: `https://127.0.0.1:${probePort}/t`, apiBaseUrl: 'https://api.xero.example' } }), status: 400 }),
-  admin({ name: 'integrations: invalid UTF-8 in a PATCH', method: 'PATCH', path: () => `/api/v1/integrations/${generic.id}`, body: bytes('{"name":"', INVALID_UTF8, '"}'), status: 400 }),
+  admin({
+    name: 'integrations: invalid UTF-8 name',
+    method: 'POST',
+    path: () => '/api/v1/integrations',
+    body: bytes('{"provider":"generic","name":"', INVALID_UTF8, '"}'),
+    status: 400,
+  }),
+  admin({
+    name: 'integrations: NUL in the name',
+    method: 'POST',
+    path: () => '/api/v1/integrations',
+    body: J({ provider: 'generic', name: 'a\u0000' }),
+    status: 400,
+  }),
+  admin({
+    name: 'integrations: NUL in a key',
+    method: 'POST',
+    path: () => '/api/v1/integrations',
+    body: '{"provider":"generic","name":"n","\\u0000":1}',
+    status: 400,
+  }),
+  admin({
+    name: 'integrations: deep nesting',
+    method: 'POST',
+    path: () => '/api/v1/integrations',
+    body: `{"provider":"generic","name":"n","settings":${deepText(30_000)}}`,
+    status: 400,
+  }),
+  admin({
+    name: 'integrations: long array',
+    method: 'POST',
+    path: () => '/api/v1/integrations',
+    body: J({ provider: 'generic', name: 'n', x: new Array(10_001).fill(1) }),
+    status: 400,
+  }),
+  admin({
+    name: 'integrations: malformed JSON',
+    method: 'POST',
+    path: () => '/api/v1/integrations',
+    body: '{"provider":',
+    status: 400,
+  }),
+  admin({
+    name: 'integrations: latin1 charset',
+    method: 'POST',
+    path: () => '/api/v1/integrations',
+    body: '{"provider":"generic","name":"n"}',
+    headers: { 'content-type': 'application/json; charset=latin1' },
+    status: 415,
+  }),
+  admin({
+    name: 'integrations: unknown provider',
+    method: 'POST',
+    path: () => '/api/v1/integrations',
+    body: J({ provider: 'evil', name: 'n' }),
+    status: 400,
+  }),
+  admin({
+    name: 'integrations: forward to loopback',
+    method: 'POST',
+    path: () => '/api/v1/integrations',
+    body: J({ provider: 'generic', name: 'n', settings: { forwardUrl: `http://127.0.0.1:${probePort}/` } }),
+    status: 400,
+  }),
+  admin({
+    name: 'integrations: forward to a file URL',
+    method: 'POST',
+    path: () => '/api/v1/integrations',
+    body: J({ provider: 'generic', name: 'n', settings: { forwardUrl: 'file:///etc/passwd' } }),
+    status: 400,
+  }),
+  admin({
+    name: 'integrations: Xero token URL on loopback',
+    method: 'POST',
+    path: () => '/api/v1/integrations',
+    body: J({
+      provider: 'xero',
+      name: 'n',
+      webhookKey: XERO_KEY,
+      clientSecret: 's',
+      refreshToken: 'r',
+      settings: { clientId: 'a', tokenUrl: `https://127.0.0.1:${probePort}/t`, apiBaseUrl: 'https://api.xero.example' },
+    }),
+    status: 400,
+  }),
+  admin({
+    name: 'integrations: invalid UTF-8 in a PATCH',
+    method: 'PATCH',
+    path: () => `/api/v1/integrations/${generic.id}`,
+    body: bytes('{"name":"', INVALID_UTF8, '"}'),
+    status: 400,
+  }),
   admin({ name: 'integrations: NUL in the id', method: 'GET', path: () => '/api/v1/integrations/%00', status: 400 }),
-  admin({ name: 'webhooks: URL on loopback', method: 'POST', path: () => '/api/v1/webhooks', body: J(webhook({ url: `http://127.0.0.1:${probePort}/` })), status: 400 }),
-  admin({ name: 'webhooks: URL on [::1]', method: 'POST', path: () => '/api/v1/webhooks', body: J(webhook({ url: `http://[::1]:${probePort}/` })), status: 400 }),
-  admin({ name: 'webhooks: IPv4-mapped loopback', method: 'POST', path: () => '/api/v1/webhooks', body: J(webhook({ url: `http://[::ffff:127.0.0.1]:${probePort}/` })), status: 400 }),
-  admin({ name: 'webhooks: NAT64 loopback', method: 'POST', path: () => '/api/v1/webhooks', body: J(webhook({ url: `http://[64:ff9b::7f00:1]:${probePort}/` })), status: 400 }),
-  admin({ name: 'webhooks: IPv4-compatible loopback', method: 'POST', path: () => '/api/v1/webhooks', body: J(webhook({ url: `http://[::7f00:1]:${probePort}/` })), status: 400 }),
-  admin({ name: 'webhooks: 6to4 loopback', method: 'POST', path: () => '/api/v1/webhooks', body: J(webhook({ url: `http://[2002:7f00:1::]:${probePort}/` })), status: 400 }),
-  admin({ name: 'webhooks: decimal loopback', method: 'POST', path: () => '/api/v1/webhooks', body: J(webhook({ url: `http://2130706433:${probePort}/` })), status: 400 }),
-  admin({ name: 'webhooks: metadata address', method: 'POST', path: () => '/api/v1/webhooks', body: J(webhook({ url: 'http://169.254.169.254/latest/meta-data' })), status: 400 }),
-  admin({ name: 'webhooks: localhost', method: 'POST', path: () => '/api/v1/webhooks', body: J(webhook({ url: `http://localhost:${probePort}/` })), status: 400 }),
-  admin({ name: 'webhooks: CR/LF in a header-auth value', method: 'POST', path: () => '/api/v1/webhooks', body: J(webhook({ authentication: { type: 'header', name: 'X-Key', value: 'a\r\nX-Evil: 1' } })), status: 400 }),
-  admin({ name: 'webhooks: LF in a bearer token', method: 'POST', path: () => '/api/v1/webhooks', body: J(webhook({ authentication: { type: 'bearer', token: 'a\nb' } })), status: 400 }),
-  admin({ name: 'webhooks: NUL in a header-auth value', method: 'POST', path: () => '/api/v1/webhooks', body: J(webhook({ authentication: { type: 'header', name: 'X-Key', value: 'a\u0000' } })), status: 400 }),
-  admin({ name: 'webhooks: invalid UTF-8 name', method: 'POST', path: () => '/api/v1/webhooks', body: bytes('{"name":"', INVALID_UTF8, '","url":"https://receiver.example/","events":[{"type":"Ticket Changed"}]}'), status: 400 }),
-  admin({ name: 'webhooks: deep conditions', method: 'POST', path: () => '/api/v1/webhooks', body: J(webhook({ events: [{ type: 'Ticket Changed', conditions: [deep(60)] }] })), status: 400 }),
+  admin({
+    name: 'webhooks: URL on loopback',
+    method: 'POST',
+    path: () => '/api/v1/webhooks',
+    body: J(webhook({ url: `http://127.0.0.1:${probePort}/` })),
+    status: 400,
+  }),
+  admin({
+    name: 'webhooks: URL on [::1]',
+    method: 'POST',
+    path: () => '/api/v1/webhooks',
+    body: J(webhook({ url: `http://[::1]:${probePort}/` })),
+    status: 400,
+  }),
+  admin({
+    name: 'webhooks: IPv4-mapped loopback',
+    method: 'POST',
+    path: () => '/api/v1/webhooks',
+    body: J(webhook({ url: `http://[::ffff:127.0.0.1]:${probePort}/` })),
+    status: 400,
+  }),
+  admin({
+    name: 'webhooks: NAT64 loopback',
+    method: 'POST',
+    path: () => '/api/v1/webhooks',
+    body: J(webhook({ url: `http://[64:ff9b::7f00:1]:${probePort}/` })),
+    status: 400,
+  }),
+  admin({
+    name: 'webhooks: IPv4-compatible loopback',
+    method: 'POST',
+    path: () => '/api/v1/webhooks',
+    body: J(webhook({ url: `http://[::7f00:1]:${probePort}/` })),
+    status: 400,
+  }),
+  admin({
+    name: 'webhooks: 6to4 loopback',
+    method: 'POST',
+    path: () => '/api/v1/webhooks',
+    body: J(webhook({ url: `http://[2002:7f00:1::]:${probePort}/` })),
+    status: 400,
+  }),
+  admin({
+    name: 'webhooks: decimal loopback',
+    method: 'POST',
+    path: () => '/api/v1/webhooks',
+    body: J(webhook({ url: `http://2130706433:${probePort}/` })),
+    status: 400,
+  }),
+  admin({
+    name: 'webhooks: metadata address',
+    method: 'POST',
+    path: () => '/api/v1/webhooks',
+    body: J(webhook({ url: 'http://169.254.169.254/latest/meta-data' })),
+    status: 400,
+  }),
+  admin({
+    name: 'webhooks: localhost',
+    method: 'POST',
+    path: () => '/api/v1/webhooks',
+    body: J(webhook({ url: `http://localhost:${probePort}/` })),
+    status: 400,
+  }),
+  admin({
+    name: 'webhooks: CR/LF in a header-auth value',
+    method: 'POST',
+    path: () => '/api/v1/webhooks',
+    body: J(webhook({ authentication: { type: 'header', name: 'X-Key', value: 'a\r\nX-Evil: 1' } })),
+    status: 400,
+  }),
+  admin({
+    name: 'webhooks: LF in a bearer token',
+    method: 'POST',
+    path: () => '/api/v1/webhooks',
+    body: J(webhook({ authentication: { type: 'bearer', token: 'a\nb' } })),
+    status: 400,
+  }),
+  admin({
+    name: 'webhooks: NUL in a header-auth value',
+    method: 'POST',
+    path: () => '/api/v1/webhooks',
+    body: J(webhook({ authentication: { type: 'header', name: 'X-Key', value: 'a\u0000' } })),
+    status: 400,
+  }),
+  admin({
+    name: 'webhooks: invalid UTF-8 name',
+    method: 'POST',
+    path: () => '/api/v1/webhooks',
+    body: bytes('{"name":"', INVALID_UTF8, '","url":"https://receiver.example/","events":[{"type":"Ticket Changed"}]}'),
+    status: 400,
+  }),
+  admin({
+    name: 'webhooks: deep conditions',
+    method: 'POST',
+    path: () => '/api/v1/webhooks',
+    body: J(webhook({ events: [{ type: 'Ticket Changed', conditions: [deep(60)] }] })),
+    status: 400,
+  }),
   admin({ name: 'webhooks: id not a uuid', method: 'GET', path: () => '/api/v1/webhooks/%00', status: 400 }),
-  admin({ name: 'events: NUL in objectId', method: 'POST', path: () => '/api/v1/events', body: J(event({ objectId: 'T-\u0000' })), status: 400 }),
-  admin({ name: 'events: deep object.fields', method: 'POST', path: () => '/api/v1/events', body: `{"type":"Ticket Changed","objectId":"T-1","object":{"fields":${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}}}`, status: 400 }),
-  admin({ name: 'events: fields nested past the limit', method: 'POST', path: () => '/api/v1/events', body: J(event({ object: { fields: deep(40) } })), status: 400 }),
-  admin({ name: 'events: invalid UTF-8 in a field', method: 'POST', path: () => '/api/v1/events', body: bytes('{"type":"Ticket Changed","objectId":"T-1","object":{"fields":{"s":"', INVALID_UTF8, '"}}}'), status: 400 }),
-  admin({ name: 'events: unknown type', method: 'POST', path: () => '/api/v1/events', body: J(event({ type: 'Evil' })), status: 400 }),
-  admin({ name: 'events: occurredAt in year -200000', method: 'POST', path: () => '/api/v1/events', body: J(event({ occurredAt: '-200000-01-01T00:00:00Z' })), status: 400 }),
-  admin({ name: 'events: unpaired surrogate in a field', method: 'POST', path: () => '/api/v1/events', body: '{"type":"Ticket Changed","objectId":"T-1","object":{"fields":{"s":"\\ud800"}}}', status: 400 }),
+  admin({
+    name: 'events: NUL in objectId',
+    method: 'POST',
+    path: () => '/api/v1/events',
+    body: J(event({ objectId: 'T-\u0000' })),
+    status: 400,
+  }),
+  admin({
+    name: 'events: deep object.fields',
+    method: 'POST',
+    path: () => '/api/v1/events',
+    body: `{"type":"Ticket Changed","objectId":"T-1","object":{"fields":${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}}}`,
+    status: 400,
+  }),
+  admin({
+    name: 'events: fields nested past the limit',
+    method: 'POST',
+    path: () => '/api/v1/events',
+    body: J(event({ object: { fields: deep(40) } })),
+    status: 400,
+  }),
+  admin({
+    name: 'events: invalid UTF-8 in a field',
+    method: 'POST',
+    path: () => '/api/v1/events',
+    body: bytes('{"type":"Ticket Changed","objectId":"T-1","object":{"fields":{"s":"', INVALID_UTF8, '"}}}'),
+    status: 400,
+  }),
+  admin({
+    name: 'events: unknown type',
+    method: 'POST',
+    path: () => '/api/v1/events',
+    body: J(event({ type: 'Evil' })),
+    status: 400,
+  }),
+  admin({
+    name: 'events: occurredAt in year -200000',
+    method: 'POST',
+    path: () => '/api/v1/events',
+    body: J(event({ occurredAt: '-200000-01-01T00:00:00Z' })),
+    status: 400,
+  }),
+  admin({
+    name: 'events: unpaired surrogate in a field',
+    method: 'POST',
+    path: () => '/api/v1/events',
+    body: '{"type":"Ticket Changed","objectId":"T-1","object":{"fields":{"s":"\\ud800"}}}',
+    status: 400,
+  }),
   admin({ name: 'events: id not a uuid', method: 'GET', path: () => '/api/v1/events/x', status: 400 }),
-  admin({ name: 'mailboxes: login URL on loopback', method: 'POST', path: () => '/api/v1/mailboxes', body: J(mailbox({ authority: custom({ loginUrl: loopback('127.0.0.1') }) })), status: 400 }),
-  admin({ name: 'mailboxes: Graph URL on [::1]', method: 'POST', path: () => '/api/v1/mailboxes', body: J(mailbox({ authority: custom({ graphUrl: loopback('[::1]') }) })), status: 400 }),
-  admin({ name: 'mailboxes: token endpoint on loopback', method: 'POST', path: () => '/api/v1/mailboxes', body: J(mailbox({ authority: custom({ authorityMetadata: meta({ token_endpoint: `${loopback('127.0.0.1')}/token` }) }) })), status: 400 }),
-  admin({ name: 'mailboxes: token endpoint over http', method: 'POST', path: () => '/api/v1/mailboxes', body: J(mailbox({ authority: custom({ authorityMetadata: meta({ token_endpoint: 'http://login.example.net/token' }) }) })), status: 400 }),
-  admin({ name: 'mailboxes: authorize endpoint on a private address', method: 'POST', path: () => '/api/v1/mailboxes', body: J(mailbox({ authority: custom({ authorityMetadata: meta({ authorization_endpoint: 'https://10.0.0.1/authorize' }) }) })), status: 400 }),
-  admin({ name: 'mailboxes: jwks on the metadata address', method: 'POST', path: () => '/api/v1/mailboxes', body: J(mailbox({ authority: custom({ authorityMetadata: meta({ jwks_uri: 'https://169.254.169.254/keys' }) }) })), status: 400 }),
-  admin({ name: 'mailboxes: login URL on localhost', method: 'POST', path: () => '/api/v1/mailboxes', body: J(mailbox({ authority: custom({ loginUrl: loopback('localhost') }) })), status: 400 }),
-  admin({ name: 'mailboxes: Graph URL on NAT64 loopback', method: 'POST', path: () => '/api/v1/mailboxes', body: J(mailbox({ authority: custom({ graphUrl: loopback('[64:ff9b::7f00:1]') }) })), status: 400 }),
-  admin({ name: 'mailboxes: PATCH authority to loopback', method: 'PATCH', path: () => `/api/v1/mailboxes/${mailboxId}`, body: J({ authority: custom({ loginUrl: loopback('127.0.0.1') }) }), status: 400 }),
-  admin({ name: 'mailboxes: NUL in the name', method: 'POST', path: () => '/api/v1/mailboxes', body: J(mailbox({ name: '\u0000' })), status: 400 }),
-  admin({ name: 'mailboxes: invalid UTF-8 name', method: 'POST', path: () => '/api/v1/mailboxes', body: bytes('{"name":"', INVALID_UTF8, '","tenantId":"t","clientId":"11111111-2222-3333-4444-555555555555","clientSecret":"s","method":"webhooks","emailAddress":"a@b.example"}'), status: 400 }),
-  admin({ name: 'api-clients: NUL in the name', method: 'POST', path: () => '/api/v1/api-clients', body: J({ name: 'a\u0000', kind: 'application' }), status: 400 }),
-  admin({ name: 'api-clients: deep body', method: 'POST', path: () => '/api/v1/api-clients', body: deepText(30_000), status: 400 }),
+  admin({
+    name: 'mailboxes: login URL on loopback',
+    method: 'POST',
+    path: () => '/api/v1/mailboxes',
+    body: J(mailbox({ authority: custom({ loginUrl: loopback('127.0.0.1') }) })),
+    status: 400,
+  }),
+  admin({
+    name: 'mailboxes: Graph URL on [::1]',
+    method: 'POST',
+    path: () => '/api/v1/mailboxes',
+    body: J(mailbox({ authority: custom({ graphUrl: loopback('[::1]') }) })),
+    status: 400,
+  }),
+  admin({
+    name: 'mailboxes: token endpoint on loopback',
+    method: 'POST',
+    path: () => '/api/v1/mailboxes',
+    body: J(
+      mailbox({ authority: custom({ authorityMetadata: meta({ token_endpoint: `${loopback('127.0.0.1')}/token` }) }) }),
+    ),
+    status: 400,
+  }),
+  admin({
+    name: 'mailboxes: token endpoint over http',
+    method: 'POST',
+    path: () => '/api/v1/mailboxes',
+    body: J(
+      mailbox({ authority: custom({ authorityMetadata: meta({ token_endpoint: 'http://login.example.net/token' }) }) }),
+    ),
+    status: 400,
+  }),
+  admin({
+    name: 'mailboxes: authorize endpoint on a private address',
+    method: 'POST',
+    path: () => '/api/v1/mailboxes',
+    body: J(
+      mailbox({
+        authority: custom({ authorityMetadata: meta({ authorization_endpoint: 'https://10.0.0.1/authorize' }) }),
+      }),
+    ),
+    status: 400,
+  }),
+  admin({
+    name: 'mailboxes: jwks on the metadata address',
+    method: 'POST',
+    path: () => '/api/v1/mailboxes',
+    body: J(mailbox({ authority: custom({ authorityMetadata: meta({ jwks_uri: 'https://169.254.169.254/keys' }) }) })),
+    status: 400,
+  }),
+  admin({
+    name: 'mailboxes: login URL on localhost',
+    method: 'POST',
+    path: () => '/api/v1/mailboxes',
+    body: J(mailbox({ authority: custom({ loginUrl: loopback('localhost') }) })),
+    status: 400,
+  }),
+  admin({
+    name: 'mailboxes: Graph URL on NAT64 loopback',
+    method: 'POST',
+    path: () => '/api/v1/mailboxes',
+    body: J(mailbox({ authority: custom({ graphUrl: loopback('[64:ff9b::7f00:1]') }) })),
+    status: 400,
+  }),
+  admin({
+    name: 'mailboxes: PATCH authority to loopback',
+    method: 'PATCH',
+    path: () => `/api/v1/mailboxes/${mailboxId}`,
+    body: J({ authority: custom({ loginUrl: loopback('127.0.0.1') }) }),
+    status: 400,
+  }),
+  admin({
+    name: 'mailboxes: NUL in the name',
+    method: 'POST',
+    path: () => '/api/v1/mailboxes',
+    body: J(mailbox({ name: '\u0000' })),
+    status: 400,
+  }),
+  admin({
+    name: 'mailboxes: invalid UTF-8 name',
+    method: 'POST',
+    path: () => '/api/v1/mailboxes',
+    body: bytes(
+      '{"name":"',
+      INVALID_UTF8,
+      '","tenantId":"t","clientId":"11111111-2222-3333-4444-555555555555","clientSecret":"s","method":"webhooks","emailAddress":"a@b.example"}',
+    ),
+    status: 400,
+  }),
+  admin({
+    name: 'api-clients: NUL in the name',
+    method: 'POST',
+    path: () => '/api/v1/api-clients',
+    body: J({ name: 'a\u0000', kind: 'application' }),
+    status: 400,
+  }),
+  admin({
+    name: 'api-clients: deep body',
+    method: 'POST',
+    path: () => '/api/v1/api-clients',
+    body: deepText(30_000),
+    status: 400,
+  }),
   // ---- OAuth token endpoint ----
-  admin({ name: 'token: malformed percent-encoding in Basic', method: 'POST', path: () => '/oauth2/token', auth: false, headers: { ...form, authorization: basic('%E0%A4%A:secret') }, body: 'grant_type=client_credentials', status: 400, envelope: 'oauth' }),
-  admin({ name: 'token: invalid UTF-8 in Basic', method: 'POST', path: () => '/oauth2/token', auth: false, headers: { ...form, authorization: basic(bytes('app', INVALID_UTF8, ':s')) }, body: 'grant_type=client_credentials', status: 400, envelope: 'oauth' }),
-  admin({ name: 'token: NUL in Basic', method: 'POST', path: () => '/oauth2/token', auth: false, headers: { ...form, authorization: basic('app%00:s') }, body: 'grant_type=client_credentials', status: 400, envelope: 'oauth' }),
-  admin({ name: 'token: NUL in client_id', method: 'POST', path: () => '/oauth2/token', auth: false, headers: form, body: 'grant_type=client_credentials&client_id=a%00&client_secret=b', status: 400, envelope: 'oauth' }),
-  admin({ name: 'token: wrong grant type', method: 'POST', path: () => '/oauth2/token', auth: false, headers: form, body: 'grant_type=password', status: 400, envelope: 'oauth' }),
-  admin({ name: 'token: unknown client', method: 'POST', path: () => '/oauth2/token', auth: false, headers: form, body: 'grant_type=client_credentials&client_id=app_x&client_secret=y', status: 401, envelope: 'oauth' }),
-  admin({ name: 'token: JSON with NUL', method: 'POST', path: () => '/oauth2/token', auth: false, body: J({ grant_type: 'client_credentials', client_id: '\u0000', client_secret: 'x' }), status: 400 }),
-  admin({ name: 'token: deep JSON', method: 'POST', path: () => '/oauth2/token', auth: false, body: deepText(5_000), status: 400 }),
+  admin({
+    name: 'token: malformed percent-encoding in Basic',
+    method: 'POST',
+    path: () => '/oauth2/token',
+    auth: false,
+    headers: { ...form, authorization: basic('%E0%A4%A:secret') },
+    body: 'grant_type=client_credentials',
+    status: 400,
+    envelope: 'oauth',
+  }),
+  admin({
+    name: 'token: invalid UTF-8 in Basic',
+    method: 'POST',
+    path: () => '/oauth2/token',
+    auth: false,
+    headers: { ...form, authorization: basic(bytes('app', INVALID_UTF8, ':s')) },
+    body: 'grant_type=client_credentials',
+    status: 400,
+    envelope: 'oauth',
+  }),
+  admin({
+    name: 'token: NUL in Basic',
+    method: 'POST',
+    path: () => '/oauth2/token',
+    auth: false,
+    headers: { ...form, authorization: basic('app%00:s') },
+    body: 'grant_type=client_credentials',
+    status: 400,
+    envelope: 'oauth',
+  }),
+  admin({
+    name: 'token: NUL in client_id',
+    method: 'POST',
+    path: () => '/oauth2/token',
+    auth: false,
+    headers: form,
+    body: 'grant_type=client_credentials&client_id=a%00&client_secret=b',
+    status: 400,
+    envelope: 'oauth',
+  }),
+  admin({
+    name: 'token: wrong grant type',
+    method: 'POST',
+    path: () => '/oauth2/token',
+    auth: false,
+    headers: form,
+    body: 'grant_type=password',
+    status: 400,
+    envelope: 'oauth',
+  }),
+  admin({
+    name: 'token: unknown client',
+    method: 'POST',
+    path: () => '/oauth2/token',
+    auth: false,
+    headers: form,
+    body: 'grant_type=client_credentials&client_id=app_x&client_secret=y',
+    status: 401,
+    envelope: 'oauth',
+  }),
+  admin({
+    name: 'token: JSON with NUL',
+    method: 'POST',
+    path: () => '/oauth2/token',
+    auth: false,
+    body: J({ grant_type: 'client_credentials', client_id: '\u0000', client_secret: 'x' }),
+    status: 400,
+  }),
+  admin({
+    name: 'token: deep JSON',
+    method: 'POST',
+    path: () => '/oauth2/token',
+    auth: false,
+    body: deepText(5_000),
+    status: 400,
+  }),
   // ---- metrics ----
   admin({ name: 'metrics: no token', method: 'GET', path: () => '/metrics', auth: false, status: 401 }),
-  admin({ name: 'metrics: wrong token', method: 'GET', path: () => '/metrics', auth: false, headers: { authorization: 'Bearer wrong-token-0123456789' }, status: 401 }),
+  admin({
+    name: 'metrics: wrong token',
+    method: 'GET',
+    path: () => '/metrics',
+    auth: false,
+    headers: { authorization: 'Bearer wrong-token-0123456789' },
+    status: 401,
+  }),
 ];
 
 let addressSeq = 0;
@@ -472,8 +1203,14 @@ test('a corpus of 100+ hostile requests: each 4xx, one envelope, logged, and not
     }
     if (c.logged) {
       // Every case comes from its own address, so its row is the one with that address.
-      const logged = await stack.db.query('SELECT response_status FROM inbound_requests WHERE remote_addr = $1', [address]);
-      if (logged.rows.length !== 1 || logged.rows[0].response_status !== res.status || (await logCount()) !== logBefore + 1) {
+      const logged = await stack.db.query('SELECT response_status FROM inbound_requests WHERE remote_addr = $1', [
+        address,
+      ]);
+      if (
+        logged.rows.length !== 1 ||
+        logged.rows[0].response_status !== res.status ||
+        (await logCount()) !== logBefore + 1
+      ) {
         counts.missingFromLog += 1;
         failures.push(`${c.name}: not in the inbound request log with its answer`);
       }
@@ -528,18 +1265,27 @@ test('rejected bodies are stored truncated; past the per-address limit: 429 and 
   const big = 'y'.repeat(20_000);
   const statuses: number[] = [];
   for (let i = 0; i < 22; i++) {
-    const res = await fetchJson(`${stack.apiUrl}${genericPath()}`, { method: 'POST', headers: { 'x-forwarded-for': address }, body: big });
+    const res = await fetchJson(`${stack.apiUrl}${genericPath()}`, {
+      method: 'POST',
+      headers: { 'x-forwarded-for': address },
+      body: big,
+    });
     statuses.push(res.status);
   }
   expect(statuses.slice(0, 20).every((s) => s === 401)).toBe(true);
   expect(statuses.slice(20)).toEqual([429, 429]);
-  const stored = await stack.db.query('SELECT length(body) AS n, body_bytes FROM inbound_requests WHERE remote_addr = $1', [address]);
+  const stored = await stack.db.query(
+    'SELECT length(body) AS n, body_bytes FROM inbound_requests WHERE remote_addr = $1',
+    [address],
+  );
   expect(stored.rows).toHaveLength(20);
   for (const r of stored.rows) {
     expect(r.n).toBeLessThanOrEqual(4096);
     expect(r.body_bytes).toBe(20_000);
   }
-  const rejected = Number((await stack.db.query("SELECT count(*)::int AS n FROM inbound_requests WHERE outcome = 'rejected'")).rows[0].n);
+  const rejected = Number(
+    (await stack.db.query("SELECT count(*)::int AS n FROM inbound_requests WHERE outcome = 'rejected'")).rows[0].n,
+  );
   expect(await pruneRejectedRequests(stack.db, new Date(0), 10)).toBe(rejected - 10);
   expect(await pruneRejectedRequests(stack.db, new Date(Date.now() + 60_000))).toBe(10);
 });
@@ -608,7 +1354,12 @@ test('Graph clientState is never readable back through the API', async () => {
   const stored = await stack.db.query("SELECT body FROM inbound_requests WHERE remote_addr = '198.51.100.20'");
   expect(stored.rows).toHaveLength(1);
   expect(stored.rows[0].body).toContain('[redacted]');
-  for (const path of ['/api/v1/inbound-requests?limit=500', `/api/v1/mailboxes/${mailboxId}`, '/api/v1/mailboxes', `/api/v1/mailboxes/${mailboxId}/inbound-log`]) {
+  for (const path of [
+    '/api/v1/inbound-requests?limit=500',
+    `/api/v1/mailboxes/${mailboxId}`,
+    '/api/v1/mailboxes',
+    `/api/v1/mailboxes/${mailboxId}/inbound-log`,
+  ]) {
     const r = await stack.request('GET', path);
     expect(r.status).toBe(200);
     expect(r.text).not.toContain(secretGuess);
@@ -646,7 +1397,11 @@ test('no outgoing path reaches a listener on this machine (MSAL, Graph, webhooks
   await stack.request('POST', `/api/v1/mailboxes/${scan.body.id}/authorize`);
 
   // An outgoing webhook and a generic integration's forward to this machine.
-  const hook = await stack.request('POST', '/api/v1/webhooks', webhook({ url: `http://${hostname}:${probePort}/hook` }));
+  const hook = await stack.request(
+    'POST',
+    '/api/v1/webhooks',
+    webhook({ url: `http://${hostname}:${probePort}/hook` }),
+  );
   expect(hook.status).toBe(201);
   const emitted = await stack.request('POST', '/api/v1/events', event({ objectId: 'T-ssrf' }));
   expect(emitted.status).toBe(202);

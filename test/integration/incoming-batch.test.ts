@@ -83,13 +83,15 @@ test('a burst of 600 webhooks finishes with no failures, no 429s, 50 ids per cal
 
   // Three flushes of 200 at two flushes per run: the batch workflow continued as new.
   const runs = [];
-  for await (const wf of stack.temporal.workflow.list({ query: `WorkflowId = 'inbound-batch:${integration.id}:${tenant}'` })) {
+  for await (const wf of stack.temporal.workflow.list({
+    query: `WorkflowId = 'inbound-batch:${integration.id}:${tenant}'`,
+  })) {
     runs.push(wf.runId);
   }
   expect(runs.length).toBeGreaterThanOrEqual(2);
 }, 200_000);
 
-test("a provider 429 in a batch delays the chunk by Retry-After; nothing fails and no attempt is spent", async () => {
+test('a provider 429 in a batch delays the chunk by Retry-After; nothing fails and no attempt is spent', async () => {
   const tenant = randomUUID();
   const integration = await delayedIntegration(tenant);
   xero.failNext(1, 429, { retryAfter: 2, problem: 'minute' });
@@ -128,7 +130,10 @@ test('a worker killed while a batch chunk is in flight: the chunk is redone on r
   try {
     const ids = await burst(integration.id, invoiceEvents(tenant, 60));
     await eventually(async () => {
-      const { rows } = await stack.db.query("SELECT count(*) AS n FROM incoming_webhooks WHERE id = ANY($1) AND status = 'processing'", [ids]);
+      const { rows } = await stack.db.query(
+        "SELECT count(*) AS n FROM incoming_webhooks WHERE id = ANY($1) AND status = 'processing'",
+        [ids],
+      );
       return Number(rows[0].n) > 0;
     });
     expect(await stack.worker.stop('SIGKILL')).toBeNull();

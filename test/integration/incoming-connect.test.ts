@@ -5,7 +5,15 @@ import { buildQuickBooksLegacyPayload, buildXeroPayload, sendQuickBooksWebhook }
 import { startXeroEmulator, type XeroEmulator } from '../emulators/xero';
 import { freePort } from '../harness/free-port';
 import { fetchJson, startStack, type Stack } from '../harness/stack';
-import { QBO_CLIENT, sendXero, VERIFIER_TOKEN, WEBHOOK_KEY, webhookIn, XERO_CLIENT, xeroConnectSettings } from './incoming-helpers';
+import {
+  QBO_CLIENT,
+  sendXero,
+  VERIFIER_TOKEN,
+  WEBHOOK_KEY,
+  webhookIn,
+  XERO_CLIENT,
+  xeroConnectSettings,
+} from './incoming-helpers';
 
 /**
  * "Connect to Xero / QuickBooks" through the admin API and the providers' consent pages (the
@@ -27,9 +35,16 @@ beforeAll(async () => {
       { tenantId: TENANT_B, name: 'Contoso Ltd' },
     ],
   });
-  qbo = await startQuickBooksEmulator({ clients: [QBO_CLIENT], realms: [{ realmId: REALM, companyName: 'Sandbox Co' }] });
+  qbo = await startQuickBooksEmulator({
+    clients: [QBO_CLIENT],
+    realms: [{ realmId: REALM, companyName: 'Sandbox Co' }],
+  });
   const port = await freePort();
-  stack = await startStack({ HTTP_PORT: String(port), PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, RATE_LIMIT_REQUESTS: '0' });
+  stack = await startStack({
+    HTTP_PORT: String(port),
+    PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+    RATE_LIMIT_REQUESTS: '0',
+  });
 });
 afterAll(async () => {
   await stack?.stop();
@@ -40,7 +55,13 @@ afterAll(async () => {
 async function createUnconnected(provider: 'xero' | 'quickbooks'): Promise<string> {
   const body =
     provider === 'xero'
-      ? { provider, name: 'Xero (connect)', webhookKey: WEBHOOK_KEY, clientSecret: XERO_CLIENT.clientSecret, settings: xeroConnectSettings(xero) }
+      ? {
+          provider,
+          name: 'Xero (connect)',
+          webhookKey: WEBHOOK_KEY,
+          clientSecret: XERO_CLIENT.clientSecret,
+          settings: xeroConnectSettings(xero),
+        }
       : {
           provider,
           name: 'QuickBooks (connect)',
@@ -73,7 +94,10 @@ async function consent(integrationId: string, options: Parameters<typeof answerC
 
 test('Xero: consent for two organisations, choose one, process a webhook with the new tokens, then disconnect', async () => {
   const id = await createUnconnected('xero');
-  expect((await stack.request('GET', `/api/v1/integrations/${id}/connection`)).body).toMatchObject({ connected: false, method: null });
+  expect((await stack.request('GET', `/api/v1/integrations/${id}/connection`)).body).toMatchObject({
+    connected: false,
+    method: null,
+  });
 
   const callback = await consent(id);
   const done = await fetch(callback, { redirect: 'manual' });
@@ -87,34 +111,55 @@ test('Xero: consent for two organisations, choose one, process a webhook with th
   const status = await stack.request('GET', `/api/v1/integrations/${id}/connection`);
   expect(status.body).toMatchObject({ connected: true, method: 'connect', tenantChoiceNeeded: true, tenantId: null });
   const tenants = await stack.request('GET', `/api/v1/integrations/${id}/connection/tenants`);
-  expect(tenants.body.data.map((t: { tenantName: string }) => t.tenantName).sort()).toEqual(['Contoso Ltd', 'Northwind Ltd']);
-  expect((await stack.request('PUT', `/api/v1/integrations/${id}/connection/tenant`, { tenantId: randomUUID() })).status).toBe(400);
+  expect(tenants.body.data.map((t: { tenantName: string }) => t.tenantName).sort()).toEqual([
+    'Contoso Ltd',
+    'Northwind Ltd',
+  ]);
+  expect(
+    (await stack.request('PUT', `/api/v1/integrations/${id}/connection/tenant`, { tenantId: randomUUID() })).status,
+  ).toBe(400);
   const chosen = await stack.request('PUT', `/api/v1/integrations/${id}/connection/tenant`, { tenantId: TENANT_A });
   expect(chosen.status).toBe(200);
   expect(chosen.body.connection).toMatchObject({ connected: true, tenantChoiceNeeded: false, tenantId: TENANT_A });
   expect((await stack.request('GET', `/api/v1/integrations/${id}`)).body.settings.tenantIds).toEqual([TENANT_A]);
 
   // Tokens are stored encrypted: neither the access nor the refresh token is readable in the row.
-  const row = await stack.db.query('SELECT tokens_enc, connected_at FROM provider_tokens WHERE integration_id = $1', [id]);
+  const row = await stack.db.query('SELECT tokens_enc, connected_at FROM provider_tokens WHERE integration_id = $1', [
+    id,
+  ]);
   expect(row.rows[0].connected_at).not.toBeNull();
   expect(row.rows[0].tokens_enc).not.toMatch(/access_token|refresh/i);
 
   const invoice = xero.upsertInvoice(TENANT_A, { Total: 99, Reference: 'connected' });
-  const sent = await sendXero(stack, id,     buildXeroPayload([{ resourceId: invoice.InvoiceID, tenantId: TENANT_A, eventCategory: 'INVOICE', eventType: 'UPDATE' }]));
+  const sent = await sendXero(
+    stack,
+    id,
+    buildXeroPayload([
+      { resourceId: invoice.InvoiceID, tenantId: TENANT_A, eventCategory: 'INVOICE', eventType: 'UPDATE' },
+    ]),
+  );
   expect(sent.status).toBe(200);
   const detail = await webhookIn(stack, sent.ids[0]!, ['succeeded', 'failed']);
   expect(detail).toMatchObject({ status: 'succeeded', entityId: invoice.InvoiceID });
   expect(detail.result.event.type).toBe('invoice.updated');
   // The other organisation was not chosen: its webhooks are ignored.
-  const other = await sendXero(stack, id,     buildXeroPayload([{ resourceId: randomUUID(), tenantId: TENANT_B, eventCategory: 'INVOICE', eventType: 'UPDATE' }]));
+  const other = await sendXero(
+    stack,
+    id,
+    buildXeroPayload([{ resourceId: randomUUID(), tenantId: TENANT_B, eventCategory: 'INVOICE', eventType: 'UPDATE' }]),
+  );
   expect(JSON.parse(other.body)).toMatchObject({ accepted: 0, ignored: 1 });
 
   const revocationsBefore = xero.stats().revocations;
   const off = await stack.request('POST', `/api/v1/integrations/${id}/disconnect`, {});
   expect(off.body).toMatchObject({ revoked: true });
   expect(xero.stats().revocations).toBe(revocationsBefore + 1);
-  expect((await stack.request('GET', `/api/v1/integrations/${id}/connection`)).body).toMatchObject({ connected: false });
-  expect((await stack.db.query('SELECT count(*)::int AS n FROM provider_tokens WHERE integration_id = $1', [id])).rows[0].n).toBe(0);
+  expect((await stack.request('GET', `/api/v1/integrations/${id}/connection`)).body).toMatchObject({
+    connected: false,
+  });
+  expect(
+    (await stack.db.query('SELECT count(*)::int AS n FROM provider_tokens WHERE integration_id = $1', [id])).rows[0].n,
+  ).toBe(0);
 });
 
 test('QuickBooks: the realm comes from the callback; a webhook is processed; disconnect revokes', async () => {
@@ -149,11 +194,15 @@ test('refused or forged callbacks: consent cancelled, unknown state, wrong provi
   expect(page.text).toMatch(/access_denied/);
   expect(page.headers.get('content-security-policy')).toBe("default-src 'none'");
 
-  const forged = await fetchJson(`${stack.apiUrl}/oauth/xero/callback?code=abc&state=${'x'.repeat(43)}`, { redirect: 'manual' });
+  const forged = await fetchJson(`${stack.apiUrl}/oauth/xero/callback?code=abc&state=${'x'.repeat(43)}`, {
+    redirect: 'manual',
+  });
   expect(forged.status).toBe(400);
   // A state issued for Xero is not accepted on the QuickBooks callback.
   const xeroCallback = new URL(await consent(id));
-  const crossed = await fetchJson(`${stack.apiUrl}/oauth/quickbooks/callback${xeroCallback.search}&realmId=1`, { redirect: 'manual' });
+  const crossed = await fetchJson(`${stack.apiUrl}/oauth/quickbooks/callback${xeroCallback.search}&realmId=1`, {
+    redirect: 'manual',
+  });
   expect(crossed.status).toBe(400);
   expect((await stack.request('GET', `/api/v1/integrations/${id}/connection`)).body.connected).toBe(false);
 
@@ -173,8 +222,17 @@ test('refused or forged callbacks: consent cancelled, unknown state, wrong provi
   }).then((r) => r.json() as Promise<{ refresh_token: string }>);
   const patched = await stack.request('PATCH', `/api/v1/integrations/${id}`, { refreshToken: token.refresh_token });
   expect(patched.status).toBe(200);
-  expect((await stack.request('GET', `/api/v1/integrations/${id}/connection`)).body).toMatchObject({ connected: true, method: 'refresh_token' });
+  expect((await stack.request('GET', `/api/v1/integrations/${id}/connection`)).body).toMatchObject({
+    connected: true,
+    method: 'refresh_token',
+  });
   const invoice = xero.upsertInvoice(TENANT_B, { Total: 12 });
-  const sent = await sendXero(stack, id,     buildXeroPayload([{ resourceId: invoice.InvoiceID, tenantId: TENANT_B, eventCategory: 'INVOICE', eventType: 'CREATE' }]));
+  const sent = await sendXero(
+    stack,
+    id,
+    buildXeroPayload([
+      { resourceId: invoice.InvoiceID, tenantId: TENANT_B, eventCategory: 'INVOICE', eventType: 'CREATE' },
+    ]),
+  );
   expect((await webhookIn(stack, sent.ids[0]!, ['succeeded', 'failed'])).status).toBe('succeeded');
 });

@@ -1,6 +1,10 @@
 import { parseXeroBody, xeroEvents } from '../../src/integrations/xero/webhook';
 import { sendXeroWebhook, type XeroWebhookPayload } from '../emulators/webhook-sender';
-import { startQuickBooksEmulator, type QuickBooksEmulator, type QuickBooksEmulatorOptions } from '../emulators/quickbooks';
+import {
+  startQuickBooksEmulator,
+  type QuickBooksEmulator,
+  type QuickBooksEmulatorOptions,
+} from '../emulators/quickbooks';
 import { startXeroEmulator, type XeroEmulator, type XeroEmulatorOptions } from '../emulators/xero';
 import { eventually, type Stack } from '../harness/stack';
 
@@ -9,7 +13,11 @@ export const QBO_CLIENT = { clientId: 'switchyard-qbo-app', clientSecret: 'qbo-c
 export const WEBHOOK_KEY = 'xero-webhook-key-abcdefghijklmnopqrstuvwxyz0123456789';
 export const VERIFIER_TOKEN = 'qbo-verifier-token-0123456789';
 
-async function exchangeCode(tokenUrl: string, client: { clientId: string; clientSecret: string }, form: Record<string, string>) {
+async function exchangeCode(
+  tokenUrl: string,
+  client: { clientId: string; clientSecret: string },
+  form: Record<string, string>,
+) {
   const res = await fetch(tokenUrl, {
     method: 'POST',
     headers: {
@@ -111,11 +119,21 @@ export async function webhookIn(stack: Stack, id: string, statuses: string[], ti
 
 /** Waits (polling the database, not the rate-limited API) until every webhook reaches one of `statuses`. */
 export async function allIn(stack: Stack, ids: string[], statuses: string[], timeoutMs = 60_000) {
-  await eventually(async () => {
-    const { rows } = await stack.db.query('SELECT count(*) AS n FROM incoming_webhooks WHERE id = ANY($1) AND status = ANY($2)', [ids, statuses]);
-    return Number(rows[0].n) === ids.length;
-  }, timeoutMs, 250);
-  const { rows } = await stack.db.query('SELECT id, status, entity_id, attempts_made FROM incoming_webhooks WHERE id = ANY($1)', [ids]);
+  await eventually(
+    async () => {
+      const { rows } = await stack.db.query(
+        'SELECT count(*) AS n FROM incoming_webhooks WHERE id = ANY($1) AND status = ANY($2)',
+        [ids, statuses],
+      );
+      return Number(rows[0].n) === ids.length;
+    },
+    timeoutMs,
+    250,
+  );
+  const { rows } = await stack.db.query(
+    'SELECT id, status, entity_id, attempts_made FROM incoming_webhooks WHERE id = ANY($1)',
+    [ids],
+  );
   return rows as Array<{ id: string; status: string; entity_id: string; attempts_made: number }>;
 }
 
@@ -149,4 +167,3 @@ export const xeroConnectSettings = (emu: XeroEmulator) => ({
   connectionsUrl: `${emu.url}/connections`,
   revocationUrl: `${emu.url}/connect/revocation`,
 });
-

@@ -39,16 +39,21 @@ afterAll(async () => {
 });
 
 const qboHook = (id: string) => `${stack.apiUrl}/hooks/quickbooks/${id}`;
-const eventOf = async (id: string) => (await stack.db.query('SELECT type, object_id, data FROM events WHERE id = $1', [id])).rows[0];
+const eventOf = async (id: string) =>
+  (await stack.db.query('SELECT type, object_id, data FROM events WHERE id = $1', [id])).rows[0];
 
 test('QuickBooks merge: the survivor is refreshed (client.updated), the merged-away customer is deleted naming the survivor (client.deleted)', async () => {
-  const integration = await createQuickBooksIntegration(stack, qbo, qboToken, { settings: { entityTypes: ['Customer'] } });
+  const integration = await createQuickBooksIntegration(stack, qbo, qboToken, {
+    settings: { entityTypes: ['Customer'] },
+  });
   const survivor = qbo.upsertCustomer(REALM, { DisplayName: 'Acme Ltd', Balance: 10 });
   const duplicate = qbo.upsertCustomer(REALM, { DisplayName: 'ACME Limited', Balance: 5 });
   const merged = qbo.mergeCustomers(REALM, duplicate.Id, survivor.Id);
   const res = await sendQuickBooksWebhook(
     qboHook(integration.id),
-    buildQuickBooksLegacyPayload(REALM, [{ name: 'Customer', id: survivor.Id, operation: 'Merge', deletedId: duplicate.Id }]),
+    buildQuickBooksLegacyPayload(REALM, [
+      { name: 'Customer', id: survivor.Id, operation: 'Merge', deletedId: duplicate.Id },
+    ]),
     VERIFIER_TOKEN,
   );
   expect(res.status).toBe(200);
@@ -77,7 +82,9 @@ test('QuickBooks CDC catch-up after a gap: missed changes are processed once; a 
   const seen = qbo.upsertInvoice(REALM, { TotalAmt: 100 });
   const first = await sendQuickBooksWebhook(
     qboHook(integration.id),
-    buildQuickBooksLegacyPayload(REALM, [{ name: 'Invoice', id: seen.Id, operation: 'Create', lastUpdated: new Date() }]),
+    buildQuickBooksLegacyPayload(REALM, [
+      { name: 'Invoice', id: seen.Id, operation: 'Create', lastUpdated: new Date() },
+    ]),
     VERIFIER_TOKEN,
   );
   await webhookIn(stack, JSON.parse(first.body).ids[0], ['succeeded']);
@@ -100,9 +107,10 @@ test('QuickBooks CDC catch-up after a gap: missed changes are processed once; a 
   expect(byEntity.get(doomed.Id)).toBe('succeeded');
   // The change the webhook already brought is recognised, not emitted again.
   expect(['stale', undefined]).toContain(byEntity.get(seen.Id));
-  const events = await stack.db.query("SELECT type, object_id FROM events WHERE source = 'quickbooks' AND object_id = ANY($1)", [
-    [missed.Id, customer.Id, doomed.Id],
-  ]);
+  const events = await stack.db.query(
+    "SELECT type, object_id FROM events WHERE source = 'quickbooks' AND object_id = ANY($1)",
+    [[missed.Id, customer.Id, doomed.Id]],
+  );
   expect(events.rows.map((e) => `${e.type} ${e.object_id}`).sort()).toEqual(
     [`invoice.created ${missed.Id}`, `client.created ${customer.Id}`, `invoice.deleted ${doomed.Id}`].sort(),
   );
@@ -131,15 +139,28 @@ test("Xero's X-MinLimit-Remaining moves the shared budget: calls made by others 
     body: 'grant_type=client_credentials',
   }).then((r) => r.json() as Promise<{ access_token: string }>);
   for (let i = 0; i < 50; i++) {
-    const r = await fetch(`${xero.url}/api.xro/2.0/Contacts`, { headers: { authorization: `Bearer ${token.access_token}`, 'xero-tenant-id': TENANT } });
+    const r = await fetch(`${xero.url}/api.xro/2.0/Contacts`, {
+      headers: { authorization: `Bearer ${token.access_token}`, 'xero-tenant-id': TENANT },
+    });
     expect(r.status).toBe(200);
   }
   const invoice = xero.upsertInvoice(TENANT, { Total: 1 });
-  const res = await sendXero(stack, integration.id, buildXeroPayload([{ resourceId: invoice.InvoiceID, tenantId: TENANT, eventCategory: 'INVOICE', eventType: 'UPDATE' }]));
+  const res = await sendXero(
+    stack,
+    integration.id,
+    buildXeroPayload([
+      { resourceId: invoice.InvoiceID, tenantId: TENANT, eventCategory: 'INVOICE', eventType: 'UPDATE' },
+    ]),
+  );
   await webhookIn(stack, res.ids[0]!, ['succeeded']);
   // Xero said 9 calls were left after ours: the budget now counts the 51 calls of this minute.
   const key = `xero:${XERO_CLIENT.clientId}:${TENANT}`;
-  await eventually(async () =>
-    (await countRows(stack, "SELECT count(*) AS n FROM provider_rate_calls WHERE key = $1 AND at > now() - interval '1 minute'", [key])) >= 51,
+  await eventually(
+    async () =>
+      (await countRows(
+        stack,
+        "SELECT count(*) AS n FROM provider_rate_calls WHERE key = $1 AND at > now() - interval '1 minute'",
+        [key],
+      )) >= 51,
   );
 });

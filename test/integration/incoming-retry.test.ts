@@ -67,7 +67,9 @@ test('a single retry runs one more attempt in its own workflow, with freshly dow
 });
 
 test('a bulk retry batches the selected webhooks of one tenant into one provider call', async () => {
-  const integration = await createXeroIntegration(stack, xero, await xeroConsent(xero), { processingMethod: 'default' });
+  const integration = await createXeroIntegration(stack, xero, await xeroConsent(xero), {
+    processingMethod: 'default',
+  });
   const { ids } = await failedWebhooks(integration.id, 6);
   xero.resetStats();
   const unknown = randomUUID();

@@ -5,7 +5,15 @@ import { SecretBox } from '../../src/security/secret-box';
 import type { QuickBooksEmulator } from '../emulators/quickbooks';
 import type { XeroEmulator } from '../emulators/xero';
 import { createTestDatabase } from '../harness/stack';
-import { QBO_CLIENT, quickBooksConsent, sleep, startQuickBooks, startXero, XERO_CLIENT, xeroConsent } from './incoming-helpers';
+import {
+  QBO_CLIENT,
+  quickBooksConsent,
+  sleep,
+  startQuickBooks,
+  startXero,
+  XERO_CLIENT,
+  xeroConsent,
+} from './incoming-helpers';
 
 import type * as OAuthTokens from '../../src/integrations/oauth-tokens';
 import type * as RateBudget from '../../src/integrations/rate-budget';
@@ -60,7 +68,14 @@ async function integrationRow(provider: 'xero' | 'quickbooks') {
   return id;
 }
 
-const deps = (db: Db) => ({ db, secrets: box, policy: { allowedHosts: ['127.0.0.1'] }, timeoutMs: 5000, skewSeconds: 60, leaseSeconds: 10 });
+const deps = (db: Db) => ({
+  db,
+  secrets: box,
+  policy: { allowedHosts: ['127.0.0.1'] },
+  timeoutMs: 5000,
+  skewSeconds: 60,
+  leaseSeconds: 10,
+});
 
 test('30 concurrent callers in 3 processes: one refresh, one token; the rotated refresh token is kept and works', async () => {
   const integrationId = await integrationRow('quickbooks');
@@ -83,18 +98,26 @@ test('30 concurrent callers in 3 processes: one refresh, one token; the rotated 
 
   // Expire it: everyone needs a new one at once. QuickBooks refuses a rotated-out refresh
   // token, so this second refresh only works if the first one's new token was stored.
-  await database.db.query('UPDATE provider_tokens SET access_expires_at = now() WHERE integration_id = $1', [integrationId]);
+  await database.db.query('UPDATE provider_tokens SET access_expires_at = now() WHERE integration_id = $1', [
+    integrationId,
+  ]);
   const second = await askAll();
   expect(new Set(second.map((t) => t.accessToken)).size).toBe(1);
   expect(second[0]!.accessToken).not.toBe(first[0]!.accessToken);
   expect(qbo.stats().tokenRefreshes - refreshesBefore).toBe(2);
   expect(qbo.stats().tokenErrors).toBe(0);
 
-  const api = await fetch(`${qbo.url}/v3/company/${REALM}/query?query=${encodeURIComponent('select * from Customer')}`, {
-    headers: { authorization: `Bearer ${second[0]!.accessToken}`, accept: 'application/json' },
-  });
+  const api = await fetch(
+    `${qbo.url}/v3/company/${REALM}/query?query=${encodeURIComponent('select * from Customer')}`,
+    {
+      headers: { authorization: `Bearer ${second[0]!.accessToken}`, accept: 'application/json' },
+    },
+  );
   expect(api.status).toBe(200);
-  const row = await database.db.query('SELECT tokens_enc, refresh_count, refresh_lease_owner FROM provider_tokens WHERE integration_id = $1', [integrationId]);
+  const row = await database.db.query(
+    'SELECT tokens_enc, refresh_count, refresh_lease_owner FROM provider_tokens WHERE integration_id = $1',
+    [integrationId],
+  );
   expect(row.rows[0]).toMatchObject({ refresh_count: 2, refresh_lease_owner: null });
   expect(row.rows[0].tokens_enc).not.toContain(second[0]!.accessToken);
 });
@@ -109,7 +132,9 @@ test('a Xero custom connection gets one client-credentials token for many caller
     grantType: 'client_credentials' as const,
   };
   const mods = processes<TokensModule>(2, '../../src/integrations/oauth-tokens');
-  const tokens = await Promise.all(mods.flatMap((m, i) => Array.from({ length: 8 }, () => m.getAccessToken(deps(pools[i]!), client))));
+  const tokens = await Promise.all(
+    mods.flatMap((m, i) => Array.from({ length: 8 }, () => m.getAccessToken(deps(pools[i]!), client))),
+  );
   expect(new Set(tokens.map((t) => t.accessToken)).size).toBe(1);
   expect(xero.stats().tokenGrantsByType['client_credentials']).toBe(1);
 });
@@ -125,11 +150,16 @@ test('a refused refresh token is a permanent error and frees the lease at once',
     grantType: 'refresh_token' as const,
     initialRefreshToken: 'AB11-not-a-real-token',
   };
-  await expect(m!.getAccessToken(deps(pools[0]!), client)).rejects.toMatchObject({ name: 'TokenRefreshError', permanent: true });
+  await expect(m!.getAccessToken(deps(pools[0]!), client)).rejects.toMatchObject({
+    name: 'TokenRefreshError',
+    permanent: true,
+  });
   const started = Date.now();
   await expect(m!.getAccessToken(deps(pools[1]!), client)).rejects.toMatchObject({ permanent: true });
   expect(Date.now() - started).toBeLessThan(2000);
-  const row = await database.db.query('SELECT last_error FROM provider_tokens WHERE integration_id = $1', [integrationId]);
+  const row = await database.db.query('SELECT last_error FROM provider_tokens WHERE integration_id = $1', [
+    integrationId,
+  ]);
   expect(row.rows[0].last_error).toMatch(/invalid_grant/);
 });
 
@@ -146,7 +176,9 @@ describe('rate budget shared across processes', () => {
   test('60 concurrent takers in 3 processes get exactly the 10 calls a minute allows', async () => {
     const mods = processes<BudgetModule>(3, '../../src/integrations/rate-budget');
     const key = `test:${randomUUID()}`;
-    const results = await Promise.all(mods.flatMap((m, i) => Array.from({ length: 20 }, () => m.tryAcquire(pools[i]!, spec(key)))));
+    const results = await Promise.all(
+      mods.flatMap((m, i) => Array.from({ length: 20 }, () => m.tryAcquire(pools[i]!, spec(key)))),
+    );
     const granted = results.filter((r) => r.ok);
     expect(granted).toHaveLength(10);
     for (const r of results) {
@@ -178,7 +210,9 @@ describe('rate budget shared across processes', () => {
     const r = await mods[1]!.tryAcquire(pools[1]!, spec(key));
     expect(r).toMatchObject({ ok: false, reason: '429 minute' });
     expect(r.ok ? 0 : r.waitMs).toBeGreaterThan(4000);
-    await expect(mods[1]!.acquireBudget(pools[1]!, spec(key), 100)).rejects.toMatchObject({ name: 'ProviderRateLimitedError' });
+    await expect(mods[1]!.acquireBudget(pools[1]!, spec(key), 100)).rejects.toMatchObject({
+      name: 'ProviderRateLimitedError',
+    });
   });
 });
 
@@ -210,12 +244,17 @@ describe('rotated refresh tokens are stored by compare-and-set (never lost)', ()
     // QuickBooks refused B's use of the rotated-out token; B then took the token A stored.
     expect(qbo.stats().tokenErrors - errorsBefore).toBe(1);
     expect(tb.accessToken).toBe(ta.accessToken);
-    const row = await database.db.query('SELECT generation, refresh_lease_owner, last_error FROM provider_tokens WHERE integration_id = $1', [integrationId]);
+    const row = await database.db.query(
+      'SELECT generation, refresh_lease_owner, last_error FROM provider_tokens WHERE integration_id = $1',
+      [integrationId],
+    );
     expect(row.rows[0]).toMatchObject({ generation: '1', refresh_lease_owner: null, last_error: null });
 
     // The stored refresh token is the rotated one: the next refresh succeeds.
     qbo.setTokenLatency(0);
-    await database.db.query('UPDATE provider_tokens SET access_expires_at = now() WHERE integration_id = $1', [integrationId]);
+    await database.db.query('UPDATE provider_tokens SET access_expires_at = now() WHERE integration_id = $1', [
+      integrationId,
+    ]);
     const next = await a!.getAccessToken(deps(pools[2]!), c);
     expect(next.accessToken).not.toBe(ta.accessToken);
   });
@@ -244,7 +283,10 @@ describe('rotated refresh tokens are stored by compare-and-set (never lost)', ()
     await sleep(1100);
     const token = await b!.getAccessToken(shortLease(pools[0]!), c);
     expect(token.accessToken).toBeTruthy();
-    const row = await database.db.query('SELECT generation, last_error FROM provider_tokens WHERE integration_id = $1', [integrationId]);
+    const row = await database.db.query(
+      'SELECT generation, last_error FROM provider_tokens WHERE integration_id = $1',
+      [integrationId],
+    );
     expect(row.rows[0]).toMatchObject({ generation: '1', last_error: null });
   });
 });

@@ -1,10 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { XeroEmulator } from '../emulators/xero';
-import {
-  buildXeroPayload,
-  checkXeroIntentToReceive,
-  signXero,
-} from '../emulators/webhook-sender';
+import { buildXeroPayload, checkXeroIntentToReceive, signXero } from '../emulators/webhook-sender';
 import { Receiver } from '../harness/receiver';
 import { eventually, fetchJson, startStack, type Stack } from '../harness/stack';
 import { countRows, createXeroIntegration, sendXero, startXero, WEBHOOK_KEY, webhookIn } from './incoming-helpers';
@@ -46,11 +42,15 @@ describe('intent to receive', () => {
     expect(check.problems).toEqual([]);
     expect(check.good.durationMs).toBeLessThan(5000);
     const logged = await stack.request('GET', `/api/v1/inbound-requests?integrationId=${integration.id}`);
-    expect(logged.body.data.map((r: { responseStatus: number; outcome: string }) => [r.responseStatus, r.outcome])).toEqual([
+    expect(
+      logged.body.data.map((r: { responseStatus: number; outcome: string }) => [r.responseStatus, r.outcome]),
+    ).toEqual([
       [401, 'rejected'],
       [200, 'accepted'],
     ]);
-    expect(await countRows(stack, 'SELECT count(*) AS n FROM incoming_webhooks WHERE integration_id = $1', [integration.id])).toBe(0);
+    expect(
+      await countRows(stack, 'SELECT count(*) AS n FROM incoming_webhooks WHERE integration_id = $1', [integration.id]),
+    ).toBe(0);
   });
 });
 
@@ -63,13 +63,21 @@ test('default method: the invoice is downloaded, stored with its download date, 
   const { ids } = res;
   expect(res.body).toBe('');
   const detail = await webhookIn(stack, ids[0]!, ['succeeded', 'failed']);
-  expect(detail).toMatchObject({ status: 'succeeded', provider: 'xero', entityType: 'INVOICE', entityId: invoice.InvoiceID, tenantId: TENANT });
+  expect(detail).toMatchObject({
+    status: 'succeeded',
+    provider: 'xero',
+    entityType: 'INVOICE',
+    entityId: invoice.InvoiceID,
+    tenantId: TENANT,
+  });
   expect(detail.attempts).toHaveLength(1);
   expect(detail.resourceData).toHaveLength(1);
   expect(detail.resourceData[0].data.InvoiceID).toBe(invoice.InvoiceID);
   expect(Date.parse(detail.resourceData[0].downloadedAt)).toBeGreaterThan(Date.now() - 60_000);
   expect(detail.result.event.type).toBe('invoice.updated');
-  const event = await stack.db.query('SELECT type, object_id, source, data FROM events WHERE id = $1', [detail.result.event.id]);
+  const event = await stack.db.query('SELECT type, object_id, source, data FROM events WHERE id = $1', [
+    detail.result.event.id,
+  ]);
   expect(event.rows[0]).toMatchObject({ type: 'invoice.updated', object_id: invoice.InvoiceID, source: 'xero' });
   expect(event.rows[0].data.fields.total).toBe(250);
   expect(xero.stats().callsByEndpoint['GET /Invoices']).toBe(1);
@@ -88,7 +96,11 @@ test('one POST with many events makes one webhook each; a redelivery is processe
   const answers = [];
   for (let i = 0; i < 3; i++) answers.push(await sendXero(stack, integration.id, payload));
   // Xero's contract: 200 with an empty body, whatever we made of it; our account is in the log.
-  expect(answers.map((a) => [a.status, a.body])).toEqual([[200, ''], [200, ''], [200, '']]);
+  expect(answers.map((a) => [a.status, a.body])).toEqual([
+    [200, ''],
+    [200, ''],
+    [200, ''],
+  ]);
   expect(answers[0]!.ids).toHaveLength(4);
   expect(answers[2]!.ids).toEqual(answers[0]!.ids);
 
@@ -96,10 +108,16 @@ test('one POST with many events makes one webhook each; a redelivery is processe
   expect(details.map((d) => d.attempts.length)).toEqual([1, 1, 1, 1]);
   const contactDetail = details.find((d) => d.entityType === 'CONTACT');
   expect(contactDetail.result.event.type).toBe('client.created');
-  expect(await countRows(stack, 'SELECT count(*) AS n FROM incoming_webhooks WHERE integration_id = $1', [integration.id])).toBe(4);
-  expect(await countRows(stack, "SELECT count(*) AS n FROM events WHERE idempotency_key LIKE 'incoming:%' AND object_id = ANY($1)", [
-    [...invoices.map((i) => i.InvoiceID), contact.ContactID],
-  ])).toBe(4);
+  expect(
+    await countRows(stack, 'SELECT count(*) AS n FROM incoming_webhooks WHERE integration_id = $1', [integration.id]),
+  ).toBe(4);
+  expect(
+    await countRows(
+      stack,
+      "SELECT count(*) AS n FROM events WHERE idempotency_key LIKE 'incoming:%' AND object_id = ANY($1)",
+      [[...invoices.map((i) => i.InvoiceID), contact.ContactID]],
+    ),
+  ).toBe(4);
   const logged = await stack.request('GET', `/api/v1/inbound-requests?integrationId=${integration.id}`);
   expect(logged.body.data.map((r: { outcome: string }) => r.outcome)).toEqual(['duplicate', 'duplicate', 'accepted']);
   const first = logged.body.data[2];
@@ -112,13 +130,21 @@ test('a webhook whose entity was already processed from newer data is marked sta
   const integration = await createXeroIntegration(stack, xero, refreshToken);
   const invoice = xero.upsertInvoice(TENANT, { Total: 99 });
   const now = new Date();
-  const newer = await sendXero(stack, integration.id, buildXeroPayload([invoiceEvent(invoice.InvoiceID, { eventDateUtc: now })]));
+  const newer = await sendXero(
+    stack,
+    integration.id,
+    buildXeroPayload([invoiceEvent(invoice.InvoiceID, { eventDateUtc: now })]),
+  );
   const newerId = newer.ids[0]!;
   await webhookIn(stack, newerId, ['succeeded']);
   const callsBefore = xero.stats().apiCalls;
 
   // Delivered late: an event from ten minutes ago, before the data we already hold.
-  const older = await sendXero(stack, integration.id, buildXeroPayload([invoiceEvent(invoice.InvoiceID, { eventDateUtc: new Date(now.getTime() - 600_000) })]));
+  const older = await sendXero(
+    stack,
+    integration.id,
+    buildXeroPayload([invoiceEvent(invoice.InvoiceID, { eventDateUtc: new Date(now.getTime() - 600_000) })]),
+  );
   const detail = await webhookIn(stack, older.ids[0]!, ['stale', 'succeeded', 'failed']);
   expect(detail.status).toBe('stale');
   expect(detail.automaticAttemptsRemaining).toBe(0);
@@ -143,7 +169,9 @@ describe('retry behaviour of the immediate methods', () => {
   });
 
   test('service, immediate: a failure is retried exactly two more times', async () => {
-    const integration = await createXeroIntegration(stack, xero, refreshToken, { processingMethod: 'service_immediate' });
+    const integration = await createXeroIntegration(stack, xero, refreshToken, {
+      processingMethod: 'service_immediate',
+    });
     const ok = xero.upsertInvoice(TENANT, {});
     xero.failNext(2, 503);
     const recovered = await sendXero(stack, integration.id, buildXeroPayload([invoiceEvent(ok.InvoiceID)]));
@@ -158,7 +186,7 @@ describe('retry behaviour of the immediate methods', () => {
     expect(second.automaticAttemptsRemaining).toBe(0);
   });
 
-  test("a provider 429 waits for Retry-After and spends no attempt", async () => {
+  test('a provider 429 waits for Retry-After and spends no attempt', async () => {
     const integration = await createXeroIntegration(stack, xero, refreshToken);
     const invoice = xero.upsertInvoice(TENANT, {});
     xero.failNext(1, 429, { retryAfter: 2, problem: 'minute' });
@@ -175,11 +203,18 @@ describe('retry behaviour of the immediate methods', () => {
     const first = await sendXero(stack, integration.id, buildXeroPayload([invoiceEvent(invoice.InvoiceID)]));
     await webhookIn(stack, first.ids[0]!, ['succeeded']);
     xero.expireAllTokens();
-    const second = await sendXero(stack, integration.id, buildXeroPayload([invoiceEvent(invoice.InvoiceID, { eventDateUtc: new Date(Date.now() + 1000) })]));
+    const second = await sendXero(
+      stack,
+      integration.id,
+      buildXeroPayload([invoiceEvent(invoice.InvoiceID, { eventDateUtc: new Date(Date.now() + 1000) })]),
+    );
     const detail = await webhookIn(stack, second.ids[0]!, ['succeeded', 'failed', 'stale']);
     expect(detail.status).not.toBe('failed');
     expect(xero.stats().unauthorized).toBe(1);
-    const tokens = await stack.db.query('SELECT refresh_count, tokens_enc FROM provider_tokens WHERE integration_id = $1', [integration.id]);
+    const tokens = await stack.db.query(
+      'SELECT refresh_count, tokens_enc FROM provider_tokens WHERE integration_id = $1',
+      [integration.id],
+    );
     expect(tokens.rows[0].refresh_count).toBe(2);
     expect(tokens.rows[0].tokens_enc).not.toContain(refreshToken);
   });
@@ -196,7 +231,10 @@ test('an emitted "Invoice updated" reaches a subscribed outgoing webhook', async
   const integration = await createXeroIntegration(stack, xero, refreshToken);
   const invoice = xero.upsertInvoice(TENANT, { Total: 1234, InvoiceNumber: 'INV-SUB-1' });
   await sendXero(stack, integration.id, buildXeroPayload([invoiceEvent(invoice.InvoiceID)]));
-  const delivered = await eventually(async () => receiver.requests('/invoices').find((r) => JSON.stringify(r.json).includes(invoice.InvoiceID)), 30_000);
+  const delivered = await eventually(
+    async () => receiver.requests('/invoices').find((r) => JSON.stringify(r.json).includes(invoice.InvoiceID)),
+    30_000,
+  );
   expect(delivered.verified).toContain(true);
   expect(JSON.stringify(delivered.json)).toContain('INV-SUB-1');
 });
@@ -208,24 +246,60 @@ describe('refused requests are logged and process nothing', () => {
   });
 
   const post = (id: string, body: string, signature: string) =>
-    fetchJson(hookUrl(id), { method: 'POST', headers: { 'content-type': 'application/json', 'x-xero-signature': signature }, body });
+    fetchJson(hookUrl(id), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-xero-signature': signature },
+      body,
+    });
 
   test.each([
-    ['a bad signature', () => post(integration.id, JSON.stringify(buildXeroPayload([invoiceEvent(randomUUID())])), signXero('{}', WEBHOOK_KEY)), 401, undefined],
-    ['no signature', () => fetchJson(hookUrl(integration.id), { method: 'POST', body: '{"events":[]}' }), 401, undefined],
-    ['malformed JSON', () => post(integration.id, '{"events":[', signXero('{"events":[', WEBHOOK_KEY)), 400, 'malformed_json'],
-    ['a body that is not a Xero webhook', () => {
-      const body = JSON.stringify({ events: [{ resourceId: 'not-a-guid', tenantId: TENANT }] });
-      return post(integration.id, body, signXero(body, WEBHOOK_KEY));
-    }, 400, 'invalid_payload'],
-    ['an unknown integration', () => post(randomUUID(), '{"events":[]}', signXero('{"events":[]}', WEBHOOK_KEY)), 404, 'unknown_integration'],
+    [
+      'a bad signature',
+      () =>
+        post(
+          integration.id,
+          JSON.stringify(buildXeroPayload([invoiceEvent(randomUUID())])),
+          signXero('{}', WEBHOOK_KEY),
+        ),
+      401,
+      undefined,
+    ],
+    [
+      'no signature',
+      () => fetchJson(hookUrl(integration.id), { method: 'POST', body: '{"events":[]}' }),
+      401,
+      undefined,
+    ],
+    [
+      'malformed JSON',
+      () => post(integration.id, '{"events":[', signXero('{"events":[', WEBHOOK_KEY)),
+      400,
+      'malformed_json',
+    ],
+    [
+      'a body that is not a Xero webhook',
+      () => {
+        const body = JSON.stringify({ events: [{ resourceId: 'not-a-guid', tenantId: TENANT }] });
+        return post(integration.id, body, signXero(body, WEBHOOK_KEY));
+      },
+      400,
+      'invalid_payload',
+    ],
+    [
+      'an unknown integration',
+      () => post(randomUUID(), '{"events":[]}', signXero('{"events":[]}', WEBHOOK_KEY)),
+      404,
+      'unknown_integration',
+    ],
   ])('%s', async (_name, send, status, code) => {
     const before = await countRows(stack, 'SELECT count(*) AS n FROM incoming_webhooks', []);
     const res = await send();
     expect(res.status).toBe(status);
     if (code) expect(res.body.error.code).toBe(code);
     else expect(res.text).toBe('');
-    const logged = await stack.db.query('SELECT outcome, response_status FROM inbound_requests ORDER BY id DESC LIMIT 1');
+    const logged = await stack.db.query(
+      'SELECT outcome, response_status FROM inbound_requests ORDER BY id DESC LIMIT 1',
+    );
     expect(logged.rows[0]).toEqual({ outcome: 'rejected', response_status: status });
     expect(await countRows(stack, 'SELECT count(*) AS n FROM incoming_webhooks', [])).toBe(before);
   });
@@ -248,11 +322,22 @@ describe('refused requests are logged and process nothing', () => {
   test('secrets are never returned and settings are validated', async () => {
     const got = await stack.request('GET', `/api/v1/integrations/${integration.id}`);
     expect(JSON.stringify(got.body)).not.toMatch(new RegExp(`${WEBHOOK_KEY}|${refreshToken}|client-secret`));
-    expect(got.body.settings).toMatchObject({ entityTypes: ['INVOICE', 'CONTACT', 'CREDITNOTE'], rateLimits: { perMinute: 60, concurrent: 5 } });
+    expect(got.body.settings).toMatchObject({
+      entityTypes: ['INVOICE', 'CONTACT', 'CREDITNOTE'],
+      rateLimits: { perMinute: 60, concurrent: 5 },
+    });
     // Without a refresh token the integration is created unconnected (the Connect flow signs it in).
-    const unconnected = await stack.request('POST', '/api/v1/integrations', { provider: 'xero', name: 'x', webhookKey: 'k', clientSecret: 's', settings: { clientId: 'c' } });
+    const unconnected = await stack.request('POST', '/api/v1/integrations', {
+      provider: 'xero',
+      name: 'x',
+      webhookKey: 'k',
+      clientSecret: 's',
+      settings: { clientId: 'c' },
+    });
     expect(unconnected.status).toBe(201);
-    expect((await stack.request('GET', `/api/v1/integrations/${unconnected.body.id}/connection`)).body).toMatchObject({ connected: false });
+    expect((await stack.request('GET', `/api/v1/integrations/${unconnected.body.id}/connection`)).body).toMatchObject({
+      connected: false,
+    });
     const bad = await stack.request('POST', '/api/v1/integrations', {
       provider: 'xero',
       name: 'x',

@@ -28,7 +28,10 @@ function send(apiUrl: string, integration: { id: string; signingSecret: string }
   const body = JSON.stringify({ type: 'Invoice updated', id: `INV-${n}`, nonce: randomUUID() });
   return fetchJson(`${apiUrl}/hooks/generic/${integration.id}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-switchyard-signature': signGeneric(body, integration.signingSecret) },
+    headers: {
+      'content-type': 'application/json',
+      'x-switchyard-signature': signGeneric(body, integration.signingSecret),
+    },
     body,
     signal: AbortSignal.timeout(10_000),
   });
@@ -42,27 +45,43 @@ describe('Temporal stopped while webhooks keep arriving', () => {
 
   /** A dev server of this suite's own, persisted to a file so a restart finds its workflows. */
   async function startTemporal() {
-    const args = ['server', 'start-dev', '--headless', '--port', String(port), '--db-filename', path.join(dir, 'temporal.db')];
+    const args = [
+      'server',
+      'start-dev',
+      '--headless',
+      '--port',
+      String(port),
+      '--db-filename',
+      path.join(dir, 'temporal.db'),
+    ];
     for (const sa of ALL_SEARCH_ATTRIBUTES) args.push('--search-attribute', `${sa.name}=Keyword`);
     temporal = spawn(findTemporalCli(process.env['TEMPORAL_CLI_PATH'])!, [...args, '--log-level', 'error'], {
       stdio: 'ignore',
     });
-    await eventually(async () => {
-      const conn = await Connection.connect({ address: `127.0.0.1:${port}`, connectTimeout: '1s' });
-      try {
-        await conn.workflowService.getSystemInfo({});
-        return true;
-      } finally {
-        await conn.close();
-      }
-    }, 60_000, 500);
+    await eventually(
+      async () => {
+        const conn = await Connection.connect({ address: `127.0.0.1:${port}`, connectTimeout: '1s' });
+        try {
+          await conn.workflowService.getSystemInfo({});
+          return true;
+        } finally {
+          await conn.close();
+        }
+      },
+      60_000,
+      500,
+    );
   }
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sy-outage-'));
     port = await freePort();
     await startTemporal();
-    stack = await startStack({ TEMPORAL_ADDRESS: `127.0.0.1:${port}`, RATE_LIMIT_REQUESTS: '0', INTAKE_POLL_INTERVAL_MS: '500' });
+    stack = await startStack({
+      TEMPORAL_ADDRESS: `127.0.0.1:${port}`,
+      RATE_LIMIT_REQUESTS: '0',
+      INTAKE_POLL_INTERVAL_MS: '500',
+    });
   }, 180_000);
   afterAll(async () => {
     await stack?.stop();
@@ -157,10 +176,14 @@ describe('PostgreSQL stopped', () => {
     expect(refused.body.error.code).toBe('storage_unavailable');
 
     await startDb();
-    const accepted = await eventually(async () => {
-      const r = await send(apiUrl, integration, 2);
-      return r.status === 202 ? r : undefined;
-    }, 60_000, 500);
+    const accepted = await eventually(
+      async () => {
+        const r = await send(apiUrl, integration, 2);
+        return r.status === 202 ? r : undefined;
+      },
+      60_000,
+      500,
+    );
     expect(accepted.body.status).toBe('accepted');
     // Nothing half-written: the refused request left no webhook behind.
     const { rows } = await db.query<{ id: string }>(

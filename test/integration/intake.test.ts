@@ -37,7 +37,10 @@ function send(apiUrl: string, integration: { id: string; signingSecret: string }
   const body = JSON.stringify({ type: 'Invoice updated', id: `INV-${n}`, n, nonce: randomUUID() });
   return fetchJson(`${apiUrl}/hooks/generic/${integration.id}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-switchyard-signature': signGeneric(body, integration.signingSecret) },
+    headers: {
+      'content-type': 'application/json',
+      'x-switchyard-signature': signGeneric(body, integration.signingSecret),
+    },
     body,
   });
 }
@@ -71,7 +74,11 @@ test('answers come from PostgreSQL: a burst is accepted with no starter running,
   await proc.stop('SIGKILL');
 
   // Accepted means committed: the work and its start wait in the outbox, nothing ran yet.
-  expect(await count(`SELECT count(*) AS n FROM incoming_webhooks WHERE integration_id = $1 AND status = 'queued'`, [integration.id])).toBe(40);
+  expect(
+    await count(`SELECT count(*) AS n FROM incoming_webhooks WHERE integration_id = $1 AND status = 'queued'`, [
+      integration.id,
+    ]),
+  ).toBe(40);
   expect(await count(`SELECT count(*) AS n FROM intake_jobs WHERE kind = 'inbound.start'`)).toBeGreaterThanOrEqual(40);
 
   await startApi();
@@ -93,7 +100,10 @@ test('two API replicas with starters never hand one item to Temporal twice', asy
   expect(ours).toHaveLength(120);
   expect(new Set(ours).size).toBe(120);
   // Both replicas took part.
-  const byReplica = [a, b].map(({ proc }) => (proc.output.match(new RegExp(`inbound:${integration.id}:[^"]+"[^\\n]*handed to temporal`, 'g')) ?? []).length);
+  const byReplica = [a, b].map(
+    ({ proc }) =>
+      (proc.output.match(new RegExp(`inbound:${integration.id}:[^"]+"[^\\n]*handed to temporal`, 'g')) ?? []).length,
+  );
   expect(byReplica.every((n) => n > 0)).toBe(true);
 });
 
@@ -103,7 +113,10 @@ test('a manual retry whose start was interrupted is started later', async () => 
   const { url } = await startApi();
   const res = await send(url, integration, 1);
   const id = res.body.id as string;
-  await eventually(async () => (await stack.request('GET', `/api/v1/incoming-webhooks/${id}`)).body.status === 'failed', 60_000);
+  await eventually(
+    async () => (await stack.request('GET', `/api/v1/incoming-webhooks/${id}`)).body.status === 'failed',
+    60_000,
+  );
   const replica = extraApis.pop()!;
   await replica.stop('SIGKILL');
 

@@ -67,7 +67,10 @@ async function signedSender(api: string, dataDir: string) {
     try {
       const res = await fetch(`${api}/hooks/generic/${created.body.id}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-switchyard-signature': signGeneric(body, created.body.signingSecret) },
+        headers: {
+          'content-type': 'application/json',
+          'x-switchyard-signature': signGeneric(body, created.body.signingSecret),
+        },
         body,
         signal: AbortSignal.timeout(5000),
       });
@@ -143,21 +146,24 @@ test('after a SIGKILLed launcher the watchdog stops its children, and the next s
 });
 
 const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-(asRoot ? test : test.skip)('as root, from a directory the postgres user cannot reach, it starts and stops cleanly', async () => {
-  const privateDir = freshDir('sy-private-');
-  fs.chmodSync(privateDir, 0o700);
-  const dataDir = path.join(privateDir, 'data');
-  const { env, api } = await launcherEnv(dataDir);
-  const launcher = new ProductProcess('src/launcher.ts', env);
-  await launcher.start(READY, 300_000);
-  const location = fs.readFileSync(path.join(dataDir, 'postgres.location'), 'utf8').trim();
-  expect(location).toMatch(/^\/var\/lib\/switchyard\/data-[0-9a-f]+\/postgres$/);
-  expect((await fetchJson(`${api}/readyz`)).status).toBe(200);
-  const children = [pidOf(dataDir, 'temporal'), pidOf(dataDir, 'postgres')];
-  expect(await launcher.stop('SIGINT', 60_000)).toBe(0);
-  expect(children.some(alive)).toBe(false);
-  execFileSync('rm', ['-rf', path.dirname(location)]);
-});
+(asRoot ? test : test.skip)(
+  'as root, from a directory the postgres user cannot reach, it starts and stops cleanly',
+  async () => {
+    const privateDir = freshDir('sy-private-');
+    fs.chmodSync(privateDir, 0o700);
+    const dataDir = path.join(privateDir, 'data');
+    const { env, api } = await launcherEnv(dataDir);
+    const launcher = new ProductProcess('src/launcher.ts', env);
+    await launcher.start(READY, 300_000);
+    const location = fs.readFileSync(path.join(dataDir, 'postgres.location'), 'utf8').trim();
+    expect(location).toMatch(/^\/var\/lib\/switchyard\/data-[0-9a-f]+\/postgres$/);
+    expect((await fetchJson(`${api}/readyz`)).status).toBe(200);
+    const children = [pidOf(dataDir, 'temporal'), pidOf(dataDir, 'postgres')];
+    expect(await launcher.stop('SIGINT', 60_000)).toBe(0);
+    expect(children.some(alive)).toBe(false);
+    execFileSync('rm', ['-rf', path.dirname(location)]);
+  },
+);
 
 test('a start that fails stops what it started and says why in one line', async () => {
   const dataDir = freshDir('sy-fail-');

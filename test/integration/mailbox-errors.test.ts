@@ -65,10 +65,9 @@ test('a rejected secret fails the email clearly and tells the chosen recipients'
   expect(emails.map((e) => e.from)).toEqual(expect.arrayContaining([HELPDESK]));
   expect(emails.map((e) => String(e.message['subject'])).join('\n')).toMatch(/rejected the app's client secret/);
   // …and as a "Mailbox error" event for outgoing webhooks.
-  const events = await m.stack.db.query(
-    "SELECT data FROM events WHERE type = 'mailbox.error' AND object_id = $1",
-    [mailbox.id],
-  );
+  const events = await m.stack.db.query("SELECT data FROM events WHERE type = 'mailbox.error' AND object_id = $1", [
+    mailbox.id,
+  ]);
   expect(events.rows.map((r: { data: { fields?: { kind?: string } } }) => r.data.fields?.kind ?? r.data)).toEqual(
     expect.arrayContaining(['credentials_rejected']),
   );

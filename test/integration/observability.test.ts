@@ -34,7 +34,9 @@ test('/metrics exposes HTTP, ingress, delivery, batch, provider, mailbox and ema
     const t = await res.text();
     return /switchyard_deliveries\{status="succeeded"\} 1/.test(t) && /temporal_/.test(t) ? t : undefined;
   }, 30_000);
-  expect(text).toMatch(/switchyard_http_requests_total\{method="POST",route="\/api\/v1\/integrations",status="201"\} 1/);
+  expect(text).toMatch(
+    /switchyard_http_requests_total\{method="POST",route="\/api\/v1\/integrations",status="201"\} 1/,
+  );
   expect(text).toMatch(/switchyard_http_request_duration_seconds_bucket/);
   expect(text).toMatch(/switchyard_webhooks_received_total\{provider="generic",outcome="accepted"\} 1/);
   expect(text).toMatch(/switchyard_webhooks_received_total\{provider="generic",outcome="rejected"\} 1/);
@@ -58,5 +60,7 @@ test('the OpenAPI document is served', async () => {
   const res = await fetchJson(`${stack.apiUrl}/api/v1/openapi.json`);
   expect(res.status).toBe(200);
   expect(res.body.openapi).toBe('3.0.3');
-  expect(Object.keys(res.body.paths)).toEqual(expect.arrayContaining(['/webhooks', '/incoming-webhooks', '/mailboxes']));
+  expect(Object.keys(res.body.paths)).toEqual(
+    expect.arrayContaining(['/webhooks', '/incoming-webhooks', '/mailboxes']),
+  );
 });

@@ -107,13 +107,15 @@ test('a receiver outage: every delivery arrives once it is back, each wait honou
   await allSucceeded(hook.id, 5);
 
   const byId = new Map<string, RecordedRequest[]>();
-  for (const r of receiver.requests(path)) byId.set(r.headers['webhook-id']!, [...(byId.get(r.headers['webhook-id']!) ?? []), r]);
+  for (const r of receiver.requests(path))
+    byId.set(r.headers['webhook-id']!, [...(byId.get(r.headers['webhook-id']!) ?? []), r]);
   expect(byId.size).toBe(5);
   for (const reqs of byId.values()) {
     expect(reqs.at(-1)!.answeredWith).toBe(200);
     expect(reqs.filter((r) => r.answeredWith === 200)).toHaveLength(1);
     // After each 503 the next attempt waited the 2 s Retry-After asked for, not the 1 s schedule.
-    for (let i = 1; i < reqs.length; i++) expect(reqs[i]!.receivedAt - reqs[i - 1]!.receivedAt).toBeGreaterThanOrEqual(1950);
+    for (let i = 1; i < reqs.length; i++)
+      expect(reqs[i]!.receivedAt - reqs[i - 1]!.receivedAt).toBeGreaterThanOrEqual(1950);
   }
   expect(new Set(receiver.requests(path).map((r) => r.json.notificationId))).toEqual(new Set(sent));
   await stack.request('DELETE', `/api/v1/webhooks/${hook.id}`);

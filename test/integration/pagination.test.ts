@@ -127,7 +127,12 @@ test('a cursor this API did not issue is a 400 invalid_cursor, never a 500', asy
     b64([1, 2]),
     b64('\u0000'),
   ];
-  for (const path of ['/api/v1/inbound-requests', '/api/v1/incoming-webhooks', '/api/v1/tickets', '/api/v1/inbound-mail']) {
+  for (const path of [
+    '/api/v1/inbound-requests',
+    '/api/v1/incoming-webhooks',
+    '/api/v1/tickets',
+    '/api/v1/inbound-mail',
+  ]) {
     for (const cursor of bad) {
       const res = await stack.request('GET', `${path}?cursor=${encodeURIComponent(cursor)}`);
       expect([path, cursor, res.status]).toEqual([path, cursor, 400]);

@@ -49,7 +49,11 @@ afterAll(async () => {
 test('/readyz follows PostgreSQL: ready, unready while it is stopped, ready again after', async () => {
   const ready = await fetchJson(`${apiUrl}/readyz`);
   expect(ready.status).toBe(200);
-  expect(ready.body).toMatchObject({ status: 'ready', checks: { postgres: { ok: true }, temporal: { ok: true } }, intake: { pending: 0 } });
+  expect(ready.body).toMatchObject({
+    status: 'ready',
+    checks: { postgres: { ok: true }, temporal: { ok: true } },
+    intake: { pending: 0 },
+  });
 
   expect(await postgres.stop('SIGTERM')).toBe(0);
   const down = await eventually(async () => {

@@ -84,7 +84,9 @@ describe('graceful worker shutdown', () => {
     });
     await eventually(async () => received === 1);
     expect(await stack.worker.stop('SIGTERM')).toBe(0);
-    const row = await stack.db.query('SELECT status, attempts_made FROM incoming_webhooks WHERE id = $1', [accepted.body.id]);
+    const row = await stack.db.query('SELECT status, attempts_made FROM incoming_webhooks WHERE id = $1', [
+      accepted.body.id,
+    ]);
     expect(row.rows[0]).toEqual({ status: 'succeeded', attempts_made: 1 });
     expect(received).toBe(1);
     await stack.worker.start(/worker running/);

@@ -57,11 +57,20 @@ test('a worker killed mid-activity and restarted completes the workflow without 
   }, 60_000);
   // The "default" method allows one attempt: the crash must not have consumed it. Each
   // execution of that attempt has its own record; the second is marked as a re-run.
-  expect(detail.attempts.map((a: { attempt: number; execution: number; rerun: boolean; status: string }) => [a.attempt, a.execution, a.rerun, a.status])).toEqual([
+  expect(
+    detail.attempts.map((a: { attempt: number; execution: number; rerun: boolean; status: string }) => [
+      a.attempt,
+      a.execution,
+      a.rerun,
+      a.status,
+    ]),
+  ).toEqual([
     [1, 1, false, 'abandoned'],
     [1, 2, true, 'succeeded'],
   ]);
-  expect(detail.attempts[1].log.map((l: { message: string }) => l.message).join('\n')).toMatch(/re-run \(execution 2\)/);
+  expect(detail.attempts[1].log.map((l: { message: string }) => l.message).join('\n')).toMatch(
+    /re-run \(execution 2\)/,
+  );
   expect(requests).toHaveLength(2);
   expect(requests[1]!.body).toBe(body);
   const result = await stack.temporal.workflow.getHandle(detail.workflowId).result();

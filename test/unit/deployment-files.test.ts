@@ -2,6 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { CONFIG_KEYS } from '../../src/config';
+import { TEMPORAL_SERVER_VERSION } from '../../src/runtime/temporal-server';
+import { ALL_SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes';
+import { temporalServerArgs } from '../harness/temporal-cluster';
 
 const root = path.resolve(__dirname, '..', '..');
 const read = (file: string) => fs.readFileSync(path.join(root, file), 'utf8');
@@ -12,6 +15,7 @@ interface Service {
   depends_on?: string[] | Record<string, { condition: string }>;
   environment?: Record<string, string>;
   volumes?: string[];
+  entrypoint?: string[];
 }
 
 const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, Service> };
@@ -56,4 +60,40 @@ test('README and .env.example document every setting', () => {
     expect([key, readme.includes(`\`${key}\``)]).toEqual([key, true]);
     expect([key, new RegExp(`^#? ?${key}=`, 'm').test(example)]).toEqual([key, true]);
   }
+});
+
+describe('the Temporal server profile (deploy/temporal) is what compose runs and the cluster suite tests', () => {
+  const mounted = '/etc/switchyard/temporal';
+  const version = TEMPORAL_SERVER_VERSION.replace(/^v/, '');
+
+  test('compose sets Temporal up with deploy/temporal/setup.sh and runs temporal-server on its config', () => {
+    for (const [name, step] of [
+      ['temporal-schema', 'schema'],
+      ['temporal-namespace', 'namespace'],
+    ] as const) {
+      expect(services[name]!.image).toBe(`temporalio/admin-tools:${version}`);
+      expect(services[name]!.volumes).toContain(`./deploy/temporal:${mounted}:ro`);
+      expect(services[name]!.entrypoint).toEqual(['/bin/sh', `${mounted}/setup.sh`, step]);
+    }
+    const server = services['temporal']!;
+    expect(server.image).toBe(`temporalio/server:${version}`);
+    expect(server.volumes).toContain(`./deploy/temporal:${mounted}:ro`);
+    expect(server.entrypoint).toEqual(['temporal-server', ...temporalServerArgs(mounted)]);
+    expect(Number(server.environment!['TEMPORAL_HISTORY_SHARDS'])).toBeGreaterThanOrEqual(4);
+  });
+
+  test('the server config keeps history and visibility in PostgreSQL with 4+ shards by default', () => {
+    const config = read('deploy/temporal/switchyard.yaml');
+    expect(config.split('\n')[0]).toBe('# enable-template');
+    expect(config.match(/pluginName: postgres12$/gm)).toHaveLength(2);
+    expect(config).toMatch(/visibilityStore: postgres-visibility/);
+    expect(Number(/numHistoryShards: \{\{ default "(\d+)"/.exec(config)?.[1])).toBeGreaterThanOrEqual(4);
+  });
+
+  test('setup.sh registers exactly our search attributes, with our retention', () => {
+    const script = read('deploy/temporal/setup.sh');
+    const listed = /^SEARCH_ATTRIBUTES="([^"]+)"/m.exec(script)?.[1]?.split(' ');
+    expect(listed?.sort()).toEqual(ALL_SEARCH_ATTRIBUTES.map((k) => k.name).sort());
+    expect(script).toMatch(/RETENTION_DAYS=\$\{TEMPORAL_RETENTION_DAYS:-30\}/);
+  });
 });

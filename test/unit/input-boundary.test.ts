@@ -36,7 +36,9 @@ test('depth and array length are bounded, without recursion', () => {
     ok: false,
     problem: expect.objectContaining({ code: 'too_deep' }),
   });
-  expect(checkJsonValue({ a: [1, 2, 3, 4, 5, 6] }, limits)).toEqual(expect.objectContaining({ code: 'array_too_long', path: 'a' }));
+  expect(checkJsonValue({ a: [1, 2, 3, 4, 5, 6] }, limits)).toEqual(
+    expect.objectContaining({ code: 'array_too_long', path: 'a' }),
+  );
   expect(checkJsonValue({ a: [1, 2, 3, 4, 5], b: { c: { d: 'ok' } } }, limits)).toBeNull();
 });
 

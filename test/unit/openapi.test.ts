@@ -4,7 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../../src/api/app';
-import { buildOpenApiDocument, documentedPublicRoutes, documentedRoutes, listExpressRoutes } from '../../src/api/openapi';
+import {
+  buildOpenApiDocument,
+  documentedPublicRoutes,
+  documentedRoutes,
+  listExpressRoutes,
+} from '../../src/api/openapi';
 import { loadConfig } from '../../src/config';
 import { createPool } from '../../src/db/pool';
 import { createLogger } from '../../src/logger';
@@ -41,14 +46,20 @@ test('the document is valid OpenAPI 3 and carries the request schemas', () => {
   const script = `import { Validator } from '@seriousme/openapi-schema-validator';
     const r = await new Validator().validate(${JSON.stringify(file)});
     process.stdout.write(JSON.stringify({ valid: r.valid, errors: r.errors ?? null }));`;
-  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: path.resolve(__dirname, '..', '..') });
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: path.resolve(__dirname, '..', '..'),
+  });
   expect(JSON.parse(out.toString())).toEqual({ valid: true, errors: null });
-  const createWebhook = doc.paths['/webhooks']?.['post'] as { requestBody: { content: Record<string, { schema: { properties: object } }> } };
+  const createWebhook = doc.paths['/webhooks']?.['post'] as {
+    requestBody: { content: Record<string, { schema: { properties: object } }> };
+  };
   expect(Object.keys(createWebhook.requestBody.content['application/json']!.schema.properties)).toEqual(
     expect.arrayContaining(['name', 'url', 'events', 'batching', 'payload']),
   );
   const log = doc.paths['/incoming-webhooks']?.['get'] as { parameters: Array<{ name: string; in: string }> };
-  expect(log.parameters.map((p) => p.name)).toEqual(expect.arrayContaining(['status', 'integrationId', 'cursor', 'limit']));
+  expect(log.parameters.map((p) => p.name)).toEqual(
+    expect.arrayContaining(['status', 'integrationId', 'cursor', 'limit']),
+  );
   expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
 });
 
@@ -61,10 +72,18 @@ test('the routes outside /api/v1 (ingress, token endpoint, sign-in callbacks, he
     .sort();
   expect(documented).toEqual(served);
   expect(served).toEqual(
-    expect.arrayContaining(['POST /oauth2/token', 'GET /azure/auth', 'POST /hooks/xero/:integrationId', 'GET /oauth/:provider/callback']),
+    expect.arrayContaining([
+      'POST /oauth2/token',
+      'GET /azure/auth',
+      'POST /hooks/xero/:integrationId',
+      'GET /oauth/:provider/callback',
+    ]),
   );
   const doc = buildOpenApiDocument('http://localhost:3000');
-  const callback = doc.paths['/oauth/{provider}/callback'] as { servers: Array<{ url: string }>; get: { security: unknown[] } };
+  const callback = doc.paths['/oauth/{provider}/callback'] as {
+    servers: Array<{ url: string }>;
+    get: { security: unknown[] };
+  };
   expect(callback.servers).toEqual([{ url: 'http://localhost:3000' }]);
   expect(callback.get.security).toEqual([]);
   expect((doc.paths['/oauth2/token'] as { post: { security: unknown[] } }).post.security).toEqual([{ basic: [] }]);

@@ -45,9 +45,9 @@ test('literal private hosts, localhost, odd schemes and credentials in URLs are 
 test('a name that resolves to a private address is refused at connect time', async () => {
   // The machine's own name resolves to a loopback or private address on any host this runs on.
   const url = `http://${os.hostname()}:9/`;
-  await expect(safeRequest({ method: 'GET', url, timeoutMs: 2000, policy: { allowedHosts: ['example.com'] } })).rejects.toThrow(
-    /private or reserved/,
-  );
+  await expect(
+    safeRequest({ method: 'GET', url, timeoutMs: 2000, policy: { allowedHosts: ['example.com'] } }),
+  ).rejects.toThrow(/private or reserved/);
 });
 
 test('redirects are returned, not followed, and bodies are capped', async () => {
@@ -70,9 +70,9 @@ test('a slow endpoint times out', async () => {
   const server = createServer(() => undefined);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-  await expect(safeRequest({ method: 'GET', url, timeoutMs: 300, policy: { allowedHosts: ['127.0.0.1'] } })).rejects.toThrow(
-    /timed out/,
-  );
+  await expect(
+    safeRequest({ method: 'GET', url, timeoutMs: 300, policy: { allowedHosts: ['127.0.0.1'] } }),
+  ).rejects.toThrow(/timed out/);
   server.closeAllConnections();
   await new Promise<void>((r) => server.close(() => r()));
 });

@@ -35,7 +35,8 @@ export function apiClientsRouter({ db, tokenUrl }: { db: Db; tokenUrl: string })
   });
   router.delete('/:id', async (req, res) => {
     const id = parseOr400(z.uuid(), req.params.id, 'API client id');
-    if (req.apiClient?.id === id) throw new HttpError(409, 'cannot_delete_self', 'A client cannot delete its own credential');
+    if (req.apiClient?.id === id)
+      throw new HttpError(409, 'cannot_delete_self', 'A client cannot delete its own credential');
     if (!(await deleteApiClient(db, id))) throw new HttpError(404, 'api_client_not_found', `No API client ${id}`);
     res.status(204).end();
   });

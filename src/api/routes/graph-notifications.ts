@@ -16,7 +16,8 @@ import { ingressRequest, sendReply } from '../ingress';
 export function graphHooksRouter(deps: GraphIntakeDeps): Router {
   const router = express.Router();
   const handle =
-    (accept: (d: GraphIntakeDeps, r: IngressRequest) => Promise<IngressReply>) => async (req: Request, res: Response) => {
+    (accept: (d: GraphIntakeDeps, r: IngressRequest) => Promise<IngressReply>) =>
+    async (req: Request, res: Response) => {
       const handshake = validationHandshake(req.query);
       if (handshake) return sendReply(res, handshake);
       // The log gets the body with clientState redacted; the check reads the bytes as sent.

@@ -5,7 +5,10 @@ import { intakeBacklog } from '../../db/intake-jobs';
 import type { PartState } from '../../runtime/supervisor';
 
 const withTimeout = <T>(p: Promise<T>, ms: number) =>
-  Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms))]);
+  Promise.race([
+    p,
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms)),
+  ]);
 
 /** Supervised parts of the embedded stack by name (`postgres`, `temporal`); absent outside the launcher. */
 export type PartStates = () => Record<string, PartState>;
@@ -15,7 +18,15 @@ export type PartStates = () => Record<string, PartState>;
  * the parts that are down (being restarted). `/readyz`: Temporal and PostgreSQL answer; `down`
  * names the part that does not.
  */
-export function healthRouter({ db, temporal, parts }: { db: Db; temporal: Client; parts?: PartStates | undefined }): Router {
+export function healthRouter({
+  db,
+  temporal,
+  parts,
+}: {
+  db: Db;
+  temporal: Client;
+  parts?: PartStates | undefined;
+}): Router {
   const router = express.Router();
   const partsDown = () => Object.entries(parts?.() ?? {}).filter(([, s]) => s !== 'up');
   router.get('/healthz', (_req, res) => {
@@ -44,7 +55,11 @@ export function healthRouter({ db, temporal, parts }: { db: Db; temporal: Client
     const checks = { postgres, temporal: temporalCheck };
     // Ingress keeps answering while Temporal is down; the backlog says how much is waiting for it.
     const intake = postgres.ok ? await intakeBacklog(db).catch(() => null) : null;
-    const down = new Set(Object.entries(checks).filter(([, c]) => !c.ok).map(([n]) => n));
+    const down = new Set(
+      Object.entries(checks)
+        .filter(([, c]) => !c.ok)
+        .map(([n]) => n),
+    );
     for (const [n] of partsDown()) down.add(n);
     if (down.size === 0) return void res.json({ status: 'ready', checks, intake });
     res.status(503).json({ status: 'unready', down: [...down], checks, intake });

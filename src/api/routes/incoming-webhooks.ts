@@ -143,14 +143,17 @@ export function incomingWebhooksRouter(deps: Deps): Router {
   router.post('/:id/retry', async (req, res) => {
     const id = parseOr400(z.uuid(), req.params.id, 'incoming webhook id');
     const [result] = await retryWebhooks(retryDeps(), [id]);
-    if (result!.outcome === 'not_found') throw new HttpError(404, 'incoming_webhook_not_found', `No incoming webhook ${id}`);
-    if (result!.outcome === 'not_retryable') throw new HttpError(409, 'not_retryable', result!.reason, { status: result!.status });
+    if (result!.outcome === 'not_found')
+      throw new HttpError(404, 'incoming_webhook_not_found', `No incoming webhook ${id}`);
+    if (result!.outcome === 'not_retryable')
+      throw new HttpError(409, 'not_retryable', result!.reason, { status: result!.status });
     res.status(202).json(result);
   });
 
   router.get('/:id/resource-data', async (req, res) => {
     const id = parseOr400(z.uuid(), req.params.id, 'incoming webhook id');
-    if (!(await getIncomingWebhook(db, id))) throw new HttpError(404, 'incoming_webhook_not_found', `No incoming webhook ${id}`);
+    if (!(await getIncomingWebhook(db, id)))
+      throw new HttpError(404, 'incoming_webhook_not_found', `No incoming webhook ${id}`);
     res.json({ data: (await listResourceData(db, id)).map(presentResourceData) });
   });
 

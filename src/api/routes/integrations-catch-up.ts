@@ -22,7 +22,10 @@ import { acceptProviderEvents, type ProviderIntakeDeps } from '../../intake/prov
 export const catchUpBody = z
   .object({
     since: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' }).optional(),
-    realmId: z.string().regex(/^\d{1,30}$/, { error: 'must be a numeric realm id' }).optional(),
+    realmId: z
+      .string()
+      .regex(/^\d{1,30}$/, { error: 'must be a numeric realm id' })
+      .optional(),
   })
   .strict();
 
@@ -44,7 +47,11 @@ export function integrationCatchUpRoute(router: Router, deps: CatchUpDeps): void
     const integration = await getIntegration(db, id);
     if (!integration) throw new HttpError(404, 'integration_not_found', `No integration ${id}`);
     if (integration.provider !== 'quickbooks') {
-      throw new HttpError(409, 'not_supported', 'Catch-up uses QuickBooks change data capture; it applies to QuickBooks integrations');
+      throw new HttpError(
+        409,
+        'not_supported',
+        'Catch-up uses QuickBooks change data capture; it applies to QuickBooks integrations',
+      );
     }
     const { settings } = resolveProvider(integration);
     const qbo = settings as QuickBooksSettings;
@@ -58,7 +65,12 @@ export function integrationCatchUpRoute(router: Router, deps: CatchUpDeps): void
       );
       if (seen.rows.length === 1) realmId = seen.rows[0]!.tenant_id;
     }
-    if (!realmId) throw new HttpError(400, 'realm_required', 'Name the realmId to catch up: the integration is bound to no single realm');
+    if (!realmId)
+      throw new HttpError(
+        400,
+        'realm_required',
+        'Name the realmId to catch up: the integration is bound to no single realm',
+      );
 
     const now = Date.now();
     let since: number;
@@ -75,16 +87,28 @@ export function integrationCatchUpRoute(router: Router, deps: CatchUpDeps): void
     const clamped = since < now - MAX_BACK_MS;
     if (clamped) since = now - MAX_BACK_MS;
 
-    const caller = providerCaller(deps.runtime, integration, settings, providerSecrets(deps.ingress.secrets, integration), realmId);
+    const caller = providerCaller(
+      deps.runtime,
+      integration,
+      settings,
+      providerSecrets(deps.ingress.secrets, integration),
+      realmId,
+    );
     let changes;
     try {
       changes = await fetchChanges(caller, realmId, settings.entityTypes, new Date(since), qbo.minorVersion);
     } catch (err) {
       if (err instanceof ProviderRateLimitedError) {
-        throw new HttpError(429, 'provider_rate_limited', err.message, undefined, { 'retry-after': String(Math.ceil(err.retryAfterMs / 1000)) });
+        throw new HttpError(429, 'provider_rate_limited', err.message, undefined, {
+          'retry-after': String(Math.ceil(err.retryAfterMs / 1000)),
+        });
       }
       if (err instanceof ProviderRequestError) throw new HttpError(502, 'provider_error', err.message);
-      throw new HttpError(502, 'provider_unreachable', `QuickBooks could not be asked for changes: ${(err as Error).message}`);
+      throw new HttpError(
+        502,
+        'provider_unreachable',
+        `QuickBooks could not be asked for changes: ${(err as Error).message}`,
+      );
     }
     const stored = await acceptProviderEvents(deps.ingress, integration, changes.events);
     res.status(202).json({

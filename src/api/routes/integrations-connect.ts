@@ -35,19 +35,21 @@ async function load(db: ConnectDeps['db'], raw: unknown): Promise<IntegrationRow
   const id = parseOr400(uuid, raw, 'integration id');
   const row = await getIntegration(db, id);
   if (!row) throw new HttpError(404, 'integration_not_found', `No integration ${id}`);
-  if (row.provider === 'generic') throw new HttpError(409, 'not_connectable', 'Generic integrations have no provider account to connect');
+  if (row.provider === 'generic')
+    throw new HttpError(409, 'not_connectable', 'Generic integrations have no provider account to connect');
   return row;
 }
 
 /** Admin routes, mounted on the integrations router. */
 export function integrationConnectRoutes(router: Router, deps: ConnectDeps): void {
-  const run = (fn: (req: express.Request, res: Response) => Promise<void>) => async (req: express.Request, res: Response) => {
-    try {
-      await fn(req, res);
-    } catch (err) {
-      throw asHttp(err);
-    }
-  };
+  const run =
+    (fn: (req: express.Request, res: Response) => Promise<void>) => async (req: express.Request, res: Response) => {
+      try {
+        await fn(req, res);
+      } catch (err) {
+        throw asHttp(err);
+      }
+    };
 
   router.post(
     '/:id/connect',
@@ -117,8 +119,13 @@ export function oauthCallbackRouter(deps: ConnectDeps & { logger: Logger }): Rou
       return page(res, 404, 'Unknown provider', 'Only Xero and QuickBooks connect here.');
     }
     try {
-      const done = await completeConnect(deps, provider, req.query as Record<string, unknown>, (id) => getIntegration(deps.db, id));
-      deps.logger.info({ integrationId: done.integration.id, provider, tenants: done.tenants.length }, 'integration connected');
+      const done = await completeConnect(deps, provider, req.query as Record<string, unknown>, (id) =>
+        getIntegration(deps.db, id),
+      );
+      deps.logger.info(
+        { integrationId: done.integration.id, provider, tenants: done.tenants.length },
+        'integration connected',
+      );
       const back = done.returnTo ?? `/console/#/integrations/${done.integration.id}`;
       res.set('Cache-Control', 'no-store').redirect(303, `${deps.publicBaseUrl}${back}`);
     } catch (err) {

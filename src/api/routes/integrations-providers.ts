@@ -21,7 +21,11 @@ import { HttpError, parseOr400 } from '../errors';
  */
 
 const name = z.string().trim().min(1).max(200);
-const secret = (what: string) => z.string().min(1, { error: `${what} must not be empty` }).max(4000);
+const secret = (what: string) =>
+  z
+    .string()
+    .min(1, { error: `${what} must not be empty` })
+    .max(4000);
 const common = {
   name,
   processingMethod: z.enum(PROCESSING_METHODS).default('default'),
@@ -35,7 +39,12 @@ const createXero = z
   .strict();
 
 const createQuickBooks = z
-  .object({ provider: z.literal('quickbooks'), ...common, verifierToken: secret('verifierToken'), settings: quickBooksSettingsSchema })
+  .object({
+    provider: z.literal('quickbooks'),
+    ...common,
+    verifierToken: secret('verifierToken'),
+    settings: quickBooksSettingsSchema,
+  })
   .strict();
 
 /** The provider members of the integrations API's discriminated union. */
@@ -74,7 +83,8 @@ function checkUrls(settings: Partial<Record<(typeof SERVER_URLS)[number], string
     try {
       assertSafeUrl(url, policy);
     } catch (err) {
-      if (err instanceof BlockedDestinationError) throw new HttpError(400, 'blocked_destination', `settings.${field}: ${err.message}`);
+      if (err instanceof BlockedDestinationError)
+        throw new HttpError(400, 'blocked_destination', `settings.${field}: ${err.message}`);
       throw err;
     }
   }
@@ -99,7 +109,11 @@ export async function createProviderIntegration(deps: Deps, body: ProviderCreate
   });
 }
 
-export async function updateProviderIntegration(deps: Deps, existing: IntegrationRow, raw: unknown): Promise<IntegrationRow> {
+export async function updateProviderIntegration(
+  deps: Deps,
+  existing: IntegrationRow,
+  raw: unknown,
+): Promise<IntegrationRow> {
   const body = parseOr400(updateProvider, raw);
   const wrongKey = existing.provider === 'xero' ? body.verifierToken : body.webhookKey;
   if (wrongKey !== undefined) {
@@ -131,7 +145,10 @@ export async function updateProviderIntegration(deps: Deps, existing: Integratio
     processing_method: body.processingMethod,
     settings,
     enabled: body.enabled,
-    secrets_enc: key || body.clientSecret || body.refreshToken ? deps.secrets.encryptJson(next, providerSecretsAad(existing.id)) : undefined,
+    secrets_enc:
+      key || body.clientSecret || body.refreshToken
+        ? deps.secrets.encryptJson(next, providerSecretsAad(existing.id))
+        : undefined,
   } as Parameters<typeof updateIntegration>[2]);
   // New credentials: tokens obtained with the old ones (and their rotated refresh token) are dropped.
   if (credentialsChanged) await deleteProviderTokens(deps.db, existing.id);

@@ -23,7 +23,6 @@ export const errorsQuery = z
   })
   .strict();
 
-
 // Response shapes, for the OpenAPI document.
 const latency = { p50Ms: z.number().nullable(), p95Ms: z.number().nullable(), p99Ms: z.number().nullable() };
 const deliveryCounts = {
@@ -122,7 +121,8 @@ export function statsRouter(deps: { db: Db }): Router {
     const last = page[page.length - 1];
     res.json({
       data: page.map(({ atKey: _atKey, ...e }) => e),
-      nextCursor: rows.length > q.limit && last ? encodeKindCursor({ at: last.atKey, kind: last.kind, id: last.id }) : null,
+      nextCursor:
+        rows.length > q.limit && last ? encodeKindCursor({ at: last.atKey, kind: last.kind, id: last.id }) : null,
     });
   });
 

@@ -3,13 +3,7 @@ import { z } from 'zod';
 import { attachToReply, listTicketAttachments, type TicketAttachmentRow } from '../../db/attachments';
 import { getOutgoingDefault } from '../../db/mailboxes';
 import type { Db } from '../../db/pool';
-import {
-  getTicket,
-  listTicketMessages,
-  listTickets,
-  type TicketMessageRow,
-  type TicketRow,
-} from '../../db/tickets';
+import { getTicket, listTicketMessages, listTickets, type TicketMessageRow, type TicketRow } from '../../db/tickets';
 import { subjectWithToken, ticketToken } from '../../integrations/microsoft-graph/threading';
 import { formatBytes } from '../../shared/format-bytes';
 import { HttpError, parseOr400 } from '../errors';

@@ -1,4 +1,4 @@
-import type { ProcessContext, ProcessOutcome } from '../../activities/inbound';
+import type { ProcessContext, ProcessOutcome } from '../process';
 import { safeRequest } from '../../http/safe-request';
 
 export interface GenericSettings {

@@ -63,7 +63,11 @@ export function classifyGraphError(err: unknown): GraphProblem {
   const message = str(e.errorMessage) || str(e.message) || String(err);
 
   // A login or Graph URL refused by the outbound guard is a setting to fix: retrying will not help.
-  if (str(e.errorCode) === 'blocked_destination' || str(e.code) === 'BlockedDestinationError' || str(e.name) === 'BlockedDestinationError') {
+  if (
+    str(e.errorCode) === 'blocked_destination' ||
+    str(e.code) === 'BlockedDestinationError' ||
+    str(e.name) === 'BlockedDestinationError'
+  ) {
     return { kind: 'bad_request', code: 'blocked_destination', message };
   }
 

@@ -12,7 +12,10 @@ beforeAll(async () => {
     hits += 1;
     if (req.url?.startsWith('/v1.0/redirect')) res.writeHead(302, { location: 'http://169.254.169.254/' }).end();
     else if (req.url?.startsWith('/v1.0/empty')) res.writeHead(204).end();
-    else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, auth: req.headers.authorization ?? null }));
+    else
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ ok: true, auth: req.headers.authorization ?? null }));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -22,7 +25,10 @@ afterAll(() => new Promise((r) => server.close(r)));
 
 const graph = (allowedHosts: string[]) =>
   Client.initWithMiddleware({
-    middleware: graphMiddleware({ getAccessToken: () => Promise.resolve('tok') }, { policy: { allowedHosts }, timeoutMs: 2000 }),
+    middleware: graphMiddleware(
+      { getAccessToken: () => Promise.resolve('tok') },
+      { policy: { allowedHosts }, timeoutMs: 2000 },
+    ),
     baseUrl: base,
     customHosts: new Set(['127.0.0.1']),
     defaultVersion: 'v1.0',
@@ -45,10 +51,15 @@ test('the Graph client does not follow redirects; empty answers are empty', asyn
 
 test('MSAL calls go through the guard and surface a refusal as blocked_destination', async () => {
   const before = hits;
-  await expect(msalNetworkClient({ policy: { allowedHosts: [] }, timeoutMs: 2000 }).sendGetRequestAsync(`${base}/x`)).rejects.toMatchObject({
+  await expect(
+    msalNetworkClient({ policy: { allowedHosts: [] }, timeoutMs: 2000 }).sendGetRequestAsync(`${base}/x`),
+  ).rejects.toMatchObject({
     errorCode: 'blocked_destination',
   });
   expect(hits).toBe(before);
-  const ok = await msalNetworkClient({ policy: { allowedHosts: ['127.0.0.1'] }, timeoutMs: 2000 }).sendPostRequestAsync<{ ok: boolean }>(`${base}/t`, { body: 'a=b' });
+  const ok = await msalNetworkClient({
+    policy: { allowedHosts: ['127.0.0.1'] },
+    timeoutMs: 2000,
+  }).sendPostRequestAsync<{ ok: boolean }>(`${base}/t`, { body: 'a=b' });
   expect(ok.body.ok).toBe(true);
 });

@@ -49,7 +49,10 @@ export function msalNetworkClient(http: OutboundHttp): INetworkModule {
       try {
         body = JSON.parse(res.body);
       } catch {
-        throw new AuthError('token_parsing_error', `The identity platform answered ${res.status} with a body that is not JSON`);
+        throw new AuthError(
+          'token_parsing_error',
+          `The identity platform answered ${res.status} with a body that is not JSON`,
+        );
       }
       return { headers: res.headers, body: body as T, status: res.status } satisfies NetworkResponse<T>;
     } catch (err) {

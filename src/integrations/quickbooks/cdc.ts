@@ -38,7 +38,10 @@ export async function fetchChanges(
     headers: { accept: 'application/json' },
   });
   if (res.status !== 200) {
-    throw new ProviderRequestError(`QuickBooks answered ${res.status} to the CDC call: ${res.body.slice(0, 300)}`, res.status);
+    throw new ProviderRequestError(
+      `QuickBooks answered ${res.status} to the CDC call: ${res.body.slice(0, 300)}`,
+      res.status,
+    );
   }
   let body: { CDCResponse?: Array<{ QueryResponse?: Array<Record<string, unknown>> }> };
   try {
@@ -60,7 +63,11 @@ export async function fetchChanges(
           if (!id || !/^\d{1,30}$/.test(id) || Number.isNaN(at)) continue;
           // An entity never changed since its creation reads as a Create, so "created" events are not lost.
           const operation =
-            row['status'] === 'Deleted' ? 'Delete' : meta['CreateTime'] === meta['LastUpdatedTime'] ? 'Create' : 'Update';
+            row['status'] === 'Deleted'
+              ? 'Delete'
+              : meta['CreateTime'] === meta['LastUpdatedTime']
+                ? 'Create'
+                : 'Update';
           const eventAt = new Date(at);
           newest = Math.max(newest ?? at, at);
           events.push({
@@ -70,11 +77,22 @@ export async function fetchChanges(
             eventType: `${entity}.${operation}`,
             eventAt,
             deliveryKey: [realmId, entity, id, operation, eventAt.toISOString()].join(':'),
-            payload: JSON.stringify({ source: 'cdc', realmId, name: entity, id, operation, lastUpdated: eventAt.toISOString() }),
+            payload: JSON.stringify({
+              source: 'cdc',
+              realmId,
+              name: entity,
+              id,
+              operation,
+              lastUpdated: eventAt.toISOString(),
+            }),
           });
         }
       }
     }
   }
-  return { events, newest: newest === undefined ? undefined : new Date(newest), truncated: events.length >= CDC_MAX_OBJECTS };
+  return {
+    events,
+    newest: newest === undefined ? undefined : new Date(newest),
+    truncated: events.length >= CDC_MAX_OBJECTS,
+  };
 }

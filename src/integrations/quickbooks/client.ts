@@ -23,13 +23,18 @@ export async function fetchQuickBooksResources(
     headers: { accept: 'application/json' },
   });
   if (res.status !== 200) {
-    throw new ProviderRequestError(`QuickBooks answered ${res.status} to the ${entity} query: ${res.body.slice(0, 300)}`, res.status);
+    throw new ProviderRequestError(
+      `QuickBooks answered ${res.status} to the ${entity} query: ${res.body.slice(0, 300)}`,
+      res.status,
+    );
   }
   let body: { QueryResponse?: Record<string, unknown> };
   try {
     body = JSON.parse(res.body) as typeof body;
   } catch {
-    throw new ProviderRequestError(`QuickBooks' answer to the ${entity} query is not JSON${res.bodyTruncated ? ' (truncated)' : ''}`);
+    throw new ProviderRequestError(
+      `QuickBooks' answer to the ${entity} query is not JSON${res.bodyTruncated ? ' (truncated)' : ''}`,
+    );
   }
   if (!body.QueryResponse) throw new ProviderRequestError("QuickBooks' answer has no QueryResponse");
   const list = body.QueryResponse[entity];

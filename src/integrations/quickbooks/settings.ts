@@ -30,10 +30,15 @@ export const quickBooksSettingsSchema = z
       .min(1)
       .default(['Invoice', 'Customer'])
       .transform((list) => [...new Set(list)]),
-    realmIds: z.array(z.string().regex(/^\d{1,30}$/, { error: 'must be a numeric realm id' })).max(1000).optional(),
+    realmIds: z
+      .array(z.string().regex(/^\d{1,30}$/, { error: 'must be a numeric realm id' }))
+      .max(1000)
+      .optional(),
     tokenUrl: z.url().default(QUICKBOOKS_DEFAULTS.tokenUrl),
     apiBaseUrl: z.url().default(QUICKBOOKS_DEFAULTS.apiBaseUrl),
-    authorizeUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default(QUICKBOOKS_DEFAULTS.authorizeUrl),
+    authorizeUrl: z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+      .default(QUICKBOOKS_DEFAULTS.authorizeUrl),
     revocationUrl: z.url().default(QUICKBOOKS_DEFAULTS.revocationUrl),
     minorVersion: positive(1000).default(QUICKBOOKS_DEFAULTS.minorVersion),
     rateLimits: z

@@ -10,13 +10,24 @@ const REALM = '1234567890';
 const at = new Date('2026-03-01T10:00:00.250Z');
 
 test('legacy and CloudEvents bodies describe the same change with the same delivery key', () => {
-  const legacy = quickBooksEvents(buildQuickBooksLegacyPayload(REALM, [{ name: 'Invoice', id: '42', operation: 'Update', lastUpdated: at }]));
-  const cloud = quickBooksEvents(buildQuickBooksCloudEventsPayload(REALM, [{ name: 'Invoice', id: '42', operation: 'Update', lastUpdated: at }]));
+  const legacy = quickBooksEvents(
+    buildQuickBooksLegacyPayload(REALM, [{ name: 'Invoice', id: '42', operation: 'Update', lastUpdated: at }]),
+  );
+  const cloud = quickBooksEvents(
+    buildQuickBooksCloudEventsPayload(REALM, [{ name: 'Invoice', id: '42', operation: 'Update', lastUpdated: at }]),
+  );
   expect(legacy).toHaveLength(1);
   expect(cloud).toHaveLength(1);
-  expect(cloud[0]).toMatchObject({ tenantId: REALM, entityType: 'Invoice', entityId: '42', eventType: 'Invoice.Update' });
+  expect(cloud[0]).toMatchObject({
+    tenantId: REALM,
+    entityType: 'Invoice',
+    entityId: '42',
+    eventType: 'Invoice.Update',
+  });
   expect(cloud[0]!.deliveryKey).toBe(legacy[0]!.deliveryKey);
-  const created = quickBooksEvents(buildQuickBooksCloudEventsPayload(REALM, [{ name: 'CreditMemo', id: '7', operation: 'Create' }]));
+  const created = quickBooksEvents(
+    buildQuickBooksCloudEventsPayload(REALM, [{ name: 'CreditMemo', id: '7', operation: 'Create' }]),
+  );
   expect(created[0]).toMatchObject({ entityType: 'CreditMemo', eventType: 'CreditMemo.Create' });
 });
 
@@ -28,7 +39,9 @@ test('the signature is base64 HMAC-SHA256 with the verifier token', () => {
 
 test('ids that are not numeric never reach a query', () => {
   expect(() =>
-    quickBooksEvents(buildQuickBooksLegacyPayload(REALM, [{ name: 'Invoice', id: "1' or '1'='1", operation: 'Update' }])),
+    quickBooksEvents(
+      buildQuickBooksLegacyPayload(REALM, [{ name: 'Invoice', id: "1' or '1'='1", operation: 'Update' }]),
+    ),
   ).toThrow(InvalidWebhookBodyError);
   expect(() => quickBooksEvents({ eventNotifications: [] })).toThrow(/eventNotifications/);
   expect(() => quickBooksEvents([{ specversion: '1.0', type: 'invoice.updated' }])).toThrow(InvalidWebhookBodyError);
@@ -36,8 +49,12 @@ test('ids that are not numeric never reach a query', () => {
 
 test('a merge refreshes the survivor and deletes the merged-away entity, naming the survivor', () => {
   for (const body of [
-    buildQuickBooksLegacyPayload(REALM, [{ name: 'Customer', id: '5', operation: 'Merge', lastUpdated: at, deletedId: '9' }]),
-    buildQuickBooksCloudEventsPayload(REALM, [{ name: 'Customer', id: '5', operation: 'Merge', lastUpdated: at, deletedId: '9' }]),
+    buildQuickBooksLegacyPayload(REALM, [
+      { name: 'Customer', id: '5', operation: 'Merge', lastUpdated: at, deletedId: '9' },
+    ]),
+    buildQuickBooksCloudEventsPayload(REALM, [
+      { name: 'Customer', id: '5', operation: 'Merge', lastUpdated: at, deletedId: '9' },
+    ]),
   ]) {
     const events = quickBooksEvents(body);
     expect(events.map((e) => [e.entityId, e.eventType])).toEqual([

@@ -34,7 +34,9 @@ const cloudEvent = z.looseObject({
   specversion: z.string().max(10),
   data: z.looseObject({ deletedId: numericId.optional() }).optional(),
   id: z.string().min(1).max(200),
-  type: z.string().regex(/^qbo\.[a-z]{1,50}\.[a-z]{1,20}\.v\d{1,3}$/, { error: 'must look like qbo.<entity>.<operation>.v1' }),
+  type: z
+    .string()
+    .regex(/^qbo\.[a-z]{1,50}\.[a-z]{1,20}\.v\d{1,3}$/, { error: 'must look like qbo.<entity>.<operation>.v1' }),
   time: dateTime,
   intuitentityid: numericId,
   intuitaccountid: numericId,
@@ -121,7 +123,10 @@ export function quickBooksEvents(payload: unknown): InboundProviderEvent[] {
     return parsed.data.flatMap((e) => {
       const [, entity = '', op = ''] = e.type.split('.');
       const operation = OPERATIONS[op] ?? `${op.charAt(0).toUpperCase()}${op.slice(1)}`;
-      return withMergedAway(event(e.intuitaccountid, canonicalName(entity), e.intuitentityid, operation, e.time, e), e.data?.deletedId);
+      return withMergedAway(
+        event(e.intuitaccountid, canonicalName(entity), e.intuitentityid, operation, e.time, e),
+        e.data?.deletedId,
+      );
     });
   }
   const parsed = legacyBody.safeParse(payload);
@@ -129,7 +134,10 @@ export function quickBooksEvents(payload: unknown): InboundProviderEvent[] {
   return parsed.data.eventNotifications.flatMap((n) =>
     n.dataChangeEvent.entities.flatMap((e) =>
       withMergedAway(
-        event(n.realmId, canonicalName(e.name.toLowerCase()), e.id, e.operation, e.lastUpdated, { realmId: n.realmId, ...e }),
+        event(n.realmId, canonicalName(e.name.toLowerCase()), e.id, e.operation, e.lastUpdated, {
+          realmId: n.realmId,
+          ...e,
+        }),
         e.deletedId,
       ),
     ),

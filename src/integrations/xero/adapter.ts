@@ -18,7 +18,8 @@ export const xeroAdapter: ProviderAdapter = {
     const ms = parseXeroDate(resource['UpdatedDateUTC']) ?? 0;
     return { updatedAt: new Date(ms), seq: 0, label: new Date(ms).toISOString() };
   },
-  operation: (eventType) => (eventType.endsWith('.CREATE') ? 'created' : eventType.endsWith('.DELETE') ? 'deleted' : 'updated'),
+  operation: (eventType) =>
+    eventType.endsWith('.CREATE') ? 'created' : eventType.endsWith('.DELETE') ? 'deleted' : 'updated',
   domainEvent(entityType, op, entityId, r) {
     if (entityType === 'INVOICE') {
       const contact = obj(r?.['Contact']);

@@ -35,13 +35,18 @@ export async function fetchXeroResources(
     headers: { 'xero-tenant-id': tenantId, accept: 'application/json' },
   });
   if (res.status !== 200) {
-    throw new ProviderRequestError(`Xero answered ${res.status} to GET ${collection.path}: ${res.body.slice(0, 300)}`, res.status);
+    throw new ProviderRequestError(
+      `Xero answered ${res.status} to GET ${collection.path}: ${res.body.slice(0, 300)}`,
+      res.status,
+    );
   }
   let body: Record<string, unknown>;
   try {
     body = JSON.parse(res.body) as Record<string, unknown>;
   } catch {
-    throw new ProviderRequestError(`Xero's answer to GET ${collection.path} is not JSON${res.bodyTruncated ? ' (truncated)' : ''}`);
+    throw new ProviderRequestError(
+      `Xero's answer to GET ${collection.path} is not JSON${res.bodyTruncated ? ' (truncated)' : ''}`,
+    );
   }
   const list = body[collection.path];
   if (!Array.isArray(list)) throw new ProviderRequestError(`Xero's answer has no ${collection.path} list`);

@@ -16,7 +16,15 @@ test('the signature is base64 HMAC-SHA256 of the raw bytes with the webhook key'
 
 test('eventDateUtc without a zone is UTC, and the delivery key is the event identity', () => {
   const body = parseXeroBody(
-    buildXeroPayload([{ resourceId: INVOICE, tenantId: TENANT, eventCategory: 'INVOICE', eventType: 'UPDATE', eventDateUtc: '2026-09-28T01:15:39.902' }]),
+    buildXeroPayload([
+      {
+        resourceId: INVOICE,
+        tenantId: TENANT,
+        eventCategory: 'INVOICE',
+        eventType: 'UPDATE',
+        eventDateUtc: '2026-09-28T01:15:39.902',
+      },
+    ]),
   );
   const [event] = xeroEvents(body);
   expect(event).toMatchObject({
@@ -32,7 +40,9 @@ test('eventDateUtc without a zone is UTC, and the delivery key is the event iden
 test('bodies that are not Xero webhooks are refused with the offending field', () => {
   expect(() => parseXeroBody({ events: [{ resourceId: 'x' }] })).toThrow(InvalidWebhookBodyError);
   const event = buildXeroPayload([{ resourceId: INVOICE, tenantId: TENANT, eventCategory: 'INVOICE' }]).events[0];
-  expect(() => parseXeroBody({ ...buildXeroIntentToReceive(), events: [{ ...event, tenantId: 'nope' }] })).toThrow(/events\.0\.tenantId/);
+  expect(() => parseXeroBody({ ...buildXeroIntentToReceive(), events: [{ ...event, tenantId: 'nope' }] })).toThrow(
+    /events\.0\.tenantId/,
+  );
   // Unknown extra fields are tolerated: Xero adds fields over time.
   expect(parseXeroBody({ ...buildXeroIntentToReceive(), somethingNew: 1 }).events).toEqual([]);
 });
