@@ -155,7 +155,10 @@ test("read a mailbox's inbound log", async () => {
   expect(await page.textContent('#log')).toContain('VPN is down');
   expect(await page.textContent('#expires')).not.toBe('—');
   await shot('08-mailbox-inbound-log');
-  await page.click('.mail-link');
+  // The mailbox page refreshes itself while a subscription is being set up: follow the link's
+  // address rather than clicking an element that may be re-rendered under the pointer.
+  const mailHref = await page.getAttribute('.mail-link', 'href');
+  await page.goto(`${m.stack.apiUrl}/console/${mailHref}`);
   await page.waitForSelector('#requests .card');
   await shot('09-mail-requests');
   // A fresh load of the tickets page (not a same-document hash change), retried until the list shows it.
