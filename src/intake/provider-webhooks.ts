@@ -104,7 +104,7 @@ export async function acceptProviderWebhook(
 
 function message(method: ProcessingMethod, wanted: number, ignored: number): string {
   if (wanted === 0) {
-    return `Ignored: none of the ${ignored} entities is of a type this integration is configured for`;
+    return `Ignored: none of the ${ignored} entities is of a type (or tenant) this integration is configured for`;
   }
   return isDeferred(method) ? DEFERRED_MESSAGE : PROCESSING_MESSAGE;
 }
