@@ -220,7 +220,9 @@ test('a request whose every entity is of an unconfigured type is answered 200, s
   expect(res.status).toBe(200);
   const body = JSON.parse(res.body);
   expect(body).toMatchObject({ status: 'ignored', received: 1, accepted: 0, ignored: 1, ids: [] });
-  expect(body.message).toMatch(/^Ignored: none of the 1 entities is of a type \(or tenant\) this integration is configured for/);
+  expect(body.message).toMatch(
+    /^Ignored: none of the 1 entities is of a type \(or tenant\) this integration is configured for/,
+  );
   const logged = await stack.request('GET', `/api/v1/inbound-requests?integrationId=${integration.id}&outcome=ignored`);
   expect(logged.body.data).toHaveLength(1);
   expect(
