@@ -1,3 +1,8 @@
+import { randomUUID } from 'node:crypto';
+import { insertIncomingWebhook } from '../../src/db/incoming-webhooks';
+import { insertIntakeJobs } from '../../src/db/intake-jobs';
+import { inboundStartJob } from '../../src/intake/inbound-jobs';
+import { workflowIds } from '../../src/shared/workflow-types';
 import { signGeneric } from '../../src/integrations/generic/webhook';
 import { ProductProcess } from '../harness/processes';
 import { Receiver } from '../harness/receiver';
@@ -74,7 +79,45 @@ test('poison data (NUL in a key) ends failed after bounded attempts, the forward
   await worker.start(/worker running/);
   try {
     const body = '{"type":"Invoice created","id":"INV-2","bad\\u0000key":1}';
-    const webhookId = await sendSigned('/poison', body);
+    // Ingress refuses such a body now (the input boundary); data stored before that boundary
+    // existed still reaches processing, so it is put in as intake would have stored it.
+    const integration = await stack.request('POST', '/api/v1/integrations', {
+      provider: 'generic',
+      name: 'exactly once /poison',
+      processingMethod: 'service_immediate',
+      settings: { forwardUrl: receiver.url('/poison') },
+    });
+    const refused = await fetchJson(`${stack.apiUrl}/hooks/generic/${integration.body.id}`, {
+      method: 'POST',
+      headers: { 'x-switchyard-signature': signGeneric(body, integration.body.signingSecret) },
+      body,
+    });
+    expect([refused.status, refused.body.error.code]).toEqual([400, 'invalid_input']);
+    const { row } = await insertIncomingWebhook(stack.db, {
+      id: randomUUID(),
+      integration_id: integration.body.id,
+      provider: 'generic',
+      delivery_key: 'poison-1',
+      event_type: 'Invoice created',
+      entity_type: null,
+      entity_id: 'INV-2',
+      processing_method: 'service_immediate',
+      attempts_allowed: 3,
+      workflow_id: workflowIds.inbound(integration.body.id, 'poison-1'),
+      payload: body,
+    });
+    const settings = {
+      activityTimeoutSeconds: 5,
+      retryInitialSeconds: 1,
+      batchWaitSeconds: 1,
+      batchMaxItems: 10,
+      batchIdleSeconds: 10,
+      batchMaxFlushesPerRun: 10,
+    };
+    await insertIntakeJobs(stack.db, [
+      inboundStartJob(settings, { id: integration.body.id, provider: 'generic' }, row),
+    ]);
+    const webhookId = row.id;
     const detail = await eventually(async () => {
       const res = await stack.request('GET', `/api/v1/incoming-webhooks/${webhookId}`);
       return res.body.status === 'failed' ? res.body : undefined;
