@@ -51,9 +51,8 @@ export async function startApi(ctx: BaseContext): Promise<ApiServer> {
   });
   const port = (server.address() as AddressInfo).port;
   ctx.logger.info({ host: ctx.config.HTTP_HOST, port }, 'api listening');
-  // A wake lost between a commit and its signal (a crash), or deliveries queued before an
-  // upgrade: every lane with queued work is woken once at start-up.
-  wakeLanesWithQueuedWork({ db: ctx.db, temporal, taskQueue: ctx.config.TEMPORAL_TASK_QUEUE }).then(
+  // Deliveries queued before an upgrade: every lane with queued work is woken once at start-up.
+  wakeLanesWithQueuedWork(ctx.db).then(
     (n) => n > 0 && ctx.logger.info({ lanes: n }, 'woke delivery lanes with queued work'),
     (err: unknown) => ctx.logger.warn({ err }, 'could not wake delivery lanes at start-up'),
   );
