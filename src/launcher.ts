@@ -11,9 +11,9 @@ import { Supervisor } from './runtime/supervisor';
 import { findTemporalCli, MISSING_CLI_HELP } from './runtime/temporal-cli';
 import { startTemporalDevServer } from './runtime/temporal-dev-server';
 import { startWatchdog, type Watchdog } from './runtime/watchdog';
+import { startWorkerProcess } from './runtime/worker-process';
 import { createLogger, type Logger } from './logger';
 import { startApi } from './server';
-import { createWorker } from './worker';
 
 /** Restarts of one child allowed in `RESTART_WINDOW_MS` before the launcher gives up. */
 const MAX_RESTARTS = 5;
@@ -42,7 +42,10 @@ async function sweepOrphans(dataDir: string, logger: Logger): Promise<void> {
   }
 }
 
-/** The embedded default: Temporal dev server, PostgreSQL, migrations, worker and API in one command, supervised. */
+/**
+ * The embedded default in one command: Temporal dev server, PostgreSQL, migrations, the worker
+ * (its own process) and the API (this process), all supervised.
+ */
 async function main() {
   let config: Config;
   try {
@@ -113,6 +116,7 @@ async function main() {
         port: Number(port || 7233),
         uiPort: config.TEMPORAL_UI_PORT,
         namespace: config.TEMPORAL_NAMESPACE,
+        nice: config.BACKGROUND_NICE,
         logger,
       };
       await supervisor.add('temporal', 'the Temporal dev server', () => startTemporalDevServer(options));
@@ -141,32 +145,14 @@ async function main() {
       logger.info({ file: keyFile }, 'created the first admin API key');
     }
 
-    const worker = await createWorker(ctx);
-    const running = worker.run();
-    cleanups.push({
-      what: 'the worker',
-      fn: async () => {
-        if (worker.getState() === 'RUNNING') worker.shutdown();
-        // With the engine gone the worker may not hear back; do not wait for it forever.
-        const grace = (config.SHUTDOWN_GRACE_SECONDS + 10) * 1000;
-        await Promise.race([running.catch(() => undefined), new Promise((r) => setTimeout(r, grace).unref())]);
-      },
-    });
-    running.then(
-      () => {
-        if (!exiting) {
-          logger.error('the worker stopped on its own; stopping everything');
-          void shutdown(1);
-        }
-      },
-      (err: unknown) => {
-        if (exiting) return;
-        logger.error(
-          { err: err instanceof Error ? err.message : String(err) },
-          'the worker failed; stopping everything',
-        );
-        void shutdown(1);
-      },
+    await supervisor.add('worker', 'the worker', () =>
+      startWorkerProcess({
+        dataDir: config.dataDir,
+        databaseUrl,
+        nice: config.BACKGROUND_NICE,
+        graceMs: (config.SHUTDOWN_GRACE_SECONDS + 10) * 1000,
+        logger,
+      }),
     );
     const api = await startApi(ctx);
     cleanups.push({ what: 'the API', fn: () => api.close() });

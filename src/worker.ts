@@ -14,6 +14,7 @@ import type { BaseContext } from './runtime/context';
 import { createBaseContext } from './runtime/context';
 import { connectClient, connectionOptions } from './runtime/temporal-connection';
 import { createIntakeRuntime } from './intake/runtime';
+import type { WorkerMessage } from './runtime/worker-process';
 import { onShutdownSignal } from './runtime/signals';
 
 let runtimeInstalled = false;
@@ -109,6 +110,15 @@ async function main() {
   onShutdownSignal(ctx.logger, async () => {
     worker.shutdown();
   });
+  if (process.send) {
+    // Started by the launcher (src/runtime/worker-process.ts): say so, and stop with it.
+    process.once('disconnect', () => {
+      ctx.logger.warn('the launcher is gone; stopping');
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+    });
+    process.send({ type: 'ready' } satisfies WorkerMessage);
+    process.channel?.unref();
+  }
   ctx.logger.info(
     { taskQueue: ctx.config.TEMPORAL_TASK_QUEUE, namespace: ctx.config.TEMPORAL_NAMESPACE },
     'worker running',

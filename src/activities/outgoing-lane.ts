@@ -13,6 +13,7 @@ import {
   type DeliveryRow,
 } from '../db/deliveries';
 import { withTransaction } from '../db/pool';
+import { clearLanePolling, markLanePolling } from '../db/lane-rounds';
 import { getWebhook, rowSettings, type WebhookRow } from '../db/webhooks';
 import { emitEvent } from '../outgoing/emit';
 import { withMessageId } from '../outgoing/payload';
@@ -30,6 +31,9 @@ const POLL_MIN_MS = 5;
 const POLL_MAX_MS = 50;
 /** The webhook row (enabled, limits) is re-read at least this often while a round runs. */
 const SETTINGS_TTL_MS = 1_000;
+/** A round renews its "polling" mark this often, for this long (it outlives a renewal missed under load). */
+const POLLING_MARK_EVERY_MS = 1_000;
+const POLLING_MARK_SECONDS = 5;
 /** Bookkeeping time a claim allows on top of the HTTP timeout before another lane may take the delivery. */
 const LEASE_MARGIN_MS = 10_000;
 
@@ -218,9 +222,14 @@ export function createLaneActivities(deps: OutgoingActivityDeps) {
         inFlight.set(d.id, p);
       };
 
+      let markedAt = 0;
       for (;;) {
         ctx.heartbeat();
         const now = Date.now();
+        if (now - markedAt >= POLLING_MARK_EVERY_MS) {
+          await markLanePolling(db, input.webhookId, POLLING_MARK_SECONDS);
+          markedAt = now;
+        }
         const stopping = ctx.cancellationSignal.aborted || now - started >= ROUND_MS;
         if (!w || now - loadedAt >= SETTINGS_TTL_MS) {
           w = await getWebhook(db, input.webhookId);
@@ -274,6 +283,9 @@ export function createLaneActivities(deps: OutgoingActivityDeps) {
         await Promise.race([...inFlight.values(), sleep(poll)]);
       }
 
+      // Cleared before the last look at the queue below: a wake read while the mark stood
+      // was skipped, and its delivery is committed by now, so that look finds it.
+      await clearLanePolling(db, input.webhookId);
       if (!w) {
         await Promise.all(inFlight.values());
         return {
@@ -291,6 +303,8 @@ export function createLaneActivities(deps: OutgoingActivityDeps) {
           rateNextAt: 0,
         };
       }
+      // A disabled webhook's lane is not signalled for work that arrived during the round: hold it now.
+      if (!w.enabled) await holdIfDisabled(w.id);
       const s = rowSettings(w);
       const [deliveryDue, counts] = await Promise.all([
         w.enabled ? nextDeliveryDue(db, w.id, s.strictOrdering) : Promise.resolve(null),

@@ -390,4 +390,16 @@ export const migrations: ReadonlyArray<{ id: number; name: string; sql: string }
     name: 'retention-and-mailbox-gaps',
     sql: RETENTION_SQL,
   },
+  {
+    id: 90,
+    name: 'lane-polling-marks',
+    sql: `
+      -- A lane in a round marks itself here while it polls its queue (src/db/lane-rounds.ts):
+      -- the intake starter does not signal a lane that will see the new work anyway.
+      CREATE TABLE lane_rounds (
+        webhook_id uuid PRIMARY KEY REFERENCES webhooks(id) ON DELETE CASCADE,
+        polling_until timestamptz NOT NULL
+      );
+    `,
+  },
 ];

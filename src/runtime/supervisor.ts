@@ -32,7 +32,7 @@ interface Part {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Keeps the launcher's children (Temporal dev server, embedded PostgreSQL) running: a child
+ * Keeps the launcher's children (Temporal dev server, embedded PostgreSQL, worker) running: a child
  * that dies is restarted with backoff and a log line; one that keeps dying ends the launcher.
  */
 export class Supervisor {

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { Logger } from '../logger';
+import { withNice } from './background-priority';
 import { describeExit } from './child-exit';
 import type { ChildHandle } from './supervisor';
 import { ALL_SEARCH_ATTRIBUTES } from '../shared/search-attributes';
@@ -14,6 +15,8 @@ export interface DevServerOptions {
   port: number;
   uiPort: number;
   namespace: string;
+  /** `nice` value to run it at (0: as the launcher); see background-priority.ts. */
+  nice: number;
   logger: Logger;
 }
 
@@ -76,7 +79,8 @@ export async function startTemporalDevServer(o: DevServerOptions): Promise<DevSe
   ];
   const logFile = fs.openSync(path.join(o.dataDir, 'temporal.log'), 'a');
   // Its own process group: Ctrl-C reaches only the launcher, which stops children in order.
-  const child = spawn(o.cliPath, args, { stdio: ['ignore', logFile, logFile], detached: true });
+  const run = withNice(o.cliPath, args, o.nice);
+  const child = spawn(run.command, run.args, { stdio: ['ignore', logFile, logFile], detached: true });
   fs.closeSync(logFile);
   const exited = describeExit(child);
   try {

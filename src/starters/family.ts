@@ -1,10 +1,16 @@
 import type { Client } from '@temporalio/client';
 import type { NewIntakeJob } from '../db/intake-jobs';
+import type { Queryable } from '../db/pool';
 
 /** What every typed starter needs to reach Temporal. */
 export interface StarterDeps {
   temporal: Client;
   taskQueue: string;
+}
+
+/** What the intake starter hands a family: Temporal, and the database to look before it calls. */
+export interface IntakeJobDeps extends StarterDeps {
+  db: Queryable;
 }
 
 /**
@@ -15,7 +21,7 @@ export interface StarterDeps {
  */
 export interface JobFamily<P> {
   kind: string;
-  run(deps: StarterDeps, workflowId: string, payloads: P[]): Promise<void>;
+  run(deps: IntakeJobDeps, workflowId: string, payloads: P[]): Promise<void>;
 }
 
 /** An outbox row for a family: built where the work is stored, run later by the starter. */

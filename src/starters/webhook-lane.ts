@@ -1,5 +1,6 @@
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import { webhooksWithQueuedWork } from '../db/deliveries';
+import { isLanePolling } from '../db/lane-rounds';
 import type { Queryable } from '../db/pool';
 import { SA } from '../shared/search-attributes';
 import { LANE_WAKE_SIGNAL, laneWorkflowId, type WebhookLaneInput } from '../shared/workflow-types';
@@ -39,7 +40,11 @@ export async function wakeLanesWithQueuedWork(db: Queryable): Promise<number> {
 export const webhookLaneFamily: JobFamily<{ webhookId: string }> = {
   kind: 'lane.wake',
   run: async (deps, _workflowId, [first]) => {
-    if (first) await signalLane(deps, first.webhookId);
+    if (!first) return;
+    // A lane in a round polls PostgreSQL and finds the work itself: a signal would only cost
+    // a workflow task (see src/db/lane-rounds.ts for why skipping it loses nothing).
+    if (await isLanePolling(deps.db, first.webhookId)) return;
+    await signalLane(deps, first.webhookId);
   },
 };
 

@@ -121,6 +121,56 @@ test('a SIGKILLed dev server is restarted under load; ingress answers again; Ctr
   expect(alive(pg)).toBe(false);
 });
 
+/** The nice value of a process (field 19 of /proc/<pid>/stat, counted after the command name). */
+const niceOf = (pid: number) => {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+};
+
+test('the worker runs in its own background-priority process; SIGKILLed, it is restarted and processes what arrived meanwhile', async () => {
+  const dataDir = freshDir('sy-worker-');
+  const { env, api } = await launcherEnv(dataDir);
+  const launcher = new ProductProcess('src/launcher.ts', env);
+  await launcher.start(READY, 300_000);
+  const key = fs.readFileSync(path.join(dataDir, 'admin-api-key'), 'utf8').trim();
+  const auth = { authorization: `Bearer ${key}` };
+  // Ingress answers first when the CPU is short: the worker and the dev server run under nice.
+  expect(niceOf(pidOf(dataDir, 'worker'))).toBe(10);
+  expect(niceOf(pidOf(dataDir, 'temporal'))).toBe(10);
+  expect(niceOf(launcher.child!.pid!)).toBe(0);
+
+  const created = await fetchJson(`${api}/api/v1/integrations`, {
+    method: 'POST',
+    headers: { ...auth, 'content-type': 'application/json' },
+    body: JSON.stringify({ provider: 'generic', name: 'worker-kill' }),
+  });
+  const before = pidOf(dataDir, 'worker');
+  process.kill(before, 'SIGKILL');
+  await launcher.waitFor(/the worker exited unexpectedly/, 30_000);
+
+  // Accepted while no worker runs: stored, answered, and processed once the worker is back.
+  const body = JSON.stringify({ type: 'Invoice updated', id: 'INV-while-down' });
+  const res = await fetchJson(`${api}/hooks/generic/${created.body.id}`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-switchyard-signature': signGeneric(body, created.body.signingSecret),
+    },
+    body,
+  });
+  expect(res.status).toBe(202);
+  await launcher.waitFor(/the worker restarted/, 180_000);
+  expect(pidOf(dataDir, 'worker')).not.toBe(before);
+  const processed = await eventually(async () => {
+    const got = await fetchJson(`${api}/api/v1/incoming-webhooks/${res.body.id}`, { headers: auth });
+    return got.body.status === 'succeeded' ? got.body : undefined;
+  }, 120_000);
+  expect(processed.attempts).toHaveLength(1);
+  const health = await fetchJson(`${api}/healthz`);
+  expect(health.body).toMatchObject({ parts: { worker: 'up' } });
+  expect(await launcher.stop('SIGINT', 60_000)).toBe(0);
+});
+
 test('after a SIGKILLed launcher the watchdog stops its children, and the next start cleans any orphans', async () => {
   const dataDir = freshDir('sy-orphans-');
   const { env } = await launcherEnv(dataDir);
@@ -130,8 +180,11 @@ test('after a SIGKILLed launcher the watchdog stops its children, and the next s
   // A crash that takes the launcher and its watchdog: the children are orphans.
   process.kill(pidOf(dataDir, 'watchdog'), 'SIGKILL');
   const orphans = [pidOf(dataDir, 'temporal'), pidOf(dataDir, 'postgres')];
+  const worker = pidOf(dataDir, 'worker');
   await first.stop('SIGKILL');
   expect(orphans.every(alive)).toBe(true);
+  // The worker hears its launcher go (the IPC channel closes) and stops by itself.
+  await eventually(async () => !alive(worker), 60_000);
 
   const second = new ProductProcess('src/launcher.ts', env);
   await second.start(READY, 300_000);
@@ -140,7 +193,7 @@ test('after a SIGKILLed launcher the watchdog stops its children, and the next s
   expect(orphans.some(alive)).toBe(false);
 
   // The launcher alone SIGKILLed: its watchdog stops the children without waiting for a restart.
-  const children = [pidOf(dataDir, 'temporal'), pidOf(dataDir, 'postgres')];
+  const children = [pidOf(dataDir, 'temporal'), pidOf(dataDir, 'postgres'), pidOf(dataDir, 'worker')];
   await second.stop('SIGKILL');
   await eventually(async () => !children.some(alive), 30_000);
 });

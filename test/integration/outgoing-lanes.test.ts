@@ -209,6 +209,26 @@ test('the lane shows its state (query, UI details, API) and continues as new und
   expect(after.body).toMatchObject({ running: false, source: 'database', queued: 0, inFlight: 0, counters: null });
 });
 
+test('a lane that is sending is not signalled per event: a stream of 30 events costs a few signals', async () => {
+  const path = '/stream';
+  const hook = await createWebhook(stack, receiver, path);
+  for (let i = 0; i < 30; i++) {
+    await emit(stack, ticketEvent({ objectId: `S-${i}` }));
+    await sleep(100);
+  }
+  await allSucceeded(hook.id, 30);
+  expect(new Set(objectIds(receiver.requests(path))).size).toBe(30);
+
+  let signals = 0;
+  for await (const wf of stack.temporal.workflow.list({ query: `WorkflowId = 'webhook:${hook.id}'` })) {
+    const history = await stack.temporal.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
+    signals += (history.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes).length;
+  }
+  // The first event starts the lane; the rest are found by the round polling its queue.
+  expect(signals).toBeLessThanOrEqual(5);
+  await stack.request('DELETE', `/api/v1/webhooks/${hook.id}`);
+});
+
 test('recorded lane histories (ordering, limits, a worker kill, continue-as-new) replay deterministically', async () => {
   const histories: Array<{ workflowId: string; history: unknown }> = [];
   const query = `TaskQueue = '${stack.taskQueue}' AND ExecutionStatus != 'Running' AND WorkflowType = 'webhookLane'`;
