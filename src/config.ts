@@ -56,6 +56,9 @@ const duration = (fallback: string) =>
       return Number(m[1]) * DURATION_UNITS[m[2]!]!;
     });
 
+/** Where a crash test's worker kills itself (TEST_CRASH_AFTER_COMMIT). */
+export type CrashPoint = 'attempt' | 'forward';
+
 const schema = z.object({
   SWITCHYARD_DATA_DIR: z.string().default('.data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -156,9 +159,16 @@ const schema = z.object({
   MAIL_SCHEDULER_RETRIES: int(3, 0, 100),
   MAIL_SCHEDULER_RETRY_BASE: duration('30m'),
 
-  // Recovery: crash tests only. The worker SIGKILLs itself right after an incoming-webhook
-  // attempt commits, before Temporal hears of it, so the re-run after a lost completion is shown.
-  TEST_CRASH_AFTER_COMMIT: envBool(false),
+  // Recovery: crash tests only. The worker SIGKILLs itself right after something commits, before
+  // the record of it: `true` after an incoming-webhook attempt commits (Temporal never hears of
+  // it); `forward` after a forward's receiver answered (the answer is never recorded).
+  TEST_CRASH_AFTER_COMMIT: z
+    .enum(['true', 'false', '1', '0', 'yes', 'no', 'forward'])
+    .optional()
+    .transform((v): CrashPoint | false => {
+      if (v === 'forward') return 'forward';
+      return v === 'true' || v === '1' || v === 'yes' ? 'attempt' : false;
+    }),
   // Email attachments: fetched from Graph and stored in PostgreSQL up to these sizes.
   MAIL_ATTACHMENT_MAX_BYTES: int(10 * 1024 * 1024, 0, 150 * 1024 * 1024),
   MAIL_ATTACHMENTS_MAX_BYTES_PER_EMAIL: int(25 * 1024 * 1024, 0, 1024 * 1024 * 1024),
