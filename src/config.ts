@@ -181,6 +181,10 @@ const schema = z.object({
   RETENTION_INBOUND_REQUESTS: duration('90d'),
   RETENTION_INCOMING_WEBHOOKS: duration('90d'),
   RETENTION_MAIL_LOG: duration('90d'),
+  // Exactly-once records must outlive every workflow that may re-run their activity: a day at least.
+  RETENTION_ACTIVITY_EFFECTS: duration('7d').refine((ms) => ms === 0 || ms >= 86_400_000, {
+    message: 'must be 0d (keep forever) or at least 1d: a shorter one could let a re-run repeat a forward',
+  }),
   RETENTION_INTERVAL: duration('1d'),
   RETENTION_BATCH_SIZE: int(1000, 1, 100_000),
   RETENTION_BATCH_PAUSE: duration('100ms'),
