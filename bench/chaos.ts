@@ -3,7 +3,8 @@
  * and an API client would. A signed burst of generic webhooks (with a forward URL) and outgoing
  * events runs while the launcher, then the Temporal dev server, then PostgreSQL are SIGKILLed; the
  * launcher is restarted as a supervisor (systemd, Docker) would, the children by the launcher.
- * Prints lost and twice-stored items, re-run executions and whether their side effects repeated,
+ * Prints lost and twice-stored items, re-run executions and whether their side effects repeated
+ * (forwards by Idempotency-Key: true repeats apart from same-key re-sends after a lost answer),
  * time to first 2xx after each crash and time to drain; ends with `BENCH_JSON {...}`.
  *
  * Options: --webhooks N (600) --events N (150) --connections N (10)
@@ -12,10 +13,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { idempotencyKeyFor } from '../src/activities/effects';
 import { signGeneric } from '../src/integrations/generic/webhook';
 import { freePort } from '../test/harness/free-port';
 import { ProductProcess } from '../test/harness/processes';
 import { Receiver } from '../test/harness/receiver';
+import { countForwards } from './chaos-forwards';
 
 const args = process.argv.slice(2);
 const flag = (key: string, fallback: number) => {
@@ -204,12 +207,18 @@ async function main() {
   const storedTwice = stored.filter((r) => Number(r['n']) > 1).length;
   const failed = stored.filter((r) => r['status'] === 'failed').length;
   const [reruns] = await q(`SELECT count(*) AS n FROM incoming_webhook_attempts WHERE rerun`);
-  const forwards = new Map<string, number>();
-  for (const r of receiver.requests('/forward')) {
-    const id = r.headers['x-switchyard-webhook-id'] ?? '';
-    forwards.set(id, (forwards.get(id) ?? 0) + 1);
-  }
-  const forwardsRepeated = [...forwards.values()].filter((n) => n > 1).length;
+  // Forwards by Idempotency-Key, against the ledger's re-sends after an unknown outcome.
+  const resends = new Map<string, number>();
+  for (const r of await q(`SELECT key, resends_after_unknown AS n FROM activity_effects WHERE key LIKE 'outbound:%'`))
+    resends.set(idempotencyKeyFor(r['key']!), Number(r['n']));
+  const forwards = countForwards(
+    receiver.requests('/forward').map((r) => ({
+      webhookId: r.headers['x-switchyard-webhook-id'] ?? '',
+      key: r.headers['idempotency-key'] ?? '',
+      status: r.answeredWith,
+    })),
+    resends,
+  );
   const [events] = await q(`SELECT count(*) AS n, count(DISTINCT idempotency_key) AS keys FROM events`);
   const eventsStoredTwice = Number(events!['n']) - Number(events!['keys']);
   const deliveredEvents = new Map<string, Set<string>>();
@@ -227,7 +236,7 @@ async function main() {
   out(`lost: ${lostWebhooks} webhooks, ${lostEvents} events`);
   out(`stored twice: ${storedTwice} webhooks, ${eventsStoredTwice} events`);
   out(
-    `executions run twice (re-runs recorded): ${reruns!['n']}; forwards repeated: ${forwardsRepeated} of ${forwards.size}`,
+    `executions run twice (re-runs recorded): ${reruns!['n']}; forwards repeated: ${forwards.repeated} of ${forwards.forwards}, re-sent with the same key after a lost answer: ${forwards.resentSameKey}`,
   );
   out(
     `event deliveries: ${eventRequests} requests for ${deliveredEvents.size} events (repeated: ${deliveriesRepeated})`,
@@ -246,7 +255,8 @@ async function main() {
     stored_twice_webhooks: storedTwice,
     stored_twice_events: eventsStoredTwice,
     executions_rerun: Number(reruns!['n']),
-    forwards_repeated: forwardsRepeated,
+    forwards_repeated: forwards.repeated,
+    forwards_resent_same_key: forwards.resentSameKey,
     deliveries_repeated: deliveriesRepeated,
     webhooks_failed: failed,
     first_2xx_after_launcher_kill_s: crashes[0]!.firstOkMs === undefined ? null : crashes[0]!.firstOkMs / 1000,

@@ -56,6 +56,9 @@ const duration = (fallback: string) =>
       return Number(m[1]) * DURATION_UNITS[m[2]!]!;
     });
 
+/** Where a crash test's worker kills itself (TEST_CRASH_AFTER_COMMIT). */
+export type CrashPoint = 'attempt' | 'forward';
+
 const schema = z.object({
   SWITCHYARD_DATA_DIR: z.string().default('.data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -157,9 +160,16 @@ const schema = z.object({
   MAIL_SCHEDULER_RETRIES: int(3, 0, 100),
   MAIL_SCHEDULER_RETRY_BASE: duration('30m'),
 
-  // Recovery: crash tests only. The worker SIGKILLs itself right after an incoming-webhook
-  // attempt commits, before Temporal hears of it, so the re-run after a lost completion is shown.
-  TEST_CRASH_AFTER_COMMIT: envBool(false),
+  // Recovery: crash tests only. The worker SIGKILLs itself right after something commits, before
+  // the record of it: `true` after an incoming-webhook attempt commits (Temporal never hears of
+  // it); `forward` after a forward's receiver answered (the answer is never recorded).
+  TEST_CRASH_AFTER_COMMIT: z
+    .enum(['true', 'false', '1', '0', 'yes', 'no', 'forward'])
+    .optional()
+    .transform((v): CrashPoint | false => {
+      if (v === 'forward') return 'forward';
+      return v === 'true' || v === '1' || v === 'yes' ? 'attempt' : false;
+    }),
   // Email attachments: fetched from Graph and stored in PostgreSQL up to these sizes.
   MAIL_ATTACHMENT_MAX_BYTES: int(10 * 1024 * 1024, 0, 150 * 1024 * 1024),
   MAIL_ATTACHMENTS_MAX_BYTES_PER_EMAIL: int(25 * 1024 * 1024, 0, 1024 * 1024 * 1024),
@@ -172,6 +182,10 @@ const schema = z.object({
   RETENTION_INBOUND_REQUESTS: duration('90d'),
   RETENTION_INCOMING_WEBHOOKS: duration('90d'),
   RETENTION_MAIL_LOG: duration('90d'),
+  // Exactly-once records must outlive every workflow that may re-run their activity: a day at least.
+  RETENTION_ACTIVITY_EFFECTS: duration('7d').refine((ms) => ms === 0 || ms >= 86_400_000, {
+    message: 'must be 0d (keep forever) or at least 1d: a shorter one could let a re-run repeat a forward',
+  }),
   RETENTION_INTERVAL: duration('1d'),
   RETENTION_BATCH_SIZE: int(1000, 1, 100_000),
   RETENTION_BATCH_PAUSE: duration('100ms'),

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 
 /**
@@ -11,6 +12,23 @@ export function activityKey(step?: string): string {
   const run = info.workflowExecution;
   const base = `${run?.workflowId ?? '-'}/${run?.runId ?? '-'}/${info.activityId}`;
   return step ? `${base}#${step}` : base;
+}
+
+/**
+ * The ledger key of an outbound call (a forward): the workflow and the activity type, never the
+ * run, the execution or the business attempt, so every try of the same call shares it.
+ */
+export function outboundKey(step: string): string {
+  const info = Context.current().info;
+  return `outbound:${info.workflowExecution?.workflowId ?? '-'}/${info.activityType}#${step}`;
+}
+
+/**
+ * What the receiver sees as `Idempotency-Key`: a digest of the ledger key, so it is header-safe
+ * and of bounded length whatever the workflow id holds (a provider's delivery key).
+ */
+export function idempotencyKeyFor(key: string): string {
+  return createHash('sha256').update(key).digest('base64url');
 }
 
 /** This execution's number for the current activity (1 for the first run, 2+ for re-runs). */

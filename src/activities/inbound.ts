@@ -7,15 +7,18 @@ import {
   finishAttempt,
   getIncomingWebhook,
   recordRerun,
+  saveAttemptLog,
   setIncomingWebhookStatus,
 } from '../db/incoming-webhooks';
+import type { CrashPoint } from '../config';
 import type { DestinationPolicy } from '../http/safe-request';
 import { processGenericWebhook } from '../integrations/generic/process';
 import { activityKey, describeError, executionNumber, isDataError } from './effects';
 import { getIntegration } from '../db/integrations';
-import type { Once, ProcessOutcome } from '../integrations/process';
+import type { ProcessOutcome } from '../integrations/process';
 import type { ProviderActivityDeps } from './provider-deps';
 import { processProviderWebhook } from './provider-webhook';
+import { createSendOnce } from './send-once';
 import type { Logger } from '../logger';
 
 // The processor contract lives with the integrations, which must not depend on activities.
@@ -27,8 +30,11 @@ export interface InboundActivityDeps {
   http: { policy: DestinationPolicy; timeoutMs: number };
   /** Xero / QuickBooks processing; without it only generic webhooks can be processed. */
   providers?: ProviderActivityDeps;
-  /** Test only: kill the worker right after an attempt commits, before Temporal hears of it. */
-  crashAfterCommit?: boolean;
+  /**
+   * Test only: kill the worker right after an attempt commits, before Temporal hears of it
+   * (`true` / `attempt`), or right after a forward's answer, before it is recorded (`forward`).
+   */
+  crashAfterCommit?: boolean | CrashPoint;
 }
 
 type LogEntry = { at: string; message: string };
@@ -42,12 +48,15 @@ export function crashForTest(logger: Logger, what: string): void {
 }
 
 export function createInboundActivities({ db, logger, http, providers, crashAfterCommit }: InboundActivityDeps) {
+  const crashPoint = crashAfterCommit === true ? 'attempt' : crashAfterCommit || undefined;
   return {
     /**
      * One business attempt: records it, runs the provider's processor, stores the outcome.
      * Exactly-once under re-execution: the outcome is stored with the status in one
      * transaction under the activity's key, so a re-run after a lost completion returns it
-     * (recorded as a re-run) and never repeats a forward, an event or a provider call.
+     * (recorded as a re-run) and never repeats a forward, an event or a provider call. A forward
+     * goes through the effect ledger (send-once.ts): a worker killed between its answer and
+     * this store makes the re-run re-send it with the same Idempotency-Key, never a new one.
      */
     async processIncomingWebhook(
       webhookId: string,
@@ -86,17 +95,17 @@ export function createInboundActivities({ db, logger, http, providers, crashAfte
       if (execution > 1) note(`re-run (execution ${execution}): the previous execution of this attempt did not finish`);
       note(`attempt ${attempt} of ${maxAttempts} started`);
 
-      const once: Once = async (step, fn) => {
-        const stepKey = activityKey(step);
-        const stored = await getEffect<Awaited<ReturnType<typeof fn>>>(db, stepKey);
-        if (stored) {
-          note(`${step}: already done by an earlier execution; not repeated`);
-          return stored.result;
-        }
-        const result = await fn();
-        await putEffect(db, stepKey, result);
-        return result;
-      };
+      const sendOnce = createSendOnce({
+        db,
+        attempt,
+        note,
+        checkpoint: () => saveAttemptLog(db, webhookId, attempt, execution, entries),
+        ...(crashPoint === 'forward' && execution === 1
+          ? {
+              afterAnswer: (step: string) => crashForTest(logger, `${step} of ${webhookId}, answered but not recorded`),
+            }
+          : {}),
+      });
 
       const integration = await getIntegration(db, webhook.integration_id);
       let outcome: ProcessOutcome;
@@ -104,7 +113,7 @@ export function createInboundActivities({ db, logger, http, providers, crashAfte
         outcome = { ok: false, error: 'the integration was deleted' };
       } else {
         try {
-          const ctx = { webhook, integration, log: note, http, once };
+          const ctx = { webhook, integration, log: note, http, sendOnce };
           if (integration.provider === 'generic') outcome = await processGenericWebhook(ctx);
           else if (providers) outcome = await processProviderWebhook(providers, ctx, attempt, options.fresh ?? false);
           else outcome = { ok: false, error: `this worker cannot process ${integration.provider} webhooks` };
@@ -150,7 +159,7 @@ export function createInboundActivities({ db, logger, http, providers, crashAfte
         await store(outcome);
       }
       logger.info({ webhookId, attempt, execution, ok: outcome.ok }, 'incoming webhook attempt finished');
-      if (crashAfterCommit && execution === 1) crashForTest(logger, `processIncomingWebhook ${webhookId}`);
+      if (crashPoint === 'attempt' && execution === 1) crashForTest(logger, `processIncomingWebhook ${webhookId}`);
       return outcome;
     },
 

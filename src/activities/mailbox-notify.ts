@@ -8,6 +8,13 @@ import { emitMailboxErrorEvent } from '../integrations/microsoft-graph/events';
 import { replyTo, sendMail } from '../integrations/microsoft-graph/messages';
 import { ORIGIN_HEADER, subjectWithToken, TICKET_HEADER } from '../integrations/microsoft-graph/threading';
 import { graphFor, settle, type MailboxActivityDeps } from './mailbox-support';
+import { createSendOnce } from './send-once';
+
+/**
+ * An email's idempotency key: the forward's `Idempotency-Key` convention, under the `x-` name
+ * Graph requires of custom internet message headers.
+ */
+export const EMAIL_IDEMPOTENCY_HEADER = 'X-Idempotency-Key';
 
 /** Why people are told about a mailbox. */
 export type NoticeKind =
@@ -97,13 +104,21 @@ export function createNotifyActivities(deps: MailboxActivityDeps) {
       });
 
       if (row.email_status === 'pending') {
-        const sent = await sendFromDefault({
-          subject,
-          html: textToHtml(
-            `Mailbox: ${mailbox.name} (${mailbox.email_address ?? mailbox.connected_account ?? mailbox.method})\n\n${notice.detail}`,
-          ),
-          to: row.recipients,
-          headers: ourHeaders(),
+        // Through the effect ledger, keyed by the notification: a worker killed after Graph took
+        // the email but before it is recorded re-sends it with the same key, never a new one.
+        const sendOnce = createSendOnce({ db, attempt: 1, note: (message) => log.info(message, { mailboxId }) });
+        const sent = await sendOnce(`email:${row.id}`, {
+          target: `email to ${row.recipients.length} recipient(s)`,
+          send: (key) =>
+            sendFromDefault({
+              subject,
+              html: textToHtml(
+                `Mailbox: ${mailbox.name} (${mailbox.email_address ?? mailbox.connected_account ?? mailbox.method})\n\n${notice.detail}`,
+              ),
+              to: row.recipients,
+              headers: [...ourHeaders(), { name: EMAIL_IDEMPOTENCY_HEADER, value: key }],
+            }),
+          delivered: (r) => r.status === 'sent',
         });
         await updateNotification(db, row.id, { email_status: sent.status, email_error: sent.error });
         row.email_status = sent.status;
@@ -146,30 +161,35 @@ export function createNotifyActivities(deps: MailboxActivityDeps) {
       const original = await latestInbound(db, ticket.id);
       const to = message.to_addresses.map((a) => a.address).filter(Boolean);
       const attachments = await replyAttachments(db, message.id);
-      try {
-        if (original?.mailbox_id === sender.id && original.graph_message_id) {
-          await replyTo(g, original.graph_message_id, {
-            subject,
-            html,
-            headers: ourHeaders(ticket.number),
-            attachments,
-          });
-        } else {
-          await sendMail(g, { subject, html, to, headers: ourHeaders(ticket.number), attachments });
-        }
-      } catch (err) {
-        const problem = settle(err);
-        const error = explainProblem(problem, {
-          access: 'send',
-          method: sender.method,
-          shared: g.shared,
-          mailbox: sender.name,
-        });
-        await setTicketMessageStatus(db, message.id, 'failed', error);
-        return { ok: false, error };
-      }
-      await setTicketMessageStatus(db, message.id, 'sent', null);
-      return { ok: true, error: null };
+      // Through the effect ledger, like the forward: a worker killed after Graph took the reply
+      // but before it is marked sent re-sends it with the same key, never a new one.
+      const sendOnce = createSendOnce({ db, attempt: 1, note: (note) => log.info(note, { ticketMessageId }) });
+      const sent = await sendOnce('reply', {
+        target: `reply on ticket ${ticket.number}`,
+        send: async (key): Promise<{ ok: boolean; error: string | null }> => {
+          const headers = [...ourHeaders(ticket.number), { name: EMAIL_IDEMPOTENCY_HEADER, value: key }];
+          try {
+            if (original?.mailbox_id === sender.id && original.graph_message_id) {
+              await replyTo(g, original.graph_message_id, { subject, html, headers, attachments });
+            } else {
+              await sendMail(g, { subject, html, to, headers, attachments });
+            }
+            return { ok: true, error: null };
+          } catch (err) {
+            const problem = settle(err);
+            const error = explainProblem(problem, {
+              access: 'send',
+              method: sender.method,
+              shared: g.shared,
+              mailbox: sender.name,
+            });
+            return { ok: false, error };
+          }
+        },
+        delivered: (r) => r.ok,
+      });
+      await setTicketMessageStatus(db, message.id, sent.ok ? 'sent' : 'failed', sent.error);
+      return sent;
     },
   };
 }

@@ -185,6 +185,20 @@ export async function finishAttempt(
   );
 }
 
+/** Saves an execution's log so far (before an outbound call), so a worker dying during it leaves the trace. */
+export async function saveAttemptLog(
+  db: Queryable,
+  webhookId: string,
+  attempt: number,
+  execution: number,
+  log: Array<{ at: string; message: string }>,
+): Promise<void> {
+  await db.query(
+    'UPDATE incoming_webhook_attempts SET log = $4 WHERE webhook_id = $1 AND attempt = $2 AND execution = $3',
+    [webhookId, attempt, execution, JSON.stringify(log)],
+  );
+}
+
 /**
  * A re-run that found its attempt already finished (the completion was lost): recorded as its
  * own execution, closed at once, with the earlier "running" executions left as they are.

@@ -1,6 +1,7 @@
 import { INTAKE_SQL } from './intake-schema';
 import { ATTACHMENTS_SQL, RETENTION_SQL } from './admin-schema';
 import { MAILBOXES_SQL } from './mailbox-schema';
+import { EFFECT_LEDGER_SQL } from './recovery-schema';
 
 /** Ordered, append-only schema migrations. Never edit one that has shipped; add the next. */
 export const migrations: ReadonlyArray<{ id: number; name: string; sql: string }> = [
@@ -379,6 +380,11 @@ export const migrations: ReadonlyArray<{ id: number; name: string; sql: string }
       ALTER TABLE incoming_webhook_attempts ADD CONSTRAINT incoming_webhook_attempts_execution_key
         UNIQUE (webhook_id, attempt, execution);
     `,
+  },
+  {
+    id: 41,
+    name: 'outbound-effect-ledger',
+    sql: EFFECT_LEDGER_SQL,
   },
   {
     id: 60,

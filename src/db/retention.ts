@@ -9,6 +9,7 @@ export const RETENTION_LOGS = [
   'inbound_requests',
   'incoming_webhooks',
   'mail_log',
+  'activity_effects',
 ] as const;
 export type RetentionLog = (typeof RETENTION_LOGS)[number];
 
@@ -37,6 +38,9 @@ const SELECT_VICTIMS: Record<RetentionLog, string> = {
       AND (status IN ('ticket_created', 'ticket_updated', 'duplicate', 'skipped')
            OR (status = 'failed' AND next_retry_at IS NULL))
     ORDER BY processed_at LIMIT $2`,
+  // What activities did, for their own re-runs: needed only while the workflow may run them again,
+  // which ends hours after it started; RETENTION_ACTIVITY_EFFECTS is at least a day.
+  activity_effects: `SELECT key AS id FROM activity_effects WHERE updated_at < $1 ORDER BY updated_at LIMIT $2`,
 };
 
 /** What pruning one batch of victims does (ids in `$1`). */
@@ -52,6 +56,7 @@ const PRUNE: Record<RetentionLog, string[]> = {
   incoming_webhooks: ['DELETE FROM incoming_webhooks WHERE id = ANY($1)'],
   // Requests (with the raw message) cascade; ticket messages stay, unlinked from the log entry.
   mail_log: ['DELETE FROM inbound_mail WHERE id = ANY($1)'],
+  activity_effects: ['DELETE FROM activity_effects WHERE key = ANY($1)'],
 };
 
 /**

@@ -9,8 +9,20 @@ import type { DestinationPolicy } from '../http/safe-request';
 export type ProcessOutcome =
   { ok: true; result: unknown; status?: 'succeeded' | 'stale' } | { ok: false; error: string; final?: boolean };
 
-/** Runs a side effect at most once per activity (across re-runs): a stored result is returned instead. */
-export type Once = <T>(step: string, fn: () => Promise<T>) => Promise<T>;
+/** One outbound call: `send` gets the idempotency key to pass on; `delivered` says whether the receiver took it. */
+export interface OutboundCall<T> {
+  /** Where it goes (`POST https://…`), for the attempt log. */
+  target: string;
+  send: (idempotencyKey: string) => Promise<T>;
+  delivered: (result: T) => boolean;
+}
+
+/**
+ * Makes an outbound call at most once per workflow (across runs, executions and attempts),
+ * recorded before it is made: a delivered call returns its stored (JSON) result; one whose answer
+ * was lost is re-sent with the same key; one the receiver refused is tried again by a later attempt.
+ */
+export type SendOnce = <T>(step: string, call: OutboundCall<T>) => Promise<T>;
 
 /** What a provider's processor gets: the stored webhook, its integration and a log to write to. */
 export interface ProcessContext {
@@ -18,5 +30,5 @@ export interface ProcessContext {
   integration: IntegrationRow;
   log: (message: string) => void;
   http: { policy: DestinationPolicy; timeoutMs: number };
-  once: Once;
+  sendOnce: SendOnce;
 }

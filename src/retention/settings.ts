@@ -18,6 +18,7 @@ export function retentionSettings(config: Config): RetentionSettings {
       inbound_requests: config.RETENTION_INBOUND_REQUESTS,
       incoming_webhooks: config.RETENTION_INCOMING_WEBHOOKS,
       mail_log: config.RETENTION_MAIL_LOG,
+      activity_effects: config.RETENTION_ACTIVITY_EFFECTS,
     },
     intervalMs: config.RETENTION_INTERVAL,
     batchSize: config.RETENTION_BATCH_SIZE,
@@ -35,6 +36,7 @@ export function cutoffs(settings: RetentionSettings, now: Date): Array<{ log: Re
     'inbound_requests',
     'incoming_webhooks',
     'mail_log',
+    'activity_effects',
   ];
   return order
     .filter((log) => settings.keepMs[log] > 0)

@@ -4,12 +4,14 @@ import { insertIntakeJobs } from '../../src/db/intake-jobs';
 import { inboundStartJob } from '../../src/intake/inbound-jobs';
 import { workflowIds } from '../../src/shared/workflow-types';
 import { signGeneric } from '../../src/integrations/generic/webhook';
+import { idempotencyKeyFor } from '../../src/activities/effects';
 import { ProductProcess } from '../harness/processes';
 import { Receiver } from '../harness/receiver';
 import { eventually, fetchJson, startStack, type Stack } from '../harness/stack';
 
 // Finished work is never redone: a worker killed right after an attempt commits (its completion
-// never reaches Temporal) is re-run by Temporal; the re-run returns the stored outcome.
+// never reaches Temporal) is re-run by Temporal; the re-run returns the stored outcome. A worker
+// killed between a forward's answer and its record re-sends it with the same Idempotency-Key.
 
 let stack: Stack;
 let receiver: Receiver;
@@ -129,5 +131,54 @@ test('poison data (NUL in a key) ends failed after bounded attempts, the forward
     expect(receiver.requests('/poison')).toHaveLength(1);
   } finally {
     await worker.stop();
+  }
+});
+
+test('a forward whose answer was lost is re-sent with the same key, so a deduplicating receiver acts once', async () => {
+  // Only the worker that dies after the forward's answer runs (the stack's own crashes after commit).
+  await stack.worker.stop('SIGKILL');
+  const crashing = new ProductProcess('src/worker.ts', { ...stack.env, TEST_CRASH_AFTER_COMMIT: 'forward' });
+  await crashing.start(/worker running/);
+  const replacement = new ProductProcess('src/worker.ts', { ...stack.env, TEST_CRASH_AFTER_COMMIT: 'false' });
+  try {
+    const webhookId = await sendSigned('/lost-answer', JSON.stringify({ type: 'Invoice created', id: 'INV-3' }));
+    await eventually(async () => crashing.child?.signalCode === 'SIGKILL', 60_000);
+    expect(crashing.output).toMatch(/killing the worker after commit \(forward of .*answered but not recorded\)/);
+    // The receiver got it and answered; Switchyard never recorded that answer.
+    expect(receiver.requests('/lost-answer').map((r) => r.answeredWith)).toEqual([200]);
+
+    await replacement.start(/worker running/);
+    const detail = await eventually(async () => {
+      const res = await stack.request('GET', `/api/v1/incoming-webhooks/${webhookId}`);
+      return res.body.status === 'succeeded' ? res.body : undefined;
+    }, 60_000);
+    // Both executions are in the attempt log: the killed one (with what it did before the call)
+    // and the re-run, which says it re-sent after an unknown outcome.
+    expect(detail.attempts.map((a: Attempt) => [a.attempt, a.execution, a.rerun, a.status])).toEqual([
+      [1, 1, false, 'abandoned'],
+      [1, 2, true, 'succeeded'],
+    ]);
+    const logOf = (a: Attempt) => a.log.map((l) => l.message).join('\n');
+    expect(logOf(detail.attempts[0])).toMatch(
+      /forward: POST .*\/lost-answer with Idempotency-Key .* \(recorded before sending\)/,
+    );
+    expect(logOf(detail.attempts[1])).toMatch(/re-sent after an unknown outcome/);
+
+    // Two requests, one key, the one derived from the workflow and activity: counted once.
+    const key = idempotencyKeyFor(`outbound:${detail.workflowId}/processIncomingWebhook#forward`);
+    const requests = receiver.requests('/lost-answer');
+    expect(requests.map((r) => r.headers['idempotency-key'])).toEqual([key, key]);
+    const acted = new Set(requests.map((r) => r.headers['idempotency-key']));
+    expect(acted.size).toBe(1);
+    const { rows } = await stack.db.query(
+      'SELECT state, delivered, sends, resends_after_unknown FROM activity_effects WHERE key = $1',
+      [`outbound:${detail.workflowId}/processIncomingWebhook#forward`],
+    );
+    expect(rows).toEqual([{ state: 'completed', delivered: true, sends: 2, resends_after_unknown: 1 }]);
+    const result = await stack.temporal.workflow.getHandle(detail.workflowId).result();
+    expect(result).toEqual({ status: 'succeeded', attempts: 1 });
+  } finally {
+    await crashing.stop();
+    await replacement.stop();
   }
 });

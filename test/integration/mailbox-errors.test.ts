@@ -64,6 +64,22 @@ test('a rejected secret fails the email clearly and tells the chosen recipients'
   const emails = mailTo(ONCALL);
   expect(emails.map((e) => e.from)).toEqual(expect.arrayContaining([HELPDESK]));
   expect(emails.map((e) => String(e.message['subject'])).join('\n')).toMatch(/rejected the app's client secret/);
+  // Each email went through the effect ledger, recorded before it was sent, with a key of its own.
+  const keys = emails.map(
+    (e) =>
+      (e.message['internetMessageHeaders'] as Array<{ name: string; value: string }>).find(
+        (h) => h.name === 'X-Idempotency-Key',
+      )?.value,
+  );
+  expect(keys).toHaveLength(told.length);
+  expect(new Set(keys.filter(Boolean)).size).toBe(told.length);
+  for (const n of told) {
+    const { rows } = await m.stack.db.query(
+      'SELECT state, delivered, sends, resends_after_unknown FROM activity_effects WHERE key LIKE $1',
+      [`outbound:%/notifyMailbox#email:${n.id}`],
+    );
+    expect(rows).toEqual([{ state: 'completed', delivered: true, sends: 1, resends_after_unknown: 0 }]);
+  }
   // …and as a "Mailbox error" event for outgoing webhooks.
   const events = await m.stack.db.query("SELECT data FROM events WHERE type = 'mailbox.error' AND object_id = $1", [
     mailbox.id,

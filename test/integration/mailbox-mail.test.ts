@@ -1,3 +1,4 @@
+import { idempotencyKeyFor } from '../../src/activities/effects';
 import { eventually, fetchJson } from '../harness/stack';
 import {
   createMailbox,
@@ -165,6 +166,11 @@ describe('threading', () => {
     );
     expect(sentMail).toMatchObject({ from: HELPDESK, kind: 'sendMail' });
     expect(sentMail.message['toRecipients']).toEqual([{ emailAddress: { address: 'erin@customer.test' } }]);
+    // Sent through the effect ledger: its key, from the reply's workflow, travels with it.
+    const key = (sentMail.message['internetMessageHeaders'] as Array<{ name: string; value: string }>).find(
+      (h) => h.name === 'X-Idempotency-Key',
+    )?.value;
+    expect(key).toBe(idempotencyKeyFor(`outbound:${res.body.workflowId}/sendTicketReply#reply`));
     await eventually(async () =>
       (await ticket(m, ticketId)).messages.some(
         (x: { direction: string; status: string }) => x.direction === 'outbound' && x.status === 'sent',

@@ -115,6 +115,21 @@ beforeAll(async () => {
      VALUES ($1, $2, 'inbound', $3, '<old@x>', 'old', 'text', 'kept', 'received')`,
     [id('ticketMessage'), id('ticket'), id('oldMail')],
   );
+
+  // Exactly-once records go by when they were last written (7 days by default): an activity's
+  // stored outcome and a forward's ledger row, old and recent, and one created long ago but
+  // re-sent yesterday (its workflow may still need it).
+  const effect = (key: string, state: string, created: number, updated: number) =>
+    q(`INSERT INTO activity_effects (key, result, state, created_at, updated_at) VALUES ($1, '{}', $2, $3, $4)`, [
+      key,
+      state,
+      ago(created),
+      ago(updated),
+    ]);
+  await effect('old-wf/run/1', 'completed', 10, 10);
+  await effect('outbound:old-wf/processIncomingWebhook#forward', 'started', 9, 8);
+  await effect('new-wf/run/1', 'completed', 1, 1);
+  await effect('outbound:busy-wf/processIncomingWebhook#forward', 'completed', 30, 1);
 });
 afterAll(async () => {
   await stack?.stop();
@@ -128,6 +143,7 @@ const EXPECTED = {
   inbound_requests: 2,
   incoming_webhooks: 1,
   mail_log: 1,
+  activity_effects: 2,
 };
 
 test('a dry run counts what is past each setting and prunes nothing', async () => {
@@ -160,6 +176,7 @@ test('the daily Schedule prunes only what is older than the setting, and reports
     'inbound_requests',
     'incoming_webhooks',
     'mail_log',
+    'activity_effects',
   ]);
 
   const exists = (table: string, rowId: string) => count(`SELECT count(*) AS n FROM ${table} WHERE id = $1`, [rowId]);
@@ -195,6 +212,8 @@ test('the daily Schedule prunes only what is older than the setting, and reports
   expect(await count('SELECT count(*) AS n FROM inbound_mail_requests')).toBe(0);
   expect(await exists('inbound_mail', id('oldMailAwaitingRetry'))).toBe(1);
   expect(await exists('inbound_mail', id('newMail'))).toBe(1);
+  const effects = await stack.db.query('SELECT key FROM activity_effects WHERE key LIKE $1 ORDER BY key', ['%-wf/%']);
+  expect(effects.rows.map((r) => r.key)).toEqual(['new-wf/run/1', 'outbound:busy-wf/processIncomingWebhook#forward']);
   // Tickets and their messages are business data: kept, unlinked from the pruned log entry.
   expect(await exists('tickets', id('ticket'))).toBe(1);
   expect(

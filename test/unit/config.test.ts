@@ -40,3 +40,17 @@ test('lists are split and trimmed', () => {
 test('a TLS client certificate needs its key', () => {
   expect(() => loadConfig({ TEMPORAL_TLS_CERT_PATH: '/x.pem' })).toThrow(/TEMPORAL_TLS_KEY_PATH/);
 });
+
+test('exactly-once records are kept a day at least, or forever', () => {
+  expect(loadConfig({}).RETENTION_ACTIVITY_EFFECTS).toBe(7 * 86_400_000);
+  expect(loadConfig({ RETENTION_ACTIVITY_EFFECTS: '0d' }).RETENTION_ACTIVITY_EFFECTS).toBe(0);
+  expect(loadConfig({ RETENTION_ACTIVITY_EFFECTS: '1d' }).RETENTION_ACTIVITY_EFFECTS).toBe(86_400_000);
+  expect(() => loadConfig({ RETENTION_ACTIVITY_EFFECTS: '12h' })).toThrow(/RETENTION_ACTIVITY_EFFECTS: must be 0d/);
+});
+
+test('the crash-test hook names where the worker dies', () => {
+  expect(loadConfig({}).TEST_CRASH_AFTER_COMMIT).toBe(false);
+  expect(loadConfig({ TEST_CRASH_AFTER_COMMIT: 'true' }).TEST_CRASH_AFTER_COMMIT).toBe('attempt');
+  expect(loadConfig({ TEST_CRASH_AFTER_COMMIT: 'forward' }).TEST_CRASH_AFTER_COMMIT).toBe('forward');
+  expect(() => loadConfig({ TEST_CRASH_AFTER_COMMIT: 'later' })).toThrow(ConfigError);
+});

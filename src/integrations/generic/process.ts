@@ -21,19 +21,27 @@ export async function processGenericWebhook(ctx: ProcessContext): Promise<Proces
   ctx.log(`event ${ctx.webhook.event_type ?? '(none)'} for entity ${ctx.webhook.entity_id ?? '(none)'}`);
   if (settings.forwardUrl) {
     const url = settings.forwardUrl;
-    // Once per activity: a re-run after a lost completion or a storage failure never re-sends.
-    const res = await ctx.once('forward', async () => {
-      ctx.log(`forwarding to ${url}`);
-      const r = await safeRequest({
-        method: 'POST',
-        url,
-        headers: { 'content-type': 'application/json', 'x-switchyard-webhook-id': ctx.webhook.id },
-        body: ctx.webhook.payload,
-        timeoutMs: ctx.http.timeoutMs,
-        policy: ctx.http.policy,
-      });
-      ctx.log(`forward answered ${r.status} in ${r.durationMs} ms`);
-      return { status: r.status };
+    // Through the effect ledger: recorded before the call, never repeated once answered; a call
+    // whose answer was lost (the worker died) is re-sent with the same Idempotency-Key.
+    const res = await ctx.sendOnce('forward', {
+      target: `POST ${url}`,
+      send: async (idempotencyKey) => {
+        const r = await safeRequest({
+          method: 'POST',
+          url,
+          headers: {
+            'content-type': 'application/json',
+            'x-switchyard-webhook-id': ctx.webhook.id,
+            'idempotency-key': idempotencyKey,
+          },
+          body: ctx.webhook.payload,
+          timeoutMs: ctx.http.timeoutMs,
+          policy: ctx.http.policy,
+        });
+        ctx.log(`forward answered ${r.status} in ${r.durationMs} ms`);
+        return { status: r.status };
+      },
+      delivered: (r) => r.status >= 200 && r.status < 300,
     });
     if (res.status < 200 || res.status >= 300) {
       return { ok: false, error: `forward URL answered ${res.status}` };
