@@ -1,5 +1,5 @@
 /** `npx tsx scripts/create-api-key.ts <name>`: creates an admin API key in DATABASE_URL and prints it once. */
-import { createApiKey } from '../src/api/auth';
+import { createApiKey } from '../src/services/api-credentials';
 import { migrate } from '../src/db/migrate';
 import { createBaseContext } from '../src/runtime/context';
 

@@ -1,4 +1,3 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import express, { type RequestHandler, type Response, type Router } from 'express';
 import { z } from 'zod';
 import {
@@ -6,11 +5,10 @@ import {
   findApiClientBySecretHash,
   findClientByAccessToken,
   hitRateLimitWindow,
-  insertAccessToken,
-  insertApiClient,
   type ApiClientRow,
 } from '../db/api-clients';
-import type { Db, Queryable } from '../db/pool';
+import type { Db } from '../db/pool';
+import { ACCESS_TOKEN_PREFIX, API_KEY_PREFIX, credentialHash, issueAccessToken } from '../services/api-credentials';
 import { safeEqual } from '../security/compare';
 import { alreadyOverLimit, countAndCheck, DEFAULT_ABUSE_LIMITS, type AbuseLimits } from '../http/abuse-limits';
 import {
@@ -33,44 +31,14 @@ function tooManyOauth(res: Response, what: string, retryAfterSeconds: number): v
     });
 }
 
-const API_KEY_PREFIX = 'sy_key_';
-const CLIENT_SECRET_PREFIX = 'sy_secret_';
-const ACCESS_TOKEN_PREFIX = 'sy_at_';
-
-export const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
-const randomToken = (prefix: string) => `${prefix}${randomBytes(32).toString('base64url')}`;
-
 declare module 'express-serve-static-core' {
   interface Request {
     apiClient?: ApiClientRow;
   }
 }
 
-/** Creates a plain API key for scripts; the key is shown once and only its hash is kept. */
-export async function createApiKey(db: Queryable, name: string) {
-  const key = randomToken(API_KEY_PREFIX);
-  const row = await insertApiClient(db, {
-    id: randomUUID(),
-    name,
-    kind: 'api_key',
-    clientId: `key_${randomBytes(6).toString('hex')}`,
-    secretHash: sha256(key),
-  });
-  return { client: row, apiKey: key };
-}
-
-/** Creates an API application (client id + secret) that obtains bearer tokens by client credentials. */
-export async function createApiApplication(db: Queryable, name: string) {
-  const secret = randomToken(CLIENT_SECRET_PREFIX);
-  const row = await insertApiClient(db, {
-    id: randomUUID(),
-    name,
-    kind: 'application',
-    clientId: `app_${randomBytes(9).toString('hex')}`,
-    secretHash: sha256(secret),
-  });
-  return { client: row, clientSecret: secret };
-}
+// The launcher's first-start key is made through this module; the credential service owns it.
+export { createApiKey } from '../services/api-credentials';
 
 export interface AuthOptions {
   db: Db;
@@ -109,7 +77,7 @@ export function requireApiAuth({ db, rateLimit, abuse = DEFAULT_ABUSE_LIMITS }: 
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match) return refuse('Send an API key or access token as "Authorization: Bearer <token>"');
     const credential = match[1]!;
-    const hash = sha256(credential);
+    const hash = credentialHash(credential);
     let client: ApiClientRow | undefined;
     if (credential.startsWith(ACCESS_TOKEN_PREFIX)) client = await findClientByAccessToken(db, hash);
     else if (credential.startsWith(API_KEY_PREFIX)) {
@@ -219,12 +187,11 @@ export function tokenRouter({ db, tokenTtlSeconds, abuse = DEFAULT_ABUSE_LIMITS 
         !client ||
         client.kind !== 'application' ||
         client.disabled ||
-        !safeEqual(client.secret_hash, sha256(clientSecret))
+        !safeEqual(client.secret_hash, credentialHash(clientSecret))
       ) {
         return oauthError(401, 'invalid_client', 'Unknown client or wrong secret');
       }
-      const token = randomToken(ACCESS_TOKEN_PREFIX);
-      await insertAccessToken(db, sha256(token), client.id, new Date(Date.now() + tokenTtlSeconds * 1000));
+      const token = await issueAccessToken(db, client.id, tokenTtlSeconds);
       res.set('Cache-Control', 'no-store').json({
         access_token: token,
         token_type: 'Bearer',

@@ -4,10 +4,11 @@
 (() => {
   const { esc } = Console;
 
-  const NO_VALUE = new Set(['is_blank', 'is_not_blank', 'changed']);
-  const LIST_VALUE = new Set(['in', 'not_in']);
-
-  /** Operator wording; dates and numbers compare as "after/before" or "greater/less than". */
+  /**
+   * Operator wording; dates and numbers compare as "after/before" or "greater/less than". Which
+   * operators exist and what value each takes come from the API (`GET /event-types`); an
+   * operator without wording here shows its name.
+   */
   const operatorLabel = (op, type) =>
     ({
       equals: 'is',
@@ -24,21 +25,6 @@
       changed_to: 'changed to',
     })[op] || op;
 
-  const OPERATORS = [
-    'equals',
-    'not_equals',
-    'in',
-    'not_in',
-    'contains',
-    'not_contains',
-    'greater_than',
-    'less_than',
-    'is_blank',
-    'is_not_blank',
-    'changed',
-    'changed_to',
-  ];
-
   /** `ticketType` → "Ticket type". */
   const fieldLabel = (name) => {
     const words = String(name)
@@ -49,11 +35,11 @@
 
   const valueText = (value) => (Array.isArray(value) ? value.join(', ') : value === undefined ? '' : String(value));
 
-  /** "Priority is one of P1, P2". */
-  function describe(condition, fields) {
+  /** "Priority is one of P1, P2"; `takes(operator)` is the value it takes: none, single or list. */
+  function describe(condition, fields, takes) {
     const def = fields.find((f) => f.name === condition.field);
     const parts = [fieldLabel(condition.field), operatorLabel(condition.operator, def && def.type)];
-    if (!NO_VALUE.has(condition.operator)) parts.push(valueText(condition.value) || '…');
+    if (takes(condition.operator) !== 'none') parts.push(valueText(condition.value) || '…');
     return parts.join(' ');
   }
 
@@ -65,9 +51,9 @@
     return token;
   }
 
-  function parseValue(text, operator, type) {
-    if (NO_VALUE.has(operator)) return undefined;
-    if (LIST_VALUE.has(operator)) {
+  function parseValue(text, takes, type) {
+    if (takes === 'none') return undefined;
+    if (takes === 'list') {
       return text
         .split(',')
         .map((t) => t.trim())
@@ -91,10 +77,13 @@
       <div class="muted condition-words" data-c="words"></div></div>`;
 
   /**
-   * Mounts the editor; `fields` are the event object's catalogue fields. `read()` returns
+   * Mounts the editor; `fields` are the event object's catalogue fields and `operators` the
+   * catalogue's condition operators (`{ operator, value }`). `read()` returns
    * `{ match, conditions }` in the API's shape.
    */
-  Console.conditionsEditor = (container, { fields, match = 'all', conditions = [] }) => {
+  Console.conditionsEditor = (container, { fields, operators, match = 'all', conditions = [] }) => {
+    const valueOf = new Map(operators.map((o) => [o.operator, o.value]));
+    const takes = (operator) => valueOf.get(operator) || 'single';
     container.innerHTML = `<div class="conditions">
         <div class="muted">Send only when <select data-c="match" aria-label="Match">
           <option value="all" ${match === 'all' ? 'selected' : ''}>all</option>
@@ -108,7 +97,7 @@
     const readRow = (row) => {
       const field = row.querySelector('[data-c=field]').value;
       const operator = row.querySelector('[data-c=operator]').value;
-      const value = parseValue(row.querySelector('[data-c=value]').value, operator, typeOf(field));
+      const value = parseValue(row.querySelector('[data-c=value]').value, takes(operator), typeOf(field));
       return value === undefined ? { field, operator } : { field, operator, value };
     };
 
@@ -118,15 +107,17 @@
       const opSelect = row.querySelector('[data-c=operator]');
       if (fieldChanged) {
         const current = opSelect.value || opSelect.dataset.initial || 'equals';
-        opSelect.innerHTML = OPERATORS.map(
-          (op) =>
-            `<option value="${op}" ${op === current ? 'selected' : ''}>${esc(operatorLabel(op, typeOf(field)))}</option>`,
-        ).join('');
+        opSelect.innerHTML = operators
+          .map(
+            ({ operator: op }) =>
+              `<option value="${op}" ${op === current ? 'selected' : ''}>${esc(operatorLabel(op, typeOf(field)))}</option>`,
+          )
+          .join('');
       }
       const input = row.querySelector('[data-c=value]');
-      input.hidden = NO_VALUE.has(opSelect.value);
-      input.placeholder = LIST_VALUE.has(opSelect.value) ? 'values, separated by commas' : 'value';
-      row.querySelector('[data-c=words]').textContent = describe(readRow(row), fields);
+      input.hidden = takes(opSelect.value) === 'none';
+      input.placeholder = takes(opSelect.value) === 'list' ? 'values, separated by commas' : 'value';
+      row.querySelector('[data-c=words]').textContent = describe(readRow(row), fields, takes);
       container.querySelector('[data-c=none]').hidden = rows.children.length > 0;
     };
 
@@ -153,10 +144,9 @@
         match: container.querySelector('[data-c=match]').value,
         conditions: [...rows.children].map(readRow),
       }),
-      describe: () => [...rows.children].map((row) => describe(readRow(row), fields)),
+      describe: () => [...rows.children].map((row) => describe(readRow(row), fields, takes)),
     };
   };
 
-  Console.describeCondition = describe;
   Console.fieldLabel = fieldLabel;
 })();

@@ -44,7 +44,7 @@
   }
 
   /** One conditions editor per chosen event, created on first choice and kept while the form is open. */
-  function eventConditions(container, saved, byKey) {
+  function eventConditions(container, saved, byKey, operators) {
     const savedByType = new Map(saved.map((ev) => [ev.type, ev]));
     const editors = new Map();
     return {
@@ -62,6 +62,7 @@
             ev.key,
             Console.conditionsEditor(el, {
               fields: byKey.get(ev.key).fields,
+              operators,
               match: old.match,
               conditions: old.conditions || [],
             }),
@@ -138,7 +139,12 @@
     const byKey = new Map(catalogue.data.map((ev) => [ev.key, ev]));
     const checkedEvents = () =>
       [...form.querySelectorAll('[name=event]:checked')].map((c) => byKey.get(c.value)).filter(Boolean);
-    const editors = eventConditions(document.getElementById('event-conditions'), w.events, byKey);
+    const editors = eventConditions(
+      document.getElementById('event-conditions'),
+      w.events,
+      byKey,
+      catalogue.conditionOperators,
+    );
     const picker = Console.fieldPicker(document.getElementById('field-picker'), { selected: w.payload.fields || [] });
     const syncEvents = () => {
       const events = checkedEvents();

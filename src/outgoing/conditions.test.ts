@@ -1,4 +1,11 @@
-import { checkCondition, conditionsMatch, conditionHolds, type Condition } from './conditions';
+import {
+  checkCondition,
+  conditionHolds,
+  conditionOperatorCatalogue,
+  conditionsMatch,
+  CONDITION_OPERATORS,
+  type Condition,
+} from './conditions';
 
 const fields = {
   status: { id: 3, display: 'In Progress' },
@@ -63,4 +70,20 @@ test('values must fit their operators', () => {
     'condition_value_must_be_single',
   );
   expect(checkCondition({ field: 'x', operator: 'changed_to', value: 'a' }, 'c')).toBeUndefined();
+});
+
+test('the operator catalogue the console builds its editor from says what value each operator takes, as validation does', () => {
+  const catalogue = conditionOperatorCatalogue();
+  expect(catalogue.map((o) => o.operator)).toEqual([...CONDITION_OPERATORS]);
+  const samples: Record<string, Condition['value']> = { none: undefined, single: 'P1', list: ['P1', 'P2'] };
+  for (const { operator, value } of catalogue) {
+    for (const [shape, sample] of Object.entries(samples)) {
+      const problem = checkCondition({ field: 'priority', operator, value: sample }, 'c');
+      expect({ operator, shape, accepted: problem === undefined }).toEqual({
+        operator,
+        shape,
+        accepted: shape === value,
+      });
+    }
+  }
 });

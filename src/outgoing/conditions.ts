@@ -30,6 +30,17 @@ export type MatchMode = 'all' | 'any';
 const NO_VALUE = new Set<ConditionOperator>(['is_blank', 'is_not_blank', 'changed']);
 const LIST_VALUE = new Set<ConditionOperator>(['in', 'not_in']);
 
+/** The value each operator takes, in order: served with the event catalogue so the console's editor restates none of it. */
+export const conditionOperatorCatalogue = () =>
+  CONDITION_OPERATORS.map((operator) => ({
+    operator,
+    value: NO_VALUE.has(operator)
+      ? ('none' as const)
+      : LIST_VALUE.has(operator)
+        ? ('list' as const)
+        : ('single' as const),
+  }));
+
 export interface RuleViolation {
   rule: string;
   message: string;

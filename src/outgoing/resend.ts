@@ -1,10 +1,9 @@
-import { getDelivery, releaseHeldDeliveries, reopenForResend, type DeliveryRow } from '../db/deliveries';
+import { getDelivery, reopenForResend, type DeliveryRow } from '../db/deliveries';
 import type { Db, Queryable } from '../db/pool';
-import { getWebhook, updateWebhook, type WebhookRow } from '../db/webhooks';
+import { getWebhook } from '../db/webhooks';
 import { commitWork } from '../intake/ingress';
 import { laneWakeJobs } from '../starters/webhook-lane';
 import type { OutgoingSettings } from './settings';
-import type { WebhookSettings } from './webhook-config';
 
 export interface ServiceDeps {
   db: Db;
@@ -84,22 +83,4 @@ export async function resendDeliveries(
 export async function resendDelivery(deps: ServiceDeps, id: string, webhookId?: string): Promise<ResendOutcome> {
   const [first] = await resendDeliveries(deps, [id], webhookId);
   return first!.outcome;
-}
-
-/**
- * Saves a webhook's settings and, when it is (re-)enabled, queues its held deliveries again and
- * records its lane's wake in the same transaction — a crash in between cannot leave them held.
- */
-export async function saveWebhook(
-  deps: ServiceDeps,
-  id: string,
-  settings: WebhookSettings,
-  secretsEnc: string | undefined,
-): Promise<{ row: WebhookRow; released: number }> {
-  return commitWork(deps, async (tx) => {
-    const row = await updateWebhook(tx, id, settings, secretsEnc);
-    const released = row.enabled ? await releaseHeldDeliveries(tx, id) : 0;
-    // Enabled: held deliveries and waiting batch items go out; new limits apply at once.
-    return { result: { row, released }, jobs: row.enabled ? laneWakeJobs([id]) : [] };
-  });
 }

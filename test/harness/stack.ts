@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
-import { createApiKey } from '../../src/api/auth';
+import { createApiKey } from '../../src/services/api-credentials';
 import { migrate } from '../../src/db/migrate';
 import { createPool, type Db } from '../../src/db/pool';
 import { harnessFile, type HarnessInfo } from './paths';

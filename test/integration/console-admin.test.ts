@@ -1,6 +1,5 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { logIn, openConsoleBrowser, type ConsoleBrowser } from '../harness/console-browser';
 import { eventually, startStack, type Stack } from '../harness/stack';
 import { seedOverview, type Seed } from './stats-seed';
 
@@ -10,35 +9,19 @@ import { seedOverview, type Seed } from './stats-seed';
  * through the API, and the overview charts render the seeded figures. Screenshots land in
  * test-results/console/.
  */
-const SHOTS = path.resolve(__dirname, '..', '..', 'test-results', 'console');
 let stack: Stack;
 let seed: Seed;
-let browser: Browser;
+let browser: ConsoleBrowser;
 let page: Page;
 
-const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+const shot = (name: string) => browser.shot(name);
 
 beforeAll(async () => {
-  fs.mkdirSync(SHOTS, { recursive: true });
   stack = await startStack();
   seed = await seedOverview(stack);
-  browser = await chromium.launch({
-    executablePath: process.env['CHROMIUM_PATH'] || '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-  page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
-  await page.goto(`${stack.apiUrl}/console/#/login`);
-  await page.fill('#key', stack.apiKey);
-  await page.click('button[type=submit]');
-  await page.waitForURL(/#\/webhooks$/);
+  browser = await openConsoleBrowser();
+  page = browser.page;
+  await logIn(page, stack.apiUrl, stack.apiKey);
 });
 
 afterAll(async () => {

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { logIn, openConsoleBrowser, type ConsoleBrowser } from '../harness/console-browser';
 import { eventually } from '../harness/stack';
 import {
   createMailbox,
@@ -17,13 +18,12 @@ import {
  * An email with a 2 MB PDF and an inline image becomes a ticket showing both, in a real browser
  * (Debian's Chromium driven by playwright-core). Screenshots land in test-results/console/.
  */
-const SHOTS = path.resolve(__dirname, '..', '..', 'test-results', 'console');
 let m: MailStack;
-let browser: Browser;
+let browser: ConsoleBrowser;
 let page: Page;
 let mailbox: { id: string };
 
-const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+const shot = (name: string) => browser.shot(name);
 
 /** A solid-colour RGB PNG, made here so the test needs no binary fixture. */
 function png(width: number, height: number, rgb: [number, number, number]): Buffer {
@@ -50,23 +50,11 @@ function png(width: number, height: number, rgb: [number, number, number]): Buff
 }
 
 beforeAll(async () => {
-  fs.mkdirSync(SHOTS, { recursive: true });
   m = await startMailStack({ env: { MAIL_ATTACHMENT_MAX_BYTES: String(3 * 1024 * 1024) } });
   mailbox = await createMailbox(m);
   await subscribe(m, mailbox.id);
-  browser = await chromium.launch({
-    executablePath: process.env['CHROMIUM_PATH'] || '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-  page = await browser.newPage({ viewport: { width: 1360, height: 900 }, acceptDownloads: true });
+  browser = await openConsoleBrowser({ acceptDownloads: true });
+  page = browser.page;
 });
 
 afterAll(async () => {
@@ -98,11 +86,7 @@ test('an email with a 2 MB PDF and an inline image becomes a ticket showing both
   expect(entry.status).toBe('ticket_created');
   await eventually(async () => (await ticket(m, entry.ticketId)).attachments.length === 3, 60_000);
 
-  await page.goto(`${m.stack.apiUrl}/console/`);
-  await page.waitForURL(/#\/login$/);
-  await page.fill('#key', m.stack.apiKey);
-  await page.click('button[type=submit]');
-  await page.waitForURL((url) => !url.hash.includes('login'));
+  await logIn(page, m.stack.apiUrl, m.stack.apiKey);
   await page.goto(`${m.stack.apiUrl}/console/#/tickets/${entry.ticketId}`);
   await page.waitForSelector('a.attachment-link');
 
@@ -124,7 +108,7 @@ test('an email with a 2 MB PDF and an inline image becomes a ticket showing both
 
   const [download] = await Promise.all([page.waitForEvent('download'), links.first().click()]);
   expect(download.suggestedFilename()).toBe('invoice-1042.pdf');
-  const saved = path.join(SHOTS, '..', 'downloaded-invoice.pdf');
+  const saved = path.resolve(__dirname, '..', '..', 'test-results', 'downloaded-invoice.pdf');
   await download.saveAs(saved);
   expect(fs.readFileSync(saved).equals(pdf)).toBe(true);
   fs.rmSync(saved);

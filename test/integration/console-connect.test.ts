@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { buildXeroPayload } from '../emulators/webhook-sender';
 import { startXeroEmulator, type XeroEmulator } from '../emulators/xero';
+import { logIn, openConsoleBrowser, type ConsoleBrowser } from '../harness/console-browser';
 import { freePort } from '../harness/free-port';
 import { startStack, type Stack } from '../harness/stack';
 import { sendXero, WEBHOOK_KEY, webhookIn, XERO_CLIENT, xeroConnectSettings } from './incoming-helpers';
@@ -13,18 +12,16 @@ import { sendXero, WEBHOOK_KEY, webhookIn, XERO_CLIENT, xeroConnectSettings } fr
  * Xero's consent page, the organisation chooser, then a webhook processed with the new tokens.
  * Screenshots land in test-results/console/.
  */
-const SHOTS = path.resolve(__dirname, '..', '..', 'test-results', 'console');
 const NORTHWIND = randomUUID();
 const CONTOSO = randomUUID();
 let stack: Stack;
 let xero: XeroEmulator;
-let browser: Browser;
+let browser: ConsoleBrowser;
 let page: Page;
 
-const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+const shot = (name: string) => browser.shot(name);
 
 beforeAll(async () => {
-  fs.mkdirSync(SHOTS, { recursive: true });
   xero = await startXeroEmulator({
     clients: [{ ...XERO_CLIENT, name: 'Switchyard' }],
     tenants: [
@@ -38,19 +35,8 @@ beforeAll(async () => {
     PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
     RATE_LIMIT_REQUESTS: '0',
   });
-  browser = await chromium.launch({
-    executablePath: process.env['CHROMIUM_PATH'] || '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-  page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
+  browser = await openConsoleBrowser();
+  page = browser.page;
 });
 
 afterAll(async () => {
@@ -70,11 +56,7 @@ test('Connect to Xero: consent, choose the organisation, a webhook is processed 
   expect(created.status).toBe(201);
   const id: string = created.body.id;
 
-  await page.goto(`${stack.apiUrl}/`);
-  await page.waitForURL(/#\/login$/);
-  await page.fill('#key', stack.apiKey);
-  await page.click('button[type=submit]');
-  await page.waitForURL(/#\/webhooks$/);
+  await logIn(page, stack.apiUrl, stack.apiKey);
   await page.goto(`${stack.apiUrl}/console/#/integrations/${id}`);
   await page.waitForSelector('#connect');
   expect(await page.textContent('#connection')).toMatch(/Not connected/);

@@ -1,6 +1,5 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { openConsoleBrowser, type ConsoleBrowser } from '../harness/console-browser';
 import { Receiver } from '../harness/receiver';
 import { eventually } from '../harness/stack';
 import { createMailbox, inboundLog, startMailStack, subscribe, SUPPORT, type MailStack } from './mailbox-helpers';
@@ -9,31 +8,18 @@ import { createMailbox, inboundLog, startMailStack, subscribe, SUPPORT, type Mai
  * The operator console in a real browser (Debian's Chromium driven by playwright-core),
  * against the real API and worker. Screenshots of the main pages land in test-results/console/.
  */
-const SHOTS = path.resolve(__dirname, '..', '..', 'test-results', 'console');
 let m: MailStack;
 let receiver: Receiver;
-let browser: Browser;
+let browser: ConsoleBrowser;
 let page: Page;
 
-const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+const shot = (name: string) => browser.shot(name);
 
 beforeAll(async () => {
-  fs.mkdirSync(SHOTS, { recursive: true });
   receiver = await Receiver.start();
   m = await startMailStack();
-  browser = await chromium.launch({
-    executablePath: process.env['CHROMIUM_PATH'] || '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-  page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
+  browser = await openConsoleBrowser();
+  page = browser.page;
 });
 
 afterAll(async () => {
@@ -91,10 +77,10 @@ test('log in, create a webhook through the form (after a validation error), see 
 
   const link = await page.locator('a.workflow-link').first().getAttribute('href');
   expect(link).toContain(`/namespaces/default/workflows/${encodeURIComponent(delivery.workflowId)}`);
-  const ui = await browser.newPage({ viewport: { width: 1360, height: 900 } });
+  const ui = await browser.newPage();
   await ui.goto(link!);
   await ui.waitForSelector(`text=${delivery.workflowId}`, { timeout: 30_000 });
-  await ui.screenshot({ path: path.join(SHOTS, '05-temporal-ui-workflow.png') });
+  await browser.shot('05-temporal-ui-workflow', ui);
   await ui.close();
 });
 

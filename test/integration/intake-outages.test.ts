@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Connection } from '@temporalio/client';
-import { createApiKey } from '../../src/api/auth';
+import { createApiKey } from '../../src/services/api-credentials';
 import { migrate } from '../../src/db/migrate';
 import { createPool, type Db } from '../../src/db/pool';
 import { signGeneric } from '../../src/integrations/generic/webhook';

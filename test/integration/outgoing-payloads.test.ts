@@ -236,6 +236,14 @@ test('the event catalogue lists the seeds\u2019 events with their fields', async
   }
   const ticket = res.body.data.find((t: { key: string }) => t.key === 'ticket.changed');
   expect(ticket.fields).toEqual(expect.arrayContaining([{ name: 'status', type: 'single_select', key: true }]));
+  // The console's conditions editor takes its operators from here.
+  expect(res.body.conditionOperators).toEqual(
+    expect.arrayContaining([
+      { operator: 'equals', value: 'single' },
+      { operator: 'in', value: 'list' },
+      { operator: 'changed', value: 'none' },
+    ]),
+  );
 });
 
 test('malformed and unknown events are refused', async () => {

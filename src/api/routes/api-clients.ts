@@ -1,8 +1,8 @@
 import express, { type Router } from 'express';
 import { z } from 'zod';
-import { deleteApiClient, listApiClients, type ApiClientRow } from '../../db/api-clients';
+import { listApiClients, type ApiClientRow } from '../../db/api-clients';
 import type { Db } from '../../db/pool';
-import { createApiApplication, createApiKey } from '../auth';
+import { createApiApplication, createApiKey, revokeApiClient } from '../../services/api-credentials';
 import { HttpError, parseOr400 } from '../errors';
 
 export const createBody = z
@@ -37,7 +37,7 @@ export function apiClientsRouter({ db, tokenUrl }: { db: Db; tokenUrl: string })
     const id = parseOr400(z.uuid(), req.params.id, 'API client id');
     if (req.apiClient?.id === id)
       throw new HttpError(409, 'cannot_delete_self', 'A client cannot delete its own credential');
-    if (!(await deleteApiClient(db, id))) throw new HttpError(404, 'api_client_not_found', `No API client ${id}`);
+    if (!(await revokeApiClient(db, id))) throw new HttpError(404, 'api_client_not_found', `No API client ${id}`);
     res.status(204).end();
   });
   return router;

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { deliveriesForEvent } from '../../db/deliveries';
 import { getEvent } from '../../db/events';
 import { catalogueDocument, findEventType } from '../../outgoing/catalogue';
+import { conditionOperatorCatalogue } from '../../outgoing/conditions';
 import { emitEvent } from '../../outgoing/emit';
 import { eventInputSchema } from '../../outgoing/event';
 import { HttpError, parseOr400 } from '../errors';
@@ -54,11 +55,11 @@ export function eventsRouter(deps: DeliveryRouteDeps): Router {
   return router;
 }
 
-/** `GET /event-types`: the catalogue of events, their objects and fields. */
+/** `GET /event-types`: the catalogue of events, their objects and fields, and the operators conditions may use. */
 export function eventTypesRouter(): Router {
   const router = express.Router();
   router.get('/', (_req, res) => {
-    res.json({ data: catalogueDocument() });
+    res.json({ data: catalogueDocument(), conditionOperators: conditionOperatorCatalogue() });
   });
   return router;
 }

@@ -5,11 +5,9 @@ import {
   getInboundMail,
   listInboundMail,
   listMailRequests,
-  updateInboundMail,
   type InboundMailRow,
 } from '../../db/mail-log';
-import type { Db } from '../../db/pool';
-import { startEmailToTicket, type StartMailDeps } from '../../starters/email-to-ticket';
+import { retryInboundMail, type MailRetryDeps } from '../../services/inbound-mail-retry';
 import { HttpError, parseOr400 } from '../errors';
 import { decodeCursor, keysetPage, limitSchema } from '../pagination';
 
@@ -23,8 +21,6 @@ const STATUSES = [
   'skipped',
   'failed',
 ] as const;
-// Emails a person may send through processing again; the rest are done or in progress.
-const RETRYABLE = new Set(['failed', 'skipped']);
 
 export const listQuery = z
   .object({
@@ -46,8 +42,7 @@ export const retryMany = z
     error: 'give ids, or status "failed" (optionally with mailboxId)',
   });
 
-export interface InboundMailDeps extends StartMailDeps {
-  db: Db;
+export interface InboundMailDeps extends MailRetryDeps {
   temporalUiUrl: string;
   namespace: string;
 }
@@ -99,23 +94,6 @@ export function inboundMailRouter(deps: InboundMailDeps): Router {
   const { db } = deps;
   const router = express.Router();
 
-  const retry = async (row: InboundMailRow): Promise<'started' | 'running' | 'not_retryable'> => {
-    if (!RETRYABLE.has(row.status))
-      return row.status === 'queued' || row.status === 'processing' || row.status === 'retrying'
-        ? 'running'
-        : 'not_retryable';
-    await updateInboundMail(db, row.id, {
-      status: 'queued',
-      manual_retries: row.manual_retries + 1,
-      next_retry_at: null,
-    });
-    const result = await startEmailToTicket(deps, row, 'manual', 'again');
-    // Still running (e.g. finishing its notifications): nothing was retried, so nothing is counted.
-    if (result === 'running')
-      await updateInboundMail(db, row.id, { status: row.status, manual_retries: row.manual_retries });
-    return result;
-  };
-
   router.get('/', async (req, res) => {
     res.json(await inboundLogPage(deps, req.query));
   });
@@ -132,7 +110,7 @@ export function inboundMailRouter(deps: InboundMailDeps): Router {
       ? (await Promise.all(body.ids.map((id) => getInboundMail(db, id)))).filter((r): r is InboundMailRow => !!r)
       : await listInboundMail(db, { mailboxId: body.mailboxId, status: 'failed', limit: 500 });
     const results: Record<string, string> = {};
-    for (const row of rows) results[row.id] = await retry(row);
+    for (const row of rows) results[row.id] = await retryInboundMail(deps, row);
     res.status(202).json({ results });
   });
 
@@ -177,7 +155,7 @@ export function inboundMailRouter(deps: InboundMailDeps): Router {
     const id = parseOr400(z.uuid(), req.params.id, 'inbound mail id');
     const row = await getInboundMail(db, id);
     if (!row) throw new HttpError(404, 'inbound_mail_not_found', `No inbound mail ${id}`);
-    const result = await retry(row);
+    const result = await retryInboundMail(deps, row);
     if (result === 'running') throw new HttpError(409, 'already_processing', 'This email is being processed right now');
     if (result === 'not_retryable') {
       throw new HttpError(

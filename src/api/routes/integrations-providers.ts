@@ -1,15 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { insertIntegration, updateIntegration, type IntegrationRow } from '../../db/integrations';
+import type { IntegrationRow } from '../../db/integrations';
 import type { Db } from '../../db/pool';
-import { deleteProviderTokens } from '../../db/provider-tokens';
 import { assertSafeUrl, BlockedDestinationError, type DestinationPolicy } from '../../http/safe-request';
-import type { ProviderSecrets } from '../../integrations/provider-types';
-import { providerSecrets, providerSecretsAad } from '../../integrations/providers';
 import { quickBooksSettingsSchema } from '../../integrations/quickbooks/settings';
 import { xeroSettingsSchema } from '../../integrations/xero/settings';
 import type { SecretBox } from '../../security/secret-box';
 import { PROCESSING_METHODS } from '../../shared/processing-methods';
+import { createProviderIntegration, updateProviderIntegration } from '../../services/provider-integrations';
 import { HttpError, parseOr400 } from '../errors';
 
 /**
@@ -90,30 +87,17 @@ function checkUrls(settings: Partial<Record<(typeof SERVER_URLS)[number], string
   }
 }
 
-export async function createProviderIntegration(deps: Deps, body: ProviderCreate): Promise<IntegrationRow> {
+/** Checks the URLs the server would call, then stores the integration. */
+export async function createFromRequest(deps: Deps, body: ProviderCreate): Promise<IntegrationRow> {
   checkUrls(body.settings, deps.outbound);
-  const id = randomUUID();
-  const stored: ProviderSecrets = {
+  return createProviderIntegration(deps, {
+    ...body,
     webhookKey: body.provider === 'xero' ? body.webhookKey : body.verifierToken,
-    clientSecret: body.clientSecret,
-    ...(body.refreshToken ? { refreshToken: body.refreshToken } : {}),
-  };
-  return insertIntegration(deps.db, {
-    id,
-    provider: body.provider,
-    name: body.name,
-    processing_method: body.processingMethod,
-    settings: body.settings,
-    secrets_enc: deps.secrets.encryptJson(stored, providerSecretsAad(id)),
-    enabled: body.enabled,
   });
 }
 
-export async function updateProviderIntegration(
-  deps: Deps,
-  existing: IntegrationRow,
-  raw: unknown,
-): Promise<IntegrationRow> {
+/** Parses a PATCH for a provider integration, validates the merged settings, then stores it. */
+export async function updateFromRequest(deps: Deps, existing: IntegrationRow, raw: unknown): Promise<IntegrationRow> {
   const body = parseOr400(updateProvider, raw);
   const wrongKey = existing.provider === 'xero' ? body.verifierToken : body.webhookKey;
   if (wrongKey !== undefined) {
@@ -127,30 +111,9 @@ export async function updateProviderIntegration(
     checkUrls(merged, deps.outbound);
     settings = merged;
   }
-  const current = providerSecrets(deps.secrets, existing);
-  const key = body.webhookKey ?? body.verifierToken;
-  const next: ProviderSecrets = {
-    ...current,
-    ...(key ? { webhookKey: key } : {}),
-    ...(body.clientSecret ? { clientSecret: body.clientSecret } : {}),
-    ...(body.refreshToken ? { refreshToken: body.refreshToken } : {}),
-  };
-  const credentialsChanged =
-    body.clientSecret !== undefined ||
-    body.refreshToken !== undefined ||
-    (settings !== undefined &&
-      ['clientId', 'tokenUrl', 'grantType', 'scope'].some((k) => settings![k] !== existing.settings[k]));
-  const row = await updateIntegration(deps.db, existing.id, {
-    name: body.name,
-    processing_method: body.processingMethod,
+  return updateProviderIntegration(deps, existing, {
+    ...body,
+    webhookKey: body.webhookKey ?? body.verifierToken,
     settings,
-    enabled: body.enabled,
-    secrets_enc:
-      key || body.clientSecret || body.refreshToken
-        ? deps.secrets.encryptJson(next, providerSecretsAad(existing.id))
-        : undefined,
-  } as Parameters<typeof updateIntegration>[2]);
-  // New credentials: tokens obtained with the old ones (and their rotated refresh token) are dropped.
-  if (credentialsChanged) await deleteProviderTokens(deps.db, existing.id);
-  return row!;
+  });
 }

@@ -1,14 +1,6 @@
-import { randomBytes, randomUUID } from 'node:crypto';
 import express, { type Router } from 'express';
 import { z } from 'zod';
-import {
-  deleteIntegration,
-  getIntegration,
-  insertIntegration,
-  listIntegrations,
-  updateIntegration,
-  type IntegrationRow,
-} from '../../db/integrations';
+import { getIntegration, listIntegrations, type IntegrationRow } from '../../db/integrations';
 import type { Db } from '../../db/pool';
 import type { SecretBox } from '../../security/secret-box';
 import { assertSafeUrl, BlockedDestinationError, type DestinationPolicy } from '../../http/safe-request';
@@ -16,7 +8,8 @@ import { HttpError, parseOr400 } from '../errors';
 import type { ConnectDeps } from '../../integrations/provider-connect';
 import { integrationCatchUpRoute, type CatchUpDeps } from './integrations-catch-up';
 import { integrationConnectRoutes } from './integrations-connect';
-import { createProviderIntegration, providerCreateSchemas, updateProviderIntegration } from './integrations-providers';
+import { createFromRequest, providerCreateSchemas, updateFromRequest } from './integrations-providers';
+import { createGenericIntegration, removeIntegration, updateGenericIntegration } from '../../services/integrations';
 
 const uuid = z.uuid({ error: 'must be a UUID' });
 
@@ -36,12 +29,6 @@ const createGeneric = z
 export const updateGeneric = createGeneric.omit({ provider: true }).partial().strict();
 
 export const createAny = z.discriminatedUnion('provider', [createGeneric, ...providerCreateSchemas]);
-
-export interface IntegrationSecrets {
-  signingSecret: string;
-}
-
-export const integrationAad = (id: string) => `integration:${id}`;
 
 export function presentIntegration(row: IntegrationRow, publicBaseUrl: string) {
   return {
@@ -92,27 +79,16 @@ export function integrationsRouter({ db, secrets, publicBaseUrl, outbound, conne
   router.post('/', async (req, res) => {
     const body = parseOr400(createAny, req.body);
     if (body.provider !== 'generic') {
-      const row = await createProviderIntegration({ db, secrets, outbound }, body);
+      const row = await createFromRequest({ db, secrets, outbound }, body);
       res.status(201).json(presentIntegration(row, publicBaseUrl));
       return;
     }
     checkForwardUrl(body.settings, outbound);
-    const id = randomUUID();
-    const generated = body.signingSecret === undefined;
-    const signingSecret = body.signingSecret ?? randomBytes(32).toString('base64url');
-    const row = await insertIntegration(db, {
-      id,
-      provider: body.provider,
-      name: body.name,
-      processing_method: body.processingMethod,
-      settings: body.settings,
-      secrets_enc: secrets.encryptJson({ signingSecret } satisfies IntegrationSecrets, integrationAad(id)),
-      enabled: body.enabled,
-    });
+    const { row, generatedSecret } = await createGenericIntegration({ db, secrets }, body);
     // A secret we generated is shown exactly once, here; one the caller chose is never echoed.
     res.status(201).json({
       ...presentIntegration(row, publicBaseUrl),
-      ...(generated ? { signingSecret } : {}),
+      ...(generatedSecret !== undefined ? { signingSecret: generatedSecret } : {}),
     });
   });
 
@@ -128,27 +104,19 @@ export function integrationsRouter({ db, secrets, publicBaseUrl, outbound, conne
     const existing = await getIntegration(db, id);
     if (!existing) throw new HttpError(404, 'integration_not_found', `No integration ${id}`);
     if (existing.provider !== 'generic') {
-      const row = await updateProviderIntegration({ db, secrets, outbound }, existing, req.body);
+      const row = await updateFromRequest({ db, secrets, outbound }, existing, req.body);
       res.json(presentIntegration(row, publicBaseUrl));
       return;
     }
     const body = parseOr400(updateGeneric, req.body);
     if (body.settings) checkForwardUrl(body.settings, outbound);
-    const row = await updateIntegration(db, id, {
-      name: body.name,
-      processing_method: body.processingMethod,
-      settings: body.settings,
-      enabled: body.enabled,
-      secrets_enc: body.signingSecret
-        ? secrets.encryptJson({ signingSecret: body.signingSecret } satisfies IntegrationSecrets, integrationAad(id))
-        : undefined,
-    } as Parameters<typeof updateIntegration>[2]);
+    const row = await updateGenericIntegration({ db, secrets }, id, body);
     res.json(presentIntegration(row!, publicBaseUrl));
   });
 
   router.delete('/:id', async (req, res) => {
     const id = parseOr400(uuid, req.params.id, 'integration id');
-    if (!(await deleteIntegration(db, id))) throw new HttpError(404, 'integration_not_found', `No integration ${id}`);
+    if (!(await removeIntegration(db, id))) throw new HttpError(404, 'integration_not_found', `No integration ${id}`);
     res.status(204).end();
   });
 

@@ -1,22 +1,14 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { CryptoProvider } from '@azure/msal-node';
+import { randomBytes, randomUUID } from 'node:crypto';
 import express, { type Router } from 'express';
 import { z } from 'zod';
 import {
-  deleteMailbox,
   getMailbox,
-  insertAuthRequest,
-  insertMailbox,
   listMailboxes,
   listNotifications,
-  setOutgoingDefault,
-  updateMailbox,
   type MailboxRow,
   type MailboxSettings,
 } from '../../db/mailboxes';
-import { withTransaction, type Db } from '../../db/pool';
-import { graphScopes } from '../../integrations/microsoft-graph/authority';
-import { createMsalApp, delegatedPermissions, mailboxAad } from '../../integrations/microsoft-graph/msal';
+import type { Db } from '../../db/pool';
 import { redirectUri, type MailSettings } from '../../integrations/microsoft-graph/settings';
 import type { SecretBox } from '../../security/secret-box';
 import type { MailboxProblemKind } from '../../shared/mailbox';
@@ -24,15 +16,13 @@ import { HttpError, parseOr400 } from '../errors';
 import { inboundLogPage } from './inbound-mail';
 import {
   cancelSubscription,
-  catchUpAfterEnable,
-  deleteScanSchedule,
   ensureSubscription,
   mailboxState,
   runImport,
-  terminateMailboxWorkflow,
-  upsertScanSchedule,
   type MailboxControlDeps,
 } from '../../starters/mailbox';
+import { startSignIn } from '../../services/mailbox-sign-in';
+import { createMailbox, disconnectMailbox, removeMailbox, updateMailboxSettings } from '../../services/mailboxes';
 import {
   checkMailboxSettings,
   createMailboxSchema,
@@ -43,7 +33,6 @@ import {
 } from './mailbox-settings';
 
 const uuid = z.uuid({ error: 'must be a UUID' });
-const AUTH_REQUEST_TTL_MS = 15 * 60_000;
 const SUBSCRIBE_WAIT_MS = 30_000;
 // Settings that identify the app and tenant: locked while a delegated sign-in holds tokens for them.
 const LOCKED_WHEN_CONNECTED = ['tenantId', 'clientId', 'clientSecret', 'authority', 'method', 'sharedMailbox'] as const;
@@ -107,13 +96,9 @@ export function mailboxesRouter(deps: MailboxRouteDeps): Router {
   router.post('/', async (req, res) => {
     const body = parseOr400(createMailboxSchema, req.body);
     const id = randomUUID();
-    const columns = { ...toColumns(id, body, secrets), outgoing_default: false } as MailboxSettings;
+    const columns = toColumns(id, body, secrets) as MailboxSettings;
     checkMailboxSettings(columns, settings.scanMinIntervalSeconds, settings.outbound.policy);
-    const row = await withTransaction(db, async (tx) => {
-      await insertMailbox(tx, id, columns);
-      if (body.outgoingDefault) await setOutgoingDefault(tx, id);
-      return (await getMailbox(tx, id))!;
-    });
+    const row = await createMailbox(db, id, columns);
     res.status(201).json(present(row));
   });
 
@@ -142,24 +127,11 @@ export function mailboxesRouter(deps: MailboxRouteDeps): Router {
       settings.scanMinIntervalSeconds,
       settings.outbound.policy,
     );
-    const row = await withTransaction(db, async (tx) => {
-      await updateMailbox(tx, existing.id, { ...patch, outgoing_default: undefined });
-      if (body.outgoingDefault === true) await setOutgoingDefault(tx, existing.id);
-      if (body.outgoingDefault === false) await updateMailbox(tx, existing.id, { outgoing_default: false });
-      return (await getMailbox(tx, existing.id))!;
-    });
-    if (row.method === 'scan' && row.connected_home_account_id) await upsertScanSchedule(deps, row);
-    if (row.enabled && !existing.enabled) await catchUpAfterEnable(deps, row);
-    res.json(present(row));
+    res.json(present(await updateMailboxSettings(deps, existing, patch)));
   });
 
   router.delete('/:id', async (req, res) => {
-    const mailbox = await load(req.params.id);
-    // Best effort: a subscription left behind lapses at its expiry and its notifications are refused.
-    if (mailbox.subscription_id) await cancelSubscription(deps, mailbox.id).catch(() => null);
-    await terminateMailboxWorkflow(deps, mailbox.id);
-    await deleteScanSchedule(deps, mailbox.id);
-    await deleteMailbox(db, mailbox.id);
+    await removeMailbox(deps, await load(req.params.id));
     res.status(204).end();
   });
 
@@ -209,24 +181,7 @@ export function mailboxesRouter(deps: MailboxRouteDeps): Router {
     const mailbox = await load(req.params.id);
     if (mailbox.method !== 'scan')
       throw new HttpError(409, 'wrong_method', 'Only scan mailboxes sign in with delegated permissions');
-    const { app, resolved } = createMsalApp({ db, secrets, http: settings.outbound }, mailbox, { delegated: true });
-    const pkce = await new CryptoProvider().generatePkceCodes();
-    const state = randomBytes(32).toString('base64url');
-    const expiresAt = new Date(Date.now() + AUTH_REQUEST_TTL_MS);
-    await insertAuthRequest(db, {
-      stateHash: createHash('sha256').update(state).digest('hex'),
-      mailboxId: mailbox.id,
-      verifierEnc: secrets.encrypt(pkce.verifier, mailboxAad.pkce(mailbox.id)),
-      expiresAt,
-    });
-    const authorizeUrl = await app.getAuthCodeUrl({
-      scopes: [...graphScopes(resolved, delegatedPermissions(!!mailbox.shared_mailbox)), 'offline_access'],
-      redirectUri: redirectUri(settings),
-      codeChallenge: pkce.challenge,
-      codeChallengeMethod: 'S256',
-      state,
-      prompt: 'select_account',
-    });
+    const { authorizeUrl, expiresAt } = await startSignIn(deps, mailbox);
     res.json({
       authorizeUrl,
       redirectUri: redirectUri(settings),
@@ -237,13 +192,7 @@ export function mailboxesRouter(deps: MailboxRouteDeps): Router {
 
   router.post('/:id/disconnect', async (req, res) => {
     const mailbox = await load(req.params.id);
-    await deleteScanSchedule(deps, mailbox.id);
-    await db.query(
-      `UPDATE mailboxes SET token_cache_enc = NULL, connected_account = NULL, connected_home_account_id = NULL,
-         connected_at = NULL, delta_link = NULL, updated_at = now() WHERE id = $1`,
-      [mailbox.id],
-    );
-    res.json(present((await getMailbox(db, mailbox.id))!));
+    res.json(present(await disconnectMailbox(deps, mailbox.id)));
   });
 
   // "Import emails": a delta round now, reporting permission problems instead of hiding them.

@@ -1,15 +1,12 @@
 import express, { type Router } from 'express';
 import { z } from 'zod';
-import { attachToReply, listTicketAttachments, type TicketAttachmentRow } from '../../db/attachments';
-import { getOutgoingDefault } from '../../db/mailboxes';
-import type { Db } from '../../db/pool';
+import { listTicketAttachments, type TicketAttachmentRow } from '../../db/attachments';
 import { getTicket, listTicketMessages, listTickets, type TicketMessageRow, type TicketRow } from '../../db/tickets';
-import { subjectWithToken, ticketToken } from '../../integrations/microsoft-graph/threading';
-import { formatBytes } from '../../shared/format-bytes';
+import { ticketToken } from '../../integrations/microsoft-graph/threading';
+import { replyToTicket, type TicketReplyDeps } from '../../services/ticket-replies';
 import { HttpError, parseOr400 } from '../errors';
 import { attachmentNotes, presentAttachment, rewriteCids, ticketAttachmentsRouter } from './ticket-attachments';
 import { decodeCursor, keysetPage, limitSchema } from '../pagination';
-import { queueTicketReply } from '../../intake/ticket-replies';
 
 export const listQuery = z
   .object({ mailboxId: z.uuid().optional(), cursor: z.string().optional(), limit: limitSchema })
@@ -25,11 +22,7 @@ export const replyBody = z
   })
   .strict();
 
-export interface TicketsDeps {
-  db: Db;
-  wake: () => void;
-  settings: { replyAttachmentsMaxBytes: number };
-}
+export type TicketsDeps = TicketReplyDeps;
 
 export function presentTicket(t: TicketRow) {
   return {
@@ -86,26 +79,6 @@ export function ticketsRouter(deps: TicketsDeps): Router {
     return ticket;
   };
 
-  /** The ticket's stored attachments a reply may carry, within Graph's request size. */
-  const chooseAttachments = async (ticketId: string, ids: string[]): Promise<TicketAttachmentRow[]> => {
-    if (ids.length === 0) return [];
-    const all = await listTicketAttachments(db, ticketId);
-    const chosen = [...new Set(ids)].map((id) => all.find((a) => a.id === id));
-    const missing = ids.filter((id) => !all.some((a) => a.id === id && a.sha256));
-    if (missing.length)
-      throw new HttpError(400, 'unknown_attachment', `Not a stored attachment of this ticket: ${missing.join(', ')}`);
-    const rows = chosen as TicketAttachmentRow[];
-    const total = rows.reduce((sum, a) => sum + Number(a.size), 0);
-    const max = deps.settings.replyAttachmentsMaxBytes;
-    if (total > max)
-      throw new HttpError(
-        413,
-        'attachments_too_large',
-        `The chosen attachments total ${formatBytes(total)}; a reply may carry at most ${formatBytes(max)}`,
-      );
-    return rows;
-  };
-
   router.get('/', async (req, res) => {
     const q = parseOr400(listQuery, req.query, 'query');
     const rows = await listTickets(db, {
@@ -138,27 +111,9 @@ export function ticketsRouter(deps: TicketsDeps): Router {
   router.post('/:id/reply', async (req, res) => {
     const ticket = await load(req.params.id);
     const body = parseOr400(replyBody, req.body);
-    const sender = await getOutgoingDefault(db);
-    if (!sender)
-      throw new HttpError(
-        409,
-        'no_outgoing_mailbox',
-        'Choose an outgoing default mailbox (outgoingDefault: true) first',
-      );
-    const to = body.to ?? (ticket.requester_address ? [ticket.requester_address] : []);
-    if (to.length === 0) throw new HttpError(400, 'no_recipient', 'The ticket has no requester address: give "to"');
-    const chosen = await chooseAttachments(ticket.id, body.attachmentIds ?? []);
-    const { message, workflowId } = await queueTicketReply(deps, {
-      ticketId: ticket.id,
-      sender,
-      to,
-      subject: subjectWithToken(`RE: ${ticket.summary.replace(/^(re|fw|fwd):\s*/i, '')}`, Number(ticket.number)),
-      contentType: body.contentType,
-      body: body.body,
-      attach: async (tx, messageId) => {
-        await attachToReply(tx, ticket.id, messageId, chosen);
-      },
-    });
+    const outcome = await replyToTicket(deps, ticket, body);
+    if (!outcome.ok) throw new HttpError(outcome.refusal.status, outcome.refusal.code, outcome.refusal.message);
+    const { message, workflowId } = outcome;
     res.status(202).json({ ...presentMessage(message, await listTicketAttachments(db, ticket.id)), workflowId });
   });
 

@@ -1,25 +1,16 @@
 import type { Client } from '@temporalio/client';
-import { randomUUID } from 'node:crypto';
 import express, { type Router } from 'express';
 import { z } from 'zod';
 import { failedDeliveriesSince, listDeliveries } from '../../db/deliveries';
-import { withTransaction, type Db } from '../../db/pool';
-import {
-  deleteWebhook,
-  getWebhook,
-  insertWebhook,
-  listWebhooks,
-  rowSettings,
-  setWebhookSecrets,
-  type WebhookRow,
-} from '../../db/webhooks';
+import type { Db } from '../../db/pool';
+import { getWebhook, listWebhooks, rowSettings, type WebhookRow } from '../../db/webhooks';
 import { findEventType } from '../../outgoing/catalogue';
 import type { RuleViolation } from '../../outgoing/conditions';
 import { readLaneState } from '../../outgoing/lane-state';
-import { resendDeliveries, saveWebhook } from '../../outgoing/resend';
+import { resendDeliveries } from '../../outgoing/resend';
 import { laneWorkflowId } from '../../shared/workflow-types';
-import { openWebhookSecrets, sealWebhookSecrets, type WebhookSecrets } from '../../outgoing/secrets';
-import { activeSecrets, generateSigningSecret, isValidSigningSecret, rotateKeys } from '../../outgoing/signing';
+import { openWebhookSecrets, type WebhookSecrets } from '../../outgoing/secrets';
+import { activeSecrets, generateSigningSecret, isValidSigningSecret } from '../../outgoing/signing';
 import {
   checkWebhookRules,
   mergeSettings,
@@ -28,6 +19,7 @@ import {
   type AuthSecret,
 } from '../../outgoing/webhook-config';
 import type { SecretBox } from '../../security/secret-box';
+import { createWebhook, removeWebhook, rotateSigningSecret, saveWebhook } from '../../services/webhooks';
 import { HttpError, parseOr400 } from '../errors';
 import { decodeCursor, keysetPage, limitSchema } from '../pagination';
 import { presentDelivery, workflowUrl, type DeliveryRouteDeps } from './deliveries';
@@ -143,16 +135,12 @@ export function webhooksRouter(deps: WebhookRouteDeps): Router {
     const body = parseOr400(webhookCreateSchema, req.body);
     const { settings, authSecret } = mergeSettings(body, undefined);
     refuseIfBroken(checkWebhookRules(settings, authSecret, deps.settings.policy, body.signingSecret));
-    const id = randomUUID();
-    const generated = body.signingSecret === undefined;
-    const signingSecret = body.signingSecret ?? generateSigningSecret();
-    const secrets: WebhookSecrets = {
-      auth: authSecret ?? {},
-      signing: [{ secret: signingSecret, createdAt: new Date().toISOString(), expiresAt: null }],
-    };
-    const row = await insertWebhook(db, id, settings, sealWebhookSecrets(box, id, secrets));
+    const { row, secrets, generatedSecret } = await createWebhook(deps, settings, authSecret, body.signingSecret);
     // A secret we generated is shown exactly once, here; one the caller chose is never echoed.
-    res.status(201).json({ ...presentWebhook(row, secrets), ...(generated ? { signingSecret } : {}) });
+    res.status(201).json({
+      ...presentWebhook(row, secrets),
+      ...(generatedSecret !== undefined ? { signingSecret: generatedSecret } : {}),
+    });
   });
 
   router.get('/:id', async (req, res) => {
@@ -170,18 +158,13 @@ export function webhooksRouter(deps: WebhookRouteDeps): Router {
     const effective: AuthSecret = authChanged ? (authSecret ?? (sameKind ? secrets.auth : {})) : secrets.auth;
     refuseIfBroken(checkWebhookRules(settings, effective, deps.settings.policy));
     const next: WebhookSecrets = { ...secrets, auth: effective };
-    const { row, released } = await saveWebhook(
-      deps,
-      current.id,
-      settings,
-      authChanged ? sealWebhookSecrets(box, current.id, next) : undefined,
-    );
+    const { row, released } = await saveWebhook(deps, current.id, settings, authChanged ? next : undefined);
     res.json({ ...presentWebhook(row, next), ...(released ? { releasedDeliveries: released } : {}) });
   });
 
   router.delete('/:id', async (req, res) => {
     const row = await load(req.params.id);
-    await deleteWebhook(db, row.id);
+    await removeWebhook(db, row.id);
     res.status(204).end();
   });
 
@@ -195,15 +178,7 @@ export function webhooksRouter(deps: WebhookRouteDeps): Router {
     }
     const fresh = body.secret ?? generateSigningSecret();
     const grace = body.graceSeconds ?? deps.settings.secretGraceSeconds;
-    // Locked so two rotations at once cannot drop each other's key.
-    const secrets = await withTransaction(db, async (c) => {
-      const row = (await getWebhook(c, current.id, 'update'))!;
-      const s = open(row);
-      const next: WebhookSecrets = { ...s, signing: rotateKeys(s.signing, fresh, grace, new Date()) };
-      await setWebhookSecrets(c, row.id, sealWebhookSecrets(box, row.id, next));
-      return next;
-    });
-    const row = (await getWebhook(db, current.id))!;
+    const { row, secrets } = await rotateSigningSecret(deps, current.id, fresh, grace);
     res.json({ ...presentWebhook(row, secrets), ...(body.secret === undefined ? { signingSecret: fresh } : {}) });
   });
 
