@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { createApiKey } from './api/auth';
+import { createApiKey } from './services/api-credentials';
 import { loadConfig, type Config } from './config';
 import { countApiClients } from './db/api-clients';
 import { createBaseContext, type BaseContext } from './runtime/context';

@@ -37,9 +37,6 @@ declare module 'express-serve-static-core' {
   }
 }
 
-// The launcher's first-start key is made through this module; the credential service owns it.
-export { createApiKey } from '../services/api-credentials';
-
 export interface AuthOptions {
   db: Db;
   tokenTtlSeconds: number;
