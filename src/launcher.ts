@@ -154,7 +154,9 @@ async function main() {
         logger,
       }),
     );
-    const api = await startApi(ctx);
+    // The worker process runs the intake starter (woken by NOTIFY): the API's event loop and
+    // connection pool stay for answering requests.
+    const api = await startApi({ ...ctx, config: { ...ctx.config, INTAKE_STARTER_ENABLED: false } });
     cleanups.push({ what: 'the API', fn: () => api.close() });
 
     const banner = [

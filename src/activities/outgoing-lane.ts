@@ -278,9 +278,13 @@ export function createLaneActivities(deps: OutgoingActivityDeps) {
           }
         }
         if (claimed > 0 || inFlight.size > 0) lastWork = Date.now();
-        if (inFlight.size === 0 && (stopping || held || Date.now() - lastWork >= LINGER_MS)) break;
+        // A batch window closing within the linger is waited for here, to the millisecond,
+        // rather than by ending the round and coming back on a durable timer.
+        const windowSoon = batchNextAt !== null && batchNextAt - Date.now() <= LINGER_MS;
+        if (inFlight.size === 0 && (stopping || held || (Date.now() - lastWork >= LINGER_MS && !windowSoon))) break;
         poll = claimed > 0 ? POLL_MIN_MS : Math.min(POLL_MAX_MS, poll * 2);
-        await Promise.race([...inFlight.values(), sleep(poll)]);
+        const nap = batchNextAt === null ? poll : Math.max(1, Math.min(poll, batchNextAt - Date.now()));
+        await Promise.race([...inFlight.values(), sleep(nap)]);
       }
 
       // Cleared before the last look at the queue below: a wake read while the mark stood

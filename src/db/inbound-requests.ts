@@ -28,28 +28,36 @@ export type NewInboundRequest = Omit<InboundRequestRow, 'id' | 'received_at' | '
   mailbox_id?: string | null;
 };
 
+/** The columns an inbound request is written with, in the order of `inboundRequestValues`. */
+export const INBOUND_REQUEST_COLUMNS = `integration_id, provider, method, path, headers, body, body_bytes, remote_addr,
+  duration_ms, response_status, response_body, outcome, incoming_webhook_id, note, mailbox_id`;
+
+export const inboundRequestValues = (r: NewInboundRequest): unknown[] => [
+  r.integration_id,
+  r.provider,
+  r.method,
+  r.path,
+  JSON.stringify(r.headers),
+  r.body,
+  r.body_bytes,
+  r.remote_addr,
+  r.duration_ms,
+  r.response_status,
+  r.response_body,
+  r.outcome,
+  r.incoming_webhook_id,
+  r.note ?? null,
+  r.mailbox_id ?? null,
+];
+
+/** `$<from>, …` for the values of one inbound request. */
+export const inboundRequestPlaceholders = (from: number) =>
+  Array.from({ length: 15 }, (_, i) => `$${from + i}`).join(', ');
+
 export async function insertInboundRequest(db: Queryable, r: NewInboundRequest): Promise<string> {
   const { rows } = await db.query<{ id: string }>(
-    `INSERT INTO inbound_requests (integration_id, provider, method, path, headers, body, body_bytes, remote_addr,
-       duration_ms, response_status, response_body, outcome, incoming_webhook_id, note, mailbox_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
-    [
-      r.integration_id,
-      r.provider,
-      r.method,
-      r.path,
-      JSON.stringify(r.headers),
-      r.body,
-      r.body_bytes,
-      r.remote_addr,
-      r.duration_ms,
-      r.response_status,
-      r.response_body,
-      r.outcome,
-      r.incoming_webhook_id,
-      r.note ?? null,
-      r.mailbox_id ?? null,
-    ],
+    `INSERT INTO inbound_requests (${INBOUND_REQUEST_COLUMNS}) VALUES (${inboundRequestPlaceholders(1)}) RETURNING id`,
+    inboundRequestValues(r),
   );
   return rows[0]!.id;
 }

@@ -1,3 +1,9 @@
+import {
+  INBOUND_REQUEST_COLUMNS,
+  inboundRequestPlaceholders,
+  inboundRequestValues,
+  type NewInboundRequest,
+} from './inbound-requests';
 import type { Db, Queryable } from './pool';
 
 /** The notification channel that wakes starters in every process when jobs are committed. */
@@ -18,6 +24,12 @@ export interface IntakeJobRow {
   tries: number;
 }
 
+const jobColumns = (jobs: NewIntakeJob[]) => [
+  jobs.map((j) => j.kind),
+  jobs.map((j) => j.workflowId),
+  jobs.map((j) => JSON.stringify(j.payload)),
+];
+
 /**
  * Records work to hand to Temporal, inside the caller's transaction. The NOTIFY is delivered
  * only when that transaction commits, so a starter never sees a job whose work rolled back.
@@ -25,11 +37,26 @@ export interface IntakeJobRow {
 export async function insertIntakeJobs(tx: Queryable, jobs: NewIntakeJob[]): Promise<void> {
   if (jobs.length === 0) return;
   await tx.query(
-    `INSERT INTO intake_jobs (kind, workflow_id, payload)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[])`,
-    [jobs.map((j) => j.kind), jobs.map((j) => j.workflowId), jobs.map((j) => JSON.stringify(j.payload))],
+    `WITH added AS (
+       INSERT INTO intake_jobs (kind, workflow_id, payload) SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[]))
+     SELECT pg_notify($4, '')`,
+    [...jobColumns(jobs), INTAKE_CHANNEL],
   );
-  await tx.query(`SELECT pg_notify($1, '')`, [INTAKE_CHANNEL]);
+}
+
+/**
+ * Ingress's closing write, in one statement (one round trip on the hot path): the request's
+ * log entry and its outbox rows, with the NOTIFY when there are any.
+ */
+export async function recordIntake(tx: Queryable, jobs: NewIntakeJob[], request: NewInboundRequest): Promise<void> {
+  await tx.query(
+    `WITH added AS (
+       INSERT INTO intake_jobs (kind, workflow_id, payload) SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[])),
+     logged AS (
+       INSERT INTO inbound_requests (${INBOUND_REQUEST_COLUMNS}) VALUES (${inboundRequestPlaceholders(5)}))
+     SELECT CASE WHEN cardinality($1::text[]) > 0 THEN pg_notify($4, '') END`,
+    [...jobColumns(jobs), INTAKE_CHANNEL, ...inboundRequestValues(request)],
+  );
 }
 
 /** Leases up to `limit` due jobs, oldest first, skipping rows another starter holds. */

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { getIntegration } from '../db/integrations';
 import { insertIncomingWebhook } from '../db/incoming-webhooks';
+import { insertIncomingWebhookIntake, REPLY_DUPLICATE, REPLY_ID } from '../db/incoming-webhook-intake';
 import { GENERIC_DELIVERY_HEADER, GENERIC_SIGNATURE_HEADER, signGeneric } from '../integrations/generic/webhook';
 import { providerSecretsAad } from '../integrations/providers';
 import { decodeJsonStrict, DEFAULT_INPUT_LIMITS, inputErrorCode, type InputLimits } from '../http/input-boundary';
@@ -9,7 +10,13 @@ import type { SecretBox } from '../security/secret-box';
 import { ATTEMPTS_BY_METHOD, isDeferred, type ProcessingMethod } from '../shared/processing-methods';
 import { workflowIds } from '../shared/workflow-types';
 import { inboundStartJob, type InboundProcessingSettings } from './inbound-jobs';
-import { commitIntake, logOnly, type IngressReply, type IngressRequest, type IntakeDeps } from './ingress';
+import {
+  commitIntakeInOneStatement,
+  logOnly,
+  type IngressReply,
+  type IngressRequest,
+  type IntakeDeps,
+} from './ingress';
 import { DEFERRED_MESSAGE, PROCESSING_MESSAGE, refusal, UUID_RE } from './replies';
 
 export interface GenericIntakeDeps extends IntakeDeps {
@@ -76,31 +83,48 @@ export async function acceptGenericWebhook(deps: GenericIntakeDeps, req: Ingress
     typeof fields['data'] === 'object' && fields['data'] !== null ? (fields['data'] as Record<string, unknown>) : {};
   const method = integration.processing_method as ProcessingMethod;
 
-  return commitIntake(deps, 'generic', req, async (tx) => {
-    const { row, created } = await insertIncomingWebhook(tx, {
-      id: randomUUID(),
-      integration_id: integration.id,
-      provider: 'generic',
-      delivery_key: deliveryKey,
-      event_type: pick(fields, 'type', 'event', 'eventType', 'event_type'),
-      entity_type: pick(fields, 'entityType', 'entity_type', 'object'),
-      entity_id: pick(fields, 'objectId', 'entityId', 'id') ?? pick(data, 'id'),
-      processing_method: method,
-      attempts_allowed: ATTEMPTS_BY_METHOD[method],
-      workflow_id: workflowIds.inbound(integration.id, deliveryKey),
-      payload: req.raw.toString('utf8'),
-    });
-    const message = isDeferred(method) ? DEFERRED_MESSAGE : PROCESSING_MESSAGE;
-    return {
-      // The first request's outbox row starts the workflow; a duplicate has nothing to start.
-      jobs: created ? [inboundStartJob(deps.processing, integration, row)] : [],
-      reply: {
-        status: 202,
-        body: { id: row.id, status: 'accepted', duplicate: !created, message },
-        outcome: created ? 'accepted' : 'duplicate',
-        integrationId: integration.id,
-        incomingWebhookId: row.id,
-      },
-    };
+  const webhook = {
+    id: randomUUID(),
+    integration_id: integration.id,
+    provider: 'generic',
+    delivery_key: deliveryKey,
+    event_type: pick(fields, 'type', 'event', 'eventType', 'event_type'),
+    entity_type: pick(fields, 'entityType', 'entity_type', 'object'),
+    entity_id: pick(fields, 'objectId', 'entityId', 'id') ?? pick(data, 'id'),
+    processing_method: method,
+    attempts_allowed: ATTEMPTS_BY_METHOD[method],
+    workflow_id: workflowIds.inbound(integration.id, deliveryKey),
+    payload: req.raw.toString('utf8'),
+  };
+  const message = isDeferred(method) ? DEFERRED_MESSAGE : PROCESSING_MESSAGE;
+  const reply = (id: string, created: boolean): IngressReply => ({
+    status: 202,
+    body: { id, status: 'accepted', duplicate: !created, message },
+    outcome: created ? 'accepted' : 'duplicate',
+    integrationId: integration.id,
+    incomingWebhookId: id,
   });
+  const startJob = inboundStartJob(deps.processing, integration, webhook);
+
+  return commitIntakeInOneStatement(
+    deps,
+    'generic',
+    req,
+    reply(webhook.id, true),
+    async (db, log) => {
+      const template = JSON.stringify({
+        id: REPLY_ID,
+        status: 'accepted',
+        duplicate: REPLY_DUPLICATE,
+        message,
+      } satisfies Record<string, string>);
+      const stored = await insertIncomingWebhookIntake(db, webhook, startJob, log, template);
+      return stored && { reply: reply(stored.id, stored.created), queued: stored.created };
+    },
+    // A concurrent first copy the statement could not see: decided in a transaction instead.
+    async (tx) => {
+      const { row, created } = await insertIncomingWebhook(tx, webhook);
+      return { jobs: created ? [startJob] : [], reply: reply(row.id, created) };
+    },
+  );
 }

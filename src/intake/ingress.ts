@@ -1,4 +1,4 @@
-import { insertIntakeJobs, type NewIntakeJob } from '../db/intake-jobs';
+import { insertIntakeJobs, recordIntake, type NewIntakeJob } from '../db/intake-jobs';
 import { insertInboundRequest, type InboundRequestRow } from '../db/inbound-requests';
 import { isDatabaseUnavailable, withTransaction, type Db, type Queryable } from '../db/pool';
 import type { Logger } from '../logger';
@@ -129,6 +129,48 @@ export async function logOnly(
 }
 
 /**
+ * What every intake write shares: past the outbox's ceiling, 503 + Retry-After (logged, nothing
+ * else written); PostgreSQL unreachable, 503 + Retry-After and nothing written; otherwise the
+ * answer `write` committed, counted, and the starter woken when work was queued.
+ */
+async function guardedIntake(
+  deps: IntakeDeps,
+  provider: string,
+  req: IngressRequest,
+  write: () => Promise<{ reply: IngressReply; queued: boolean }>,
+): Promise<IngressReply> {
+  if (deps.backlog.full()) {
+    const reply = unavailable(deps, 'backlog_full', 'Too much work is waiting to be started; try again later');
+    return logOnly(deps, provider, req, reply);
+  }
+  try {
+    const { reply, queued } = await write();
+    webhooksReceived.inc({ provider, outcome: reply.outcome });
+    if (queued) deps.wake();
+    return reply;
+  } catch (err) {
+    if (!isDatabaseUnavailable(err)) throw err;
+    deps.logger.error({ err: (err as Error).message, provider, path: req.path }, 'PostgreSQL unavailable at intake');
+    return unavailable(deps, 'storage_unavailable', 'Storage is unavailable; nothing was recorded. Try again later');
+  }
+}
+
+const rejectedBodyMax = (deps: IntakeDeps) => (deps.abuse ?? DEFAULT_ABUSE_LIMITS).rejectedBodyMaxBytes;
+
+function stagedTransaction(
+  deps: IntakeDeps,
+  provider: string,
+  req: IngressRequest,
+  stage: (tx: Queryable) => Promise<Staged>,
+) {
+  return withTransaction(deps.db, async (tx) => {
+    const s = await stage(tx);
+    await recordIntake(tx, s.jobs, logEntry(provider, req, s.reply, rejectedBodyMax(deps)));
+    return { reply: s.reply, queued: s.jobs.length > 0 };
+  });
+}
+
+/**
  * The intake transaction: the work rows `stage` writes, the outbox rows for the workflows that
  * work needs, and the request's log entry commit together, and the answer goes out right after.
  * Temporal is not called here: the starter hands the work over. With PostgreSQL unreachable,
@@ -140,28 +182,30 @@ export async function commitIntake(
   req: IngressRequest,
   stage: (tx: Queryable) => Promise<Staged>,
 ): Promise<IngressReply> {
-  if (deps.backlog.full()) {
-    const reply = unavailable(deps, 'backlog_full', 'Too much work is waiting to be started; try again later');
-    return logOnly(deps, provider, req, reply);
-  }
-  try {
-    const staged = await withTransaction(deps.db, async (tx) => {
-      const s = await stage(tx);
-      await insertIntakeJobs(tx, s.jobs);
-      await insertInboundRequest(
-        tx,
-        logEntry(provider, req, s.reply, (deps.abuse ?? DEFAULT_ABUSE_LIMITS).rejectedBodyMaxBytes),
-      );
-      return s;
-    });
-    webhooksReceived.inc({ provider, outcome: staged.reply.outcome });
-    if (staged.jobs.length > 0) deps.wake();
-    return staged.reply;
-  } catch (err) {
-    if (!isDatabaseUnavailable(err)) throw err;
-    deps.logger.error({ err: (err as Error).message, provider, path: req.path }, 'PostgreSQL unavailable at intake');
-    return unavailable(deps, 'storage_unavailable', 'Storage is unavailable; nothing was recorded. Try again later');
-  }
+  return guardedIntake(deps, provider, req, () => stagedTransaction(deps, provider, req, stage));
+}
+
+/**
+ * The same commitment in one statement, for a source whose whole write fits one (the hot
+ * generic path): `write` gets the log entry of the answer it expects to give and returns the
+ * answer it gave, or undefined when it could not decide, and then `stage` runs as the
+ * ordinary transaction.
+ */
+export async function commitIntakeInOneStatement(
+  deps: IntakeDeps,
+  provider: string,
+  req: IngressRequest,
+  expected: IngressReply,
+  write: (
+    db: Queryable,
+    log: ReturnType<typeof logEntry>,
+  ) => Promise<{ reply: IngressReply; queued: boolean } | undefined>,
+  stage: (tx: Queryable) => Promise<Staged>,
+): Promise<IngressReply> {
+  return guardedIntake(deps, provider, req, async () => {
+    const done = await write(deps.db, logEntry(provider, req, expected, rejectedBodyMax(deps)));
+    return done ?? stagedTransaction(deps, provider, req, stage);
+  });
 }
 
 /**
