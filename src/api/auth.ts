@@ -1,14 +1,8 @@
 import express, { type RequestHandler, type Response, type Router } from 'express';
 import { z } from 'zod';
-import {
-  findApiClientByClientId,
-  findApiClientBySecretHash,
-  findClientByAccessToken,
-  hitRateLimitWindow,
-  type ApiClientRow,
-} from '../db/api-clients';
+import { findApiClientByClientId, hitRateLimitWindow, type ApiClientRow } from '../db/api-clients';
 import type { Db } from '../db/pool';
-import { ACCESS_TOKEN_PREFIX, API_KEY_PREFIX, credentialHash, issueAccessToken } from '../services/api-credentials';
+import { clientForCredential, credentialHash, issueAccessToken } from '../services/api-credentials';
 import { safeEqual } from '../security/compare';
 import { alreadyOverLimit, countAndCheck, DEFAULT_ABUSE_LIMITS, type AbuseLimits } from '../http/abuse-limits';
 import {
@@ -73,14 +67,7 @@ export function requireApiAuth({ db, rateLimit, abuse = DEFAULT_ABUSE_LIMITS }: 
     const header = req.get('authorization') ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match) return refuse('Send an API key or access token as "Authorization: Bearer <token>"');
-    const credential = match[1]!;
-    const hash = credentialHash(credential);
-    let client: ApiClientRow | undefined;
-    if (credential.startsWith(ACCESS_TOKEN_PREFIX)) client = await findClientByAccessToken(db, hash);
-    else if (credential.startsWith(API_KEY_PREFIX)) {
-      const found = await findApiClientBySecretHash(db, 'api_key', hash);
-      client = found && !found.disabled ? found : undefined;
-    }
+    const client = await clientForCredential(db, match[1]!);
     if (!client) return refuse('The credential is unknown, expired or revoked');
     req.apiClient = client;
 

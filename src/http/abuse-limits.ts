@@ -1,5 +1,6 @@
 import { addressWindowCount, hitAddressWindow, type AddressScope } from '../db/address-limits';
 import type { Queryable } from '../db/pool';
+import { ShortCache } from '../security/short-cache';
 import { pruneRejectedRequests } from '../db/inbound-requests';
 import type { Logger } from '../logger';
 
@@ -63,8 +64,16 @@ export async function countAndCheck(
 ): Promise<LimitDecision> {
   if (limit <= 0) return { allowed: true };
   const { count, resetsAt } = await hitAddressWindow(db, scope, address ?? 'unknown', windowSeconds);
+  recentCounts.forget(`${scope}|${address ?? 'unknown'}`);
   return decide(count, limit, resetsAt);
 }
+
+/**
+ * The pre-check runs on every authenticated request, so an address's count is read at most
+ * once a second per process. A failure counted here is seen at once (its entry is dropped);
+ * one counted by another replica within a second.
+ */
+const recentCounts = new ShortCache<{ count: number; resetsAt: Date }>(1000);
 
 /** Whether the address is already past the limit, without counting this request. */
 export async function alreadyOverLimit(
@@ -75,8 +84,14 @@ export async function alreadyOverLimit(
   windowSeconds: number,
 ): Promise<LimitDecision> {
   if (limit <= 0) return { allowed: true };
-  const { count, resetsAt } = await addressWindowCount(db, scope, address ?? 'unknown', windowSeconds);
-  return decide(count + 1, limit, resetsAt);
+  const key = `${scope}|${address ?? 'unknown'}`;
+  const { count, resetsAt } = await recentCounts.get(key, () =>
+    addressWindowCount(db, scope, address ?? 'unknown', windowSeconds),
+  );
+  const decision = decide(count + 1, limit, resetsAt);
+  // Only "still allowed" is kept: a blocked address is read again, so it is let in when its window turns.
+  if (!decision.allowed) recentCounts.forget(key);
+  return decision;
 }
 
 /**

@@ -1,6 +1,14 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { deleteApiClient, insertAccessToken, insertApiClient, type ApiClientRow } from '../db/api-clients';
+import {
+  deleteApiClient,
+  findApiClientBySecretHash,
+  findClientByAccessToken,
+  insertAccessToken,
+  insertApiClient,
+  type ApiClientRow,
+} from '../db/api-clients';
 import type { Queryable } from '../db/pool';
+import { ShortCache } from '../security/short-cache';
 
 /**
  * Issuing and revoking the API's credentials: API keys, API applications (client id + secret)
@@ -52,5 +60,30 @@ export async function issueAccessToken(db: Queryable, apiClientId: string, ttlSe
   return token;
 }
 
+/**
+ * Known API keys (by hash) for one second: a script sending many requests costs one lookup a
+ * second, not one per request. Only found clients are kept, so a new key works at once; a
+ * revoked one stops at once on the process that revoked it and within a second on the others.
+ * Access tokens are looked up every time: they expire, and their expiry is the database's.
+ */
+const knownKeys = new ShortCache<ApiClientRow | undefined>(1000);
+
+/** The client behind a bearer credential, or undefined when it is unknown, expired, revoked or disabled. */
+export async function clientForCredential(db: Queryable, credential: string): Promise<ApiClientRow | undefined> {
+  const hash = credentialHash(credential);
+  if (credential.startsWith(ACCESS_TOKEN_PREFIX)) return findClientByAccessToken(db, hash);
+  if (!credential.startsWith(API_KEY_PREFIX)) return undefined;
+  const client = await knownKeys.get(hash, async () => {
+    const found = await findApiClientBySecretHash(db, 'api_key', hash);
+    return found && !found.disabled ? found : undefined;
+  });
+  if (!client) knownKeys.forget(hash);
+  return client;
+}
+
 /** Deletes an API client with its tokens; false when there was none. */
-export const revokeApiClient = (db: Queryable, id: string): Promise<boolean> => deleteApiClient(db, id);
+export async function revokeApiClient(db: Queryable, id: string): Promise<boolean> {
+  const deleted = await deleteApiClient(db, id);
+  knownKeys.forget();
+  return deleted;
+}
