@@ -3,18 +3,12 @@ import {
   finishAttempt,
   markDeliveryFailed,
   markDeliveryRetrying,
-  markDeliverySucceeded,
+  recordDeliverySuccess,
   type AttemptOutcome,
   type DeliveryRow,
 } from '../db/deliveries';
 import { withTransaction } from '../db/pool';
-import {
-  countFailedDelivery,
-  disableWebhookGone,
-  resetFailureStreak,
-  rowSettings,
-  type WebhookRow,
-} from '../db/webhooks';
+import { countFailedDelivery, disableWebhookGone, rowSettings, type WebhookRow } from '../db/webhooks';
 import { BlockedDestinationError, safeRequest, type SafeResponse } from '../http/safe-request';
 import { buildRequest, truncateUtf8 } from '../outgoing/request';
 import { classifyResponse, nextRetryDelayMs, type AttemptVerdict } from '../outgoing/response';
@@ -136,11 +130,7 @@ export function createAttempter(deps: OutgoingActivityDeps) {
     const lost = begun.afterLostResponse;
     if (verdict.kind === 'success') {
       // One transaction: a crash cannot leave a logged success on a delivery still queued.
-      await withTransaction(db, async (c) => {
-        await finishAttempt(c, begun.id, outcome);
-        await markDeliverySucceeded(c, d.id, res!.status);
-        await resetFailureStreak(c, w.id);
-      });
+      await recordDeliverySuccess(db, { attemptId: begun.id, deliveryId: d.id, webhookId: w.id, outcome });
       return { result: 'succeeded', afterLostResponse: lost, disabledWebhook: false };
     }
     const delay =

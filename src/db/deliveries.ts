@@ -158,20 +158,22 @@ export async function beginAttempt(
   request: AttemptRequestLog | null,
   startedAt: Date = new Date(),
 ): Promise<{ id: string; attempt: number; round: number; afterLostResponse: boolean }> {
-  const abandoned = await db.query(
-    `UPDATE delivery_attempts SET status = 'abandoned', finished_at = now(),
-       error = 'the worker stopped before this attempt finished: its answer was lost, so the message is sent again'
-     WHERE delivery_id = $1 AND status = 'running'`,
-    [deliveryId],
-  );
-  const { rows } = await db.query<{ id: string; attempt: number; round: number }>(
-    `WITH n AS (UPDATE deliveries SET attempt_count = attempt_count + 1, round_attempts = round_attempts + 1, updated_at = now()
-     WHERE id = $1 RETURNING attempt_count, round_attempts)
+  // One statement: the abandoned attempts, the counters and the new attempt row together.
+  const { rows } = await db.query<{ id: string; attempt: number; round: number; lost: boolean }>(
+    `WITH abandoned AS (
+       UPDATE delivery_attempts SET status = 'abandoned', finished_at = now(),
+         error = 'the worker stopped before this attempt finished: its answer was lost, so the message is sent again'
+       WHERE delivery_id = $1 AND status = 'running' RETURNING 1),
+     n AS (
+       UPDATE deliveries SET attempt_count = attempt_count + 1, round_attempts = round_attempts + 1, updated_at = now()
+       WHERE id = $1 RETURNING attempt_count, round_attempts)
      INSERT INTO delivery_attempts (delivery_id, attempt, status, request, started_at)
-     SELECT $1, attempt_count, 'running', $2, $3 FROM n RETURNING id, attempt, (SELECT round_attempts FROM n) AS round`,
+     SELECT $1, attempt_count, 'running', $2, $3 FROM n
+     RETURNING id, attempt, (SELECT round_attempts FROM n) AS round, EXISTS (SELECT 1 FROM abandoned) AS lost`,
     [deliveryId, request === null ? null : JSON.stringify(request), startedAt],
   );
-  return { ...rows[0]!, afterLostResponse: (abandoned.rowCount ?? 0) > 0 };
+  const { lost, ...begun } = rows[0]!;
+  return { ...begun, afterLostResponse: lost };
 }
 
 export interface AttemptOutcome {
@@ -184,21 +186,41 @@ export interface AttemptOutcome {
   error: string | null;
 }
 
+const FINISH_ATTEMPT = `UPDATE delivery_attempts SET status = $2, finished_at = now(), duration_ms = $3,
+  response_status = $4, response_headers = $5, response_body = $6, response_truncated = $7, error = $8 WHERE id = $1`;
+
+const finishAttemptValues = (attemptId: string, o: AttemptOutcome) => [
+  attemptId,
+  o.status,
+  o.durationMs,
+  o.responseStatus,
+  o.responseHeaders === null ? null : JSON.stringify(o.responseHeaders),
+  o.responseBody,
+  o.responseTruncated,
+  o.error,
+];
+
 export async function finishAttempt(db: Queryable, attemptId: string, o: AttemptOutcome): Promise<void> {
+  await db.query(FINISH_ATTEMPT, finishAttemptValues(attemptId, o));
+}
+
+/**
+ * A successful attempt in one statement (atomic, one round trip): its log entry, the delivery
+ * marked succeeded once (a lightweight one drops its body), and the webhook's failure streak
+ * ended. A crash cannot leave a logged success on a delivery still queued.
+ */
+export async function recordDeliverySuccess(
+  db: Queryable,
+  a: { attemptId: string; deliveryId: string; webhookId: string; outcome: AttemptOutcome },
+): Promise<void> {
   await db.query(
-    `UPDATE delivery_attempts SET status = $2, finished_at = now(), duration_ms = $3, response_status = $4,
-       response_headers = $5, response_body = $6, response_truncated = $7, error = $8
-     WHERE id = $1`,
-    [
-      attemptId,
-      o.status,
-      o.durationMs,
-      o.responseStatus,
-      o.responseHeaders === null ? null : JSON.stringify(o.responseHeaders),
-      o.responseBody,
-      o.responseTruncated,
-      o.error,
-    ],
+    `WITH attempt AS (${FINISH_ATTEMPT}),
+     delivery AS (
+       UPDATE deliveries SET status = 'succeeded', last_response_status = $4, last_error = NULL, ${FINAL}
+       WHERE id = $9 AND status <> 'succeeded'),
+     streak AS (UPDATE webhooks SET consecutive_failures = 0 WHERE id = $10 AND consecutive_failures <> 0)
+     SELECT 1`,
+    [...finishAttemptValues(a.attemptId, a.outcome), a.deliveryId, a.webhookId],
   );
 }
 
@@ -212,16 +234,6 @@ export async function listAttempts(db: Queryable, deliveryId: string): Promise<A
 
 const FINAL = `finished_at = now(), next_attempt_at = NULL, claimed_until = NULL, updated_at = now(),
   payload = CASE WHEN lightweight THEN NULL ELSE payload END`;
-
-/** Marks success once; a lightweight delivery drops its body here. Returns whether this call changed it. */
-export async function markDeliverySucceeded(db: Queryable, id: string, responseStatus: number): Promise<boolean> {
-  const res = await db.query(
-    `UPDATE deliveries SET status = 'succeeded', last_response_status = $2, last_error = NULL, ${FINAL}
-     WHERE id = $1 AND status <> 'succeeded'`,
-    [id, responseStatus],
-  );
-  return (res.rowCount ?? 0) > 0;
-}
 
 /** Marks the final failure once. Returns the webhook id when this call changed it (so the streak counts once). */
 export async function markDeliveryFailed(

@@ -143,11 +143,6 @@ export async function webhooksForEventType(db: Queryable, eventType: string): Pr
   return rows;
 }
 
-/** A successful delivery ends the failure streak. */
-export async function resetFailureStreak(db: Queryable, id: string): Promise<void> {
-  await db.query('UPDATE webhooks SET consecutive_failures = 0 WHERE id = $1 AND consecutive_failures <> 0', [id]);
-}
-
 /**
  * Counts one more failed delivery and disables the webhook when the streak reaches its
  * threshold (0 = never). Returns whether this call disabled it.
