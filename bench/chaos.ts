@@ -94,8 +94,17 @@ async function main() {
     (JSON.parse(fs.readFileSync(path.join(dataDir, 'run', `${name}.pid`), 'utf8')) as { pid: number }).pid;
   let crashing: Promise<void> | undefined;
   /** `sentAt`: when the acknowledged request was sent; only requests sent after a crash count for it. */
+  // A run that stops making progress says why (the launcher's last words) instead of hanging.
+  let lastAckAt = Date.now();
+  const stallCheck = setInterval(() => {
+    if (Date.now() - lastAckAt < 120_000) return;
+    out(`chaos: stalled: no acknowledgement for 120 s at ${acked} acks; launcher output:`);
+    out(launcher.output.slice(-4000));
+    process.exit(1);
+  }, 5000);
   const onAck = (sentAt: number) => {
     acked++;
+    lastAckAt = Date.now();
     const now = Date.now();
     for (const c of crashes) {
       if (c.killedAt !== undefined && c.firstOkMs === undefined && sentAt > c.killedAt) c.firstOkMs = now - c.killedAt;
@@ -176,6 +185,7 @@ async function main() {
     }),
   );
   await crashing;
+  clearInterval(stallCheck);
   const ackedAt = Date.now();
   out(`chaos: all ${total} items acknowledged in ${((ackedAt - started) / 1000).toFixed(1)} s`);
 

@@ -107,14 +107,16 @@ async function main() {
   // Workers run the intake starter too, so committed work is started even with no API running.
   const temporal = await connectClient(ctx.config);
   const intake = createIntakeRuntime({ ...ctx, temporal });
-  onShutdownSignal(ctx.logger, async () => {
-    worker.shutdown();
-  });
+  // Stopping twice (the launcher went away, then a signal came) is one stop.
+  const stop = () => {
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+  };
+  onShutdownSignal(ctx.logger, async () => stop());
   if (process.send) {
     // Started by the launcher (src/runtime/worker-process.ts): say so, and stop with it.
     process.once('disconnect', () => {
       ctx.logger.warn('the launcher is gone; stopping');
-      if (worker.getState() === 'RUNNING') worker.shutdown();
+      stop();
     });
     process.send({ type: 'ready' } satisfies WorkerMessage);
     process.channel?.unref();

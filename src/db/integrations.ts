@@ -1,4 +1,5 @@
 import type { Queryable } from './pool';
+import { ShortCache } from '../security/short-cache';
 
 export type Provider = 'generic' | 'xero' | 'quickbooks';
 
@@ -38,6 +39,7 @@ export async function updateIntegration(
     `UPDATE integrations SET ${sets.join(', ')}, updated_at = now() WHERE id = $1 RETURNING *`,
     [id, ...entries.map(([, v]) => v)],
   );
+  forIngress.forget(id);
   return rows[0];
 }
 
@@ -53,5 +55,19 @@ export async function listIntegrations(db: Queryable): Promise<IntegrationRow[]>
 
 export async function deleteIntegration(db: Queryable, id: string): Promise<boolean> {
   const { rowCount } = await db.query('DELETE FROM integrations WHERE id = $1', [id]);
+  forIngress.forget(id);
   return (rowCount ?? 0) > 0;
+}
+
+/**
+ * Ingress reads an integration on every webhook: this process keeps a found one for a second.
+ * A change made through this module is seen here at once (its entry is dropped), and by other
+ * processes within the second; an unknown id is looked up every time.
+ */
+const forIngress = new ShortCache<IntegrationRow | undefined>(1000);
+
+export async function getIntegrationForIngress(db: Queryable, id: string): Promise<IntegrationRow | undefined> {
+  const row = await forIngress.get(id, () => getIntegration(db, id));
+  if (!row) forIngress.forget(id);
+  return row;
 }

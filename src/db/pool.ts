@@ -13,16 +13,26 @@ export function createPool(connectionString: string, max: number): Db {
 
 export async function withTransaction<T>(db: Db, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await db.connect();
+  // A checked-out client has no pool listener: the server dying between two of our queries
+  // would otherwise be an unhandled 'error' event that ends the process.
+  let lost: Error | undefined;
+  const onError = (err: Error) => {
+    lost = err;
+  };
+  client.on('error', onError);
   try {
     await client.query('BEGIN');
     const result = await fn(client);
     await client.query('COMMIT');
     return result;
   } catch (err) {
+    if (!lost && isDatabaseUnavailable(err)) lost = err as Error;
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   } finally {
-    client.release();
+    client.off('error', onError);
+    // A broken connection is closed rather than handed to the next caller.
+    client.release(lost);
   }
 }
 

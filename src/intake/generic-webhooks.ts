@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { getIntegration } from '../db/integrations';
+import { getIntegrationForIngress } from '../db/integrations';
 import { insertIncomingWebhook } from '../db/incoming-webhooks';
 import { insertIncomingWebhookIntake, REPLY_DUPLICATE, REPLY_ID } from '../db/incoming-webhook-intake';
 import { GENERIC_DELIVERY_HEADER, GENERIC_SIGNATURE_HEADER, signGeneric } from '../integrations/generic/webhook';
@@ -44,7 +44,7 @@ export async function acceptGenericWebhook(deps: GenericIntakeDeps, req: Ingress
   const reject = (status: number, code: string, message: string, knownId: string | null) =>
     logOnly(deps, 'generic', req, refusal(status, code, message, knownId));
 
-  const integration = UUID_RE.test(integrationId) ? await getIntegration(deps.db, integrationId) : undefined;
+  const integration = UUID_RE.test(integrationId) ? await getIntegrationForIngress(deps.db, integrationId) : undefined;
   if (!integration || integration.provider !== 'generic') {
     return reject(404, 'unknown_integration', `No generic integration ${integrationId}`, null);
   }

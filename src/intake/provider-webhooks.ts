@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { NewIntakeJob } from '../db/intake-jobs';
-import { getIntegration, type IntegrationRow } from '../db/integrations';
+import { getIntegrationForIngress, type IntegrationRow } from '../db/integrations';
 import type { Queryable } from '../db/pool';
 import { insertProviderWebhooks, type ProviderWebhookRow } from '../db/provider-webhooks';
 import { InvalidWebhookBodyError, type InboundProviderEvent } from '../integrations/inbound-event';
@@ -34,7 +34,7 @@ export async function acceptProviderWebhook(
   const reject = (status: number, code: string, message: string, knownId: string | null, details?: unknown) =>
     logOnly(deps, wire.provider, req, refusal(status, code, message, knownId, details));
 
-  const integration = UUID_RE.test(integrationId) ? await getIntegration(deps.db, integrationId) : undefined;
+  const integration = UUID_RE.test(integrationId) ? await getIntegrationForIngress(deps.db, integrationId) : undefined;
   if (!integration) return reject(404, 'unknown_integration', `No integration ${integrationId}`, null);
   if (integration.provider !== wire.provider) {
     const message = `Integration ${integrationId} is a ${integration.provider} integration, not ${wire.provider}`;
