@@ -241,3 +241,23 @@ test('lightweight-log deliveries keep no payload once finished', async () => {
   // ...and gone the moment it has finished, whatever code finished it.
   expect((await stack.db.query('SELECT payload FROM deliveries WHERE id = $1', [lightId])).rows[0].payload).toBeNull();
 });
+
+test('a lightweight-log batch keeps no item bodies once its delivery has finished', async () => {
+  const batchId = randomUUID();
+  const itemId = randomUUID();
+  await stack.db.query(
+    `INSERT INTO deliveries (id, webhook_id, event_id, group_key, workflow_id, status, lightweight, payload, item_count)
+     VALUES ($1, $2, NULL, 'all', $1::uuid::text, 'pending', true, '[{"secret":"body"}]', 1)`,
+    [batchId, id('webhook3')],
+  );
+  await stack.db.query(
+    `INSERT INTO batch_items (id, webhook_id, event_id, group_key, event_type, item, delivery_id)
+     VALUES ($1, $2, $3, 'all', 'Ticket Changed', '{"secret":"body"}', $4)`,
+    [itemId, id('webhook3'), id('newEvent'), batchId],
+  );
+  const itemBody = async () =>
+    (await stack.db.query('SELECT item FROM batch_items WHERE id = $1', [itemId])).rows[0].item as unknown;
+  expect(await itemBody()).toEqual({ secret: 'body' });
+  await stack.db.query(`UPDATE deliveries SET status = 'succeeded', finished_at = now() WHERE id = $1`, [batchId]);
+  expect(await itemBody()).toBeNull();
+});
