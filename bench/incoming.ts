@@ -159,6 +159,20 @@ export async function benchIncoming(options: IncomingBenchOptions): Promise<void
         : []),
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
+    const figures = (f: RunFigures) => ({
+      webhooks: f.webhooks,
+      ack_p50_ms: Number(percentile(f.ackMs, 50).toFixed(1)),
+      ack_p99_ms: Number(percentile(f.ackMs, 99).toFixed(1)),
+      non_2xx: f.non2xx,
+      send_seconds: Number(f.sendSeconds.toFixed(1)),
+      api_calls: f.apiCalls,
+      api_calls_per_webhook: Number((f.apiCalls / f.webhooks).toFixed(3)),
+      rate_limited: f.rateLimited,
+      drain_seconds: Number(f.drainSeconds.toFixed(1)),
+      failed: f.byStatus['failed'] ?? 0,
+    });
+    const json = { delayed: figures(delayed), ...(immediate ? { immediate: figures(immediate) } : {}) };
+    process.stdout.write(`BENCH_JSON ${JSON.stringify(json)}\n`);
   } finally {
     await stack.stop();
     await xero.stop();

@@ -23,6 +23,8 @@ export async function benchMail(options: { emails: number; latencyMs: number; po
     // The embedded default runs API and worker in one process on one pool: enough connections
     // that the activities of a 1,000-email backlog do not queue the notification endpoint's inserts.
     DATABASE_POOL_SIZE: String(options.poolSize),
+    // The emulated Microsoft identity and Graph listen on localhost, which the outbound guard refuses by default.
+    OUTBOUND_ALLOWED_HOSTS: 'localhost,127.0.0.1',
   });
   const call = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`http://127.0.0.1:${port}${path}`, {
@@ -116,6 +118,19 @@ export async function benchMail(options: { emails: number; latencyMs: number; po
       `  final statuses:                ${JSON.stringify(summary.byStatus)}`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
+    const json = {
+      emails: options.emails,
+      notification_posts: changes.length,
+      ack_p50_ms: Number(percentile(ack, 50).toFixed(1)),
+      ack_p99_ms: Number(percentile(ack, 99).toFixed(1)),
+      ack_max_ms: Number((ack[ack.length - 1] ?? NaN).toFixed(1)),
+      to_ticket_p50_s: Number((percentile(toTicket, 50) / 1000).toFixed(2)),
+      to_ticket_p99_s: Number((percentile(toTicket, 99) / 1000).toFixed(2)),
+      drain_seconds: Number(drainSeconds.toFixed(1)),
+      throttled: stats.throttled,
+      failures: notTickets + failedAcks,
+    };
+    process.stdout.write(`BENCH_JSON ${JSON.stringify(json)}\n`);
   } finally {
     await stack.stop();
     await emulator.stop();
