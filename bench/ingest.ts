@@ -190,7 +190,11 @@ export async function benchIngest(options: {
     }
     const drainSeconds = (performance.now() - started) / 1000;
     const attempts = await stack.call('GET', `/api/v1/incoming-webhooks/summary?integrationId=${integration.id}`);
-    const ceiling = await measureEngineCeiling({ address: stack.temporalAddress, workflows: 400 });
+    const ceiling = await measureEngineCeiling({
+      address: stack.temporalAddress,
+      namespace: stack.temporalNamespace,
+      workflows: 400,
+    });
 
     const ratio = ourClosed.accepted / ourClosed.seconds / (refClosed.accepted / refClosed.seconds);
     const lines = [

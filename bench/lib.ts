@@ -33,6 +33,8 @@ export interface EmbeddedStack {
   temporalUiUrl: string;
   /** gRPC address of the embedded Temporal dev server (for benchmarks that run their own worker). */
   temporalAddress: string;
+  /** The namespace the product runs in there (the engine-ceiling workers use it too). */
+  temporalNamespace: string;
   /** URL of the embedded PostgreSQL (for benchmarks that seed data directly). */
   databaseUrl: string;
   call(method: string, path: string, body?: unknown): Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -88,6 +90,7 @@ async function startLauncherStack(extraEnv: Record<string, string>): Promise<Emb
     apiKey,
     temporalUiUrl: `http://localhost:${uiPort}`,
     temporalAddress,
+    temporalNamespace: extraEnv['TEMPORAL_NAMESPACE'] ?? process.env['TEMPORAL_NAMESPACE'] ?? 'default',
     databaseUrl: `postgres://switchyard:${encodeURIComponent(
       fs.readFileSync(path.join(dataDir, 'postgres.credentials'), 'utf8').trim(),
     )}@127.0.0.1:${pgPort}/switchyard`,
@@ -186,6 +189,7 @@ async function startClusterStack(extraEnv: Record<string, string>): Promise<Embe
       apiKey,
       temporalUiUrl: '',
       temporalAddress: cluster.address,
+      temporalNamespace: cluster.namespace,
       databaseUrl,
       call: async (method, p, body) => {
         const res = await fetch(`${apiUrl}${p}`, {

@@ -111,7 +111,11 @@ export async function benchOutgoing(o: OutgoingBenchOptions): Promise<void> {
   const say = (line: string) => process.stdout.write(`${line}\n`);
   try {
     say(`outgoing webhooks benchmark: embedded stack, local receiver, ${o.concurrency} events posted at once`);
-    const ceiling = await measureEngineCeiling({ address: stack.temporalAddress, concurrency: o.concurrency });
+    const ceiling = await measureEngineCeiling({
+      address: stack.temporalAddress,
+      namespace: stack.temporalNamespace,
+      concurrency: o.concurrency,
+    });
     say(`  engine ceiling (trivial workflows/s, ${ceiling.concurrency} in flight): ${fmt(ceiling.workflowsPerSecond)}`);
 
     // (a) Burst to one unbatched webhook.
