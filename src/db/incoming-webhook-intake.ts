@@ -1,4 +1,4 @@
-import type { NewIncomingWebhook } from './incoming-webhooks';
+import { INSERT_NEW_INCOMING_WEBHOOK, newIncomingWebhookValues, type NewIncomingWebhook } from './incoming-webhooks';
 import { INTAKE_CHANNEL, type NewIntakeJob } from './intake-jobs';
 import type { NewInboundRequest } from './inbound-requests';
 import type { Queryable } from './pool';
@@ -23,11 +23,7 @@ export async function insertIncomingWebhookIntake(
   replyTemplate: string,
 ): Promise<{ id: string; created: boolean } | undefined> {
   const { rows } = await db.query<{ id: string; created: boolean }>(
-    `WITH ins AS (
-       INSERT INTO incoming_webhooks (id, integration_id, provider, delivery_key, event_type, entity_type, entity_id,
-         processing_method, status, attempts_allowed, workflow_id, payload)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', $9, $10, $11)
-       ON CONFLICT (integration_id, delivery_key) DO NOTHING RETURNING id),
+    `WITH ins AS (${INSERT_NEW_INCOMING_WEBHOOK} RETURNING id),
      hit AS (
        SELECT id, true AS created FROM ins
        UNION ALL
@@ -44,17 +40,7 @@ export async function insertIncomingWebhookIntake(
        FROM hit)
      SELECT id, created, CASE WHEN created THEN pg_notify($25, '') END AS notified FROM hit`,
     [
-      w.id,
-      w.integration_id,
-      w.provider,
-      w.delivery_key,
-      w.event_type,
-      w.entity_type,
-      w.entity_id,
-      w.processing_method,
-      w.attempts_allowed,
-      w.workflow_id,
-      w.payload,
+      ...newIncomingWebhookValues(w),
       job.kind,
       job.workflowId,
       JSON.stringify(job.payload),

@@ -53,29 +53,37 @@ export type NewIncomingWebhook = Pick<
   | 'payload'
 >;
 
+/**
+ * The insert of a new webhook that does nothing when its delivery was seen before ($1–$11 are
+ * `newIncomingWebhookValues`); shared by the plain insert and ingress's one-statement write.
+ */
+export const INSERT_NEW_INCOMING_WEBHOOK = `INSERT INTO incoming_webhooks (id, integration_id, provider, delivery_key,
+    event_type, entity_type, entity_id, processing_method, status, attempts_allowed, workflow_id, payload)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', $9, $10, $11)
+  ON CONFLICT (integration_id, delivery_key) DO NOTHING`;
+
+export const newIncomingWebhookValues = (w: NewIncomingWebhook): unknown[] => [
+  w.id,
+  w.integration_id,
+  w.provider,
+  w.delivery_key,
+  w.event_type,
+  w.entity_type,
+  w.entity_id,
+  w.processing_method,
+  w.attempts_allowed,
+  w.workflow_id,
+  w.payload,
+];
+
 /** Inserts the webhook unless this delivery was seen before; returns the stored row and whether it is new. */
 export async function insertIncomingWebhook(
   db: Queryable,
   w: NewIncomingWebhook,
 ): Promise<{ row: IncomingWebhookRow; created: boolean }> {
   const inserted = await db.query<IncomingWebhookRow>(
-    `INSERT INTO incoming_webhooks (id, integration_id, provider, delivery_key, event_type, entity_type, entity_id,
-       processing_method, status, attempts_allowed, workflow_id, payload)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', $9, $10, $11)
-     ON CONFLICT (integration_id, delivery_key) DO NOTHING RETURNING *`,
-    [
-      w.id,
-      w.integration_id,
-      w.provider,
-      w.delivery_key,
-      w.event_type,
-      w.entity_type,
-      w.entity_id,
-      w.processing_method,
-      w.attempts_allowed,
-      w.workflow_id,
-      w.payload,
-    ],
+    `${INSERT_NEW_INCOMING_WEBHOOK} RETURNING *`,
+    newIncomingWebhookValues(w),
   );
   if (inserted.rows[0]) return { row: inserted.rows[0], created: true };
   const { rows } = await db.query<IncomingWebhookRow>(
