@@ -55,6 +55,20 @@ export function setStackTarget(value: string): void {
 }
 export const stackTarget = (): StackTarget => target;
 
+/** An admin API call with the stack's key: parsed JSON, or an error naming the answer. */
+const apiCaller =
+  (apiUrl: string, apiKey: string): EmbeddedStack['call'] =>
+  async (method, p, body) => {
+    const res = await fetch(`${apiUrl}${p}`, {
+      method,
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const json: unknown = await res.json();
+    if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${JSON.stringify(json)}`);
+    return json;
+  };
+
 /** Starts the product for a benchmark on the chosen target (see setStackTarget), on free ports. */
 export async function startEmbeddedStack(extraEnv: Record<string, string> = {}): Promise<EmbeddedStack> {
   return target === 'cluster' ? startClusterStack(extraEnv) : startLauncherStack(extraEnv);
@@ -94,16 +108,7 @@ async function startLauncherStack(extraEnv: Record<string, string>): Promise<Emb
     databaseUrl: `postgres://switchyard:${encodeURIComponent(
       fs.readFileSync(path.join(dataDir, 'postgres.credentials'), 'utf8').trim(),
     )}@127.0.0.1:${pgPort}/switchyard`,
-    call: async (method, p, body) => {
-      const res = await fetch(`${apiUrl}${p}`, {
-        method,
-        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      const json: unknown = await res.json();
-      if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${JSON.stringify(json)}`);
-      return json;
-    },
+    call: apiCaller(apiUrl, apiKey),
     stop: async () => {
       await launcher.stop('SIGINT', 60_000);
       fs.rmSync(dataDir, { recursive: true, force: true });
@@ -191,16 +196,7 @@ async function startClusterStack(extraEnv: Record<string, string>): Promise<Embe
       temporalAddress: cluster.address,
       temporalNamespace: cluster.namespace,
       databaseUrl,
-      call: async (method, p, body) => {
-        const res = await fetch(`${apiUrl}${p}`, {
-          method,
-          headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        });
-        const json: unknown = await res.json();
-        if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${JSON.stringify(json)}`);
-        return json;
-      },
+      call: apiCaller(apiUrl, apiKey),
       stop: stopAll,
     };
   } catch (err) {
