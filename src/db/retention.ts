@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { withTransaction, type Db, type Queryable } from './pool';
 
-/** The logs retention prunes. Tickets, their messages and attachments are business data: never pruned. */
+/**
+ * The logs retention prunes, in the order it prunes them (deliveries before events: an event goes
+ * only once no delivery refers to it). Tickets, their messages and attachments are business
+ * data: never pruned.
+ */
 export const RETENTION_LOGS = [
   'attempt_bodies',
   'deliveries',

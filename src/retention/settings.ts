@@ -1,5 +1,5 @@
 import type { Config } from '../config';
-import type { RetentionLog } from '../db/retention';
+import { RETENTION_LOGS, type RetentionLog } from '../db/retention';
 
 /** How long each log is kept (ms; 0 keeps it forever) and how gently it is pruned. */
 export interface RetentionSettings {
@@ -28,17 +28,8 @@ export function retentionSettings(config: Config): RetentionSettings {
 
 /** Each log with the instant before which its rows go; logs kept forever are left out. */
 export function cutoffs(settings: RetentionSettings, now: Date): Array<{ log: RetentionLog; cutoff: Date }> {
-  // Deliveries before events: an event goes only once no delivery refers to it.
-  const order: RetentionLog[] = [
-    'attempt_bodies',
-    'deliveries',
-    'events',
-    'inbound_requests',
-    'incoming_webhooks',
-    'mail_log',
-    'activity_effects',
-  ];
-  return order
-    .filter((log) => settings.keepMs[log] > 0)
-    .map((log) => ({ log, cutoff: new Date(now.getTime() - settings.keepMs[log]) }));
+  return RETENTION_LOGS.filter((log) => settings.keepMs[log] > 0).map((log) => ({
+    log,
+    cutoff: new Date(now.getTime() - settings.keepMs[log]),
+  }));
 }
