@@ -67,7 +67,9 @@ export async function deleteIntegration(db: Queryable, id: string): Promise<bool
 const forIngress = new ShortCache<IntegrationRow | undefined>(1000);
 
 export async function getIntegrationForIngress(db: Queryable, id: string): Promise<IntegrationRow | undefined> {
-  const row = await forIngress.get(id, () => getIntegration(db, id));
-  if (!row) forIngress.forget(id);
-  return row;
+  return forIngress.get(
+    id,
+    () => getIntegration(db, id),
+    (row) => row !== undefined,
+  );
 }

@@ -85,13 +85,13 @@ export async function alreadyOverLimit(
 ): Promise<LimitDecision> {
   if (limit <= 0) return { allowed: true };
   const key = `${scope}|${address ?? 'unknown'}`;
-  const { count, resetsAt } = await recentCounts.get(key, () =>
-    addressWindowCount(db, scope, address ?? 'unknown', windowSeconds),
-  );
-  const decision = decide(count + 1, limit, resetsAt);
   // Only "still allowed" is kept: a blocked address is read again, so it is let in when its window turns.
-  if (!decision.allowed) recentCounts.forget(key);
-  return decision;
+  const { count, resetsAt } = await recentCounts.get(
+    key,
+    () => addressWindowCount(db, scope, address ?? 'unknown', windowSeconds),
+    (w) => w.count + 1 <= limit,
+  );
+  return decide(count + 1, limit, resetsAt);
 }
 
 /**

@@ -12,11 +12,16 @@ export class ShortCache<V> {
     private readonly maxEntries = 10_000,
   ) {}
 
-  async get(key: string, load: () => Promise<V>): Promise<V> {
+  /** The remembered value, else `load`'s, remembered only when `keep` says so (a miss, say, is not). */
+  async get(key: string, load: () => Promise<V>, keep: (value: V) => boolean = () => true): Promise<V> {
     const now = Date.now();
     const hit = this.entries.get(key);
     if (hit && hit.until > now) return hit.value;
     const value = await load();
+    if (!keep(value)) {
+      this.entries.delete(key);
+      return value;
+    }
     if (this.entries.size >= this.maxEntries) this.entries.clear();
     this.entries.set(key, { value, until: now + this.ttlMs });
     return value;

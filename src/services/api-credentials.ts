@@ -73,12 +73,14 @@ export async function clientForCredential(db: Queryable, credential: string): Pr
   const hash = credentialHash(credential);
   if (credential.startsWith(ACCESS_TOKEN_PREFIX)) return findClientByAccessToken(db, hash);
   if (!credential.startsWith(API_KEY_PREFIX)) return undefined;
-  const client = await knownKeys.get(hash, async () => {
-    const found = await findApiClientBySecretHash(db, 'api_key', hash);
-    return found && !found.disabled ? found : undefined;
-  });
-  if (!client) knownKeys.forget(hash);
-  return client;
+  return knownKeys.get(
+    hash,
+    async () => {
+      const found = await findApiClientBySecretHash(db, 'api_key', hash);
+      return found && !found.disabled ? found : undefined;
+    },
+    (client) => client !== undefined,
+  );
 }
 
 /** Deletes an API client with its tokens; false when there was none. */
