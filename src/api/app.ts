@@ -44,7 +44,7 @@ export interface AppDeps {
   temporal: Client;
   logger: Logger;
   secrets: SecretBox;
-  /** Intake's backlog gate and starter wake-up; without it ingress relies on NOTIFY and the poll. */
+  /** Intake's backlog gate and starter wake-up; without it ingress relies on the starters' poll. */
   intake?: { backlog: BacklogGate; wake: () => void };
   /** The launcher's supervised parts, for /healthz and /readyz. */
   parts?: PartStates | undefined;

@@ -1,5 +1,5 @@
 import { INSERT_NEW_INCOMING_WEBHOOK, newIncomingWebhookValues, type NewIncomingWebhook } from './incoming-webhooks';
-import { INTAKE_CHANNEL, type NewIntakeJob } from './intake-jobs';
+import type { NewIntakeJob } from './intake-jobs';
 import type { NewInboundRequest } from './inbound-requests';
 import type { Queryable } from './pool';
 
@@ -12,7 +12,7 @@ export const REPLY_DUPLICATE = '__DUPLICATE__';
  * hot path instead of five: the row unless its delivery key was seen, the outbox row for a new
  * one, and the request's log entry. The log keeps the answer actually given: `replyTemplate`
  * with the row's id and whether it was a duplicate filled in, and `duplicate` as outcome for a
- * repeat. Undefined when a concurrent first copy committed after this statement's snapshot
+ * repeat. No NOTIFY (see `recordIntake`): the caller wakes starters after it. Undefined when a concurrent first copy committed after this statement's snapshot
  * (the conflict is seen, the row is not): the caller then uses the ordinary transaction.
  */
 export async function insertIncomingWebhookIntake(
@@ -38,7 +38,7 @@ export async function insertIncomingWebhookIntake(
          replace(replace($23, '"${REPLY_ID}"', to_json(hit.id::text)::text), '"${REPLY_DUPLICATE}"', (NOT hit.created)::text),
          CASE WHEN hit.created THEN 'accepted' ELSE 'duplicate' END, hit.id, $24, NULL
        FROM hit)
-     SELECT id, created, CASE WHEN created THEN pg_notify($25, '') END AS notified FROM hit`,
+     SELECT id, created FROM hit`,
     [
       ...newIncomingWebhookValues(w),
       job.kind,
@@ -54,7 +54,6 @@ export async function insertIncomingWebhookIntake(
       log.response_status,
       replyTemplate,
       log.note ?? null,
-      INTAKE_CHANNEL,
     ],
   );
   return rows[0];

@@ -46,17 +46,23 @@ export async function insertIntakeJobs(tx: Queryable, jobs: NewIntakeJob[]): Pro
 
 /**
  * Ingress's closing write, in one statement (one round trip on the hot path): the request's
- * log entry and its outbox rows, with the NOTIFY when there are any.
+ * log entry and its outbox rows. No NOTIFY here: PostgreSQL serializes the commits of every
+ * transaction that notifies (a database-wide lock held through the WAL flush), which capped
+ * ingress at one fsync per request. The caller wakes starters after the commit instead
+ * (`IntakeWake`), and the starters' poll covers a process that dies in between.
  */
 export async function recordIntake(tx: Queryable, jobs: NewIntakeJob[], request: NewInboundRequest): Promise<void> {
   await tx.query(
     `WITH added AS (
-       INSERT INTO intake_jobs (kind, workflow_id, payload) SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[])),
-     logged AS (
-       INSERT INTO inbound_requests (${INBOUND_REQUEST_COLUMNS}) VALUES (${inboundRequestPlaceholders(5)}))
-     SELECT CASE WHEN cardinality($1::text[]) > 0 THEN pg_notify($4, '') END`,
-    [...jobColumns(jobs), INTAKE_CHANNEL, ...inboundRequestValues(request)],
+       INSERT INTO intake_jobs (kind, workflow_id, payload) SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[]))
+     INSERT INTO inbound_requests (${INBOUND_REQUEST_COLUMNS}) VALUES (${inboundRequestPlaceholders(4)})`,
+    [...jobColumns(jobs), ...inboundRequestValues(request)],
   );
+}
+
+/** Wakes the starters of every process (they LISTEN); its own short transaction, outside any intake one. */
+export async function notifyIntakeStarters(db: Queryable): Promise<void> {
+  await db.query('SELECT pg_notify($1, $2)', [INTAKE_CHANNEL, '']);
 }
 
 /** Leases up to `limit` due jobs, oldest first, skipping rows another starter holds. */

@@ -48,7 +48,7 @@ export interface IntakeDeps {
   /** What anonymous refused requests may cost: truncated bodies, a limit per source address. */
   abuse?: AbuseLimits;
   backlog: BacklogGate;
-  /** Wakes this process's starter right after a commit (other processes hear the NOTIFY). */
+  /** Right after a commit: wakes this process's starter, and every other process's by NOTIFY. */
   wake: () => void;
   retryAfterSeconds: number;
 }

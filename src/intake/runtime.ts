@@ -4,11 +4,12 @@ import type { Db } from '../db/pool';
 import type { Logger } from '../logger';
 import { BacklogGate } from './backlog';
 import { IntakeStarter } from './starter';
+import { IntakeWake } from './wake';
 
 /** Intake as one process runs it: the backlog gate ingress checks, and (when enabled) a starter. */
 export interface IntakeRuntime {
   backlog: BacklogGate;
-  /** Wakes this process's starter; a no-op when it runs none (another process's will hear NOTIFY). */
+  /** After a commit: wakes this process's starter at once and every other process's by NOTIFY. */
   wake: () => void;
   retryAfterSeconds: number;
   stop(): Promise<void>;
@@ -37,9 +38,10 @@ export function createIntakeRuntime(deps: {
       })
     : undefined;
   starter?.start();
+  const waker = new IntakeWake(deps.db, deps.logger, starter);
   return {
     backlog: new BacklogGate(deps.db, config.INTAKE_BACKLOG_LIMIT),
-    wake: () => starter?.wake(),
+    wake: () => waker.wake(),
     retryAfterSeconds: config.INTAKE_RETRY_AFTER_SECONDS,
     stop: async () => {
       await starter?.stop();

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { Logger } from '../logger';
-import { withNice } from './background-priority';
+import { lowerSessionPriority, withNice } from './background-priority';
 import { describeExit } from './child-exit';
 import type { ChildHandle } from './supervisor';
 import { ALL_SEARCH_ATTRIBUTES } from '../shared/search-attributes';
@@ -81,6 +81,7 @@ export async function startTemporalDevServer(o: DevServerOptions): Promise<DevSe
   // Its own process group: Ctrl-C reaches only the launcher, which stops children in order.
   const run = withNice(o.cliPath, args, o.nice);
   const child = spawn(run.command, run.args, { stdio: ['ignore', logFile, logFile], detached: true });
+  lowerSessionPriority(child.pid, o.nice);
   fs.closeSync(logFile);
   const exited = describeExit(child);
   try {

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { Logger } from '../logger';
-import { withNice } from './background-priority';
+import { lowerSessionPriority, withNice } from './background-priority';
 import { describeExit } from './child-exit';
 import type { ChildHandle } from './supervisor';
 
@@ -38,6 +38,7 @@ export async function startWorkerProcess(o: WorkerProcessOptions): Promise<Child
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env, ...(o.databaseUrl ? { DATABASE_URL: o.databaseUrl } : {}) },
   });
+  lowerSessionPriority(child.pid, o.nice);
   const exited = describeExit(child);
 
   await new Promise<void>((resolve, reject) => {

@@ -127,6 +127,12 @@ const niceOf = (pid: number) => {
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
 };
 
+/** The nice value of a process's autogroup (its session), or undefined without autogroup scheduling. */
+const sessionNiceOf = (pid: number) => {
+  if (!fs.existsSync(`/proc/${pid}/autogroup`)) return undefined;
+  return Number(/nice (-?\d+)/.exec(fs.readFileSync(`/proc/${pid}/autogroup`, 'utf8'))![1]);
+};
+
 test('the worker runs in its own background-priority process; SIGKILLed, it is restarted and processes what arrived meanwhile', async () => {
   const dataDir = freshDir('sy-worker-');
   const { env, api } = await launcherEnv(dataDir);
@@ -138,6 +144,12 @@ test('the worker runs in its own background-priority process; SIGKILLed, it is r
   expect(niceOf(pidOf(dataDir, 'worker'))).toBe(10);
   expect(niceOf(pidOf(dataDir, 'temporal'))).toBe(10);
   expect(niceOf(launcher.child!.pid!)).toBe(0);
+  // Each runs in its own session; with autogroup scheduling the session's nice is what yields.
+  if (sessionNiceOf(launcher.child!.pid!) !== undefined) {
+    expect(sessionNiceOf(pidOf(dataDir, 'worker'))).toBe(10);
+    expect(sessionNiceOf(pidOf(dataDir, 'temporal'))).toBe(10);
+    expect(sessionNiceOf(launcher.child!.pid!)).toBe(0);
+  }
 
   const created = await fetchJson(`${api}/api/v1/integrations`, {
     method: 'POST',

@@ -1,0 +1,48 @@
+import { notifyIntakeStarters } from '../db/intake-jobs';
+import type { Db } from '../db/pool';
+import type { Logger } from '../logger';
+
+/**
+ * Wakes starters after ingress commits: this process's at once, every other process's through a
+ * NOTIFY sent on its own, after the commit. Intake transactions do not notify themselves because
+ * PostgreSQL lets only one notifying transaction commit at a time (a database-wide lock held
+ * through the WAL flush), which turned every request into its own fsync. Here at most one NOTIFY
+ * is in flight; wakes that arrive meanwhile are folded into one more after it. A NOTIFY that
+ * fails, or a process that dies before sending it, only delays the work until a starter polls.
+ */
+export class IntakeWake {
+  private sending = false;
+  private again = false;
+
+  constructor(
+    private readonly db: Db,
+    private readonly logger: Logger,
+    private readonly local?: { wake(): void },
+  ) {}
+
+  wake(): void {
+    this.local?.wake();
+    if (this.sending) {
+      this.again = true;
+      return;
+    }
+    this.sending = true;
+    void this.send();
+  }
+
+  private async send(): Promise<void> {
+    do {
+      this.again = false;
+      try {
+        await notifyIntakeStarters(this.db);
+      } catch (err) {
+        this.logger.warn(
+          { err: (err as Error).message },
+          'could not notify intake starters; their poll will pick the work up',
+        );
+        this.again = false;
+      }
+    } while (this.again);
+    this.sending = false;
+  }
+}
