@@ -427,4 +427,16 @@ export const migrations: ReadonlyArray<{ id: number; name: string; sql: string }
         WHERE b.delivery_id = d.id AND d.lightweight AND d.finished_at IS NOT NULL AND b.item IS NOT NULL;
     `,
   },
+  {
+    id: 92,
+    name: 'statement-abort',
+    sql: `
+      -- Lets one statement undo all it wrote: a provider webhook's one-statement intake
+      -- (src/db/provider-webhook-intake.ts) calls it when only some of its events were new.
+      CREATE FUNCTION switchyard_abort_statement(reason text) RETURNS boolean LANGUAGE plpgsql AS $$
+      BEGIN
+        RAISE EXCEPTION USING ERRCODE = 'SY001', MESSAGE = reason;
+      END $$;
+    `,
+  },
 ];

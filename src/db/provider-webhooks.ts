@@ -20,39 +20,58 @@ export interface NewProviderWebhook {
   payload: string;
 }
 
+/** What every webhook of one provider request shares. */
+export interface ProviderWebhookCommon {
+  integrationId: string;
+  provider: string;
+  processingMethod: string;
+  attemptsAllowed: number;
+}
+
+/**
+ * The insert of a request's new provider webhooks, parameters $1-$13 as `newProviderWebhookValues`
+ * gives them; `where` may hold back every row (a one-statement intake's check). Shared by the
+ * plain insert and ingress's one-statement write.
+ */
+export const insertNewProviderWebhooks = (where = '') => `INSERT INTO incoming_webhooks (id, integration_id, provider,
+    delivery_key, event_type, entity_type, entity_id, processing_method, status, attempts_allowed, workflow_id, payload,
+    tenant_id, event_at)
+  SELECT u.id, $1, $2, u.key, u.event_type, u.entity_type, u.entity_id, $3, 'queued', $4, u.workflow_id, u.payload,
+    u.tenant_id, u.event_at
+  FROM unnest($5::uuid[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
+    $13::timestamptz[]) AS u(id, key, event_type, entity_type, entity_id, workflow_id, payload, tenant_id, event_at)
+  ${where}
+  ON CONFLICT (integration_id, delivery_key) DO NOTHING`;
+
+export const newProviderWebhookValues = (common: ProviderWebhookCommon, items: NewProviderWebhook[]): unknown[] => [
+  common.integrationId,
+  common.provider,
+  common.processingMethod,
+  common.attemptsAllowed,
+  items.map((i) => i.id),
+  items.map((i) => i.deliveryKey),
+  items.map((i) => i.eventType),
+  items.map((i) => i.entityType),
+  items.map((i) => i.entityId),
+  items.map((i) => i.workflowId),
+  items.map((i) => i.payload),
+  items.map((i) => i.tenantId),
+  items.map((i) => i.eventAt),
+];
+
 /**
  * Inserts many webhooks of one integration in one statement; rows whose delivery key was seen
  * before are left alone. Returns every row (new or old) with whether it is new.
  */
 export async function insertProviderWebhooks(
   db: Queryable,
-  common: { integrationId: string; provider: string; processingMethod: string; attemptsAllowed: number },
+  common: ProviderWebhookCommon,
   items: NewProviderWebhook[],
 ): Promise<Array<{ row: ProviderWebhookRow; created: boolean }>> {
   if (items.length === 0) return [];
   const inserted = await db.query<{ id: string }>(
-    `INSERT INTO incoming_webhooks (id, integration_id, provider, delivery_key, event_type, entity_type, entity_id,
-       processing_method, status, attempts_allowed, workflow_id, payload, tenant_id, event_at)
-     SELECT u.id, $1, $2, u.key, u.event_type, u.entity_type, u.entity_id, $3, 'queued', $4, u.workflow_id, u.payload,
-       u.tenant_id, u.event_at
-     FROM unnest($5::uuid[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
-       $13::timestamptz[]) AS u(id, key, event_type, entity_type, entity_id, workflow_id, payload, tenant_id, event_at)
-     ON CONFLICT (integration_id, delivery_key) DO NOTHING RETURNING id`,
-    [
-      common.integrationId,
-      common.provider,
-      common.processingMethod,
-      common.attemptsAllowed,
-      items.map((i) => i.id),
-      items.map((i) => i.deliveryKey),
-      items.map((i) => i.eventType),
-      items.map((i) => i.entityType),
-      items.map((i) => i.entityId),
-      items.map((i) => i.workflowId),
-      items.map((i) => i.payload),
-      items.map((i) => i.tenantId),
-      items.map((i) => i.eventAt),
-    ],
+    `${insertNewProviderWebhooks()} RETURNING id`,
+    newProviderWebhookValues(common, items),
   );
   const created = new Set(inserted.rows.map((r) => r.id));
   const { rows } = await db.query<ProviderWebhookRow>(

@@ -1,8 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { NewIntakeJob } from '../db/intake-jobs';
 import { getIntegrationForIngress, type IntegrationRow } from '../db/integrations';
-import type { Queryable } from '../db/pool';
-import { insertProviderWebhooks, type ProviderWebhookRow } from '../db/provider-webhooks';
+import { insertProviderWebhooksIntake } from '../db/provider-webhook-intake';
+import {
+  insertProviderWebhooks,
+  type NewProviderWebhook,
+  type ProviderWebhookCommon,
+  type ProviderWebhookRow,
+} from '../db/provider-webhooks';
 import { InvalidWebhookBodyError, type InboundProviderEvent } from '../integrations/inbound-event';
 import { providerSecrets, resolveProvider } from '../integrations/providers';
 import type { ProviderWire } from '../integrations/provider-wire';
@@ -11,7 +16,14 @@ import { inboundBatchWorkflowId, type BatchItem } from '../shared/inbound-batch'
 import { ATTEMPTS_BY_METHOD, isDeferred, type ProcessingMethod } from '../shared/processing-methods';
 import { workflowIds } from '../shared/workflow-types';
 import { inboundBatchJob, inboundStartJob, type InboundProcessingSettings } from './inbound-jobs';
-import { commitIntake, commitWork, logOnly, type IngressReply, type IngressRequest, type IntakeDeps } from './ingress';
+import {
+  commitIntakeInOneStatement,
+  commitWork,
+  logOnly,
+  type IngressReply,
+  type IngressRequest,
+  type IntakeDeps,
+} from './ingress';
 import { DEFERRED_MESSAGE, PROCESSING_MESSAGE, refusal, UUID_RE } from './replies';
 
 export interface ProviderIntakeDeps extends IntakeDeps {
@@ -73,33 +85,54 @@ export async function acceptProviderWebhook(
   const { settings } = resolveProvider(integration);
   const wanted = dedupe(events.filter((e) => wire.wanted(e, settings)));
   const method = integration.processing_method as ProcessingMethod;
-
-  return commitIntake(deps, wire.provider, req, async (tx) => {
-    const stored = await store(tx, integration, method, wanted);
-    const created = stored.filter((s) => s.created).map((s) => s.row);
+  const rows = newRows(integration, method, wanted);
+  const answer = (stored: Array<{ id: string; created: boolean }>): IngressReply => {
+    const created = stored.filter((s) => s.created).length;
     const ignored = events.length - wanted.length;
     const summary = {
       status: wanted.length === 0 ? 'ignored' : 'accepted',
       message: message(method, wanted.length, ignored),
       received: events.length,
-      accepted: created.length,
-      duplicates: stored.length - created.length,
+      accepted: created,
+      duplicates: stored.length - created,
       ignored,
-      ids: stored.map((s) => s.row.id),
+      ids: stored.map((s) => s.id),
     };
-    const reply: IngressReply = {
+    return {
       status: 200,
       ...(wire.bareAnswers
         ? {
             note: `${summary.message} (${summary.received} received, ${summary.accepted} new, ${summary.duplicates} duplicates, ${ignored} ignored)`,
           }
         : { body: summary }),
-      outcome: wanted.length === 0 ? 'ignored' : created.length > 0 ? 'accepted' : 'duplicate',
+      outcome: wanted.length === 0 ? 'ignored' : created > 0 ? 'accepted' : 'duplicate',
       integrationId: integration.id,
-      incomingWebhookId: stored.length === 1 ? stored[0]!.row.id : null,
+      incomingWebhookId: stored.length === 1 ? stored[0]!.id : null,
     };
-    return { reply, jobs: processingJobs(deps.processing, integration, method, created) };
-  });
+  };
+
+  // Usually every event is new: one statement writes it all. Otherwise a transaction sorts
+  // the new events from the known ones.
+  const allNew = answer(rows.map((r) => ({ id: r.id, created: true })));
+  const allNewJobs = processingJobs(deps.processing, integration, method, rows.map(asStored(method)));
+  return commitIntakeInOneStatement(
+    deps,
+    wire.provider,
+    req,
+    allNew,
+    async (db, log) =>
+      (await insertProviderWebhooksIntake(db, common(integration, method), rows, allNewJobs, log))
+        ? { reply: allNew, queued: allNewJobs.length > 0 }
+        : undefined,
+    async (tx) => {
+      const stored = await insertProviderWebhooks(tx, common(integration, method), rows);
+      const created = stored.filter((s) => s.created).map((s) => s.row);
+      return {
+        reply: answer(stored.map((s) => ({ id: s.row.id, created: s.created }))),
+        jobs: processingJobs(deps.processing, integration, method, created),
+      };
+    },
+  );
 }
 
 function message(method: ProcessingMethod, wanted: number, ignored: number): string {
@@ -114,38 +147,55 @@ function dedupe(events: InboundProviderEvent[]): InboundProviderEvent[] {
   return events.filter((e) => !seen.has(e.deliveryKey) && !!seen.add(e.deliveryKey));
 }
 
-function store(tx: Queryable, integration: IntegrationRow, method: ProcessingMethod, events: InboundProviderEvent[]) {
-  return insertProviderWebhooks(
-    tx,
-    {
-      integrationId: integration.id,
-      provider: integration.provider,
-      processingMethod: method,
-      attemptsAllowed: ATTEMPTS_BY_METHOD[method],
-    },
-    events.map((e) => ({
-      id: randomUUID(),
-      deliveryKey: e.deliveryKey,
-      eventType: e.eventType,
-      entityType: e.entityType,
-      entityId: e.entityId,
-      tenantId: e.tenantId,
-      eventAt: e.eventAt,
-      workflowId:
-        method === 'service_delayed'
-          ? inboundBatchWorkflowId(integration.id, e.tenantId)
-          : workflowIds.inbound(integration.id, e.deliveryKey),
-      payload: e.payload,
-    })),
-  );
+const common = (integration: IntegrationRow, method: ProcessingMethod): ProviderWebhookCommon => ({
+  integrationId: integration.id,
+  provider: integration.provider,
+  processingMethod: method,
+  attemptsAllowed: ATTEMPTS_BY_METHOD[method],
+});
+
+/** The rows a request's events become, each with its id and the workflow that will process it. */
+function newRows(integration: IntegrationRow, method: ProcessingMethod, events: InboundProviderEvent[]) {
+  return events.map((e): NewProviderWebhook => ({
+    id: randomUUID(),
+    deliveryKey: e.deliveryKey,
+    eventType: e.eventType,
+    entityType: e.entityType,
+    entityId: e.entityId,
+    tenantId: e.tenantId,
+    eventAt: e.eventAt,
+    workflowId:
+      method === 'service_delayed'
+        ? inboundBatchWorkflowId(integration.id, e.tenantId)
+        : workflowIds.inbound(integration.id, e.deliveryKey),
+    payload: e.payload,
+  }));
 }
+
+/** What starting a webhook's processing needs of its row. */
+type StoredWebhook = Pick<
+  ProviderWebhookRow,
+  'id' | 'workflow_id' | 'event_type' | 'entity_id' | 'tenant_id' | 'attempts_allowed'
+>;
+
+/** The row a new webhook is about to be stored as, for the one-statement write's jobs. */
+const asStored =
+  (method: ProcessingMethod) =>
+  (r: NewProviderWebhook): StoredWebhook => ({
+    id: r.id,
+    workflow_id: r.workflowId,
+    event_type: r.eventType,
+    entity_id: r.entityId,
+    tenant_id: r.tenantId,
+    attempts_allowed: ATTEMPTS_BY_METHOD[method],
+  });
 
 /** New webhooks get a workflow each, or (delayed method) join their tenant's batch in one signal. */
 function processingJobs(
   settings: InboundProcessingSettings,
   integration: IntegrationRow,
   method: ProcessingMethod,
-  created: ProviderWebhookRow[],
+  created: StoredWebhook[],
 ): NewIntakeJob[] {
   if (method !== 'service_delayed') return created.map((row) => inboundStartJob(settings, integration, row));
   const byTenant = new Map<string, BatchItem[]>();
@@ -170,7 +220,11 @@ export async function acceptProviderEvents(
 ) {
   const method = integration.processing_method as ProcessingMethod;
   return commitWork(deps, async (tx) => {
-    const stored = await store(tx, integration, method, dedupe(events));
+    const stored = await insertProviderWebhooks(
+      tx,
+      common(integration, method),
+      newRows(integration, method, dedupe(events)),
+    );
     const created = stored.filter((s) => s.created).map((s) => s.row);
     return {
       result: {

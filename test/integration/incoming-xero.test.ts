@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { XeroEmulator } from '../emulators/xero';
+import { parseXeroBody, xeroEvents } from '../../src/integrations/xero/webhook';
 import { buildXeroPayload, checkXeroIntentToReceive, signXero } from '../emulators/webhook-sender';
 import { Receiver } from '../harness/receiver';
 import { eventually, fetchJson, startStack, type Stack } from '../harness/stack';
@@ -124,6 +125,46 @@ test('one POST with many events makes one webhook each; a redelivery is processe
   expect([first.responseStatus, first.responseBody]).toEqual([200, null]);
   expect(first.note).toMatch(/deferred to the incoming webhook service \(5 received, 4 new, 0 duplicates, 1 ignored\)/);
   expect(logged.body.data[0].note).toMatch(/0 new, 4 duplicates/);
+});
+
+test('a copy of one event committed while the request is stored: the other event is stored and processed once, nothing half-written', async () => {
+  const integration = await createXeroIntegration(stack, xero, refreshToken, { processingMethod: 'service_immediate' });
+  const [first, second] = [1, 2].map((n) => xero.upsertInvoice(TENANT, { Total: n * 10 }));
+  const payload = buildXeroPayload([invoiceEvent(first!.InvoiceID), invoiceEvent(second!.InvoiceID)]);
+  const secondKey = xeroEvents(parseXeroBody(payload))[1]!.deliveryKey;
+  // Another request's copy of the second event, not yet committed when this request arrives.
+  const other = await stack.db.connect();
+  try {
+    await other.query('BEGIN');
+    await other.query(
+      `INSERT INTO incoming_webhooks (id, integration_id, provider, delivery_key, processing_method, status,
+         attempts_allowed, workflow_id, payload)
+       VALUES ($1, $2, 'xero', $3, 'service_immediate', 'succeeded', 3, $4, '{}')`,
+      [randomUUID(), integration.id, secondKey, `race-${randomUUID()}`],
+    );
+    const answer = sendXero(stack, integration.id, payload);
+    // The request's write waits on the uncommitted copy's key; then the copy commits.
+    await new Promise((r) => setTimeout(r, 500));
+    await other.query('COMMIT');
+    expect((await answer).status).toBe(200);
+  } finally {
+    other.release();
+  }
+  const stored = await stack.db.query<{ delivery_key: string; n: string }>(
+    'SELECT delivery_key, count(*) AS n FROM incoming_webhooks WHERE integration_id = $1 GROUP BY delivery_key',
+    [integration.id],
+  );
+  expect(stored.rows.map((r) => Number(r.n))).toEqual([1, 1]);
+  const logged = await stack.request('GET', `/api/v1/inbound-requests?integrationId=${integration.id}`);
+  expect(logged.body.data).toHaveLength(1);
+  expect(logged.body.data[0].outcome).toBe('accepted');
+  expect(logged.body.data[0].note).toMatch(/2 received, 1 new, 1 duplicates/);
+  const firstRow = await stack.db.query<{ id: string }>(
+    'SELECT id FROM incoming_webhooks WHERE integration_id = $1 AND delivery_key <> $2',
+    [integration.id, secondKey],
+  );
+  const detail = await webhookIn(stack, firstRow.rows[0]!.id, ['succeeded']);
+  expect(detail.attempts).toHaveLength(1);
 });
 
 test('a webhook whose entity was already processed from newer data is marked stale and skipped', async () => {
