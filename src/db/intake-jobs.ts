@@ -44,6 +44,10 @@ export async function insertIntakeJobs(tx: Queryable, jobs: NewIntakeJob[]): Pro
   );
 }
 
+const RECORD_INTAKE = `WITH added AS (
+    INSERT INTO intake_jobs (kind, workflow_id, payload) SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[]))
+  INSERT INTO inbound_requests (${INBOUND_REQUEST_COLUMNS}) VALUES (${inboundRequestPlaceholders(4)})`;
+
 /**
  * Ingress's closing write, in one statement (one round trip on the hot path): the request's
  * log entry and its outbox rows. No NOTIFY here: PostgreSQL serializes the commits of every
@@ -52,12 +56,11 @@ export async function insertIntakeJobs(tx: Queryable, jobs: NewIntakeJob[]): Pro
  * (`IntakeWake`), and the starters' poll covers a process that dies in between.
  */
 export async function recordIntake(tx: Queryable, jobs: NewIntakeJob[], request: NewInboundRequest): Promise<void> {
-  await tx.query(
-    `WITH added AS (
-       INSERT INTO intake_jobs (kind, workflow_id, payload) SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[]))
-     INSERT INTO inbound_requests (${INBOUND_REQUEST_COLUMNS}) VALUES (${inboundRequestPlaceholders(4)})`,
-    [...jobColumns(jobs), ...inboundRequestValues(request)],
-  );
+  await tx.query({
+    name: 'record-intake',
+    text: RECORD_INTAKE,
+    values: [...jobColumns(jobs), ...inboundRequestValues(request)],
+  });
 }
 
 /** Wakes the starters of every process (they LISTEN); its own short transaction, outside any intake one. */

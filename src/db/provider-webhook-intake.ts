@@ -12,6 +12,23 @@ import {
 /** SQLSTATE of `switchyard_abort_statement` (migration 92). */
 const STATEMENT_ABORTED = 'SY001';
 
+// Prepared once per connection (it is the hot path): PostgreSQL parses and plans it once.
+const PROVIDER_WEBHOOK_INTAKE = `
+  WITH known AS (
+    SELECT 1 FROM incoming_webhooks WHERE integration_id = $1 AND delivery_key = ANY($6::text[]) LIMIT 1),
+  ins AS (${insertNewProviderWebhooks('WHERE NOT EXISTS (SELECT 1 FROM known)')} RETURNING id),
+  n AS (SELECT count(*) AS c FROM ins),
+  job AS (
+    INSERT INTO intake_jobs (kind, workflow_id, payload)
+    SELECT * FROM unnest($14::text[], $15::text[], $16::jsonb[]) WHERE (SELECT c FROM n) = cardinality($5::uuid[])),
+  logged AS (
+    INSERT INTO inbound_requests (${INBOUND_REQUEST_COLUMNS})
+    SELECT ${inboundRequestPlaceholders(17)} WHERE (SELECT c FROM n) = cardinality($5::uuid[]))
+  SELECT CASE WHEN c = cardinality($5::uuid[]) THEN true
+              WHEN c = 0 THEN false
+              ELSE switchyard_abort_statement('a concurrent copy of this webhook was stored first') END AS done
+  FROM n`;
+
 /**
  * A provider webhook's whole intake write as one statement — one round trip instead of five —
  * for the usual case where every event in it is new: the webhook rows, the outbox rows for their
@@ -29,29 +46,17 @@ export async function insertProviderWebhooksIntake(
   log: NewInboundRequest,
 ): Promise<boolean> {
   try {
-    const { rows } = await db.query<{ done: boolean }>(
-      `WITH known AS (
-         SELECT 1 FROM incoming_webhooks WHERE integration_id = $1 AND delivery_key = ANY($6::text[]) LIMIT 1),
-       ins AS (${insertNewProviderWebhooks('WHERE NOT EXISTS (SELECT 1 FROM known)')} RETURNING id),
-       n AS (SELECT count(*) AS c FROM ins),
-       job AS (
-         INSERT INTO intake_jobs (kind, workflow_id, payload)
-         SELECT * FROM unnest($14::text[], $15::text[], $16::jsonb[]) WHERE (SELECT c FROM n) = cardinality($5::uuid[])),
-       logged AS (
-         INSERT INTO inbound_requests (${INBOUND_REQUEST_COLUMNS})
-         SELECT ${inboundRequestPlaceholders(17)} WHERE (SELECT c FROM n) = cardinality($5::uuid[]))
-       SELECT CASE WHEN c = cardinality($5::uuid[]) THEN true
-                   WHEN c = 0 THEN false
-                   ELSE switchyard_abort_statement('a concurrent copy of this webhook was stored first') END AS done
-       FROM n`,
-      [
+    const { rows } = await db.query<{ done: boolean }>({
+      name: 'provider-webhook-intake',
+      text: PROVIDER_WEBHOOK_INTAKE,
+      values: [
         ...newProviderWebhookValues(common, items),
         jobs.map((j) => j.kind),
         jobs.map((j) => j.workflowId),
         jobs.map((j) => JSON.stringify(j.payload)),
         ...inboundRequestValues(log),
       ],
-    );
+    });
     return rows[0]!.done;
   } catch (err) {
     if ((err as { code?: string }).code === STATEMENT_ABORTED) return false;
