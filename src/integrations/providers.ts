@@ -18,8 +18,24 @@ export interface ResolvedProvider {
   settings: ProviderSettings;
 }
 
+// Per row object: ingress reads an integration through a one-second cache, so a burst of
+// requests shares one row, and parsing its settings and decrypting its secrets once per row
+// instead of once per request saves a good share of each request's CPU. A changed integration is
+// a new row object, so nothing stale is kept.
+const resolvedByRow = new WeakMap<IntegrationRow, ResolvedProvider>();
+const secretsByRow = new WeakMap<IntegrationRow, ProviderSecrets>();
+
 /** The adapter and parsed settings of a Xero or QuickBooks integration. */
 export function resolveProvider(integration: IntegrationRow): ResolvedProvider {
+  let resolved = resolvedByRow.get(integration);
+  if (!resolved) {
+    resolved = Object.freeze(parseProvider(integration));
+    resolvedByRow.set(integration, resolved);
+  }
+  return resolved;
+}
+
+function parseProvider(integration: IntegrationRow): ResolvedProvider {
   if (integration.provider === 'xero') {
     return { adapter: xeroAdapter, settings: xeroSettingsSchema.parse(integration.settings) };
   }
@@ -33,7 +49,14 @@ export function resolveProvider(integration: IntegrationRow): ResolvedProvider {
 }
 
 export function providerSecrets(secrets: SecretBox, integration: IntegrationRow): ProviderSecrets {
-  return secrets.decryptJson<ProviderSecrets>(integration.secrets_enc, providerSecretsAad(integration.id));
+  let decrypted = secretsByRow.get(integration);
+  if (!decrypted) {
+    decrypted = Object.freeze(
+      secrets.decryptJson<ProviderSecrets>(integration.secrets_enc, providerSecretsAad(integration.id)),
+    );
+    secretsByRow.set(integration, decrypted);
+  }
+  return decrypted;
 }
 
 /** The rate budget a call counts against: limits are per app (client id) and tenant/realm. */
