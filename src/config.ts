@@ -87,7 +87,7 @@ const schema = z.object({
   EMBEDDED_TEMPORAL: envBool(true),
   TEMPORAL_UI_PORT: int(8233, 1, 65535),
   TEMPORAL_RETENTION_DAYS: int(30, 1, 3650),
-  BACKGROUND_NICE: int(10, 0, 19),
+  BACKGROUND_NICE: int(19, 0, 19),
   WORKFLOW_BUNDLE_PATH: z.string().optional(),
   WORKER_MAX_CONCURRENT_ACTIVITIES: int(100, 1, 10000),
   WORKER_METRICS_ADDRESS: z.string().default(''),

@@ -141,13 +141,13 @@ test('the worker runs in its own background-priority process; SIGKILLed, it is r
   const key = fs.readFileSync(path.join(dataDir, 'admin-api-key'), 'utf8').trim();
   const auth = { authorization: `Bearer ${key}` };
   // Ingress answers first when the CPU is short: the worker and the dev server run under nice.
-  expect(niceOf(pidOf(dataDir, 'worker'))).toBe(10);
-  expect(niceOf(pidOf(dataDir, 'temporal'))).toBe(10);
+  expect(niceOf(pidOf(dataDir, 'worker'))).toBe(19);
+  expect(niceOf(pidOf(dataDir, 'temporal'))).toBe(19);
   expect(niceOf(launcher.child!.pid!)).toBe(0);
   // Each runs in its own session; with autogroup scheduling the session's nice is what yields.
   if (sessionNiceOf(launcher.child!.pid!) !== undefined) {
-    expect(sessionNiceOf(pidOf(dataDir, 'worker'))).toBe(10);
-    expect(sessionNiceOf(pidOf(dataDir, 'temporal'))).toBe(10);
+    expect(sessionNiceOf(pidOf(dataDir, 'worker'))).toBe(19);
+    expect(sessionNiceOf(pidOf(dataDir, 'temporal'))).toBe(19);
     expect(sessionNiceOf(launcher.child!.pid!)).toBe(0);
   }
 
