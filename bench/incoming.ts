@@ -10,6 +10,8 @@ const WEBHOOK_KEY = 'bench-webhook-key-0123456789abcdefghijklmnopqrstuvwxyz';
 export interface IncomingBenchOptions {
   /** Webhooks in the delayed-method burst. */
   webhooks: number;
+  /** Delayed-method bursts, each for a fresh tenant and after the last has drained; the median is reported. */
+  bursts: number;
   /** Webhooks for the immediate method (one provider call each: 60/min is slow by design). */
   immediate: number;
   connections: number;
@@ -164,19 +166,32 @@ function report(f: RunFigures): string[] {
 /**
  * The incoming webhook service under Xero's real per-tenant limits (60 calls/minute, 5
  * concurrent, 5,000/day), on the embedded stack: a burst for one tenant with the delayed
- * (batched) method, then a smaller one with the immediate method for comparison.
+ * (batched) method, then a smaller one with the immediate method for comparison. The burst is
+ * repeated (`bursts`, each drained before the next) and the median burst reported beside every
+ * burst's figures: on a noisy 2-core machine one burst's p99 varies by tens of milliseconds.
  */
 export async function benchIncoming(options: IncomingBenchOptions): Promise<void> {
   const xero = await startXeroEmulator({ clients: [CLIENT], latencyMs: options.latencyMs });
   const stack = await startEmbeddedStack({ OUTBOUND_ALLOWED_HOSTS: '127.0.0.1' });
   try {
-    const delayed = await run(stack, xero, 'service_delayed', options.webhooks, options.connections);
+    const bursts: RunFigures[] = [];
+    for (let i = 0; i < Math.max(1, options.bursts); i++) {
+      bursts.push(await run(stack, xero, 'service_delayed', options.webhooks, options.connections));
+    }
+    const p99 = (f: RunFigures) => percentile(f.ackMs, 99);
+    const byP99 = [...bursts].sort((a, b) => p99(a) - p99(b));
+    const delayed = byP99[Math.floor((byP99.length - 1) / 2)]!;
     const immediate =
       options.immediate > 0
         ? await run(stack, xero, 'service_immediate', options.immediate, options.connections)
         : undefined;
     const lines = [
       `incoming benchmark: Xero emulator at its real limits (60/min, 5 concurrent, 5,000/day per tenant), ${options.latencyMs} ms API latency, ${options.connections} connections, embedded stack`,
+      ...(bursts.length > 1
+        ? [
+            `  service_delayed, ${bursts.length} bursts: ack p99 ${bursts.map((b) => fmt(p99(b))).join(' / ')} ms, p50 ${bursts.map((b) => fmt(percentile(b.ackMs, 50))).join(' / ')} ms; the median burst:`,
+          ]
+        : []),
       ...report(delayed),
       ...(immediate
         ? [
@@ -198,7 +213,11 @@ export async function benchIncoming(options: IncomingBenchOptions): Promise<void
       drain_seconds: Number(f.drainSeconds.toFixed(1)),
       failed: f.byStatus['failed'] ?? 0,
     });
-    const json = { delayed: figures(delayed), ...(immediate ? { immediate: figures(immediate) } : {}) };
+    const json = {
+      delayed: figures(delayed),
+      delayed_bursts: bursts.map(figures),
+      ...(immediate ? { immediate: figures(immediate) } : {}),
+    };
     process.stdout.write(`BENCH_JSON ${JSON.stringify(json)}\n`);
   } finally {
     await stack.stop();

@@ -48,6 +48,7 @@ const benches: Record<string, () => Promise<void>> = {
   incoming: () =>
     benchIncoming({
       webhooks: flag('webhooks', 5000),
+      bursts: flag('bursts', 3),
       immediate: flag('immediate', 120),
       connections: flag('connections', 20),
       latencyMs: flag('latency', 100),
