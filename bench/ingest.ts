@@ -15,7 +15,13 @@ interface LoadResult {
   /** Ack latencies of accepted requests, ms, ascending. */
   latencies: number[];
   errors: number;
+  /** What each error was: an HTTP status, or the client's error code. */
+  errorKinds: Record<string, number>;
 }
+
+const countKind = (kinds: Record<string, number>, kind: string) => {
+  kinds[kind] = (kinds[kind] ?? 0) + 1;
+};
 
 type Body = () => { body: string; headers: Record<string, string> };
 
@@ -28,6 +34,7 @@ async function closedLoop(
   okStatus: number,
 ): Promise<LoadResult> {
   const latencies: number[] = [];
+  const errorKinds: Record<string, number> = {};
   let errors = 0;
   const started = performance.now();
   const instance = autocannon({
@@ -38,23 +45,32 @@ async function closedLoop(
   }) as unknown as autocannon.Instance & Promise<autocannon.Result>;
   void instance.on('response', (_c: unknown, status: number, _b: number, ms: number) => {
     if (status === okStatus) latencies.push(ms);
-    else errors++;
+    else {
+      errors++;
+      countKind(errorKinds, `HTTP ${status}`);
+    }
   });
   const result = await instance;
   errors += result.errors + result.timeouts;
+  if (result.errors > 0) countKind(errorKinds, `${result.errors} connection errors`);
+  if (result.timeouts > 0) countKind(errorKinds, `${result.timeouts} timeouts`);
   return {
     sent: requests,
     accepted: latencies.length,
     seconds: (performance.now() - started) / 1000,
     latencies: latencies.sort((a, b) => a - b),
     errors,
+    errorKinds,
   };
 }
 
 /** Open loop: a request every 1/rate s for `seconds`, whatever the answers (as providers send). */
 async function openLoop(url: string, rate: number, seconds: number, body: Body, okStatus: number): Promise<LoadResult> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
+  // Idle sockets are closed after 4 s, before the server's 5 s keep-alive timeout, as a
+  // well-behaved client does: otherwise a request can race the server closing its socket.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 512, timeout: 4000 });
   const latencies: number[] = [];
+  const errorKinds: Record<string, number> = {};
   let errors = 0;
   const inFlight: Array<Promise<void>> = [];
   const total = Math.round(rate * seconds);
@@ -67,12 +83,16 @@ async function openLoop(url: string, rate: number, seconds: number, body: Body, 
         res.resume();
         res.on('end', () => {
           if (res.statusCode === okStatus) latencies.push(performance.now() - t0);
-          else errors++;
+          else {
+            errors++;
+            countKind(errorKinds, `HTTP ${res.statusCode}`);
+          }
           resolve();
         });
       });
-      req.on('error', () => {
+      req.on('error', (err: NodeJS.ErrnoException) => {
         errors++;
+        countKind(errorKinds, err.code ?? err.message);
         resolve();
       });
       req.end(payload);
@@ -91,6 +111,7 @@ async function openLoop(url: string, rate: number, seconds: number, body: Body, 
     seconds: (performance.now() - started) / 1000,
     latencies: latencies.sort((a, b) => a - b),
     errors,
+    errorKinds,
   };
 }
 
@@ -124,10 +145,11 @@ const figures = (r: LoadResult) => ({
   ack_p95_ms: Number(percentile(r.latencies, 95).toFixed(1)),
   ack_p99_ms: Number(percentile(r.latencies, 99).toFixed(1)),
   errors: r.errors,
+  error_kinds: r.errorKinds,
 });
 
 const line = (name: string, r: LoadResult) =>
-  `  ${name.padEnd(28)} sent ${r.sent}, accepted/s ${fmt(r.accepted / r.seconds)}, ack p50/p95/p99 ${fmt(percentile(r.latencies, 50))} / ${fmt(percentile(r.latencies, 95))} / ${fmt(percentile(r.latencies, 99))} ms, errors ${r.errors}`;
+  `  ${name.padEnd(28)} sent ${r.sent}, accepted/s ${fmt(r.accepted / r.seconds)}, ack p50/p95/p99 ${fmt(percentile(r.latencies, 50))} / ${fmt(percentile(r.latencies, 95))} / ${fmt(percentile(r.latencies, 99))} ms, errors ${r.errors}${r.errors > 0 ? ` ${JSON.stringify(r.errorKinds)}` : ''}`;
 
 async function processedCount(stack: EmbeddedStack, integrationId: string) {
   const s = await stack.call('GET', `/api/v1/incoming-webhooks/summary?integrationId=${integrationId}`);
