@@ -32,6 +32,7 @@ const benches: Record<string, () => Promise<void>> = {
   ingest: () =>
     benchIngest({
       requests: flag('requests', 5000),
+      rounds: flag('rounds', 3),
       connections: flag('connections', 20),
       rate: flag('rate', 0),
       seconds: flag('seconds', 60),
