@@ -30,22 +30,34 @@ const jobColumns = (jobs: NewIntakeJob[]) => [
   jobs.map((j) => JSON.stringify(j.payload)),
 ];
 
+/** Outbox rows from `jobColumns` ($1-$3). */
+const INSERT_INTAKE_JOBS = `INSERT INTO intake_jobs (kind, workflow_id, payload)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[])`;
+
 /**
- * Records work to hand to Temporal, inside the caller's transaction. The NOTIFY is delivered
- * only when that transaction commits, so a starter never sees a job whose work rolled back.
+ * Records work to hand to Temporal, inside the caller's transaction. With `wake: 'on-commit'`
+ * the statement also NOTIFYs, delivered only when that transaction commits, for callers that
+ * cannot act after the commit (a transaction someone else owns). A caller that wakes starters
+ * itself after committing (`IntakeWake`) passes `'by-caller'`: a NOTIFY here would be a second
+ * one, and would make its commit wait for PostgreSQL's notify lock.
  */
-export async function insertIntakeJobs(tx: Queryable, jobs: NewIntakeJob[]): Promise<void> {
+export async function insertIntakeJobs(
+  tx: Queryable,
+  jobs: NewIntakeJob[],
+  wake: 'on-commit' | 'by-caller' = 'on-commit',
+): Promise<void> {
   if (jobs.length === 0) return;
-  await tx.query(
-    `WITH added AS (
-       INSERT INTO intake_jobs (kind, workflow_id, payload) SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[]))
-     SELECT pg_notify($4, '')`,
-    [...jobColumns(jobs), INTAKE_CHANNEL],
-  );
+  if (wake === 'by-caller') {
+    await tx.query(INSERT_INTAKE_JOBS, jobColumns(jobs));
+    return;
+  }
+  await tx.query(`WITH added AS (${INSERT_INTAKE_JOBS}) SELECT pg_notify($4, '')`, [
+    ...jobColumns(jobs),
+    INTAKE_CHANNEL,
+  ]);
 }
 
-const RECORD_INTAKE = `WITH added AS (
-    INSERT INTO intake_jobs (kind, workflow_id, payload) SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[]))
+const RECORD_INTAKE = `WITH added AS (${INSERT_INTAKE_JOBS})
   INSERT INTO inbound_requests (${INBOUND_REQUEST_COLUMNS}) VALUES (${inboundRequestPlaceholders(4)})`;
 
 /**

@@ -210,7 +210,7 @@ export async function commitIntakeInOneStatement(
 
 /**
  * Work from the admin API or an activity (manual retry, resend, reply, event): the rows `stage`
- * writes and the outbox rows for their workflows commit together; the starter is woken after.
+ * writes and the outbox rows for their workflows commit together; starters are woken after.
  */
 export async function commitWork<T>(
   deps: Pick<IntakeDeps, 'db' | 'wake'>,
@@ -218,7 +218,7 @@ export async function commitWork<T>(
 ): Promise<T> {
   const staged = await withTransaction(deps.db, async (tx) => {
     const s = await stage(tx);
-    await insertIntakeJobs(tx, s.jobs);
+    await insertIntakeJobs(tx, s.jobs, 'by-caller');
     return s;
   });
   if (staged.jobs.length > 0) deps.wake();
