@@ -127,10 +127,14 @@ const niceOf = (pid: number) => {
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
 };
 
-/** The nice value of a process's autogroup (its session), or undefined without autogroup scheduling. */
+/**
+ * The nice value of a process's autogroup (its session), or undefined without autogroup
+ * scheduling: a kernel without it has no file, and one booted with it disabled shows it empty.
+ */
 const sessionNiceOf = (pid: number) => {
   if (!fs.existsSync(`/proc/${pid}/autogroup`)) return undefined;
-  return Number(/nice (-?\d+)/.exec(fs.readFileSync(`/proc/${pid}/autogroup`, 'utf8'))![1]);
+  const nice = /nice (-?\d+)/.exec(fs.readFileSync(`/proc/${pid}/autogroup`, 'utf8'));
+  return nice ? Number(nice[1]) : undefined;
 };
 
 test('the worker runs in its own background-priority process; SIGKILLed, it is restarted and processes what arrived meanwhile', async () => {
