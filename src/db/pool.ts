@@ -49,5 +49,10 @@ export function isDatabaseUnavailable(err: unknown): boolean {
  * has open (a caller holding a client owns its transaction).
  */
 export async function inTransaction<T>(db: Queryable, fn: (tx: Queryable) => Promise<T>): Promise<T> {
-  return db instanceof pg.Pool ? withTransaction(db, fn) : fn(db);
+  return isPool(db) ? withTransaction(db, fn) : fn(db);
+}
+
+/** True for a pool, where `inTransaction` commits on its own; false for a caller's client. */
+export function isPool(db: Queryable): db is Db {
+  return db instanceof pg.Pool;
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { insertEvent, toDomainEvent } from '../db/events';
-import { inTransaction, type Queryable } from '../db/pool';
+import { inTransaction, isPool, type Queryable } from '../db/pool';
 import { insertIntakeJobs } from '../db/intake-jobs';
 import { laneWakeJobs } from '../starters/webhook-lane';
 import { eventInputSchema, resolveEventType, type EventInput } from './event';
@@ -8,7 +8,10 @@ import { lanesOwingEvent, planEvent } from './plan';
 
 export interface EmitDeps {
   db: Queryable;
-  /** Wakes this process's intake starter after the commit; other processes hear the NOTIFY. */
+  /**
+   * Wakes every process's intake starter after the commit (`IntakeWake`). Without it, or when
+   * `db` is a caller's transaction, the outbox insert NOTIFYs on commit instead.
+   */
   wake?: () => void;
 }
 
@@ -28,6 +31,10 @@ export interface EmitResult {
 export async function emitEvent(deps: EmitDeps, event: EventInput): Promise<EmitResult> {
   const e = eventInputSchema.parse(event);
   const def = resolveEventType(e.type);
+  // Waking after the commit, rather than a NOTIFY inside it, keeps this commit out of
+  // PostgreSQL's notify lock; only possible when this call owns the transaction (a wake before
+  // someone else's commit would find nothing), otherwise the NOTIFY rides on their commit.
+  const ownsWake = deps.wake !== undefined && isPool(deps.db);
   const { row, created, lanes } = await inTransaction(deps.db, async (tx) => {
     const stored = await insertEvent(tx, {
       id: randomUUID(),
@@ -44,9 +51,9 @@ export async function emitEvent(deps: EmitDeps, event: EventInput): Promise<Emit
     const lanes = stored.created
       ? await planEvent(tx, toDomainEvent(stored.row))
       : await lanesOwingEvent(tx, stored.row.id);
-    await insertIntakeJobs(tx, laneWakeJobs(lanes));
+    await insertIntakeJobs(tx, laneWakeJobs(lanes), ownsWake ? 'by-caller' : 'on-commit');
     return { ...stored, lanes };
   });
-  if (lanes.length > 0) deps.wake?.();
+  if (ownsWake && lanes.length > 0) deps.wake!();
   return { id: row.id, duplicate: !created };
 }
