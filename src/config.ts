@@ -71,6 +71,8 @@ const schema = z.object({
 
   DATABASE_URL: z.string().optional(),
   DATABASE_POOL_SIZE: int(10, 1, 200),
+  DATABASE_POOL_MIN: int(4, 0, 200),
+  DATABASE_POOL_IDLE_SECONDS: int(60, 1, 86_400),
   EMBEDDED_POSTGRES_PORT: int(5433, 1, 65535),
 
   TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),

@@ -9,6 +9,7 @@ import { createBaseContext, type BaseContext } from './runtime/context';
 import { prepareDeployment } from './runtime/prepare';
 import { onShutdownSignal } from './runtime/signals';
 import { wakeLanesWithQueuedWork } from './starters/webhook-lane';
+import { warmPool } from './db/pool';
 
 export interface ApiServer {
   port: number;
@@ -18,6 +19,7 @@ export interface ApiServer {
 
 export async function startApi(ctx: BaseContext): Promise<ApiServer> {
   const temporal = await connectClient(ctx.config);
+  await warmPool(ctx.db, Math.min(ctx.config.DATABASE_POOL_MIN, ctx.config.DATABASE_POOL_SIZE));
   const intake = createIntakeRuntime({ ...ctx, temporal });
   const app = createApp({ ...ctx, temporal, intake });
   // Like the scan schedules, the retention Schedule lives in Temporal; start-up keeps it current.

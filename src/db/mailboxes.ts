@@ -1,5 +1,6 @@
 import type { AuthoritySetting } from '../integrations/microsoft-graph/authority';
 import type { Queryable } from './pool';
+import { ShortCache } from '../security/short-cache';
 
 export type MailboxMethod = 'webhooks' | 'scan';
 export type SubscriptionStatus = 'none' | 'creating' | 'active' | 'failed' | 'cancelled';
@@ -111,12 +112,29 @@ export async function updateMailbox(
     `UPDATE mailboxes SET ${sets.join(', ')}, updated_at = now() WHERE id = $1 RETURNING *`,
     [id, ...entries.map(([k, v]) => encode(k, v))],
   );
+  forIngress.forget(id);
   return rows[0];
 }
 
 export async function getMailbox(db: Queryable, id: string): Promise<MailboxRow | undefined> {
   const { rows } = await db.query<MailboxRow>('SELECT * FROM mailboxes WHERE id = $1', [id]);
   return rows[0];
+}
+
+/**
+ * Graph notification intake reads its mailbox on every POST: this process keeps a found one for
+ * a second (a change made through this module drops it at once). The cached row may be up to a
+ * second old, so intake only accepts on it: anything it would refuse is checked again on a
+ * fresh read (`getMailbox`), which a just-renewed subscription's new clientState needs.
+ */
+const forIngress = new ShortCache<MailboxRow | undefined>(1000);
+
+export async function getMailboxForIngress(db: Queryable, id: string): Promise<MailboxRow | undefined> {
+  return forIngress.get(
+    id,
+    () => getMailbox(db, id),
+    (row) => row !== undefined,
+  );
 }
 
 export async function listMailboxes(db: Queryable): Promise<MailboxRow[]> {
@@ -126,6 +144,7 @@ export async function listMailboxes(db: Queryable): Promise<MailboxRow[]> {
 
 export async function deleteMailbox(db: Queryable, id: string): Promise<boolean> {
   const { rowCount } = await db.query('DELETE FROM mailboxes WHERE id = $1', [id]);
+  forIngress.forget(id);
   return (rowCount ?? 0) > 0;
 }
 

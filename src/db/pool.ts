@@ -4,11 +4,38 @@ export type Db = pg.Pool;
 /** Anything queries can run on: the pool or a client inside a transaction. */
 export type Queryable = pg.Pool | pg.PoolClient;
 
-export function createPool(connectionString: string, max: number): Db {
-  const pool = new pg.Pool({ connectionString, max, connectionTimeoutMillis: 5000 });
+export interface PoolSize {
+  max: number;
+  /** Connections kept open while idle (`warmPool` opens them at start). */
+  min: number;
+  /** How long a connection above `min` may sit idle before it is closed. */
+  idleMs: number;
+}
+
+/** A pool of `size` connections (a number: at most that many, none kept while idle). */
+export function createPool(connectionString: string, size: number | PoolSize): Db {
+  if (typeof size === 'number') size = { max: size, min: 0, idleMs: 10_000 };
+  const pool = new pg.Pool({
+    connectionString,
+    max: size.max,
+    min: Math.min(size.min, size.max),
+    idleTimeoutMillis: size.idleMs,
+    connectionTimeoutMillis: 5000,
+  });
   // An idle client losing its connection (database restart) must not crash the process.
   pool.on('error', () => undefined);
   return pool;
+}
+
+/**
+ * Opens the pool's kept connections before traffic arrives. A new connection costs a backend
+ * fork and a SCRAM exchange (thousands of PBKDF2 rounds on both ends), several milliseconds of
+ * CPU each: left to the first burst, they land on the answers providers are timing. Best effort;
+ * a database that is not there yet is found by the first real query.
+ */
+export async function warmPool(db: Db, connections: number): Promise<void> {
+  const clients = await Promise.allSettled(Array.from({ length: connections }, () => db.connect()));
+  for (const c of clients) if (c.status === 'fulfilled') c.value.release();
 }
 
 export async function withTransaction<T>(db: Db, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {

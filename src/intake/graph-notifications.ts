@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { getMailbox, type MailboxRow } from '../db/mailboxes';
+import { getMailbox, getMailboxForIngress, type MailboxRow } from '../db/mailboxes';
 import { upsertInboundMail } from '../db/mail-log';
 import { mailboxAad } from '../integrations/microsoft-graph/msal';
 import type { MailSettings } from '../integrations/microsoft-graph/settings';
 import { decodeJsonStrict, DEFAULT_INPUT_LIMITS, inputErrorCode, type InputLimits } from '../http/input-boundary';
-import { safeEqual } from '../security/compare';
+import { safeEqualTo } from '../security/compare';
 import type { SecretBox } from '../security/secret-box';
 import { mailboxWorkflowIds } from '../shared/mailbox';
 import { emailToTicketFamily, emailToTicketInput } from '../starters/email-to-ticket';
@@ -44,6 +44,9 @@ const lifecycleItem = z
   .loose();
 
 const envelope = <T extends z.ZodType>(item: T) => z.object({ value: z.array(item).min(1).max(1000) }).loose();
+// Built once: making a zod schema costs more than parsing a notification with it.
+const changeEnvelope = envelope(changeItem);
+const lifecycleEnvelope = envelope(lifecycleItem);
 
 /**
  * Graph proves an endpoint with `?validationToken=`: echo it, decoded, as text/plain within 10 s.
@@ -65,42 +68,86 @@ export function validationHandshake(query: Record<string, unknown>): IngressRepl
 }
 
 type Admitted<T> = { ok: true; mailbox: MailboxRow; items: T[] } | { ok: false; reply: IngressReply };
+type Verdict<T> =
+  | { ok: true; mailbox: MailboxRow; items: T[] }
+  | { ok: false; status: number; code: string; message: string; mailbox: MailboxRow | undefined };
 
-/** Parses, finds the mailbox and checks every item's clientState; one bad item refuses the whole POST. */
+/**
+ * Parses, finds the mailbox and checks every item's clientState; one bad item refuses the whole
+ * POST. The mailbox comes from a one-second cache, which may be behind a renewal (a new
+ * clientState) or a re-enable done by another process: a refusal, or a disabled mailbox, is only
+ * answered once a fresh read of the mailbox agrees.
+ */
 async function admit<T extends { clientState?: string | null | undefined }>(
   deps: GraphIntakeDeps,
   req: IngressRequest,
   schema: z.ZodType<{ value: T[] }>,
 ): Promise<Admitted<T>> {
   const mailboxId = req.params['mailboxId'] ?? '';
-  const mailbox = UUID_RE.test(mailboxId) ? await getMailbox(deps.db, mailboxId) : undefined;
-  const refuse = async (status: number, code: string, message: string) => ({
-    ok: false as const,
-    reply: await logOnly(deps, 'graph', req, {
-      ...refusal(status, code, message, null),
-      mailboxId: mailbox?.id ?? null,
-    }),
-  });
-  if (!mailbox || mailbox.method !== 'webhooks')
-    return refuse(404, 'unknown_mailbox', `No webhooks mailbox ${mailboxId}`);
-  const decoded = decodeJsonStrict(req.raw, deps.inputLimits ?? DEFAULT_INPUT_LIMITS);
-  if (!decoded.ok) return refuse(400, inputErrorCode(decoded.problem), decoded.problem.message);
-  const json = decoded.value;
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    return refuse(400, 'invalid_notification', `Not a Graph notification: ${problems}`);
+  const known = UUID_RE.test(mailboxId);
+  const body = parseOnce(deps, req, schema);
+  let verdict = judge(deps, known ? await getMailboxForIngress(deps.db, mailboxId) : undefined, body, mailboxId);
+  if (known && (!verdict.ok || !verdict.mailbox.enabled)) {
+    verdict = judge(deps, await getMailbox(deps.db, mailboxId), body, mailboxId);
   }
+  if (verdict.ok) return verdict;
+  return {
+    ok: false,
+    reply: await logOnly(deps, 'graph', req, {
+      ...refusal(verdict.status, verdict.code, verdict.message, null),
+      mailboxId: verdict.mailbox?.id ?? null,
+    }),
+  };
+}
+
+type Parsed<T> = { ok: true; items: T[] } | { ok: false; code: string; message: string };
+
+/** The body, decoded and validated at most once however many times the mailbox is judged. */
+function parseOnce<T>(deps: GraphIntakeDeps, req: IngressRequest, schema: z.ZodType<{ value: T[] }>) {
+  let parsed: Parsed<T> | undefined;
+  return (): Parsed<T> => {
+    if (parsed) return parsed;
+    const decoded = decodeJsonStrict(req.raw, deps.inputLimits ?? DEFAULT_INPUT_LIMITS);
+    if (!decoded.ok)
+      return (parsed = { ok: false, code: inputErrorCode(decoded.problem), message: decoded.problem.message });
+    const result = schema.safeParse(decoded.value);
+    if (!result.success) {
+      const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+      return (parsed = { ok: false, code: 'invalid_notification', message: `Not a Graph notification: ${problems}` });
+    }
+    return (parsed = { ok: true, items: result.data.value });
+  };
+}
+
+function judge<T extends { clientState?: string | null | undefined }>(
+  deps: GraphIntakeDeps,
+  mailbox: MailboxRow | undefined,
+  body: () => Parsed<T>,
+  mailboxId: string,
+): Verdict<T> {
+  if (!mailbox || mailbox.method !== 'webhooks')
+    return { ok: false, status: 404, code: 'unknown_mailbox', message: `No webhooks mailbox ${mailboxId}`, mailbox };
+  const parsed = body();
+  if (!parsed.ok) return { ok: false, status: 400, code: parsed.code, message: parsed.message, mailbox };
   const expected = mailbox.client_state_enc
     ? deps.secrets.decrypt(mailbox.client_state_enc, mailboxAad.clientState(mailbox.id))
     : null;
-  // Every item is compared, even after a mismatch, so the answer time says nothing about which failed.
+  // Every distinct value is compared, even after a mismatch, so the answer time says nothing
+  // about which failed (Graph repeats one clientState across a POST's items).
+  const matches = safeEqualTo(expected ?? '');
   let allMatch = expected !== null;
-  for (const item of parsed.data.value) {
-    if (!safeEqual(item.clientState ?? '', expected ?? '')) allMatch = false;
+  for (const state of new Set(parsed.items.map((i) => i.clientState ?? ''))) {
+    if (!matches(state)) allMatch = false;
   }
-  if (!allMatch) return refuse(401, 'invalid_client_state', 'clientState does not match this mailbox');
-  return { ok: true, mailbox, items: parsed.data.value };
+  if (!allMatch)
+    return {
+      ok: false,
+      status: 401,
+      code: 'invalid_client_state',
+      message: 'clientState does not match this mailbox',
+      mailbox,
+    };
+  return { ok: true, mailbox, items: parsed.items };
 }
 
 /**
@@ -108,7 +155,7 @@ async function admit<T extends { clientState?: string | null | undefined }>(
  * same transaction, then 202 — Graph wants an answer within 3 s.
  */
 export async function acceptGraphNotifications(deps: GraphIntakeDeps, req: IngressRequest): Promise<IngressReply> {
-  const admitted = await admit(deps, req, envelope(changeItem));
+  const admitted = await admit(deps, req, changeEnvelope);
   if (!admitted.ok) return admitted.reply;
   const { mailbox, items } = admitted;
   if (!mailbox.enabled) {
@@ -155,7 +202,7 @@ export async function acceptGraphNotifications(deps: GraphIntakeDeps, req: Ingre
 
 /** Lifecycle notifications: recorded and answered 202; the mailbox workflow gets them in order. */
 export async function acceptGraphLifecycle(deps: GraphIntakeDeps, req: IngressRequest): Promise<IngressReply> {
-  const admitted = await admit(deps, req, envelope(lifecycleItem));
+  const admitted = await admit(deps, req, lifecycleEnvelope);
   if (!admitted.ok) return admitted.reply;
   const { mailbox, items } = admitted;
   deps.logger.info(

@@ -20,7 +20,11 @@ export function createBaseContext(config: Config = loadConfig(), databaseUrl?: s
   const logger = createLogger({ level: config.LOG_LEVEL });
   const url = databaseUrl ?? config.DATABASE_URL;
   if (!url) throw new Error('DATABASE_URL is not set (the embedded default sets it; run `npm start`)');
-  const db = createPool(url, config.DATABASE_POOL_SIZE);
+  const db = createPool(url, {
+    max: config.DATABASE_POOL_SIZE,
+    min: config.DATABASE_POOL_MIN,
+    idleMs: config.DATABASE_POOL_IDLE_SECONDS * 1000,
+  });
   const secrets = SecretBox.fromBase64(
     loadMasterKey({ fromEnv: config.SWITCHYARD_MASTER_KEY, dataDir: config.dataDir, allowGenerate: true }),
   );

@@ -1,6 +1,6 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
-import type { InboundMailRow, MailTrigger } from '../db/mail-log';
+import type { LoggedMailRef, MailTrigger } from '../db/mail-log';
 import type { MailSettings } from '../integrations/microsoft-graph/settings';
 import type { EmailToTicketInput } from '../shared/mailbox';
 import { SA, searchAttributes } from '../shared/search-attributes';
@@ -12,11 +12,10 @@ export interface StartMailDeps extends StarterDeps {
   settings: Pick<MailSettings, 'processAttempts' | 'retryInitialSeconds'>;
 }
 
-type MailRef = Pick<InboundMailRow, 'id' | 'mailbox_id' | 'graph_message_id' | 'workflow_id' | 'attempts_made'>;
 
 export function emailToTicketInput(
   settings: StartMailDeps['settings'],
-  row: MailRef,
+  row: LoggedMailRef,
   trigger: MailTrigger,
 ): EmailToTicketInput {
   return {
@@ -59,7 +58,7 @@ async function start(deps: StarterDeps, workflowId: string, input: EmailToTicket
  */
 export function startEmailToTicket(
   deps: StartMailDeps,
-  row: MailRef,
+  row: LoggedMailRef,
   trigger: MailTrigger,
   mode: 'first' | 'again',
 ): Promise<'started' | 'running'> {

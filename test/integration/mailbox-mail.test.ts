@@ -1,4 +1,6 @@
 import { idempotencyKeyFor } from '../../src/activities/effects';
+import { mailboxAad } from '../../src/integrations/microsoft-graph/msal';
+import { SecretBox } from '../../src/security/secret-box';
 import { eventually, fetchJson } from '../harness/stack';
 import {
   createMailbox,
@@ -240,6 +242,34 @@ describe('the notification endpoints', () => {
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
       expect(await res.text()).toBe(token);
+    }
+  });
+
+  test('a clientState changed by another process is accepted at once; the old one is refused within a second', async () => {
+    const secrets = SecretBox.fromBase64(m.stack.env['SWITCHYARD_MASTER_KEY']!);
+    const aad = mailboxAad.clientState(mailbox.id);
+    const { client_state_enc: original } = (
+      await m.stack.db.query('SELECT client_state_enc FROM mailboxes WHERE id = $1', [mailbox.id])
+    ).rows[0];
+    const missed = (clientState: string) =>
+      post(
+        mailbox.lifecycleNotificationUrl,
+        JSON.stringify({ value: [{ subscriptionId: 's', clientState, lifecycleEvent: 'missed' }] }),
+      );
+    try {
+      // The API has just read the mailbox (and may keep it for a second)...
+      expect((await missed(secrets.decrypt(original, aad))).status).toBe(202);
+      // ...when a renewal elsewhere (the worker) gives the subscription a new clientState.
+      await m.stack.db.query('UPDATE mailboxes SET client_state_enc = $2 WHERE id = $1', [
+        mailbox.id,
+        secrets.encrypt('renewed-client-state', aad),
+      ]);
+      expect((await missed('renewed-client-state')).status).toBe(202);
+      // The old one stops working once this process's one-second memo of the mailbox has lapsed.
+      await new Promise((r) => setTimeout(r, 1100));
+      expect((await missed(secrets.decrypt(original, aad))).status).toBe(401);
+    } finally {
+      await m.stack.db.query('UPDATE mailboxes SET client_state_enc = $2 WHERE id = $1', [mailbox.id, original]);
     }
   });
 

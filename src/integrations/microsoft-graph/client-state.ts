@@ -36,7 +36,9 @@ function redactDeep(value: unknown): boolean {
 export function redactClientState(raw: Buffer): Buffer {
   const text = raw.toString('latin1').replace(CLIENT_STATE_MEMBER, `$1"${CLIENT_STATE_REDACTED}"`);
   const out = Buffer.from(text, 'latin1');
-  // A key spelled with escapes (`"client\u0053tate"`) is caught on the parsed document.
+  // A key spelled with escapes (`"client\u0053tate"`) is caught on the parsed document. Only
+  // `\u` can spell a letter of the key, so a body without one needs no second parse.
+  if (!text.includes('\\u')) return out;
   // Only a strictly valid UTF-8 JSON body is re-serialized; anything else keeps its bytes.
   const text8 = decodeUtf8Strict(out);
   if (!text8.ok) return out;
