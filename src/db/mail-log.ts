@@ -44,7 +44,10 @@ export interface InboundMailRow {
 }
 
 /** What identifies a logged email and its processing workflow. */
-export type LoggedMailRef = Pick<InboundMailRow, 'id' | 'mailbox_id' | 'graph_message_id' | 'workflow_id' | 'attempts_made'>;
+export type LoggedMailRef = Pick<
+  InboundMailRow,
+  'id' | 'mailbox_id' | 'graph_message_id' | 'workflow_id' | 'attempts_made'
+>;
 
 export interface MailRequestRow {
   id: string;

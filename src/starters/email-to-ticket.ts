@@ -12,7 +12,6 @@ export interface StartMailDeps extends StarterDeps {
   settings: Pick<MailSettings, 'processAttempts' | 'retryInitialSeconds'>;
 }
 
-
 export function emailToTicketInput(
   settings: StartMailDeps['settings'],
   row: LoggedMailRef,
