@@ -65,9 +65,11 @@ export async function withTransaction<T>(db: Db, fn: (client: pg.PoolClient) => 
 
 /** PostgreSQL could not be reached or went away: the client should come back later. */
 export function isDatabaseUnavailable(err: unknown): boolean {
-  const e = err as { code?: string; message?: string };
+  const e = err as { code?: string; message?: string; syscall?: string };
   if (typeof e?.code === 'string' && /^(08|57P0[1-3]|53300)/.test(e.code)) return true;
   if (e?.code === 'ECONNREFUSED' || e?.code === 'ECONNRESET' || e?.code === 'ENOTFOUND') return true;
+  // Over a Unix socket, a stopped server is a missing socket file.
+  if (e?.code === 'ENOENT' && e.syscall === 'connect') return true;
   return /timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED/i.test(e?.message ?? '');
 }
 
