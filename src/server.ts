@@ -19,7 +19,7 @@ export interface ApiServer {
 
 export async function startApi(ctx: BaseContext): Promise<ApiServer> {
   const temporal = await connectClient(ctx.config);
-  await warmPool(ctx.db, Math.min(ctx.config.DATABASE_POOL_MIN, ctx.config.DATABASE_POOL_SIZE));
+  await warmPool(ctx.db);
   const intake = createIntakeRuntime({ ...ctx, temporal });
   const app = createApp({ ...ctx, temporal, intake });
   // Like the scan schedules, the retention Schedule lives in Temporal; start-up keeps it current.

@@ -28,13 +28,13 @@ export function createPool(connectionString: string, size: number | PoolSize): D
 }
 
 /**
- * Opens the pool's kept connections before traffic arrives. A new connection costs a backend
- * fork and a SCRAM exchange (thousands of PBKDF2 rounds on both ends), several milliseconds of
- * CPU each: left to the first burst, they land on the answers providers are timing. Best effort;
- * a database that is not there yet is found by the first real query.
+ * Opens the pool's kept connections (its `min`) before traffic arrives. A new connection costs a
+ * backend fork and a SCRAM exchange (thousands of PBKDF2 rounds on both ends), several
+ * milliseconds of CPU each: left to the first burst, they land on the answers providers are
+ * timing. Best effort; a database that is not there yet is found by the first real query.
  */
-export async function warmPool(db: Db, connections: number): Promise<void> {
-  const clients = await Promise.allSettled(Array.from({ length: connections }, () => db.connect()));
+export async function warmPool(db: Db): Promise<void> {
+  const clients = await Promise.allSettled(Array.from({ length: db.options.min ?? 0 }, () => db.connect()));
   for (const c of clients) if (c.status === 'fulfilled') c.value.release();
 }
 

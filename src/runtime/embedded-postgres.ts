@@ -166,8 +166,8 @@ function run(file: string, args: string[], ids: Ids | undefined): Promise<void> 
  */
 function unixSocketDirectory(pgData: string, port: number): string | undefined {
   if (process.platform === 'win32') return undefined;
-  const socketPath = path.join(path.resolve(pgData), `.s.PGSQL.${port}`);
-  return Buffer.byteLength(socketPath) < 100 ? path.resolve(pgData) : undefined;
+  const dir = path.resolve(pgData);
+  return Buffer.byteLength(path.join(dir, `.s.PGSQL.${port}`)) < 100 ? dir : undefined;
 }
 
 export interface PreparedPostgres {
