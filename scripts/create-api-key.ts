@@ -5,7 +5,7 @@ import { createBaseContext } from '../src/runtime/context';
 
 async function main() {
   const name = process.argv[2] ?? 'admin';
-  const ctx = createBaseContext();
+  const ctx = createBaseContext('cli');
   await migrate(ctx.db);
   const { apiKey } = await createApiKey(ctx.db, name);
   process.stdout.write(`${apiKey}\n`);

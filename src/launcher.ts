@@ -134,7 +134,7 @@ async function main() {
       databaseUrl = pg.url;
     }
 
-    const ctx: BaseContext = { ...createBaseContext(config, databaseUrl), parts: () => supervisor.states() };
+    const ctx: BaseContext = { ...createBaseContext('api', config, databaseUrl), parts: () => supervisor.states() };
     cleanups.push({ what: 'the database pool', fn: () => ctx.db.end() });
     await prepareDeployment(ctx, config.EMBEDDED_TEMPORAL ? { retentionDays: config.TEMPORAL_RETENTION_DAYS } : {});
 

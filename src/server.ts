@@ -74,7 +74,7 @@ export async function startApi(ctx: BaseContext): Promise<ApiServer> {
 }
 
 async function main() {
-  const ctx = createBaseContext();
+  const ctx = createBaseContext('api');
   await prepareDeployment(ctx);
   const api = await startApi(ctx);
   onShutdownSignal(ctx.logger, async () => {

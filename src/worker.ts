@@ -11,6 +11,7 @@ import { createOutgoingActivities } from './activities/outgoing';
 import { outgoingSettings } from './outgoing/settings';
 import { outboundPolicy } from './http/outbound-policy';
 import type { BaseContext } from './runtime/context';
+import { backendsFollowOwnPriority } from './runtime/background-priority';
 import { createBaseContext } from './runtime/context';
 import { connectClient, connectionOptions } from './runtime/temporal-connection';
 import { createIntakeRuntime } from './intake/runtime';
@@ -102,7 +103,9 @@ export async function createWorker(ctx: BaseContext): Promise<Worker> {
 }
 
 async function main() {
-  const ctx = createBaseContext();
+  const ctx = createBaseContext('worker');
+  // Under the launcher this process runs at background priority; its queries should too.
+  backendsFollowOwnPriority(ctx.db, ctx.logger);
   const worker = await createWorker(ctx);
   // Workers run the intake starter too, so committed work is started even with no API running.
   const temporal = await connectClient(ctx.config);

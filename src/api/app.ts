@@ -26,7 +26,7 @@ import { outgoingSettings } from '../outgoing/settings';
 import { azureAuth, graphHooks, mailboxApi, mailboxRouteDeps } from './mailbox-routes';
 import { httpMetrics, metricsAuth, providerLabel, renderMetrics } from '../observability/metrics';
 import { abuseLimits } from '../http/abuse-limits';
-import { redactClientStateForLog } from '../integrations/microsoft-graph/client-state';
+import { originalBody, redactClientStateForLog } from '../integrations/microsoft-graph/client-state';
 import { declaredTooLarge, ingressBoundary, inputLimits, jsonBody } from '../http/input-boundary';
 import { buildOpenApiDocument } from './openapi';
 import { consoleVendorRouter } from './console-vendor';
@@ -113,10 +113,14 @@ export function createApp(deps: AppDeps): Express {
     logOnly(intake, providerLabel(req.path.split('/')[1]), ingressRequest(req, res), reply).then((r) =>
       sendReply(res, r),
     );
-  // The input boundary for every ingress body, before any route reads it.
+  // The input boundary for every ingress body, before any route reads it: the bytes as sent
+  // (Graph's, not the redacted copy for the log), which is what the routes read.
   hooks.use(
-    ingressBoundary(limits, (req, res, status, code, message, details) =>
-      refuseEarly(req, res, refusal(status, code, message, null, details)),
+    ingressBoundary(
+      limits,
+      (req, res, status, code, message, details) =>
+        refuseEarly(req, res, refusal(status, code, message, null, details)),
+      (req, res) => originalBody(res, req.body),
     ),
   );
   const mailboxes = mailboxRouteDeps({ ...deps, wake: intake.wake });

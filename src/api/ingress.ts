@@ -1,4 +1,5 @@
 import type { Request, Response } from 'express';
+import { checkedByBoundary } from '../http/input-boundary';
 import type { IngressReply, IngressRequest } from '../intake/ingress';
 
 const UNLOGGED_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
@@ -13,14 +14,22 @@ export function loggableHeaders(req: Request): Record<string, string> {
   return out;
 }
 
-/** What intake needs of an Express request to an ingress route (the body parsed raw). */
-export function ingressRequest(req: Request, res: Response): IngressRequest {
+/**
+ * What intake needs of an Express request to an ingress route (the body parsed raw). `raw`
+ * defaults to the body as the log keeps it; Graph's route passes the bytes as sent.
+ */
+export function ingressRequest(
+  req: Request,
+  res: Response,
+  raw: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
+): IngressRequest {
   return {
     method: req.method,
     path: req.originalUrl,
     params: req.params as Record<string, string | undefined>,
     headers: loggableHeaders(req),
-    raw: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
+    raw,
+    decoded: checkedByBoundary(res, raw),
     declaredBytes: Number(req.get('content-length') ?? 0) || 0,
     remoteAddr: req.ip ?? null,
     startedAt: (res.locals['startedAt'] as number | undefined) ?? performance.now(),

@@ -12,8 +12,11 @@ export interface PoolSize {
   idleMs: number;
 }
 
-/** A pool of `size` connections (a number: at most that many, none kept while idle). */
-export function createPool(connectionString: string, size: number | PoolSize): Db {
+/**
+ * A pool of `size` connections (a number: at most that many, none kept while idle).
+ * `applicationName` is what PostgreSQL shows for them (pg_stat_activity.application_name).
+ */
+export function createPool(connectionString: string, size: number | PoolSize, applicationName?: string): Db {
   if (typeof size === 'number') size = { max: size, min: 0, idleMs: 10_000 };
   const pool = new pg.Pool({
     connectionString,
@@ -21,6 +24,7 @@ export function createPool(connectionString: string, size: number | PoolSize): D
     min: Math.min(size.min, size.max),
     idleTimeoutMillis: size.idleMs,
     connectionTimeoutMillis: 5000,
+    ...(applicationName ? { application_name: applicationName } : {}),
   });
   // An idle client losing its connection (database restart) must not crash the process.
   pool.on('error', () => undefined);

@@ -68,22 +68,34 @@ export function stringProblem(s: string, path: string, what: 'value' | 'key' = '
   return null;
 }
 
+type Walked = { v: unknown; depth: number; parent: Walked | null; key: string | number };
+
+/** A node's dotted path, built only when a problem is reported (most bodies have none). */
+function pathOf(node: Walked | null): string {
+  const keys: Array<string | number> = [];
+  for (let n = node; n && n.parent; n = n.parent) keys.push(n.key);
+  return keys.reverse().join('.');
+}
+
 /**
  * Walks a parsed JSON value without recursion (so a hostile depth cannot overflow this
  * walk either) and returns the first problem: NUL, bad Unicode, depth or array length.
+ * `strings: false` skips the per-string checks, for a value parsed from text that cannot
+ * hold such a string (see `decodeJsonStrict`).
  */
-export function checkJsonValue(value: unknown, limits: InputLimits): InputProblem | null {
-  const stack: Array<{ v: unknown; depth: number; path: string }> = [{ v: value, depth: 0, path: '' }];
-  const join = (path: string, k: string | number) => (path ? `${path}.${k}` : String(k));
+export function checkJsonValue(value: unknown, limits: InputLimits, strings = true): InputProblem | null {
+  const stack: Walked[] = [{ v: value, depth: 0, parent: null, key: '' }];
   while (stack.length > 0) {
-    const { v, depth, path } = stack.pop()!;
+    const node = stack.pop()!;
+    const { v, depth } = node;
     if (typeof v === 'string') {
-      const p = stringProblem(v, path);
+      const p = strings ? stringProblem(v, pathOf(node)) : null;
       if (p) return p;
       continue;
     }
     if (typeof v !== 'object' || v === null) continue;
     if (depth + 1 > limits.maxDepth) {
+      const path = pathOf(node);
       return {
         code: 'too_deep',
         message: `JSON nested deeper than ${limits.maxDepth} levels at ${path || '(root)'}`,
@@ -92,25 +104,31 @@ export function checkJsonValue(value: unknown, limits: InputLimits): InputProble
     }
     if (Array.isArray(v)) {
       if (v.length > limits.maxArrayLength) {
+        const path = pathOf(node);
         return {
           code: 'array_too_long',
           message: `An array at ${path || '(root)'} has ${v.length} items; at most ${limits.maxArrayLength} are accepted`,
           path,
         };
       }
-      for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], depth: depth + 1, path: join(path, i) });
+      for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], depth: depth + 1, parent: node, key: i });
       continue;
     }
-    for (const [k, child] of Object.entries(v as Record<string, unknown>)) {
-      const p = stringProblem(k, join(path, k), 'key');
+    for (const k of Object.keys(v)) {
+      const child: Walked = { v: (v as Record<string, unknown>)[k], depth: depth + 1, parent: node, key: k };
+      const p = strings ? stringProblem(k, pathOf(child), 'key') : null;
       if (p) return p;
-      stack.push({ v: child, depth: depth + 1, path: join(path, k) });
+      stack.push(child);
     }
   }
   return null;
 }
 
-/** Strict UTF-8, then JSON, then the structural checks: the only way a JSON body is read. */
+/**
+ * Strict UTF-8, then JSON, then the structural checks: the only way a JSON body is read.
+ * Strict UTF-8 cannot carry a lone surrogate and JSON cannot carry a raw NUL in a string, so
+ * only a `\u` escape can put either in the value: text without one skips the string checks.
+ */
 export function decodeJsonStrict(raw: Buffer, limits: InputLimits): Decoded<unknown> {
   const text = decodeUtf8Strict(raw);
   if (!text.ok) return text;
@@ -120,7 +138,7 @@ export function decodeJsonStrict(raw: Buffer, limits: InputLimits): Decoded<unkn
   } catch {
     return { ok: false, problem: { code: 'malformed_json', message: 'The body is not valid JSON' } };
   }
-  const problem = checkJsonValue(value, limits);
+  const problem = checkJsonValue(value, limits, text.value.includes('\\u'));
   return problem ? { ok: false, problem } : { ok: true, value };
 }
 
@@ -239,32 +257,39 @@ export type IngressRefusal = (
   details?: unknown,
 ) => Promise<void>;
 
+const CHECKED_JSON = 'boundaryCheckedJson';
+
 /**
  * The boundary for raw ingress bodies (signed webhooks, Graph notifications), run after the raw
  * body is read and before any route: invalid UTF-8 is refused, and a body that is JSON must pass
  * the structural checks. A body that is not JSON at all is left to the route, which checks the
- * signature first and then answers `malformed_json`.
+ * signature first and then answers `malformed_json`. `bodyOf` gives the bytes the route will
+ * read (Graph's are kept aside from the redacted copy the log gets); what they decoded to is kept
+ * for the route (`checkedByBoundary`), which would otherwise parse and walk them again.
  */
-export function ingressBoundary(limits: InputLimits, refuse: IngressRefusal): RequestHandler {
+export function ingressBoundary(
+  limits: InputLimits,
+  refuse: IngressRefusal,
+  bodyOf: (req: Request, res: Response) => unknown = (req) => req.body,
+): RequestHandler {
   return (req, res, next) => {
-    const raw: unknown = req.body;
+    const raw = bodyOf(req, res);
     if (!Buffer.isBuffer(raw) || raw.length === 0) return next();
-    const text = decodeUtf8Strict(raw);
-    if (!text.ok)
-      return void refuse(req, res, 400, 'invalid_input', text.problem.message, { reason: text.problem.code });
-    let value: unknown;
-    try {
-      value = JSON.parse(text.value);
-    } catch {
-      return next();
+    const decoded = decodeJsonStrict(raw, limits);
+    if (!decoded.ok) {
+      // Not JSON at all is the route's to answer, after its signature check.
+      if (decoded.problem.code === 'malformed_json') return next();
+      const { problem } = decoded;
+      const details = { reason: problem.code, ...(problem.path ? { path: problem.path } : {}) };
+      return void refuse(req, res, 400, 'invalid_input', problem.message, details);
     }
-    const problem = checkJsonValue(value, limits);
-    if (problem) {
-      return void refuse(req, res, 400, 'invalid_input', problem.message, {
-        reason: problem.code,
-        ...(problem.path ? { path: problem.path } : {}),
-      });
-    }
+    res.locals[CHECKED_JSON] = { raw, value: decoded.value };
     next();
   };
+}
+
+/** What the boundary decoded `raw` to, when `raw` is the very buffer it checked. */
+export function checkedByBoundary(res: Response, raw: Buffer): { value: unknown } | undefined {
+  const checked = res.locals[CHECKED_JSON] as { raw: Buffer; value: unknown } | undefined;
+  return checked?.raw === raw ? { value: checked.value } : undefined;
 }

@@ -4,7 +4,7 @@ import { insertIncomingWebhook } from '../db/incoming-webhooks';
 import { insertIncomingWebhookIntake, REPLY_DUPLICATE, REPLY_ID } from '../db/incoming-webhook-intake';
 import { GENERIC_DELIVERY_HEADER, GENERIC_SIGNATURE_HEADER, signGeneric } from '../integrations/generic/webhook';
 import { providerSecretsAad } from '../integrations/providers';
-import { decodeJsonStrict, DEFAULT_INPUT_LIMITS, inputErrorCode, type InputLimits } from '../http/input-boundary';
+import { DEFAULT_INPUT_LIMITS, inputErrorCode, type InputLimits } from '../http/input-boundary';
 import { safeEqual } from '../security/compare';
 import type { SecretBox } from '../security/secret-box';
 import { ATTEMPTS_BY_METHOD, isDeferred, type ProcessingMethod } from '../shared/processing-methods';
@@ -12,6 +12,7 @@ import { workflowIds } from '../shared/workflow-types';
 import { inboundStartJob, type InboundProcessingSettings } from './inbound-jobs';
 import {
   commitIntakeInOneStatement,
+  decodeIngressJson,
   logOnly,
   type IngressReply,
   type IngressRequest,
@@ -61,7 +62,7 @@ export async function acceptGenericWebhook(deps: GenericIntakeDeps, req: Ingress
     return reject(401, 'invalid_signature', 'The signature does not match the body', integration.id);
   }
 
-  const decoded = decodeJsonStrict(req.raw, deps.inputLimits ?? DEFAULT_INPUT_LIMITS);
+  const decoded = decodeIngressJson(req, deps.inputLimits ?? DEFAULT_INPUT_LIMITS);
   if (!decoded.ok) return reject(400, inputErrorCode(decoded.problem), decoded.problem.message, integration.id);
   const payload = decoded.value;
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {

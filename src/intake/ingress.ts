@@ -5,6 +5,7 @@ import type { Logger } from '../logger';
 import { errorBody } from '../shared/error-envelope';
 import { webhooksReceived } from '../observability/metrics';
 import { DEFAULT_ABUSE_LIMITS, loggableBody, rejectedRequestDecision, type AbuseLimits } from '../http/abuse-limits';
+import { decodeJsonStrict, type Decoded, type InputLimits } from '../http/input-boundary';
 import type { BacklogGate } from './backlog';
 
 /** A request to an ingress endpoint, as intake sees it: no Express types past the route. */
@@ -16,6 +17,8 @@ export interface IngressRequest {
   /** Lower-cased header names; credentials already left out by the route. */
   headers: Record<string, string>;
   raw: Buffer;
+  /** `raw` as the input boundary already decoded and checked it, when it was JSON. */
+  decoded?: { value: unknown } | undefined;
   /** What the log keeps instead of `raw`, when a secret had to be taken out (Graph's clientState). */
   logged?: Buffer;
   /** Bytes announced when none could be read (an oversized body). */
@@ -23,6 +26,11 @@ export interface IngressRequest {
   remoteAddr: string | null;
   /** performance.now() when the request arrived. */
   startedAt: number;
+}
+
+/** The request's JSON body: as the input boundary already decoded it, else decoded strictly here. */
+export function decodeIngressJson(req: IngressRequest, limits: InputLimits): Decoded<unknown> {
+  return req.decoded ? { ok: true, value: req.decoded.value } : decodeJsonStrict(req.raw, limits);
 }
 
 /** The answer a route sends, and what the inbound-request log keeps of it. */
@@ -128,6 +136,9 @@ export async function logOnly(
   return reply;
 }
 
+/** A committed intake write: the answer given, and whether work was queued for the starter. */
+type Committed = { reply: IngressReply; queued: boolean };
+
 /**
  * What every intake write shares: past the outbox's ceiling, 503 + Retry-After (logged, nothing
  * else written); PostgreSQL unreachable, 503 + Retry-After and nothing written; otherwise the
@@ -137,7 +148,7 @@ async function guardedIntake(
   deps: IntakeDeps,
   provider: string,
   req: IngressRequest,
-  write: () => Promise<{ reply: IngressReply; queued: boolean }>,
+  write: () => Promise<Committed>,
 ): Promise<IngressReply> {
   if (deps.backlog.full()) {
     const reply = unavailable(deps, 'backlog_full', 'Too much work is waiting to be started; try again later');
@@ -187,8 +198,24 @@ export async function commitIntake(
 
 /**
  * The same commitment in one statement, for a source whose whole write fits one (the hot
- * generic path): `write` gets the log entry of the answer it expects to give and returns the
- * answer it gave, or undefined when it could not decide, and then `stage` runs as the
+ * paths): `write` gets the log entry of the answer it expects to give, and returns the answer
+ * it gave, filled into the log by the statement itself.
+ */
+export async function commitIntakeStatement(
+  deps: IntakeDeps,
+  provider: string,
+  req: IngressRequest,
+  expected: IngressReply,
+  write: (db: Queryable, log: ReturnType<typeof logEntry>) => Promise<Committed>,
+): Promise<IngressReply> {
+  return guardedIntake(deps, provider, req, () =>
+    write(deps.db, logEntry(provider, req, expected, rejectedBodyMax(deps))),
+  );
+}
+
+/**
+ * As `commitIntakeStatement`, for a statement that may not be able to decide (it sees a
+ * conflict but not the row behind it): `write` then returns undefined, and `stage` runs as the
  * ordinary transaction.
  */
 export async function commitIntakeInOneStatement(
@@ -196,16 +223,16 @@ export async function commitIntakeInOneStatement(
   provider: string,
   req: IngressRequest,
   expected: IngressReply,
-  write: (
-    db: Queryable,
-    log: ReturnType<typeof logEntry>,
-  ) => Promise<{ reply: IngressReply; queued: boolean } | undefined>,
+  write: (db: Queryable, log: ReturnType<typeof logEntry>) => Promise<Committed | undefined>,
   stage: (tx: Queryable) => Promise<Staged>,
 ): Promise<IngressReply> {
-  return guardedIntake(deps, provider, req, async () => {
-    const done = await write(deps.db, logEntry(provider, req, expected, rejectedBodyMax(deps)));
-    return done ?? stagedTransaction(deps, provider, req, stage);
-  });
+  return commitIntakeStatement(
+    deps,
+    provider,
+    req,
+    expected,
+    async (db, log) => (await write(db, log)) ?? stagedTransaction(deps, provider, req, stage),
+  );
 }
 
 /**

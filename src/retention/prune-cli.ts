@@ -23,7 +23,7 @@ function databaseUrl(config: Config): string | undefined {
 async function main() {
   const dryRun = process.argv.includes('--dry-run');
   const config = loadConfig();
-  const ctx = createBaseContext(config, databaseUrl(config));
+  const ctx = createBaseContext('prune', config, databaseUrl(config));
   const settings = retentionSettings(config);
   const out = (line: string) => process.stdout.write(`${line}\n`);
   try {

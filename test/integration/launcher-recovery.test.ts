@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { signGeneric } from '../../src/integrations/generic/webhook';
 import { freePort } from '../harness/free-port';
 import { ProductProcess } from '../harness/processes';
@@ -137,6 +138,27 @@ const sessionNiceOf = (pid: number) => {
   return nice ? Number(nice[1]) : undefined;
 };
 
+/** Switchyard's connections to the embedded PostgreSQL: each backend's pid and whose it is. */
+async function databaseBackends(dataDir: string, env: NodeJS.ProcessEnv) {
+  const password = fs.readFileSync(path.join(dataDir, 'postgres.credentials'), 'utf8').trim();
+  const client = new pg.Client({
+    host: '127.0.0.1',
+    port: Number(env['EMBEDDED_POSTGRES_PORT']),
+    user: 'switchyard',
+    password,
+    database: 'switchyard',
+  });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ pid: number; app: string }>(
+      "SELECT pid, application_name AS app FROM pg_stat_activity WHERE application_name LIKE 'switchyard-%'",
+    );
+    return rows;
+  } finally {
+    await client.end();
+  }
+}
+
 test('the worker runs in its own background-priority process; SIGKILLed, it is restarted and processes what arrived meanwhile', async () => {
   const dataDir = freshDir('sy-worker-');
   const { env, api } = await launcherEnv(dataDir);
@@ -182,6 +204,16 @@ test('the worker runs in its own background-priority process; SIGKILLed, it is r
     return got.body.status === 'succeeded' ? got.body : undefined;
   }, 120_000);
   expect(processed.attempts).toHaveLength(1);
+  // Its queries run at its priority too: PostgreSQL serves each connection from a process of its
+  // own (in a session of its own), which would otherwise compete with the API's at full weight.
+  const backends = await databaseBackends(dataDir, env);
+  expect(backends.some((b) => b.app === 'switchyard-worker')).toBe(true);
+  expect(backends.some((b) => b.app === 'switchyard-api')).toBe(true);
+  for (const b of backends) {
+    const background = b.app === 'switchyard-worker';
+    expect([b.app, niceOf(b.pid)]).toEqual([b.app, background ? 19 : 0]);
+    if (sessionNiceOf(b.pid) !== undefined) expect([b.app, sessionNiceOf(b.pid)]).toEqual([b.app, background ? 19 : 0]);
+  }
   const health = await fetchJson(`${api}/healthz`);
   expect(health.body).toMatchObject({ parts: { worker: 'up' } });
   expect(await launcher.stop('SIGINT', 60_000)).toBe(0);

@@ -99,6 +99,43 @@ test('a notification delivered twice yields one ticket', async () => {
   expect(posts.every((p) => p.status === 202 && p.latencyMs < 3000)).toBe(true);
   expect(await countTickets()).toBe(before + 1);
   expect((await inboundLog(m, mailbox.id)).filter((e) => e.graphMessageId === sent.immutableId)).toHaveLength(1);
+  // The request log keeps the answer each POST got: the repeat is counted as a duplicate.
+  const requests = await m.stack.request('GET', `/api/v1/inbound-requests?mailboxId=${mailbox.id}&limit=100`);
+  const logged = (requests.body.data as Array<{ body: string; outcome: string; responseBody: string }>)
+    .filter((r) => r.body.includes(sent.immutableId))
+    .map((r) => [r.outcome, JSON.parse(r.responseBody)]);
+  expect(logged).toEqual([
+    ['duplicate', { accepted: 0, duplicates: 1, ignored: 0 }],
+    ['accepted', { accepted: 1, duplicates: 0, ignored: 0 }],
+  ]);
+});
+
+test('a notification about anything but a new email is answered 202, logged as ignored items, and starts nothing', async () => {
+  const before = await countTickets();
+  const { client_state_enc: sealed } = (
+    await m.stack.db.query('SELECT client_state_enc FROM mailboxes WHERE id = $1', [mailbox.id])
+  ).rows[0];
+  const clientState = SecretBox.fromBase64(m.stack.env['SWITCHYARD_MASTER_KEY']!).decrypt(
+    sealed,
+    mailboxAad.clientState(mailbox.id),
+  );
+  const res = await fetchJson(mailbox.notificationUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      value: [{ subscriptionId: 's', clientState, changeType: 'updated', resourceData: { id: 'updated-not-new' } }],
+    }),
+  });
+  expect(res.status).toBe(202);
+  expect(res.body).toEqual({ accepted: 0, duplicates: 0, ignored: 1 });
+  const requests = await m.stack.request('GET', `/api/v1/inbound-requests?mailboxId=${mailbox.id}&limit=100`);
+  const entry = (requests.body.data as Array<{ body: string; outcome: string; responseBody: string }>).find((r) =>
+    r.body.includes('updated-not-new'),
+  );
+  expect(entry).toMatchObject({ outcome: 'accepted', responseBody: JSON.stringify(res.body) });
+  expect(entry!.body).not.toContain(clientState);
+  expect((await inboundLog(m, mailbox.id)).some((e) => e.graphMessageId === 'updated-not-new')).toBe(false);
+  expect(await countTickets()).toBe(before);
 });
 
 describe('threading', () => {

@@ -21,8 +21,8 @@ export function graphHooksRouter(deps: GraphIntakeDeps): Router {
       const handshake = validationHandshake(req.query);
       if (handshake) return sendReply(res, handshake);
       // The log gets the body with clientState redacted; the check reads the bytes as sent.
-      const logged = ingressRequest(req, res);
-      sendReply(res, await accept(deps, { ...logged, raw: originalBody(res, req.body), logged: logged.raw }));
+      const logged = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      sendReply(res, await accept(deps, { ...ingressRequest(req, res, originalBody(res, req.body)), logged }));
     };
   router.post('/:mailboxId/notifications', handle(acceptGraphNotifications));
   router.post('/:mailboxId/lifecycle', handle(acceptGraphLifecycle));
