@@ -32,9 +32,11 @@ export type NewInboundRequest = Omit<InboundRequestRow, 'id' | 'received_at' | '
 export const INBOUND_REQUEST_COLUMNS = `integration_id, provider, method, path, headers, body, body_bytes, remote_addr,
   duration_ms, response_status, response_body, outcome, incoming_webhook_id, note, mailbox_id`;
 
-export const inboundRequestValues = (r: NewInboundRequest): unknown[] => [
-  r.integration_id,
-  r.provider,
+/**
+ * What a request brought and how long it took (method … response_status, 8 values), for a
+ * statement that fills in the answer's columns itself (the one-statement intakes).
+ */
+export const requestArrivalValues = (r: NewInboundRequest): unknown[] => [
   r.method,
   r.path,
   JSON.stringify(r.headers),
@@ -43,6 +45,12 @@ export const inboundRequestValues = (r: NewInboundRequest): unknown[] => [
   r.remote_addr,
   r.duration_ms,
   r.response_status,
+];
+
+export const inboundRequestValues = (r: NewInboundRequest): unknown[] => [
+  r.integration_id,
+  r.provider,
+  ...requestArrivalValues(r),
   r.response_body,
   r.outcome,
   r.incoming_webhook_id,

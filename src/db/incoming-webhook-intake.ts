@@ -1,6 +1,6 @@
 import { INSERT_NEW_INCOMING_WEBHOOK, newIncomingWebhookValues, type NewIncomingWebhook } from './incoming-webhooks';
 import type { NewIntakeJob } from './intake-jobs';
-import type { NewInboundRequest } from './inbound-requests';
+import { requestArrivalValues, type NewInboundRequest } from './inbound-requests';
 import type { Queryable } from './pool';
 
 /** Placeholders in a reply template that the statement fills for a duplicate. */
@@ -49,14 +49,7 @@ export async function insertIncomingWebhookIntake(
       job.kind,
       job.workflowId,
       JSON.stringify(job.payload),
-      log.method,
-      log.path,
-      JSON.stringify(log.headers),
-      log.body,
-      log.body_bytes,
-      log.remote_addr,
-      log.duration_ms,
-      log.response_status,
+      ...requestArrivalValues(log),
       replyTemplate,
       log.note ?? null,
     ],

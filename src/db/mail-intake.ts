@@ -1,4 +1,4 @@
-import type { NewInboundRequest } from './inbound-requests';
+import { requestArrivalValues, type NewInboundRequest } from './inbound-requests';
 import type { NewIntakeJob } from './intake-jobs';
 import type { Queryable } from './pool';
 
@@ -68,14 +68,7 @@ export async function insertNotifiedMailIntake(
       'notification',
       JSON.stringify(input),
       schedulerRetries,
-      log.method,
-      log.path,
-      JSON.stringify(log.headers),
-      log.body,
-      log.body_bytes,
-      log.remote_addr,
-      log.duration_ms,
-      log.response_status,
+      ...requestArrivalValues(log),
       replyTemplate,
       log.note ?? null,
     ],
