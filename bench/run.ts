@@ -45,7 +45,13 @@ const benches: Record<string, () => Promise<void>> = {
       batchSize: flag('batch', 1000),
       pauseMs: flag('pause', 100),
     }),
-  mail: () => benchMail({ emails: flag('emails', 1000), latencyMs: flag('latency', 5), poolSize: flag('pool', 40) }),
+  mail: () =>
+    benchMail({
+      emails: flag('emails', 1000),
+      latencyMs: flag('latency', 5),
+      poolSize: flag('pool', 40),
+      bursts: flag('bursts', 3),
+    }),
   incoming: () =>
     benchIncoming({
       webhooks: flag('webhooks', 5000),
