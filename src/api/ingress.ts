@@ -14,15 +14,14 @@ export function loggableHeaders(req: Request): Record<string, string> {
   return out;
 }
 
+/** An ingress route's body as read raw (empty when there was none). */
+export const rawBody = (req: Request): Buffer => (Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
+
 /**
  * What intake needs of an Express request to an ingress route (the body parsed raw). `raw`
  * defaults to the body as the log keeps it; Graph's route passes the bytes as sent.
  */
-export function ingressRequest(
-  req: Request,
-  res: Response,
-  raw: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
-): IngressRequest {
+export function ingressRequest(req: Request, res: Response, raw: Buffer = rawBody(req)): IngressRequest {
   return {
     method: req.method,
     path: req.originalUrl,

@@ -6,11 +6,13 @@ import type { Queryable } from './pool';
 export const REPLY_ACCEPTED = '__ACCEPTED__';
 export const REPLY_DUPLICATES = '__DUPLICATES__';
 
-/** An email Graph announced: its row if it is new, and the outbox row that starts its processing. */
+/**
+ * An email Graph announced: its row if it is new, and the outbox row that starts its processing
+ * (whose workflow id is the row's).
+ */
 export interface NotifiedMail {
   id: string;
   graph_message_id: string;
-  workflow_id: string;
   job: NewIntakeJob;
 }
 
@@ -56,7 +58,7 @@ export async function insertNotifiedMailIntake(
   const input = mails.map((m) => ({
     id: m.id,
     graph_message_id: m.graph_message_id,
-    workflow_id: m.workflow_id,
+    workflow_id: m.job.workflowId,
     kind: m.job.kind,
     payload: m.job.payload,
   }));

@@ -211,10 +211,8 @@ export async function acceptGraphNotifications(deps: GraphIntakeDeps, req: Ingre
       workflow_id: mailboxWorkflowIds.mail(mailbox.id, graphId),
       attempts_made: 0,
     };
-    return {
-      ...ref,
-      job: jobFor(emailToTicketFamily, ref.workflow_id, { input: emailToTicketInput(deps.settings, ref, 'automatic') }),
-    };
+    const input = emailToTicketInput(deps.settings, ref, 'automatic');
+    return { id: ref.id, graph_message_id: graphId, job: jobFor(emailToTicketFamily, ref.workflow_id, { input }) };
   });
   const template = JSON.stringify({ accepted: REPLY_ACCEPTED, duplicates: REPLY_DUPLICATES, ignored });
   return commitIntakeStatement(deps, 'graph', req, reply(ids.length), async (db, log) => {

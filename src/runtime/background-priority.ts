@@ -51,11 +51,12 @@ export function backendsFollowOwnPriority(db: Pool, logger: Logger): void {
       .query<{ pid: number }>('SELECT pg_backend_pid() AS pid')
       .then(({ rows }) => {
         const pid = rows[0]?.pid;
-        if (pid === undefined || !isLocalPostgresBackend(pid)) return;
+        const server = pid === undefined ? undefined : postgresServerOf(pid);
+        if (pid === undefined || server === undefined) return;
         os.setPriority(pid, nice);
         // Only an autogroup of the backend's own: lowering one it shared with the server would
         // lower every other client's backends too.
-        if (autogroupOf(pid) !== autogroupOf(procStat(pid)!.ppid)) lowerSessionPriority(pid, nice);
+        if (autogroupOf(pid) !== autogroupOf(server)) lowerSessionPriority(pid, nice);
       })
       .catch((err: unknown) => logger.debug({ err: String(err) }, 'could not lower a database backend'));
   });
@@ -80,7 +81,9 @@ const autogroupOf = (pid: number) => {
   }
 };
 
-function isLocalPostgresBackend(pid: number): boolean {
+/** The server's pid when `pid` is a `postgres` child of a `postgres` on this machine. */
+function postgresServerOf(pid: number): number | undefined {
   const backend = procStat(pid);
-  return backend?.comm === 'postgres' && procStat(backend.ppid)?.comm === 'postgres';
+  if (backend?.comm !== 'postgres' || procStat(backend.ppid)?.comm !== 'postgres') return undefined;
+  return backend.ppid;
 }

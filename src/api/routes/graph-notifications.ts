@@ -7,7 +7,7 @@ import {
 } from '../../intake/graph-notifications';
 import type { IngressReply, IngressRequest } from '../../intake/ingress';
 import { originalBody } from '../../integrations/microsoft-graph/client-state';
-import { ingressRequest, sendReply } from '../ingress';
+import { ingressRequest, rawBody, sendReply } from '../ingress';
 
 /**
  * Microsoft Graph change and lifecycle notifications for a mailbox: the validation handshake is
@@ -21,8 +21,8 @@ export function graphHooksRouter(deps: GraphIntakeDeps): Router {
       const handshake = validationHandshake(req.query);
       if (handshake) return sendReply(res, handshake);
       // The log gets the body with clientState redacted; the check reads the bytes as sent.
-      const logged = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      sendReply(res, await accept(deps, { ...ingressRequest(req, res, originalBody(res, req.body)), logged }));
+      const asSent = ingressRequest(req, res, originalBody(res, req.body));
+      sendReply(res, await accept(deps, { ...asSent, logged: rawBody(req) }));
     };
   router.post('/:mailboxId/notifications', handle(acceptGraphNotifications));
   router.post('/:mailboxId/lifecycle', handle(acceptGraphLifecycle));
