@@ -66,31 +66,65 @@ export async function benchLogs(options: { rows: number; samples: number }): Pro
     const incomingDeep = await deepCursor(`/api/v1/incoming-webhooks?limit=50`);
     const deliveriesDeep = await deepCursor(`/api/v1/webhooks/${webhook.id}/deliveries?limit=50`);
     const first = await stack.call('GET', '/api/v1/incoming-webhooks?limit=1');
-    const results: Array<[string, number]> = [
-      ['incoming webhook log, first page (50)', await time('/api/v1/incoming-webhooks?limit=50')],
-      ['incoming webhook log, status=failed', await time('/api/v1/incoming-webhooks?limit=50&status=failed')],
-      ['incoming webhook log, entityId filter', await time('/api/v1/incoming-webhooks?limit=50&entityId=T-42')],
+    // [label, BENCH_JSON key, median ms]
+    const results: Array<[string, string, number]> = [
+      [
+        'incoming webhook log, first page (50)',
+        'incoming_first_page_ms',
+        await time('/api/v1/incoming-webhooks?limit=50'),
+      ],
+      [
+        'incoming webhook log, status=failed',
+        'incoming_status_filter_ms',
+        await time('/api/v1/incoming-webhooks?limit=50&status=failed'),
+      ],
+      [
+        'incoming webhook log, entityId filter',
+        'incoming_entity_filter_ms',
+        await time('/api/v1/incoming-webhooks?limit=50&entityId=T-42'),
+      ],
       [
         'incoming webhook log, page 51 (cursor)',
+        'incoming_deep_page_ms',
         await time(`/api/v1/incoming-webhooks?limit=50&cursor=${incomingDeep}`),
       ],
-      ['incoming webhook detail', await time(`/api/v1/incoming-webhooks/${first.data[0].id}`)],
-      ['inbound requests, first page', await time(`/api/v1/inbound-requests?limit=50&integrationId=${integration.id}`)],
-      ['deliveries log, first page', await time(`/api/v1/webhooks/${webhook.id}/deliveries?limit=50`)],
-      ['deliveries log, status=failed', await time(`/api/v1/webhooks/${webhook.id}/deliveries?limit=50&status=failed`)],
+      ['incoming webhook detail', 'incoming_detail_ms', await time(`/api/v1/incoming-webhooks/${first.data[0].id}`)],
+      [
+        'inbound requests, first page',
+        'inbound_requests_first_page_ms',
+        await time(`/api/v1/inbound-requests?limit=50&integrationId=${integration.id}`),
+      ],
+      [
+        'deliveries log, first page',
+        'deliveries_first_page_ms',
+        await time(`/api/v1/webhooks/${webhook.id}/deliveries?limit=50`),
+      ],
+      [
+        'deliveries log, status=failed',
+        'deliveries_status_filter_ms',
+        await time(`/api/v1/webhooks/${webhook.id}/deliveries?limit=50&status=failed`),
+      ],
       [
         'deliveries log, page 51 (cursor)',
+        'deliveries_deep_page_ms',
         await time(`/api/v1/webhooks/${webhook.id}/deliveries?limit=50&cursor=${deliveriesDeep}`),
       ],
-      ['incoming summary (counts by status)', await time('/api/v1/incoming-webhooks/summary')],
+      ['incoming summary (counts by status)', 'incoming_summary_ms', await time('/api/v1/incoming-webhooks/summary')],
     ];
     process.stdout.write(
       [
         `logs benchmark: ${options.rows} rows each in incoming_webhooks, inbound_requests, deliveries (seeded in ${fmt(seedSeconds)} s)`,
         `median of ${options.samples} requests each:`,
-        ...results.map(([name, ms]) => `  ${name.padEnd(42)} ${fmt(ms)} ms`),
+        ...results.map(([name, , ms]) => `  ${name.padEnd(42)} ${fmt(ms)} ms`),
       ].join('\n') + '\n',
     );
+    const json = {
+      rows: options.rows,
+      samples: options.samples,
+      seed_seconds: Number(seedSeconds.toFixed(1)),
+      ...Object.fromEntries(results.map(([, key, ms]) => [key, Number(ms.toFixed(1))])),
+    };
+    process.stdout.write(`BENCH_JSON ${JSON.stringify(json)}\n`);
   } finally {
     await db.end();
     await stack.stop();

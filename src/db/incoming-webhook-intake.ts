@@ -1,7 +1,8 @@
 import { INSERT_NEW_INCOMING_WEBHOOK, newIncomingWebhookValues, type NewIncomingWebhook } from './incoming-webhooks';
 import type { NewIntakeJob } from './intake-jobs';
 import { requestArrivalValues, type NewInboundRequest } from './inbound-requests';
-import type { Queryable } from './pool';
+import type { Db, Queryable } from './pool';
+import { INTAKE_BATCH_LIMITS, StatementBatcher } from './statement-batcher';
 
 /** Placeholders in a reply template that the statement fills for a duplicate. */
 export const REPLY_ID = '__ID__';
@@ -55,4 +56,100 @@ export async function insertIncomingWebhookIntake(
     ],
   });
   return rows[0];
+}
+
+export interface IncomingWebhookIntake {
+  webhook: NewIncomingWebhook;
+  job: NewIntakeJob;
+  log: NewInboundRequest;
+  replyTemplate: string;
+}
+
+// The same write for many webhooks at once: their values arrive as one JSON array (one
+// parameter, decoded by PostgreSQL), `n` being each one's place in the batch.
+const INCOMING_WEBHOOKS_INTAKE = `WITH input AS (
+    SELECT * FROM json_to_recordset($1::json) AS r(n int, id uuid, integration_id uuid, provider text,
+      delivery_key text, event_type text, entity_type text, entity_id text, processing_method text,
+      attempts_allowed int, workflow_id text, payload text, job_kind text, job_workflow_id text, job_payload jsonb,
+      method text, path text, headers jsonb, body text, body_bytes int, remote_addr text, duration_ms int,
+      response_status int, reply text, note text)),
+  ins AS (
+    INSERT INTO incoming_webhooks (id, integration_id, provider, delivery_key, event_type, entity_type, entity_id,
+      processing_method, status, attempts_allowed, workflow_id, payload)
+    SELECT id, integration_id, provider, delivery_key, event_type, entity_type, entity_id, processing_method,
+      'queued', attempts_allowed, workflow_id, payload
+    FROM input ORDER BY n
+    ON CONFLICT (integration_id, delivery_key) DO NOTHING
+    RETURNING id),
+  hit AS (
+    SELECT input.n, input.id, true AS created FROM input JOIN ins ON ins.id = input.id
+    UNION ALL
+    SELECT input.n, w.id, false FROM input
+    JOIN incoming_webhooks w ON w.integration_id = input.integration_id AND w.delivery_key = input.delivery_key
+    WHERE NOT EXISTS (SELECT 1 FROM ins WHERE ins.id = input.id)),
+  job AS (
+    INSERT INTO intake_jobs (kind, workflow_id, payload)
+    SELECT job_kind, job_workflow_id, job_payload FROM input JOIN ins ON ins.id = input.id ORDER BY n),
+  logged AS (
+    INSERT INTO inbound_requests (integration_id, provider, method, path, headers, body, body_bytes, remote_addr,
+      duration_ms, response_status, response_body, outcome, incoming_webhook_id, note, mailbox_id)
+    SELECT input.integration_id, input.provider, method, path, headers, body, body_bytes, remote_addr, duration_ms,
+      response_status,
+      replace(replace(reply, '"${REPLY_ID}"', to_json(hit.id::text)::text), '"${REPLY_DUPLICATE}"', (NOT hit.created)::text),
+      CASE WHEN hit.created THEN 'accepted' ELSE 'duplicate' END, hit.id, note, NULL
+    FROM input JOIN hit ON hit.n = input.n ORDER BY input.n)
+  SELECT n, id, created FROM hit`;
+
+async function insertIncomingWebhooksIntake(
+  db: Queryable,
+  items: IncomingWebhookIntake[],
+): Promise<Array<{ id: string; created: boolean } | undefined>> {
+  if (items.length === 1) {
+    const [{ webhook, job, log, replyTemplate }] = items as [IncomingWebhookIntake];
+    return [await insertIncomingWebhookIntake(db, webhook, job, log, replyTemplate)];
+  }
+  const input = items.map(({ webhook: w, job, log, replyTemplate }, n) => ({
+    n,
+    ...w,
+    job_kind: job.kind,
+    job_workflow_id: job.workflowId,
+    job_payload: job.payload,
+    method: log.method,
+    path: log.path,
+    headers: log.headers,
+    body: log.body,
+    body_bytes: log.body_bytes,
+    remote_addr: log.remote_addr,
+    duration_ms: log.duration_ms,
+    response_status: log.response_status,
+    reply: replyTemplate,
+    note: log.note ?? null,
+  }));
+  const { rows } = await db.query<{ n: number; id: string; created: boolean }>({
+    name: 'incoming-webhooks-intake',
+    text: INCOMING_WEBHOOKS_INTAKE,
+    values: [JSON.stringify(input)],
+  });
+  const byPlace: Array<{ id: string; created: boolean } | undefined> = new Array(items.length).fill(undefined);
+  for (const r of rows) byPlace[r.n] = { id: r.id, created: r.created };
+  return byPlace;
+}
+
+// One batcher per pool: the process's concurrent webhook intakes share its statements.
+const batchers = new WeakMap<Db, StatementBatcher<IncomingWebhookIntake, { id: string; created: boolean }>>();
+
+/**
+ * `insertIncomingWebhookIntake` under group commit (`StatementBatcher`): concurrent webhooks
+ * commit together, each still answered only after its own row committed. Undefined as there.
+ */
+export function submitIncomingWebhookIntake(
+  db: Db,
+  item: IncomingWebhookIntake,
+): Promise<{ id: string; created: boolean } | undefined> {
+  let batcher = batchers.get(db);
+  if (!batcher) {
+    batcher = new StatementBatcher((items) => insertIncomingWebhooksIntake(db, items), INTAKE_BATCH_LIMITS);
+    batchers.set(db, batcher);
+  }
+  return batcher.submit(item);
 }

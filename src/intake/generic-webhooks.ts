@@ -1,9 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { getIntegrationForIngress } from '../db/integrations';
 import { insertIncomingWebhook } from '../db/incoming-webhooks';
-import { insertIncomingWebhookIntake, REPLY_DUPLICATE, REPLY_ID } from '../db/incoming-webhook-intake';
+import { REPLY_DUPLICATE, REPLY_ID, submitIncomingWebhookIntake } from '../db/incoming-webhook-intake';
 import { GENERIC_DELIVERY_HEADER, GENERIC_SIGNATURE_HEADER, signGeneric } from '../integrations/generic/webhook';
-import { providerSecretsAad } from '../integrations/providers';
+import { integrationSecrets } from '../integrations/providers';
 import { DEFAULT_INPUT_LIMITS, inputErrorCode, type InputLimits } from '../http/input-boundary';
 import { safeEqual } from '../security/compare';
 import type { SecretBox } from '../security/secret-box';
@@ -51,10 +51,7 @@ export async function acceptGenericWebhook(deps: GenericIntakeDeps, req: Ingress
   }
   if (!integration.enabled) return reject(403, 'integration_disabled', 'This integration is disabled', integration.id);
 
-  const { signingSecret } = deps.secrets.decryptJson<{ signingSecret: string }>(
-    integration.secrets_enc,
-    providerSecretsAad(integration.id),
-  );
+  const { signingSecret } = integrationSecrets<{ signingSecret: string }>(deps.secrets, integration);
   const given = req.headers[GENERIC_SIGNATURE_HEADER];
   if (!given)
     return reject(401, 'missing_signature', `The ${GENERIC_SIGNATURE_HEADER} header is required`, integration.id);
@@ -112,14 +109,15 @@ export async function acceptGenericWebhook(deps: GenericIntakeDeps, req: Ingress
     'generic',
     req,
     reply(webhook.id, true),
-    async (db, log) => {
-      const template = JSON.stringify({
+    async (_db, log) => {
+      const replyTemplate = JSON.stringify({
         id: REPLY_ID,
         status: 'accepted',
         duplicate: REPLY_DUPLICATE,
         message,
       } satisfies Record<string, string>);
-      const stored = await insertIncomingWebhookIntake(db, webhook, startJob, log, template);
+      // Committed together with the other webhooks arriving meanwhile (group commit).
+      const stored = await submitIncomingWebhookIntake(deps.db, { webhook, job: startJob, log, replyTemplate });
       return stored && { reply: reply(stored.id, stored.created), queued: stored.created };
     },
     // A concurrent first copy the statement could not see: decided in a transaction instead.

@@ -86,7 +86,12 @@ export class IntakeStarter {
 
   private async listen(): Promise<void> {
     if (this.stopped) return;
-    const client = new pg.Client({ connectionString: this.deps.databaseUrl });
+    // Named like the pool's connections, so pg_stat_activity shows whose listener this is.
+    const poolName = this.deps.db.options.application_name;
+    const client = new pg.Client({
+      connectionString: this.deps.databaseUrl,
+      ...(poolName ? { application_name: `${poolName}-listen` } : {}),
+    });
     const retry = () => {
       client.removeAllListeners();
       void client.end().catch(() => undefined);

@@ -23,7 +23,7 @@ export interface ResolvedProvider {
 // instead of once per request saves a good share of each request's CPU. A changed integration is
 // a new row object, so nothing stale is kept.
 const resolvedByRow = new WeakMap<IntegrationRow, ResolvedProvider>();
-const secretsByRow = new WeakMap<IntegrationRow, ProviderSecrets>();
+const secretsByRow = new WeakMap<IntegrationRow, object>();
 
 /** The adapter and parsed settings of a Xero or QuickBooks integration. */
 export function resolveProvider(integration: IntegrationRow): ResolvedProvider {
@@ -49,14 +49,17 @@ function parseProvider(integration: IntegrationRow): ResolvedProvider {
 }
 
 export function providerSecrets(secrets: SecretBox, integration: IntegrationRow): ProviderSecrets {
+  return integrationSecrets<ProviderSecrets>(secrets, integration);
+}
+
+/** Any integration's decrypted secrets (generic: its signing secret), once per row object. */
+export function integrationSecrets<T extends object>(secrets: SecretBox, integration: IntegrationRow): T {
   let decrypted = secretsByRow.get(integration);
   if (!decrypted) {
-    decrypted = Object.freeze(
-      secrets.decryptJson<ProviderSecrets>(integration.secrets_enc, providerSecretsAad(integration.id)),
-    );
+    decrypted = Object.freeze(secrets.decryptJson<T>(integration.secrets_enc, providerSecretsAad(integration.id)));
     secretsByRow.set(integration, decrypted);
   }
-  return decrypted;
+  return decrypted as T;
 }
 
 /** The rate budget a call counts against: limits are per app (client id) and tenant/realm. */

@@ -86,6 +86,56 @@ test('a signed webhook sent three times is processed exactly once', async () => 
   );
 });
 
+test('a burst of deliveries, each sent three times at once, is stored once per delivery and every answer says which copy was first', async () => {
+  const integration = await createIntegration();
+  const deliveries = Array.from({ length: 20 }, (_, i) => {
+    const body = JSON.stringify({ type: 'Ticket updated', objectId: `T-${i}` });
+    return { body, signature: signGeneric(body, integration.signingSecret) };
+  });
+  // All 60 in flight together: copies of one delivery meet inside one commit as well as across them.
+  const answers = await Promise.all(
+    deliveries.flatMap((d, i) =>
+      [0, 1, 2].map(async () => ({
+        i,
+        res: await post(integration.id, d.body, { 'x-switchyard-signature': d.signature }),
+      })),
+    ),
+  );
+  expect(answers.every((a) => a.res.status === 202)).toBe(true);
+  for (let i = 0; i < deliveries.length; i++) {
+    const copies = answers.filter((a) => a.i === i).map((a) => a.res.body);
+    expect(new Set(copies.map((c) => c.id)).size).toBe(1);
+    expect(copies.filter((c) => c.duplicate === false)).toHaveLength(1);
+  }
+  expect(
+    await countRows('SELECT count(*) AS n FROM incoming_webhooks WHERE integration_id = $1', [integration.id]),
+  ).toBe(20);
+  // The log keeps the answer each copy was actually given.
+  const logged = await stack.db.query(
+    'SELECT outcome, response_body, incoming_webhook_id FROM inbound_requests WHERE integration_id = $1',
+    [integration.id],
+  );
+  expect(logged.rows).toHaveLength(60);
+  for (const row of logged.rows) {
+    const answer = JSON.parse(row.response_body);
+    expect(answer.id).toBe(row.incoming_webhook_id);
+    expect(answer.duplicate).toBe(row.outcome === 'duplicate');
+  }
+  expect(logged.rows.filter((r) => r.outcome === 'accepted')).toHaveLength(20);
+
+  const settled = await eventually(async () => {
+    const res = await stack.request('GET', `/api/v1/incoming-webhooks/summary?integrationId=${integration.id}`);
+    return res.body.byStatus['succeeded'] === 20 ? res.body : undefined;
+  });
+  expect(settled.total).toBe(20);
+  expect(
+    await countRows(
+      'SELECT count(*) AS n FROM incoming_webhook_attempts a JOIN incoming_webhooks w ON w.id = a.webhook_id WHERE w.integration_id = $1',
+      [integration.id],
+    ),
+  ).toBe(20);
+});
+
 test('the same delivery id with a changed body is still one delivery', async () => {
   const integration = await createIntegration();
   const first = JSON.stringify({ type: 'Ticket Changed', id: 'T-1', seq: 1 });
