@@ -1,7 +1,8 @@
 import { INBOUND_REQUEST_COLUMNS, inboundRequestPlaceholders, inboundRequestValues } from './inbound-requests';
 import type { NewInboundRequest } from './inbound-requests';
 import type { NewIntakeJob } from './intake-jobs';
-import type { Queryable } from './pool';
+import type { Db, Queryable } from './pool';
+import { INTAKE_BATCH_LIMITS, StatementBatcher } from './statement-batcher';
 import {
   insertNewProviderWebhooks,
   newProviderWebhookValues,
@@ -62,4 +63,121 @@ export async function insertProviderWebhooksIntake(
     if ((err as { code?: string }).code === STATEMENT_ABORTED) return false;
     throw err;
   }
+}
+
+export interface ProviderWebhooksIntake {
+  common: ProviderWebhookCommon;
+  items: NewProviderWebhook[];
+  jobs: NewIntakeJob[];
+  log: NewInboundRequest;
+}
+
+// The same write for many requests at once, each still all or nothing: their values arrive as
+// one JSON array (one parameter, decoded by PostgreSQL), `r` being a request's place in the
+// batch and `k` an event's place in its request.
+const PROVIDER_WEBHOOKS_INTAKE = `
+  WITH req AS (
+    SELECT * FROM json_to_recordset($1::json) AS x(r int, integration_id uuid, provider text, processing_method text,
+      attempts_allowed int, events json, jobs json, method text, path text, headers jsonb, body text, body_bytes int,
+      remote_addr text, duration_ms int, response_status int, response_body text, outcome text,
+      incoming_webhook_id uuid, note text)),
+  ev AS (
+    SELECT req.r, req.integration_id, req.provider, req.processing_method, req.attempts_allowed, e.*
+    FROM req CROSS JOIN LATERAL json_to_recordset(req.events) AS e(k int, id uuid, delivery_key text,
+      event_type text, entity_type text, entity_id text, workflow_id text, payload text, tenant_id text,
+      event_at timestamptz)),
+  known AS (
+    SELECT DISTINCT ev.r FROM ev
+    JOIN incoming_webhooks w ON w.integration_id = ev.integration_id AND w.delivery_key = ev.delivery_key),
+  ins AS (
+    INSERT INTO incoming_webhooks (id, integration_id, provider, delivery_key, event_type, entity_type, entity_id,
+      processing_method, status, attempts_allowed, workflow_id, payload, tenant_id, event_at)
+    SELECT id, integration_id, provider, delivery_key, event_type, entity_type, entity_id, processing_method,
+      'queued', attempts_allowed, workflow_id, payload, tenant_id, event_at
+    FROM ev WHERE r NOT IN (SELECT r FROM known) ORDER BY r, k
+    ON CONFLICT (integration_id, delivery_key) DO NOTHING
+    RETURNING id),
+  tally AS (SELECT ev.r, count(ins.id) AS c, count(*) AS total FROM ev LEFT JOIN ins ON ins.id = ev.id GROUP BY ev.r),
+  done AS (SELECT r FROM tally WHERE c = total),
+  job AS (
+    INSERT INTO intake_jobs (kind, workflow_id, payload)
+    SELECT j.kind, j.workflow_id, j.payload
+    FROM req JOIN done ON done.r = req.r
+    CROSS JOIN LATERAL json_to_recordset(req.jobs) AS j(kind text, workflow_id text, payload jsonb)
+    ORDER BY req.r),
+  logged AS (
+    INSERT INTO inbound_requests (${INBOUND_REQUEST_COLUMNS})
+    SELECT req.integration_id, req.provider, method, path, headers, body, body_bytes, remote_addr, duration_ms,
+      response_status, response_body, outcome, incoming_webhook_id, note, NULL
+    FROM req JOIN done ON done.r = req.r ORDER BY req.r)
+  SELECT r, CASE WHEN c = total THEN true
+                 WHEN c = 0 THEN false
+                 ELSE switchyard_abort_statement('a concurrent copy of this webhook was stored first') END AS done
+  FROM tally`;
+
+async function insertManyProviderWebhooksIntake(
+  db: Queryable,
+  requests: ProviderWebhooksIntake[],
+): Promise<Array<boolean | undefined>> {
+  if (requests.length === 1) {
+    const [{ common, items, jobs, log }] = requests as [ProviderWebhooksIntake];
+    return [await insertProviderWebhooksIntake(db, common, items, jobs, log)];
+  }
+  const input = requests.map(({ common, items, jobs, log }, r) => ({
+    r,
+    integration_id: common.integrationId,
+    provider: common.provider,
+    processing_method: common.processingMethod,
+    attempts_allowed: common.attemptsAllowed,
+    events: items.map((i, k) => ({
+      k,
+      id: i.id,
+      delivery_key: i.deliveryKey,
+      event_type: i.eventType,
+      entity_type: i.entityType,
+      entity_id: i.entityId,
+      workflow_id: i.workflowId,
+      payload: i.payload,
+      tenant_id: i.tenantId,
+      event_at: i.eventAt,
+    })),
+    jobs: jobs.map((j) => ({ kind: j.kind, workflow_id: j.workflowId, payload: j.payload })),
+    method: log.method,
+    path: log.path,
+    headers: log.headers,
+    body: log.body,
+    body_bytes: log.body_bytes,
+    remote_addr: log.remote_addr,
+    duration_ms: log.duration_ms,
+    response_status: log.response_status,
+    response_body: log.response_body,
+    outcome: log.outcome,
+    incoming_webhook_id: log.incoming_webhook_id,
+    note: log.note ?? null,
+  }));
+  const { rows } = await db.query<{ r: number; done: boolean }>({
+    name: 'provider-webhooks-intake',
+    text: PROVIDER_WEBHOOKS_INTAKE,
+    values: [JSON.stringify(input)],
+  });
+  const byPlace: Array<boolean | undefined> = new Array(requests.length).fill(undefined);
+  for (const row of rows) byPlace[row.r] = row.done;
+  return byPlace;
+}
+
+const batchers = new WeakMap<Db, StatementBatcher<ProviderWebhooksIntake, boolean>>();
+
+/**
+ * `insertProviderWebhooksIntake` under group commit (`StatementBatcher`): concurrent provider
+ * webhooks commit together, each request still all or nothing and answered only after its own
+ * rows committed. A batch in which a concurrent copy got in first aborts, and each of its
+ * requests is then decided on its own.
+ */
+export async function submitProviderWebhooksIntake(db: Db, request: ProviderWebhooksIntake): Promise<boolean> {
+  let batcher = batchers.get(db);
+  if (!batcher) {
+    batcher = new StatementBatcher((requests) => insertManyProviderWebhooksIntake(db, requests), INTAKE_BATCH_LIMITS);
+    batchers.set(db, batcher);
+  }
+  return (await batcher.submit(request)) ?? false;
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { NewIntakeJob } from '../db/intake-jobs';
 import { getIntegrationForIngress, type IntegrationRow } from '../db/integrations';
-import { insertProviderWebhooksIntake } from '../db/provider-webhook-intake';
+import { submitProviderWebhooksIntake } from '../db/provider-webhook-intake';
 import {
   insertProviderWebhooks,
   type NewProviderWebhook,
@@ -120,8 +120,14 @@ export async function acceptProviderWebhook(
     wire.provider,
     req,
     allNew,
-    async (db, log) =>
-      (await insertProviderWebhooksIntake(db, common(integration, method), rows, allNewJobs, log))
+    // Committed together with the other webhooks arriving meanwhile (group commit).
+    async (_db, log) =>
+      (await submitProviderWebhooksIntake(deps.db, {
+        common: common(integration, method),
+        items: rows,
+        jobs: allNewJobs,
+        log,
+      }))
         ? { reply: allNew, queued: allNewJobs.length > 0 }
         : undefined,
     async (tx) => {

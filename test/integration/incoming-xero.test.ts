@@ -167,6 +167,57 @@ test('a copy of one event committed while the request is stored: the other event
   expect(detail.attempts).toHaveLength(1);
 });
 
+test('concurrent deliveries, copies and overlapping requests among them, are stored once per event and logged as answered', async () => {
+  const integration = await createXeroIntegration(stack, xero, refreshToken, { processingMethod: 'service_immediate' });
+  const invoice = () => xero.upsertInvoice(TENANT, {}).InvoiceID;
+  // Ten two-event deliveries, each sent twice at once, and two requests sharing one event.
+  const pairs = Array.from({ length: 10 }, () => buildXeroPayload([invoiceEvent(invoice()), invoiceEvent(invoice())]));
+  const [x, y, z] = [invoice(), invoice(), invoice()];
+  const overlapping = [
+    buildXeroPayload([invoiceEvent(x), invoiceEvent(y)]),
+    buildXeroPayload([invoiceEvent(y), invoiceEvent(z)]),
+  ];
+  const answers = await Promise.all(
+    [...pairs, ...pairs, ...overlapping].map((p) => sendXero(stack, integration.id, p)),
+  );
+  expect(answers.map((a) => [a.status, a.body])).toEqual(answers.map(() => [200, '']));
+
+  const stored = await stack.db.query<{ delivery_key: string; n: string }>(
+    'SELECT delivery_key, count(*) AS n FROM incoming_webhooks WHERE integration_id = $1 GROUP BY delivery_key',
+    [integration.id],
+  );
+  expect(stored.rows).toHaveLength(23);
+  expect(stored.rows.every((r) => Number(r.n) === 1)).toBe(true);
+  // Each request all or nothing: its log entry counts exactly the rows it stored.
+  const logged = await stack.db.query<{ outcome: string; note: string }>(
+    'SELECT outcome, note FROM inbound_requests WHERE integration_id = $1',
+    [integration.id],
+  );
+  expect(logged.rows).toHaveLength(22);
+  const newIn = (note: string) => Number(/(\d+) new/.exec(note)![1]);
+  expect(logged.rows.reduce((sum, r) => sum + newIn(r.note), 0)).toBe(23);
+  expect(logged.rows.filter((r) => r.outcome === 'duplicate')).toHaveLength(10);
+  expect(
+    logged.rows
+      .filter((r) => r.outcome === 'accepted')
+      .map((r) => newIn(r.note))
+      .sort(),
+  ).toEqual([...Array.from({ length: 11 }, () => 2), 1].sort());
+
+  const summary = await eventually(async () => {
+    const res = await stack.request('GET', `/api/v1/incoming-webhooks/summary?integrationId=${integration.id}`);
+    return res.body.byStatus['succeeded'] === 23 ? res.body : undefined;
+  }, 120_000);
+  expect(summary.total).toBe(23);
+  expect(
+    await countRows(
+      stack,
+      'SELECT count(*) AS n FROM incoming_webhook_attempts a JOIN incoming_webhooks w ON w.id = a.webhook_id WHERE w.integration_id = $1',
+      [integration.id],
+    ),
+  ).toBe(23);
+});
+
 test('a webhook whose entity was already processed from newer data is marked stale and skipped', async () => {
   const integration = await createXeroIntegration(stack, xero, refreshToken);
   const invoice = xero.upsertInvoice(TENANT, { Total: 99 });
