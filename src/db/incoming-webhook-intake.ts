@@ -78,7 +78,8 @@ const INCOMING_WEBHOOKS_INTAKE = `WITH input AS (
       processing_method, status, attempts_allowed, workflow_id, payload)
     SELECT id, integration_id, provider, delivery_key, event_type, entity_type, entity_id, processing_method,
       'queued', attempts_allowed, workflow_id, payload
-    FROM input ORDER BY n
+    -- Keys in one global order: two batches sharing keys then wait on each other, never deadlock.
+    FROM input ORDER BY integration_id, delivery_key
     ON CONFLICT (integration_id, delivery_key) DO NOTHING
     RETURNING id),
   hit AS (

@@ -74,7 +74,7 @@ export interface ProviderWebhooksIntake {
 
 // The same write for many requests at once, each still all or nothing: their values arrive as
 // one JSON array (one parameter, decoded by PostgreSQL), `r` being a request's place in the
-// batch and `k` an event's place in its request.
+// batch.
 const PROVIDER_WEBHOOKS_INTAKE = `
   WITH req AS (
     SELECT * FROM json_to_recordset($1::json) AS x(r int, integration_id uuid, provider text, processing_method text,
@@ -83,7 +83,7 @@ const PROVIDER_WEBHOOKS_INTAKE = `
       incoming_webhook_id uuid, note text)),
   ev AS (
     SELECT req.r, req.integration_id, req.provider, req.processing_method, req.attempts_allowed, e.*
-    FROM req CROSS JOIN LATERAL json_to_recordset(req.events) AS e(k int, id uuid, delivery_key text,
+    FROM req CROSS JOIN LATERAL json_to_recordset(req.events) AS e(id uuid, delivery_key text,
       event_type text, entity_type text, entity_id text, workflow_id text, payload text, tenant_id text,
       event_at timestamptz)),
   known AS (
@@ -94,7 +94,9 @@ const PROVIDER_WEBHOOKS_INTAKE = `
       processing_method, status, attempts_allowed, workflow_id, payload, tenant_id, event_at)
     SELECT id, integration_id, provider, delivery_key, event_type, entity_type, entity_id, processing_method,
       'queued', attempts_allowed, workflow_id, payload, tenant_id, event_at
-    FROM ev WHERE r NOT IN (SELECT r FROM known) ORDER BY r, k
+    -- Keys in one global order (as every insert of provider webhooks): two statements sharing
+    -- keys then wait on each other, never deadlock.
+    FROM ev WHERE r NOT IN (SELECT r FROM known) ORDER BY integration_id, delivery_key
     ON CONFLICT (integration_id, delivery_key) DO NOTHING
     RETURNING id),
   tally AS (SELECT ev.r, count(ins.id) AS c, count(*) AS total FROM ev LEFT JOIN ins ON ins.id = ev.id GROUP BY ev.r),
@@ -129,8 +131,7 @@ async function insertManyProviderWebhooksIntake(
     provider: common.provider,
     processing_method: common.processingMethod,
     attempts_allowed: common.attemptsAllowed,
-    events: items.map((i, k) => ({
-      k,
+    events: items.map((i) => ({
       id: i.id,
       delivery_key: i.deliveryKey,
       event_type: i.eventType,

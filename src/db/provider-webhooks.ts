@@ -31,7 +31,8 @@ export interface ProviderWebhookCommon {
 /**
  * The insert of a request's new provider webhooks, parameters $1-$13 as `newProviderWebhookValues`
  * gives them; `where` may hold back every row (a one-statement intake's check). Shared by the
- * plain insert and ingress's one-statement write.
+ * plain insert and ingress's one-statement write. Rows go in key order, as in the batched intake,
+ * so concurrent inserts that share keys wait for each other instead of deadlocking.
  */
 export const insertNewProviderWebhooks = (where = '') => `INSERT INTO incoming_webhooks (id, integration_id, provider,
     delivery_key, event_type, entity_type, entity_id, processing_method, status, attempts_allowed, workflow_id, payload,
@@ -41,6 +42,7 @@ export const insertNewProviderWebhooks = (where = '') => `INSERT INTO incoming_w
   FROM unnest($5::uuid[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
     $13::timestamptz[]) AS u(id, key, event_type, entity_type, entity_id, workflow_id, payload, tenant_id, event_at)
   ${where}
+  ORDER BY u.key
   ON CONFLICT (integration_id, delivery_key) DO NOTHING`;
 
 export const newProviderWebhookValues = (common: ProviderWebhookCommon, items: NewProviderWebhook[]): unknown[] => [
