@@ -149,7 +149,12 @@ export function submitIncomingWebhookIntake(
 ): Promise<{ id: string; created: boolean } | undefined> {
   let batcher = batchers.get(db);
   if (!batcher) {
-    batcher = new StatementBatcher((items) => insertIncomingWebhooksIntake(db, items), INTAKE_BATCH_LIMITS);
+    batcher = new StatementBatcher(
+      (items) => insertIncomingWebhooksIntake(db, items),
+      INTAKE_BATCH_LIMITS,
+      // The body travels twice: as the webhook's payload and in its log entry.
+      (item) => item.webhook.payload.length + item.log.body.length,
+    );
     batchers.set(db, batcher);
   }
   return batcher.submit(item);

@@ -177,7 +177,11 @@ const batchers = new WeakMap<Db, StatementBatcher<ProviderWebhooksIntake, boolea
 export async function submitProviderWebhooksIntake(db: Db, request: ProviderWebhooksIntake): Promise<boolean> {
   let batcher = batchers.get(db);
   if (!batcher) {
-    batcher = new StatementBatcher((requests) => insertManyProviderWebhooksIntake(db, requests), INTAKE_BATCH_LIMITS);
+    batcher = new StatementBatcher(
+      (requests) => insertManyProviderWebhooksIntake(db, requests),
+      INTAKE_BATCH_LIMITS,
+      (r) => r.log.body.length + r.items.reduce((sum, i) => sum + i.payload.length, 0),
+    );
     batchers.set(db, batcher);
   }
   return (await batcher.submit(request)) ?? false;

@@ -5,13 +5,19 @@ export interface BatcherLimits {
   maxBatch: number;
   /** Statements of this kind running at once; items arriving meanwhile wait and go together. */
   maxInFlight: number;
+  /**
+   * What one statement may carry, by the batcher's `weigh` (bytes of bodies, say); an item
+   * heavier than this still goes, alone.
+   */
+  maxWeight?: number;
 }
 
 /**
  * The ingress intakes' limits: two statements at once keep both cores' PostgreSQL backends
- * busy under a burst while leaving the pool's other connections to everything else.
+ * busy under a burst while leaving the pool's other connections to everything else; a few MiB
+ * of bodies per statement keep a burst of large webhooks from building one huge parameter.
  */
-export const INTAKE_BATCH_LIMITS: BatcherLimits = { maxBatch: 64, maxInFlight: 2 };
+export const INTAKE_BATCH_LIMITS: BatcherLimits = { maxBatch: 64, maxInFlight: 2, maxWeight: 4 * 1024 * 1024 };
 
 /**
  * Group commit for one hot statement: items submitted while `maxInFlight` statements are running
@@ -33,6 +39,7 @@ export class StatementBatcher<I, O> {
   constructor(
     private readonly run: (items: I[]) => Promise<Array<O | undefined>>,
     private readonly limits: BatcherLimits,
+    private readonly weigh: (item: I) => number = () => 0,
   ) {}
 
   submit(item: I): Promise<O | undefined> {
@@ -50,13 +57,27 @@ export class StatementBatcher<I, O> {
 
   private flush(): void {
     while (this.queue.length > 0 && this.inFlight < this.limits.maxInFlight) {
-      const batch = this.queue.splice(0, this.limits.maxBatch);
+      const batch = this.queue.splice(0, this.batchLength());
       this.inFlight++;
       void this.send(batch).finally(() => {
         this.inFlight--;
         this.flush();
       });
     }
+  }
+
+  /** How many queued items the next statement takes: up to maxBatch, within maxWeight. */
+  private batchLength(): number {
+    const max = Math.min(this.limits.maxBatch, this.queue.length);
+    if (this.limits.maxWeight === undefined) return max;
+    let weight = this.weigh(this.queue[0]!.item);
+    let n = 1;
+    while (n < max) {
+      weight += this.weigh(this.queue[n]!.item);
+      if (weight > this.limits.maxWeight) break;
+      n++;
+    }
+    return n;
   }
 
   private async send(batch: StatementBatcher<I, O>['queue']): Promise<void> {

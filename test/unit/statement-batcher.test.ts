@@ -75,3 +75,12 @@ test('a database that cannot be reached fails every item of the batch with that 
   expect(results.every((r) => r.status === 'rejected' && r.reason === down)).toBe(true);
   expect(s.batches).toEqual([[0], [1, 2]]);
 });
+
+test('a statement carries no more than maxWeight, and an item heavier than that goes alone', async () => {
+  const s = recordingStatement(20);
+  const batcher = new StatementBatcher(s.run, { maxBatch: 10, maxInFlight: 1, maxWeight: 100 }, (i) => i);
+  const first = batcher.submit(1);
+  await new Promise((r) => setTimeout(r, 5));
+  await Promise.all([first, ...[40, 50, 30, 500, 20].map((i) => batcher.submit(i))]);
+  expect(s.batches).toEqual([[1], [40, 50], [30], [500], [20]]);
+});
