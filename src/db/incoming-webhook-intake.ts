@@ -2,7 +2,7 @@ import { INSERT_NEW_INCOMING_WEBHOOK, newIncomingWebhookValues, type NewIncoming
 import type { NewIntakeJob } from './intake-jobs';
 import { requestArrivalValues, type NewInboundRequest } from './inbound-requests';
 import type { Db, Queryable } from './pool';
-import { INTAKE_BATCH_LIMITS, StatementBatcher } from './statement-batcher';
+import { groupCommitted } from './statement-batcher';
 
 /** Placeholders in a reply template that the statement fills for a duplicate. */
 export const REPLY_ID = '__ID__';
@@ -102,29 +102,22 @@ const INCOMING_WEBHOOKS_INTAKE = `WITH input AS (
   SELECT n, id, created FROM hit`;
 
 async function insertIncomingWebhooksIntake(
-  db: Queryable,
+  db: Db,
   items: IncomingWebhookIntake[],
 ): Promise<Array<{ id: string; created: boolean } | undefined>> {
   if (items.length === 1) {
     const [{ webhook, job, log, replyTemplate }] = items as [IncomingWebhookIntake];
     return [await insertIncomingWebhookIntake(db, webhook, job, log, replyTemplate)];
   }
-  const input = items.map(({ webhook: w, job, log, replyTemplate }, n) => ({
+  // The log entry's fields go under their own names (the recordset ignores the ones it does not read).
+  const input = items.map(({ webhook, job, log, replyTemplate }, n) => ({
+    ...log,
+    ...webhook,
     n,
-    ...w,
     job_kind: job.kind,
     job_workflow_id: job.workflowId,
     job_payload: job.payload,
-    method: log.method,
-    path: log.path,
-    headers: log.headers,
-    body: log.body,
-    body_bytes: log.body_bytes,
-    remote_addr: log.remote_addr,
-    duration_ms: log.duration_ms,
-    response_status: log.response_status,
     reply: replyTemplate,
-    note: log.note ?? null,
   }));
   const { rows } = await db.query<{ n: number; id: string; created: boolean }>({
     name: 'incoming-webhooks-intake',
@@ -136,26 +129,12 @@ async function insertIncomingWebhooksIntake(
   return byPlace;
 }
 
-// One batcher per pool: the process's concurrent webhook intakes share its statements.
-const batchers = new WeakMap<Db, StatementBatcher<IncomingWebhookIntake, { id: string; created: boolean }>>();
-
 /**
- * `insertIncomingWebhookIntake` under group commit (`StatementBatcher`): concurrent webhooks
+ * `insertIncomingWebhookIntake` under group commit (`groupCommitted`): concurrent webhooks
  * commit together, each still answered only after its own row committed. Undefined as there.
  */
-export function submitIncomingWebhookIntake(
-  db: Db,
-  item: IncomingWebhookIntake,
-): Promise<{ id: string; created: boolean } | undefined> {
-  let batcher = batchers.get(db);
-  if (!batcher) {
-    batcher = new StatementBatcher(
-      (items) => insertIncomingWebhooksIntake(db, items),
-      INTAKE_BATCH_LIMITS,
-      // The body travels twice: as the webhook's payload and in its log entry.
-      (item) => item.webhook.payload.length + item.log.body.length,
-    );
-    batchers.set(db, batcher);
-  }
-  return batcher.submit(item);
-}
+export const submitIncomingWebhookIntake = groupCommitted(
+  insertIncomingWebhooksIntake,
+  // The body travels twice: as the webhook's payload and in its log entry.
+  (item: IncomingWebhookIntake) => item.webhook.payload.length + item.log.body.length,
+);

@@ -2,7 +2,7 @@ import { INBOUND_REQUEST_COLUMNS, inboundRequestPlaceholders, inboundRequestValu
 import type { NewInboundRequest } from './inbound-requests';
 import type { NewIntakeJob } from './intake-jobs';
 import type { Db, Queryable } from './pool';
-import { INTAKE_BATCH_LIMITS, StatementBatcher } from './statement-batcher';
+import { groupCommitted } from './statement-batcher';
 import {
   insertNewProviderWebhooks,
   newProviderWebhookValues,
@@ -99,7 +99,10 @@ const PROVIDER_WEBHOOKS_INTAKE = `
     FROM ev WHERE r NOT IN (SELECT r FROM known) ORDER BY integration_id, delivery_key
     ON CONFLICT (integration_id, delivery_key) DO NOTHING
     RETURNING id),
-  tally AS (SELECT ev.r, count(ins.id) AS c, count(*) AS total FROM ev LEFT JOIN ins ON ins.id = ev.id GROUP BY ev.r),
+  -- Every request, those with no event left to store (all ignored) included: they are done at once.
+  tally AS (
+    SELECT req.r, count(ins.id) AS c, count(ev.id) AS total
+    FROM req LEFT JOIN ev ON ev.r = req.r LEFT JOIN ins ON ins.id = ev.id GROUP BY req.r),
   done AS (SELECT r FROM tally WHERE c = total),
   job AS (
     INSERT INTO intake_jobs (kind, workflow_id, payload)
@@ -118,14 +121,16 @@ const PROVIDER_WEBHOOKS_INTAKE = `
   FROM tally`;
 
 async function insertManyProviderWebhooksIntake(
-  db: Queryable,
+  db: Db,
   requests: ProviderWebhooksIntake[],
 ): Promise<Array<boolean | undefined>> {
   if (requests.length === 1) {
     const [{ common, items, jobs, log }] = requests as [ProviderWebhooksIntake];
     return [await insertProviderWebhooksIntake(db, common, items, jobs, log)];
   }
+  // The log entry's fields go under their own names (the recordset ignores the ones it does not read).
   const input = requests.map(({ common, items, jobs, log }, r) => ({
+    ...log,
     r,
     integration_id: common.integrationId,
     provider: common.provider,
@@ -143,18 +148,6 @@ async function insertManyProviderWebhooksIntake(
       event_at: i.eventAt,
     })),
     jobs: jobs.map((j) => ({ kind: j.kind, workflow_id: j.workflowId, payload: j.payload })),
-    method: log.method,
-    path: log.path,
-    headers: log.headers,
-    body: log.body,
-    body_bytes: log.body_bytes,
-    remote_addr: log.remote_addr,
-    duration_ms: log.duration_ms,
-    response_status: log.response_status,
-    response_body: log.response_body,
-    outcome: log.outcome,
-    incoming_webhook_id: log.incoming_webhook_id,
-    note: log.note ?? null,
   }));
   const { rows } = await db.query<{ r: number; done: boolean }>({
     name: 'provider-webhooks-intake',
@@ -166,23 +159,13 @@ async function insertManyProviderWebhooksIntake(
   return byPlace;
 }
 
-const batchers = new WeakMap<Db, StatementBatcher<ProviderWebhooksIntake, boolean>>();
-
 /**
- * `insertProviderWebhooksIntake` under group commit (`StatementBatcher`): concurrent provider
+ * `insertProviderWebhooksIntake` under group commit (`groupCommitted`): concurrent provider
  * webhooks commit together, each request still all or nothing and answered only after its own
  * rows committed. A batch in which a concurrent copy got in first aborts, and each of its
- * requests is then decided on its own.
+ * requests is then decided on its own. False or undefined: the caller decides in a transaction.
  */
-export async function submitProviderWebhooksIntake(db: Db, request: ProviderWebhooksIntake): Promise<boolean> {
-  let batcher = batchers.get(db);
-  if (!batcher) {
-    batcher = new StatementBatcher(
-      (requests) => insertManyProviderWebhooksIntake(db, requests),
-      INTAKE_BATCH_LIMITS,
-      (r) => r.log.body.length + r.items.reduce((sum, i) => sum + i.payload.length, 0),
-    );
-    batchers.set(db, batcher);
-  }
-  return (await batcher.submit(request)) ?? false;
-}
+export const submitProviderWebhooksIntake = groupCommitted(
+  insertManyProviderWebhooksIntake,
+  (r: ProviderWebhooksIntake) => r.log.body.length + r.items.reduce((sum, i) => sum + i.payload.length, 0),
+);

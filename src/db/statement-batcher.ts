@@ -1,4 +1,4 @@
-import { isDatabaseUnavailable } from './pool';
+import { isDatabaseUnavailable, type Db } from './pool';
 
 export interface BatcherLimits {
   /** Items in one statement at most. */
@@ -98,4 +98,25 @@ export class StatementBatcher<I, O> {
       }
     }
   }
+}
+
+/**
+ * A statement under group commit, with one batcher per pool (a process's concurrent requests
+ * share its statements): `run` writes a batch on `db` and answers each item, as for
+ * `StatementBatcher`; `weigh` is what an item counts against `maxWeight`.
+ */
+export function groupCommitted<I, O>(
+  run: (db: Db, items: I[]) => Promise<Array<O | undefined>>,
+  weigh: (item: I) => number,
+  limits: BatcherLimits = INTAKE_BATCH_LIMITS,
+): (db: Db, item: I) => Promise<O | undefined> {
+  const batchers = new WeakMap<Db, StatementBatcher<I, O>>();
+  return (db, item) => {
+    let batcher = batchers.get(db);
+    if (!batcher) {
+      batcher = new StatementBatcher((items) => run(db, items), limits, weigh);
+      batchers.set(db, batcher);
+    }
+    return batcher.submit(item);
+  };
 }

@@ -173,12 +173,16 @@ test('concurrent deliveries, copies and overlapping requests among them, are sto
   // Ten two-event deliveries, each sent twice at once, and two requests sharing one event.
   const pairs = Array.from({ length: 10 }, () => buildXeroPayload([invoiceEvent(invoice()), invoiceEvent(invoice())]));
   const [x, y, z] = [invoice(), invoice(), invoice()];
+  // And one whose only event is of a kind the integration ignores: logged, nothing stored.
+  const onlyIgnored = buildXeroPayload([
+    { resourceId: randomUUID(), tenantId: TENANT, eventCategory: 'SUBSCRIPTION', eventType: 'UPDATE' },
+  ]);
   const overlapping = [
     buildXeroPayload([invoiceEvent(x), invoiceEvent(y)]),
     buildXeroPayload([invoiceEvent(y), invoiceEvent(z)]),
   ];
   const answers = await Promise.all(
-    [...pairs, ...pairs, ...overlapping].map((p) => sendXero(stack, integration.id, p)),
+    [...pairs, ...pairs, ...overlapping, onlyIgnored].map((p) => sendXero(stack, integration.id, p)),
   );
   expect(answers.map((a) => [a.status, a.body])).toEqual(answers.map(() => [200, '']));
 
@@ -193,10 +197,11 @@ test('concurrent deliveries, copies and overlapping requests among them, are sto
     'SELECT outcome, note FROM inbound_requests WHERE integration_id = $1',
     [integration.id],
   );
-  expect(logged.rows).toHaveLength(22);
+  expect(logged.rows).toHaveLength(23);
   const newIn = (note: string) => Number(/(\d+) new/.exec(note)![1]);
   expect(logged.rows.reduce((sum, r) => sum + newIn(r.note), 0)).toBe(23);
   expect(logged.rows.filter((r) => r.outcome === 'duplicate')).toHaveLength(10);
+  expect(logged.rows.filter((r) => r.outcome === 'ignored')).toHaveLength(1);
   expect(
     logged.rows
       .filter((r) => r.outcome === 'accepted')
