@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import autocannon from 'autocannon';
 import express from 'express';
 import pg from 'pg';
-import { signGeneric } from '../src/integrations/generic/webhook';
+import { signGeneric } from '../src/incoming/generic/webhook';
 import { measureEngineCeiling } from './engine-ceiling';
 import { fmt, percentile, startEmbeddedStack, type EmbeddedStack } from './lib';
 

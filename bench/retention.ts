@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
-import { signGeneric } from '../src/integrations/generic/webhook';
-import { loadConfig } from '../src/config';
-import { createPool } from '../src/db/pool';
-import { pruneBatch } from '../src/db/retention';
+import { signGeneric } from '../src/incoming/generic/webhook';
+import { loadConfig } from '../src/platform/config';
+import { createPool } from '../src/platform/db/pool';
+import { pruneBatch } from '../src/retention/db';
 import { cutoffs, retentionSettings } from '../src/retention/settings';
 import { fmt, percentile, startEmbeddedStack } from './lib';
 

@@ -1,7 +1,7 @@
 /** `npx tsx scripts/create-api-key.ts <name>`: creates an admin API key in DATABASE_URL and prints it once. */
-import { createApiKey } from '../src/services/api-credentials';
-import { migrate } from '../src/db/migrate';
-import { createBaseContext } from '../src/runtime/context';
+import { createApiKey } from '../src/platform/security/api-credentials';
+import { migrate } from '../src/platform/db/migrate';
+import { createBaseContext } from '../src/platform/context';
 
 async function main() {
   const name = process.argv[2] ?? 'admin';

@@ -12,7 +12,7 @@ import {
   TEMPORAL_CLI_MODULE,
   TEMPORAL_CLI_VERSION,
   temporalCliCacheDir,
-} from '../src/runtime/temporal-cli';
+} from '../src/embedded/temporal-cli';
 import { goInstall } from './go-install';
 
 const say = (line: string) => process.stdout.write(`[temporal-cli] ${line}\n`);

@@ -15,7 +15,7 @@ import {
   TEMPORAL_SERVER_VERSION,
   temporalServerCacheDir,
   type TemporalServerBinaries,
-} from '../src/runtime/temporal-server';
+} from '../src/embedded/temporal-server';
 import { goInstall } from './go-install';
 
 const defaultSay = (line: string) => process.stdout.write(`[temporal-server] ${line}\n`);

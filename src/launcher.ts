@@ -1,18 +1,18 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { createApiKey } from './services/api-credentials';
-import { loadConfig, type Config } from './config';
-import { countApiClients } from './db/api-clients';
-import { createBaseContext, type BaseContext } from './runtime/context';
-import { prepareEmbeddedPostgres, StartupError } from './runtime/embedded-postgres';
-import { isOurs, readPidFiles, removePidFile, stopRecorded, writePidFile } from './runtime/pid-files';
-import { prepareDeployment } from './runtime/prepare';
-import { Supervisor } from './runtime/supervisor';
-import { findTemporalCli, MISSING_CLI_HELP } from './runtime/temporal-cli';
-import { startTemporalDevServer } from './runtime/temporal-dev-server';
-import { startWatchdog, type Watchdog } from './runtime/watchdog';
-import { startWorkerProcess } from './runtime/worker-process';
-import { createLogger, type Logger } from './logger';
+import { createApiKey } from './platform/security/api-credentials';
+import { loadConfig, type Config } from './platform/config';
+import { countApiClients } from './platform/security/api-clients';
+import { createBaseContext, type BaseContext } from './platform/context';
+import { prepareEmbeddedPostgres, StartupError } from './embedded/embedded-postgres';
+import { isOurs, readPidFiles, removePidFile, stopRecorded, writePidFile } from './embedded/pid-files';
+import { prepareDeployment } from './platform/prepare';
+import { Supervisor } from './embedded/supervisor';
+import { findTemporalCli, MISSING_CLI_HELP } from './embedded/temporal-cli';
+import { startTemporalDevServer } from './embedded/temporal-dev-server';
+import { startWatchdog, type Watchdog } from './embedded/watchdog';
+import { startWorkerProcess } from './embedded/worker-process';
+import { createLogger, type Logger } from './platform/logger';
 import { startApi } from './server';
 
 /** Restarts of one child allowed in `RESTART_WINDOW_MS` before the launcher gives up. */

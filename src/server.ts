@@ -1,15 +1,15 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './api/app';
-import { createIntakeRuntime } from './intake/runtime';
-import { schedulePruneRejected } from './http/abuse-limits';
-import { ensureRetentionSchedule } from './starters/retention';
-import { connectClient } from './runtime/temporal-connection';
-import { createBaseContext, type BaseContext } from './runtime/context';
-import { prepareDeployment } from './runtime/prepare';
-import { onShutdownSignal } from './runtime/signals';
-import { wakeLanesWithQueuedWork } from './starters/webhook-lane';
-import { warmPool } from './db/pool';
+import { createIntakeRuntime } from './platform/intake/runtime';
+import { schedulePruneRejected } from './platform/http/abuse-limits';
+import { ensureRetentionSchedule } from './retention/starter';
+import { connectClient } from './platform/temporal/connection';
+import { createBaseContext, type BaseContext } from './platform/context';
+import { prepareDeployment } from './platform/prepare';
+import { onShutdownSignal } from './platform/signals';
+import { wakeLanesWithQueuedWork } from './outgoing/lane-starter';
+import { warmPool } from './platform/db/pool';
 
 export interface ApiServer {
   port: number;

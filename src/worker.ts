@@ -1,22 +1,22 @@
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
-import { createInboundActivities } from './activities/inbound';
-import { createMailboxActivities } from './activities/mailbox';
+import { createInboundActivities } from './activities/incoming/inbound';
+import { createMailboxActivities } from './activities/mail';
 import { createRetentionActivities } from './activities/retention';
 import { retentionSettings } from './retention/settings';
-import { KeyedLimiter } from './integrations/microsoft-graph/limiter';
-import { mailSettings } from './integrations/microsoft-graph/settings';
-import { createProviderBatchActivities } from './activities/provider-batch';
-import { providerRuntime } from './activities/provider-deps';
+import { KeyedLimiter } from './mail/graph/limiter';
+import { mailSettings } from './mail/settings';
+import { createProviderBatchActivities } from './activities/incoming/provider-batch';
+import { providerRuntime } from './activities/incoming/provider-deps';
 import { createOutgoingActivities } from './activities/outgoing';
 import { outgoingSettings } from './outgoing/settings';
-import { outboundPolicy } from './http/outbound-policy';
-import type { BaseContext } from './runtime/context';
-import { backendsFollowOwnPriority } from './runtime/background-priority';
-import { createBaseContext } from './runtime/context';
-import { connectClient, connectionOptions } from './runtime/temporal-connection';
-import { createIntakeRuntime } from './intake/runtime';
-import type { WorkerMessage } from './runtime/worker-process';
-import { onShutdownSignal } from './runtime/signals';
+import { outboundPolicy } from './platform/http/outbound-policy';
+import type { BaseContext } from './platform/context';
+import { backendsFollowOwnPriority } from './platform/background-priority';
+import { createBaseContext } from './platform/context';
+import { connectClient, connectionOptions } from './platform/temporal/connection';
+import { createIntakeRuntime } from './platform/intake/runtime';
+import type { WorkerMessage } from './embedded/worker-process';
+import { onShutdownSignal } from './platform/signals';
 
 let runtimeInstalled = false;
 
@@ -116,7 +116,7 @@ async function main() {
   };
   onShutdownSignal(ctx.logger, async () => stop());
   if (process.send) {
-    // Started by the launcher (src/runtime/worker-process.ts): say so, and stop with it.
+    // Started by the launcher (src/embedded/worker-process.ts): say so, and stop with it.
     process.once('disconnect', () => {
       ctx.logger.warn('the launcher is gone; stopping');
       stop();

@@ -17,7 +17,7 @@ CLI=${TEMPORAL_CLI:-temporal}
 ADDRESS=${TEMPORAL_ADDRESS:-127.0.0.1:7233}
 NAMESPACE=${TEMPORAL_NAMESPACE:-default}
 RETENTION_DAYS=${TEMPORAL_RETENTION_DAYS:-30}
-# Keep in step with src/shared/search-attributes.ts (a unit test compares them).
+# Keep in step with src/platform/temporal/search-attributes.ts (a unit test compares them).
 SEARCH_ATTRIBUTES="SwitchyardIntegration SwitchyardIntegrationId SwitchyardWebhookId SwitchyardMailboxId SwitchyardEventType SwitchyardEntityId"
 
 say() { echo "[temporal-setup] $*"; }

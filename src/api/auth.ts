@@ -1,10 +1,10 @@
 import express, { type RequestHandler, type Response, type Router } from 'express';
 import { z } from 'zod';
-import { findApiClientByClientId, hitRateLimitWindow, type ApiClientRow } from '../db/api-clients';
-import type { Db } from '../db/pool';
-import { clientForCredential, credentialHash, issueAccessToken } from '../services/api-credentials';
-import { safeEqual } from '../security/compare';
-import { alreadyOverLimit, countAndCheck, DEFAULT_ABUSE_LIMITS, type AbuseLimits } from '../http/abuse-limits';
+import { findApiClientByClientId, hitRateLimitWindow, type ApiClientRow } from '../platform/security/api-clients';
+import type { Db } from '../platform/db/pool';
+import { clientForCredential, credentialHash, issueAccessToken } from '../platform/security/api-credentials';
+import { safeEqual } from '../platform/security/compare';
+import { alreadyOverLimit, countAndCheck, DEFAULT_ABUSE_LIMITS, type AbuseLimits } from '../platform/http/abuse-limits';
 import {
   checkJsonValue,
   declaredTooLarge,
@@ -12,7 +12,7 @@ import {
   decodeUtf8Strict,
   DEFAULT_INPUT_LIMITS,
   jsonBody,
-} from '../http/input-boundary';
+} from '../platform/http/input-boundary';
 import { HttpError, parseOr400 } from './errors';
 
 function tooManyOauth(res: Response, what: string, retryAfterSeconds: number): void {

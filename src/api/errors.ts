@@ -1,8 +1,8 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import type { z } from 'zod';
-import type { Logger } from '../logger';
-import { isDatabaseUnavailable } from '../db/pool';
-import { errorBody } from '../shared/error-envelope';
+import type { Logger } from '../platform/logger';
+import { isDatabaseUnavailable } from '../platform/db/pool';
+import { errorBody } from '../platform/http/error-envelope';
 
 /** An error the client caused or should know about, answered with the JSON envelope. */
 export class HttpError extends Error {

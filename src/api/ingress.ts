@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
-import { checkedByBoundary } from '../http/input-boundary';
-import type { IngressReply, IngressRequest } from '../intake/ingress';
+import { checkedByBoundary } from '../platform/http/input-boundary';
+import type { IngressReply, IngressRequest } from '../platform/ingress/ingress';
 
 const UNLOGGED_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
 

@@ -8,14 +8,14 @@ import { eventInputSchema } from '../outgoing/event';
 import { webhookCreateSchema, webhookUpdateSchema } from '../outgoing/webhook-config';
 import { documentRoute, type RouteDoc } from './openapi';
 import { limitSchema } from './pagination';
-import { createBody as apiClientCreate } from './routes/api-clients';
-import { listQuery as inboundMailQuery, retryMany as inboundMailRetry } from './routes/inbound-mail';
-import { listQuery as incomingQuery, requestsQuery, retryBody as incomingRetry } from './routes/incoming-webhooks';
-import { createAny as integrationCreate, updateGeneric } from './routes/integrations';
-import { catchUpBody } from './routes/integrations-catch-up';
-import { connectBody, tenantBody } from './routes/integrations-connect';
-import { updateProvider } from './routes/integrations-providers';
-import { createMailboxSchema, updateMailboxSchema } from './routes/mailbox-settings';
+import { createBody as apiClientCreate } from './api-clients';
+import { listQuery as inboundMailQuery, retryMany as inboundMailRetry } from './mail/inbound-mail';
+import { listQuery as incomingQuery, requestsQuery, retryBody as incomingRetry } from './incoming/incoming-webhooks';
+import { createAny as integrationCreate, updateGeneric } from './incoming/integrations';
+import { catchUpBody } from './incoming/integrations-catch-up';
+import { connectBody, tenantBody } from './incoming/integrations-connect';
+import { updateProvider } from './incoming/integrations-providers';
+import { createMailboxSchema, updateMailboxSchema } from './mail/mailbox-settings';
 import {
   deliveryStatsQuery,
   deliveryStatsResponse,
@@ -26,9 +26,9 @@ import {
   intakeStatsResponse,
   mailboxStatsQuery,
   mailboxStatsResponse,
-} from './routes/stats';
-import { listQuery as ticketsQuery, replyBody } from './routes/tickets';
-import { bulkResendBody, deliveriesQuery, rotateBody } from './routes/webhooks';
+} from './overview/stats';
+import { listQuery as ticketsQuery, replyBody } from './mail/tickets';
+import { bulkResendBody, deliveriesQuery, rotateBody } from './outgoing/webhooks';
 
 const page = z.object({ cursor: z.string().optional(), limit: limitSchema }).strict();
 const created = (description: string) => ({ status: 201, description });

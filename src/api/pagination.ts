@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Keyset, WithKeyset } from '../db/keyset';
+import type { Keyset, WithKeyset } from '../platform/db/keyset';
 import { HttpError } from './errors';
 
 /**

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { insertEvent, toDomainEvent } from '../db/events';
-import { inTransaction, isPool, type Queryable } from '../db/pool';
-import { insertIntakeJobs } from '../db/intake-jobs';
-import { laneWakeJobs } from '../starters/webhook-lane';
+import { insertEvent, toDomainEvent } from './db/events';
+import { inTransaction, isPool, type Queryable } from '../platform/db/pool';
+import { insertIntakeJobs } from '../platform/intake/jobs';
+import { laneWakeJobs } from './lane-starter';
 import { eventInputSchema, resolveEventType, type EventInput } from './event';
 import { lanesOwingEvent, planEvent } from './plan';
 

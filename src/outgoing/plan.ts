@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { insertBatchItem } from '../db/batch-items';
-import { insertDelivery } from '../db/deliveries';
-import type { Queryable } from '../db/pool';
-import { rowSettings, webhooksForEventType } from '../db/webhooks';
-import { laneWorkflowId } from '../shared/workflow-types';
+import { insertBatchItem } from './db/batch-items';
+import { insertDelivery } from './db/deliveries';
+import type { Queryable } from '../platform/db/pool';
+import { rowSettings, webhooksForEventType } from './db/webhooks';
+import { laneWorkflowId } from './workflow-types';
 import { batchGroupKey } from './batching';
 import { conditionsMatch } from './conditions';
 import type { DomainEvent } from './event';

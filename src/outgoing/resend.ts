@@ -1,8 +1,8 @@
-import { getDelivery, reopenForResend, type DeliveryRow } from '../db/deliveries';
-import type { Db, Queryable } from '../db/pool';
-import { getWebhook } from '../db/webhooks';
-import { commitWork } from '../intake/ingress';
-import { laneWakeJobs } from '../starters/webhook-lane';
+import { getDelivery, reopenForResend, type DeliveryRow } from './db/deliveries';
+import type { Db, Queryable } from '../platform/db/pool';
+import { getWebhook } from './db/webhooks';
+import { commitWork } from '../platform/ingress/ingress';
+import { laneWakeJobs } from './lane-starter';
 import type { OutgoingSettings } from './settings';
 
 export interface ServiceDeps {

@@ -1,4 +1,4 @@
-import type { SecretBox } from '../security/secret-box';
+import type { SecretBox } from '../platform/security/secret-box';
 import type { SigningKey } from './signing';
 import type { AuthSecret } from './webhook-config';
 

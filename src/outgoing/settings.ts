@@ -1,5 +1,5 @@
-import type { Config } from '../config';
-import type { DestinationPolicy } from '../http/safe-request';
+import type { Config } from '../platform/config';
+import type { DestinationPolicy } from '../platform/http/safe-request';
 
 /** The outgoing-webhook settings, read once from the configuration by the API and the worker alike. */
 export interface OutgoingSettings {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { assertSafeUrl, BlockedDestinationError, type DestinationPolicy } from '../http/safe-request';
+import { assertSafeUrl, BlockedDestinationError, type DestinationPolicy } from '../platform/http/safe-request';
 import { fieldDef, findEventType, OBJECT_FIELDS } from './catalogue';
 import { checkCondition, CONDITION_OPERATORS, type Condition, type MatchMode, type RuleViolation } from './conditions';
 import { PAYLOAD_TYPES, type PayloadConfig } from './payload';

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loadConfig, type Config } from '../config';
-import { beginRetentionRun, countPrunable, finishRetentionRun, pruneBatch, setPruned } from '../db/retention';
-import { createBaseContext } from '../runtime/context';
+import { loadConfig, type Config } from '../platform/config';
+import { beginRetentionRun, countPrunable, finishRetentionRun, pruneBatch, setPruned } from './db';
+import { createBaseContext } from '../platform/context';
 import { cutoffs, retentionSettings } from './settings';
 
 /**

@@ -1,5 +1,5 @@
-import type { Config } from '../config';
-import { RETENTION_LOGS, type RetentionLog } from '../db/retention';
+import type { Config } from '../platform/config';
+import { RETENTION_LOGS, type RetentionLog } from './db';
 
 /** How long each log is kept (ms; 0 keeps it forever) and how gently it is pruned. */
 export interface RetentionSettings {

@@ -1,7 +1,7 @@
-export { inboundWebhook } from './inbound-webhook';
-export { inboundBatch } from './inbound-batch';
-export { webhookLane } from './webhook-lane';
-export { mailboxWorkflow } from './mailbox';
-export { mailboxScan } from './mailbox-scan';
-export { emailToTicket, ticketReply } from './email-to-ticket';
-export { retentionWorkflow } from './retention';
+export { inboundWebhook } from './incoming/inbound-webhook';
+export { inboundBatch } from './incoming/inbound-batch';
+export { webhookLane } from './outgoing/webhook-lane';
+export { mailboxWorkflow } from './mail/mailbox';
+export { mailboxScan } from './mail/mailbox-scan';
+export { emailToTicket, ticketReply } from './mail/email-to-ticket';
+export { retentionWorkflow } from './retention/retention';

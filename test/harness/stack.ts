@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
-import { createApiKey } from '../../src/services/api-credentials';
-import { migrate } from '../../src/db/migrate';
-import { createPool, type Db } from '../../src/db/pool';
+import { createApiKey } from '../../src/platform/security/api-credentials';
+import { migrate } from '../../src/platform/db/migrate';
+import { createPool, type Db } from '../../src/platform/db/pool';
 import { harnessFile, type HarnessInfo } from './paths';
 import { ProductProcess } from './processes';
 

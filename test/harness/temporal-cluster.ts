@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import pg from 'pg';
 import { provisionTemporalServer } from '../../scripts/provision-temporal-server';
-import { findTemporalCli, MISSING_CLI_HELP } from '../../src/runtime/temporal-cli';
+import { findTemporalCli, MISSING_CLI_HELP } from '../../src/embedded/temporal-cli';
 import { ROOT } from './paths';
 
 /** deploy/temporal: the server config and setup script docker-compose.yml uses too. */

@@ -92,7 +92,7 @@ test('retry an incoming webhook from its page', async () => {
     name: 'Relay',
     settings: { forwardUrl: receiver.url('/relay') },
   });
-  const { signGeneric } = await import('../../src/integrations/generic/webhook');
+  const { signGeneric } = await import('../../src/incoming/generic/webhook');
   const body = JSON.stringify({ type: 'Invoice updated', id: 'INV-9' });
   const sent = await fetch(`${stack.apiUrl}/hooks/generic/${integration.body.id}`, {
     method: 'POST',

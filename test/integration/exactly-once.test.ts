@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { insertIncomingWebhook } from '../../src/db/incoming-webhooks';
-import { insertIntakeJobs } from '../../src/db/intake-jobs';
-import { inboundStartJob } from '../../src/intake/inbound-jobs';
-import { workflowIds } from '../../src/shared/workflow-types';
-import { signGeneric } from '../../src/integrations/generic/webhook';
-import { idempotencyKeyFor } from '../../src/activities/effects';
+import { insertIncomingWebhook } from '../../src/incoming/db/incoming-webhooks';
+import { insertIntakeJobs } from '../../src/platform/intake/jobs';
+import { inboundStartJob } from '../../src/incoming/jobs';
+import { workflowIds } from '../../src/outgoing/workflow-types';
+import { signGeneric } from '../../src/incoming/generic/webhook';
+import { idempotencyKeyFor } from '../../src/platform/effects/activity-keys';
 import { ProductProcess } from '../harness/processes';
 import { Receiver } from '../harness/receiver';
 import { eventually, fetchJson, startStack, type Stack } from '../harness/stack';

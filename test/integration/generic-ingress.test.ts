@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { signGeneric } from '../../src/integrations/generic/webhook';
+import { signGeneric } from '../../src/incoming/generic/webhook';
 import { eventually, fetchJson, startStack, type Stack } from '../harness/stack';
 
 let stack: Stack;

@@ -3,9 +3,9 @@ import dns from 'node:dns/promises';
 import net from 'node:net';
 import os from 'node:os';
 import { gzipSync } from 'node:zlib';
-import { signGeneric } from '../../src/integrations/generic/webhook';
-import { pruneRejectedRequests } from '../../src/db/inbound-requests';
-import { isPrivateAddress } from '../../src/http/safe-request';
+import { signGeneric } from '../../src/incoming/generic/webhook';
+import { pruneRejectedRequests } from '../../src/platform/ingress/inbound-requests';
+import { isPrivateAddress } from '../../src/platform/http/safe-request';
 import { eventually, fetchJson, startStack, type Stack } from '../harness/stack';
 
 /**

@@ -1,4 +1,4 @@
-import { parseXeroBody, xeroEvents } from '../../src/integrations/xero/webhook';
+import { parseXeroBody, xeroEvents } from '../../src/incoming/xero/webhook';
 import { sendXeroWebhook, type XeroWebhookPayload } from '../emulators/webhook-sender';
 import {
   startQuickBooksEmulator,

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { insertIntegration } from '../../src/db/integrations';
-import { createPool, type Db } from '../../src/db/pool';
-import { SecretBox } from '../../src/security/secret-box';
+import { insertIntegration } from '../../src/incoming/db/integrations';
+import { createPool, type Db } from '../../src/platform/db/pool';
+import { SecretBox } from '../../src/platform/security/secret-box';
 import type { QuickBooksEmulator } from '../emulators/quickbooks';
 import type { XeroEmulator } from '../emulators/xero';
 import { createTestDatabase } from '../harness/stack';
@@ -15,8 +15,8 @@ import {
   xeroConsent,
 } from './incoming-helpers';
 
-import type * as OAuthTokens from '../../src/integrations/oauth-tokens';
-import type * as RateBudget from '../../src/integrations/rate-budget';
+import type * as OAuthTokens from '../../src/incoming/oauth-tokens';
+import type * as RateBudget from '../../src/incoming/rate-budget';
 
 type TokensModule = typeof OAuthTokens;
 type BudgetModule = typeof RateBudget;
@@ -87,7 +87,7 @@ test('30 concurrent callers in 3 processes: one refresh, one token; the rotated 
     grantType: 'refresh_token' as const,
     initialRefreshToken: qboRefreshToken,
   };
-  const mods = processes<TokensModule>(3, '../../src/integrations/oauth-tokens');
+  const mods = processes<TokensModule>(3, '../../src/incoming/oauth-tokens');
   const askAll = () =>
     Promise.all(mods.flatMap((m, i) => Array.from({ length: 10 }, () => m.getAccessToken(deps(pools[i]!), client))));
   const refreshesBefore = qbo.stats().tokenRefreshes;
@@ -131,7 +131,7 @@ test('a Xero custom connection gets one client-credentials token for many caller
     clientSecret: XERO_CLIENT.clientSecret,
     grantType: 'client_credentials' as const,
   };
-  const mods = processes<TokensModule>(2, '../../src/integrations/oauth-tokens');
+  const mods = processes<TokensModule>(2, '../../src/incoming/oauth-tokens');
   const tokens = await Promise.all(
     mods.flatMap((m, i) => Array.from({ length: 8 }, () => m.getAccessToken(deps(pools[i]!), client))),
   );
@@ -141,7 +141,7 @@ test('a Xero custom connection gets one client-credentials token for many caller
 
 test('a refused refresh token is a permanent error and frees the lease at once', async () => {
   const integrationId = await integrationRow('quickbooks');
-  const [m] = processes<TokensModule>(1, '../../src/integrations/oauth-tokens');
+  const [m] = processes<TokensModule>(1, '../../src/incoming/oauth-tokens');
   const client = {
     integrationId,
     tokenUrl: `${qbo.url}/oauth2/v1/tokens/bearer`,
@@ -174,7 +174,7 @@ describe('rate budget shared across processes', () => {
   });
 
   test('60 concurrent takers in 3 processes get exactly the 10 calls a minute allows', async () => {
-    const mods = processes<BudgetModule>(3, '../../src/integrations/rate-budget');
+    const mods = processes<BudgetModule>(3, '../../src/incoming/rate-budget');
     const key = `test:${randomUUID()}`;
     const results = await Promise.all(
       mods.flatMap((m, i) => Array.from({ length: 20 }, () => m.tryAcquire(pools[i]!, spec(key)))),
@@ -191,7 +191,7 @@ describe('rate budget shared across processes', () => {
   });
 
   test('the concurrency limit holds and frees when a lease is released', async () => {
-    const [m] = processes<BudgetModule>(1, '../../src/integrations/rate-budget');
+    const [m] = processes<BudgetModule>(1, '../../src/incoming/rate-budget');
     const key = `test:${randomUUID()}`;
     const s = spec(key, { concurrent: 2 });
     const a = await m!.tryAcquire(pools[0]!, s);
@@ -204,7 +204,7 @@ describe('rate budget shared across processes', () => {
   });
 
   test("a provider's Retry-After blocks the tenant for every process", async () => {
-    const mods = processes<BudgetModule>(2, '../../src/integrations/rate-budget');
+    const mods = processes<BudgetModule>(2, '../../src/incoming/rate-budget');
     const key = `test:${randomUUID()}`;
     await mods[0]!.blockBudget(pools[0]!, key, 5000, '429 minute');
     const r = await mods[1]!.tryAcquire(pools[1]!, spec(key));
@@ -233,7 +233,7 @@ describe('rotated refresh tokens are stored by compare-and-set (never lost)', ()
   test('two refreshers and an expired lease: the first answer is stored, the second refresher uses it, the next refresh works', async () => {
     const integrationId = await integrationRow('quickbooks');
     const c = client(integrationId, await quickBooksConsent(qbo, REALM));
-    const [a, b] = processes<TokensModule>(2, '../../src/integrations/oauth-tokens');
+    const [a, b] = processes<TokensModule>(2, '../../src/incoming/oauth-tokens');
     qbo.setTokenLatency(2500);
     const errorsBefore = qbo.stats().tokenErrors;
     const first = a!.getAccessToken(shortLease(pools[0]!), c);
@@ -270,7 +270,7 @@ describe('rotated refresh tokens are stored by compare-and-set (never lost)', ()
       grantType: 'refresh_token' as const,
       initialRefreshToken: refreshToken,
     };
-    const [a, b] = processes<TokensModule>(2, '../../src/integrations/oauth-tokens');
+    const [a, b] = processes<TokensModule>(2, '../../src/incoming/oauth-tokens');
     // Process A's database connection dies while Xero is answering: it cannot store the rotation.
     const doomed = createPool(database.url, 1);
     xero.setTokenLatency(800);

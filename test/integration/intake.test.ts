@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { signGeneric } from '../../src/integrations/generic/webhook';
+import { signGeneric } from '../../src/incoming/generic/webhook';
 import { ProductProcess } from '../harness/processes';
 import { eventually, fetchJson, startStack, type Stack } from '../harness/stack';
 

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { signGeneric } from '../../src/integrations/generic/webhook';
+import { signGeneric } from '../../src/incoming/generic/webhook';
 import { freePort } from '../harness/free-port';
 import { ProductProcess } from '../harness/processes';
 import { eventually, fetchJson } from '../harness/stack';

@@ -1,4 +1,4 @@
-import { storeAttachment } from '../../src/db/attachments';
+import { storeAttachment } from '../../src/mail/db/attachments';
 import { eventually, fetchJson } from '../harness/stack';
 import {
   createMailbox,

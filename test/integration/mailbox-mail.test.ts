@@ -1,6 +1,6 @@
-import { idempotencyKeyFor } from '../../src/activities/effects';
-import { mailboxAad } from '../../src/integrations/microsoft-graph/msal';
-import { SecretBox } from '../../src/security/secret-box';
+import { idempotencyKeyFor } from '../../src/platform/effects/activity-keys';
+import { mailboxAad } from '../../src/mail/graph/msal';
+import { SecretBox } from '../../src/platform/security/secret-box';
 import { eventually, fetchJson } from '../harness/stack';
 import {
   createMailbox,

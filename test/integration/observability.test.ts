@@ -1,4 +1,4 @@
-import { signGeneric } from '../../src/integrations/generic/webhook';
+import { signGeneric } from '../../src/incoming/generic/webhook';
 import { freePort } from '../harness/free-port';
 import { Receiver } from '../harness/receiver';
 import { eventually, fetchJson, startStack, type Stack } from '../harness/stack';

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import dns from 'node:dns/promises';
-import { isPrivateAddress } from '../../src/http/safe-request';
+import { isPrivateAddress } from '../../src/platform/http/safe-request';
 import { Receiver } from '../harness/receiver';
 import { eventually, startStack, type Stack } from '../harness/stack';
 import { createWebhook, deliveries, deliveryIn, emit, sleep, ticketEvent } from './outgoing-helpers';

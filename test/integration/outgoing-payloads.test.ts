@@ -1,4 +1,4 @@
-import { SA } from '../../src/shared/search-attributes';
+import { SA } from '../../src/platform/temporal/search-attributes';
 import { Receiver, type RecordedRequest } from '../harness/receiver';
 import { eventually, startStack, type Stack } from '../harness/stack';
 import { createWebhook, deliveries, emit, ticketEvent } from './outgoing-helpers';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { RetentionResult } from '../../src/shared/retention';
-import { retentionIds } from '../../src/shared/retention';
+import type { RetentionResult } from '../../src/retention/types';
+import { retentionIds } from '../../src/retention/types';
 import { eventually, fetchJson, startStack, type Stack } from '../harness/stack';
 
 /**

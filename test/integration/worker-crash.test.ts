@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { signGeneric } from '../../src/integrations/generic/webhook';
+import { signGeneric } from '../../src/incoming/generic/webhook';
 import { eventually, fetchJson, startStack, type Stack } from '../harness/stack';
 
 let stack: Stack;

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { CONFIG_KEYS } from '../../src/config';
-import { TEMPORAL_SERVER_VERSION } from '../../src/runtime/temporal-server';
-import { ALL_SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes';
+import { CONFIG_KEYS } from '../../src/platform/config';
+import { TEMPORAL_SERVER_VERSION } from '../../src/embedded/temporal-server';
+import { ALL_SEARCH_ATTRIBUTES } from '../../src/platform/temporal/search-attributes';
 import { temporalServerArgs } from '../harness/temporal-cluster';
 
 const root = path.resolve(__dirname, '..', '..');

@@ -4,8 +4,8 @@ import {
   decodeJsonStrict,
   isDateInRange,
   parseDateInRange,
-} from '../../src/http/input-boundary';
-import { isDateTime, parseJsonBody } from '../../src/integrations/inbound-event';
+} from '../../src/platform/http/input-boundary';
+import { isDateTime, parseJsonBody } from '../../src/incoming/inbound-event';
 
 const limits = { maxDepth: 8, maxArrayLength: 5 };
 

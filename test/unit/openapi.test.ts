@@ -10,10 +10,10 @@ import {
   documentedRoutes,
   listExpressRoutes,
 } from '../../src/api/openapi';
-import { loadConfig } from '../../src/config';
-import { createPool } from '../../src/db/pool';
-import { createLogger } from '../../src/logger';
-import { SecretBox } from '../../src/security/secret-box';
+import { loadConfig } from '../../src/platform/config';
+import { createPool } from '../../src/platform/db/pool';
+import { createLogger } from '../../src/platform/logger';
+import { SecretBox } from '../../src/platform/security/secret-box';
 
 // Building the app connects to nothing: the pool and the Temporal connection are lazy.
 const db = createPool('postgres://nobody@127.0.0.1:1/none', 1);

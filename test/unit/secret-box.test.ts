@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadMasterKey, SecretBox, SecretBoxError } from '../../src/security/secret-box';
+import { loadMasterKey, SecretBox, SecretBoxError } from '../../src/platform/security/secret-box';
 
 const box = new SecretBox(randomBytes(32));
 

@@ -1,4 +1,4 @@
-import { StatementBatcher } from '../../src/db/statement-batcher';
+import { StatementBatcher } from '../../src/platform/db/statement-batcher';
 
 /** A statement that takes `ms` and records each batch it was given. */
 function recordingStatement(ms: number, fail?: (items: number[]) => Error | undefined) {

@@ -1,0 +1,121 @@
+import { randomUUID } from 'node:crypto';
+import { Context, log } from '@temporalio/activity';
+import { getMailbox, updateMailbox } from '../../mail/db/mailboxes';
+import { claimDueRetries, knownGraphIds, staleQueued, upsertInboundMail, type MailSource } from '../../mail/db/mail-log';
+import { explainProblem } from '../../mail/graph/errors';
+import { addressOf, deltaPage, type GraphMessage } from '../../mail/graph/messages';
+import { startEmailToTicket } from '../../mail/email-starter';
+import { mailboxWorkflowIds, type CatchUpOutcome } from '../../mail/mailbox-types';
+import { graphFor, requireMailbox, settle, startDeps, type MailboxActivityDeps } from './support';
+
+// A queued email nobody picked up for this long lost its workflow start (an API process died).
+const STALE_QUEUED_MS = 2 * 60_000;
+const RETRY_BATCH = 200;
+
+/** Delta catch-up and the scheduler's retries: the safety nets under change notifications. */
+export function createSyncActivities(deps: MailboxActivityDeps) {
+  const { db, settings } = deps;
+
+  return {
+    /**
+     * Pages the inbox delta from the stored delta link, logs every email received since the
+     * mailbox was connected that we have not seen, and starts its workflow. Restarts the delta
+     * from scratch when Graph has forgotten the sync state (410).
+     */
+    async catchUpMailbox(mailboxId: string, source: MailSource): Promise<CatchUpOutcome> {
+      const mailbox = await requireMailbox(db, mailboxId);
+      // A disabled mailbox is not read; its delta link stays put, so enabling it catches up.
+      if (!mailbox.enabled) return { ok: true, pages: 0, seen: 0, started: 0, retried: 0 };
+      if (mailbox.method === 'scan' && !mailbox.connected_home_account_id) {
+        return {
+          ok: false,
+          kind: 'reauthorization_required',
+          message: 'The mailbox is not signed in: authorize the application first.',
+        };
+      }
+      const since = mailbox.process_since ?? new Date();
+      if (!mailbox.process_since) await updateMailbox(db, mailboxId, { process_since: since });
+      const g = graphFor(deps, mailbox);
+      const start = startDeps(deps);
+      let link = mailbox.delta_link;
+      let restarted = false;
+      let pages = 0;
+      let seen = 0;
+      let started = 0;
+      for (;;) {
+        let page;
+        try {
+          page = await deltaPage(g, link);
+        } catch (err) {
+          const problem = settle(err);
+          if (problem.kind === 'sync_reset' && !restarted) {
+            log.warn('delta sync state lost; starting over', { mailboxId });
+            link = null;
+            restarted = true;
+            continue;
+          }
+          const target = mailbox.shared_mailbox ?? mailbox.email_address ?? mailbox.connected_account ?? mailbox.name;
+          const message = explainProblem(problem, {
+            access: 'read',
+            method: mailbox.method,
+            shared: g.shared,
+            mailbox: target,
+          });
+          await updateMailbox(db, mailboxId, { last_error: message, last_error_at: new Date() });
+          const kind = problem.kind === 'sync_reset' ? 'bad_request' : problem.kind;
+          return { ok: false, kind, message };
+        }
+        pages += 1;
+        Context.current().heartbeat({ pages });
+        const fresh = page.items.filter((m) => !m['@removed'] && m.id && received(m) >= since.getTime());
+        seen += fresh.length;
+        const known = await knownGraphIds(
+          db,
+          mailboxId,
+          fresh.map((m) => m.id),
+        );
+        const unseen = [...new Map(fresh.filter((m) => !known.has(m.id)).map((m) => [m.id, m])).values()];
+        const rows = await upsertInboundMail(
+          db,
+          mailboxId,
+          source,
+          settings.schedulerRetries,
+          unseen.map((m) => ({
+            id: randomUUID(),
+            graph_message_id: m.id,
+            workflow_id: mailboxWorkflowIds.mail(mailboxId, m.id),
+            subject: m.subject ?? null,
+            from_address: addressOf(m.from),
+            from_name: m.from?.emailAddress?.name ?? null,
+            internet_message_id: m.internetMessageId ?? null,
+            received_at: m.receivedDateTime ? new Date(m.receivedDateTime) : null,
+          })),
+        );
+        const created = rows.filter((r) => r.created);
+        await Promise.all(created.map((r) => startEmailToTicket(start, r, 'automatic', 'first')));
+        started += created.length;
+        if (page.nextLink) {
+          link = page.nextLink;
+          continue;
+        }
+        await updateMailbox(db, mailboxId, { delta_link: page.deltaLink ?? link, delta_synced_at: new Date() });
+        break;
+      }
+      if (started > 0) log.info('delta catch-up found mail', { mailboxId, source, started });
+      return { ok: true, pages, seen, started, retried: 0 };
+    },
+
+    /** Restarts failed emails whose next automatic retry is due, and queued ones whose start was lost. */
+    async retryDueMail(mailboxId: string): Promise<number> {
+      if ((await getMailbox(db, mailboxId))?.enabled === false) return 0;
+      const start = startDeps(deps);
+      const due = await claimDueRetries(db, mailboxId, RETRY_BATCH);
+      for (const row of due) await startEmailToTicket(start, row, 'scheduler', 'again');
+      const stale = await staleQueued(db, mailboxId, STALE_QUEUED_MS);
+      for (const row of stale) await startEmailToTicket(start, row, 'automatic', 'first');
+      return due.length;
+    },
+  };
+}
+
+const received = (m: GraphMessage) => (m.receivedDateTime ? Date.parse(m.receivedDateTime) : Date.now());

@@ -1,0 +1,42 @@
+import { SA, searchAttributes } from '../platform/temporal/search-attributes';
+import { INBOUND_BATCH_SIGNAL, type BatchItem, type InboundBatchInput } from './inbound-batch';
+import { inboundBatch } from '../workflows/incoming/inbound-batch';
+import type { JobFamily, StarterDeps } from '../platform/intake/family';
+
+export interface InboundBatchAdd {
+  input: InboundBatchInput;
+  provider: string;
+  items: BatchItem[];
+}
+
+// ~100 bytes per item keeps one signal far below Temporal's 2 MB payload limit.
+const MAX_ITEMS_PER_SIGNAL = 2000;
+
+/**
+ * Adds webhooks to an integration+tenant batch workflow, starting it when none runs. Every job
+ * queued for one batch goes out in as few signals as fit; the workflow ignores an item it
+ * already holds, so a repeated signal changes nothing.
+ */
+export async function signalInboundBatch(deps: StarterDeps, workflowId: string, adds: InboundBatchAdd[]) {
+  const first = adds[0];
+  if (!first) return;
+  const items = adds.flatMap((a) => a.items);
+  for (let i = 0; i < items.length; i += MAX_ITEMS_PER_SIGNAL) {
+    await deps.temporal.workflow.signalWithStart(inboundBatch, {
+      taskQueue: deps.taskQueue,
+      workflowId,
+      args: [first.input],
+      signal: INBOUND_BATCH_SIGNAL,
+      signalArgs: [{ items: items.slice(i, i + MAX_ITEMS_PER_SIGNAL) }],
+      typedSearchAttributes: searchAttributes([
+        [SA.integration, first.provider],
+        [SA.integrationId, first.input.integrationId],
+      ]),
+    });
+  }
+}
+
+export const inboundBatchFamily: JobFamily<InboundBatchAdd> = {
+  kind: 'inbound.batch',
+  run: signalInboundBatch,
+};

@@ -1,0 +1,48 @@
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import { SA, searchAttributes } from '../platform/temporal/search-attributes';
+import type { InboundWebhookInput } from '../outgoing/workflow-types';
+import { inboundWebhook } from '../workflows/incoming/inbound-webhook';
+import type { JobFamily, StarterDeps } from '../platform/intake/family';
+
+/** What the UI filters an incoming webhook's run by. */
+export interface InboundSearch {
+  provider: string;
+  integrationId: string;
+  eventType: string | null;
+  entityId: string | null;
+}
+
+export interface InboundWebhookStart {
+  input: InboundWebhookInput;
+  search: InboundSearch;
+}
+
+/**
+ * Starts an incoming webhook's processing workflow. A run that exists or existed under the id is
+ * left alone (a manual retry has its own id), so running this twice starts one run.
+ */
+export async function startInboundWebhook(deps: StarterDeps, workflowId: string, start: InboundWebhookStart) {
+  try {
+    await deps.temporal.workflow.start(inboundWebhook, {
+      taskQueue: deps.taskQueue,
+      workflowId,
+      args: [start.input],
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      typedSearchAttributes: searchAttributes([
+        [SA.integration, start.search.provider],
+        [SA.integrationId, start.search.integrationId],
+        [SA.eventType, start.search.eventType],
+        [SA.entityId, start.search.entityId],
+      ]),
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+}
+
+export const inboundWebhookFamily: JobFamily<InboundWebhookStart> = {
+  kind: 'inbound.start',
+  run: (deps, workflowId, [first]) => (first ? startInboundWebhook(deps, workflowId, first) : Promise.resolve()),
+};

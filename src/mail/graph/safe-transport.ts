@@ -1,0 +1,122 @@
+import { AuthError, type INetworkModule, type NetworkRequestOptions, type NetworkResponse } from '@azure/msal-node';
+import {
+  AuthenticationHandler,
+  RetryHandler,
+  RetryHandlerOptions,
+  TelemetryHandler,
+  type AuthenticationProvider,
+  type Context,
+  type Middleware,
+} from '@microsoft/microsoft-graph-client';
+import { BlockedDestinationError, safeRequest, type DestinationPolicy } from '../../platform/http/safe-request';
+
+/**
+ * MSAL and the Graph SDK bring their own HTTP stacks (global fetch, redirects followed). Both are
+ * routed here instead, through the one connect-time guard in `safe-request.ts`: private targets
+ * refused unless allow-listed, no redirects, a hard timeout and a capped response.
+ */
+export interface OutboundHttp {
+  policy: DestinationPolicy;
+  timeoutMs: number;
+}
+
+const MSAL_MAX_RESPONSE_BYTES = 1024 * 1024;
+const GRAPH_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+
+/** The MSAL error code for a refused destination; classified as a setting to fix, not retried. */
+export const BLOCKED_DESTINATION_CODE = 'blocked_destination';
+
+/** MSAL rethrows its own AuthError as it is; anything else would become a retryable network error. */
+function msalError(err: unknown): Error {
+  if (err instanceof BlockedDestinationError) return new AuthError(BLOCKED_DESTINATION_CODE, err.message);
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+/** MSAL's `system.networkClient`: token and metadata calls through the guard. */
+export function msalNetworkClient(http: OutboundHttp): INetworkModule {
+  const send = async <T>(method: 'GET' | 'POST', url: string, options?: NetworkRequestOptions, timeout?: number) => {
+    try {
+      const res = await safeRequest({
+        method,
+        url,
+        ...(options?.headers ? { headers: options.headers } : {}),
+        ...(method === 'POST' ? { body: options?.body ?? '' } : {}),
+        timeoutMs: Math.min(timeout ?? http.timeoutMs, http.timeoutMs),
+        maxResponseBytes: MSAL_MAX_RESPONSE_BYTES,
+        policy: http.policy,
+      });
+      let body: unknown;
+      try {
+        body = JSON.parse(res.body);
+      } catch {
+        throw new AuthError(
+          'token_parsing_error',
+          `The identity platform answered ${res.status} with a body that is not JSON`,
+        );
+      }
+      return { headers: res.headers, body: body as T, status: res.status } satisfies NetworkResponse<T>;
+    } catch (err) {
+      throw msalError(err);
+    }
+  };
+  return {
+    sendGetRequestAsync: (url, options, timeout) => send('GET', url, options, timeout),
+    sendPostRequestAsync: (url, options) => send('POST', url, options),
+  };
+}
+
+const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
+
+function headerRecord(headers: unknown): Record<string, string> {
+  if (!headers) return {};
+  if (headers instanceof Headers) return Object.fromEntries(headers.entries());
+  if (Array.isArray(headers)) return Object.fromEntries(headers as Array<[string, string]>);
+  return Object.fromEntries(Object.entries(headers as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
+}
+
+function bodyBytes(body: unknown): string | Buffer | undefined {
+  if (body === undefined || body === null) return undefined;
+  if (typeof body === 'string' || Buffer.isBuffer(body)) return body;
+  if (body instanceof ArrayBuffer) return Buffer.from(body);
+  if (ArrayBuffer.isView(body)) return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  throw new TypeError('Graph request bodies must be strings or bytes');
+}
+
+/** The last link of the Graph middleware chain: the SDK's fetch replaced by the guarded request. */
+export class SafeGraphHttpHandler implements Middleware {
+  constructor(private readonly http: OutboundHttp) {}
+
+  async execute(context: Context): Promise<void> {
+    const request = context.request;
+    const url = typeof request === 'string' ? request : request.url;
+    const options = context.options ?? {};
+    const method = (options.method ?? 'GET').toUpperCase() as 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+    const body = bodyBytes(options.body);
+    const res = await safeRequest({
+      method,
+      url,
+      headers: headerRecord(options.headers),
+      ...(body === undefined ? {} : { body }),
+      timeoutMs: this.http.timeoutMs,
+      maxResponseBytes: GRAPH_MAX_RESPONSE_BYTES,
+      policy: this.http.policy,
+    });
+    if (res.bodyTruncated) throw new Error(`Graph response larger than ${GRAPH_MAX_RESPONSE_BYTES} bytes`);
+    const headers = new Headers();
+    for (const [k, v] of Object.entries(res.headers)) headers.set(k, v);
+    context.response = new Response(NULL_BODY_STATUSES.has(res.status) ? null : new Uint8Array(res.bodyBytes), {
+      status: res.status,
+      headers,
+    });
+  }
+}
+
+/** The SDK's default chain without its redirect handler and with the guarded request at the end. */
+export function graphMiddleware(authProvider: AuthenticationProvider, http: OutboundHttp): Middleware[] {
+  return [
+    new AuthenticationHandler(authProvider),
+    new RetryHandler(new RetryHandlerOptions()),
+    new TelemetryHandler(),
+    new SafeGraphHttpHandler(http),
+  ];
+}

@@ -1,0 +1,35 @@
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { WorkflowIdReusePolicy } from '@temporalio/common';
+import type { TicketReplyInput } from './mailbox-types';
+import { SA, searchAttributes } from '../platform/temporal/search-attributes';
+import { ticketReply } from '../workflows/mail/email-to-ticket';
+import type { JobFamily } from '../platform/intake/family';
+
+export interface TicketReplyStart {
+  input: TicketReplyInput;
+  mailboxId: string;
+  ticketId: string;
+}
+
+/** Sends a stored ticket reply through Graph; the reply's message id makes a second start a no-op. */
+export const ticketReplyFamily: JobFamily<TicketReplyStart> = {
+  kind: 'ticket.reply',
+  run: async (deps, workflowId, [first]) => {
+    if (!first) return;
+    try {
+      await deps.temporal.workflow.start(ticketReply, {
+        taskQueue: deps.taskQueue,
+        workflowId,
+        args: [first.input],
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        typedSearchAttributes: searchAttributes([
+          [SA.integration, 'microsoft365'],
+          [SA.mailboxId, first.mailboxId],
+          [SA.entityId, first.ticketId],
+        ]),
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
+  },
+};

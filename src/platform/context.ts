@@ -1,0 +1,39 @@
+import { loadConfig, type Config } from './config';
+import { createPool, type Db } from './db/pool';
+import { createLogger, type Logger } from './logger';
+import { loadMasterKey, SecretBox } from './security/secret-box';
+import type { PartStates } from '../api/health';
+
+export interface BaseContext {
+  config: Config;
+  logger: Logger;
+  db: Db;
+  secrets: SecretBox;
+  /** The database's URL, for connections outside the pool (the intake starter's LISTEN). */
+  databaseUrl: string;
+  /** Set by the launcher: the state of the children it supervises. */
+  parts?: PartStates | undefined;
+}
+
+/** Which part of Switchyard a process is; its database connections are named after it. */
+export type ProcessRole = 'api' | 'worker' | 'migrate' | 'prune' | 'cli';
+
+/** Config, logger, database pool and secret box: what every process role needs. */
+export function createBaseContext(role: ProcessRole, config: Config = loadConfig(), databaseUrl?: string): BaseContext {
+  const logger = createLogger({ level: config.LOG_LEVEL });
+  const url = databaseUrl ?? config.DATABASE_URL;
+  if (!url) throw new Error('DATABASE_URL is not set (the embedded default sets it; run `npm start`)');
+  const db = createPool(
+    url,
+    {
+      max: config.DATABASE_POOL_SIZE,
+      min: config.DATABASE_POOL_MIN,
+      idleMs: config.DATABASE_POOL_IDLE_SECONDS * 1000,
+    },
+    `switchyard-${role}`,
+  );
+  const secrets = SecretBox.fromBase64(
+    loadMasterKey({ fromEnv: config.SWITCHYARD_MASTER_KEY, dataDir: config.dataDir, allowGenerate: true }),
+  );
+  return { config, logger, db, secrets, databaseUrl: url };
+}
