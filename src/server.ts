@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './api/app';
 import { createIntakeRuntime } from './platform/intake/runtime';
+import { JOB_FAMILIES } from './families';
 import { schedulePruneRejected } from './platform/http/abuse-limits';
 import { ensureRetentionSchedule } from './retention/starter';
 import { connectClient } from './platform/temporal/connection';
@@ -20,7 +21,7 @@ export interface ApiServer {
 export async function startApi(ctx: BaseContext): Promise<ApiServer> {
   const temporal = await connectClient(ctx.config);
   await warmPool(ctx.db);
-  const intake = createIntakeRuntime({ ...ctx, temporal });
+  const intake = createIntakeRuntime({ ...ctx, temporal, families: JOB_FAMILIES });
   const app = createApp({ ...ctx, temporal, intake });
   // Like the scan schedules, the retention Schedule lives in Temporal; start-up keeps it current.
   await ensureRetentionSchedule({

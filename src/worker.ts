@@ -15,6 +15,7 @@ import { backendsFollowOwnPriority } from './platform/background-priority';
 import { createBaseContext } from './platform/context';
 import { connectClient, connectionOptions } from './platform/temporal/connection';
 import { createIntakeRuntime } from './platform/intake/runtime';
+import { JOB_FAMILIES } from './families';
 import type { WorkerMessage } from './embedded/worker-process';
 import { onShutdownSignal } from './platform/signals';
 
@@ -109,7 +110,7 @@ async function main() {
   const worker = await createWorker(ctx);
   // Workers run the intake starter too, so committed work is started even with no API running.
   const temporal = await connectClient(ctx.config);
-  const intake = createIntakeRuntime({ ...ctx, temporal });
+  const intake = createIntakeRuntime({ ...ctx, temporal, families: JOB_FAMILIES });
   // Stopping twice (the launcher went away, then a signal came) is one stop.
   const stop = () => {
     if (worker.getState() === 'RUNNING') worker.shutdown();

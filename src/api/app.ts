@@ -24,6 +24,7 @@ import { statsRouter } from './overview/stats';
 import { webhooksRouter } from './outgoing/webhooks';
 import { outgoingSettings } from '../outgoing/settings';
 import { azureAuth, graphHooks, mailboxApi, mailboxRouteDeps } from './mail';
+import { retentionMetrics } from '../retention/metrics';
 import { httpMetrics, metricsAuth, providerLabel, renderMetrics } from '../platform/observability/metrics';
 import { abuseLimits } from '../platform/http/abuse-limits';
 import { originalBody, redactClientStateForLog } from '../mail/graph/client-state';
@@ -71,7 +72,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(httpMetrics);
   app.use(healthRouter({ db, temporal, parts: deps.parts }));
   app.get('/metrics', metricsAuth(config.METRICS_TOKEN), async (_req, res) => {
-    res.type('text/plain; version=0.0.4').send(await renderMetrics(db, config));
+    res.type('text/plain; version=0.0.4').send(await renderMetrics(db, config, [retentionMetrics]));
   });
   // The operator console: static pages that call this API with the operator's key.
   app.get('/', (_req, res) => res.redirect('/console/'));

@@ -2,23 +2,9 @@ import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import type { z } from 'zod';
 import type { Logger } from '../platform/logger';
 import { isDatabaseUnavailable } from '../platform/db/pool';
-import { errorBody } from '../platform/http/error-envelope';
+import { errorBody, HttpError } from '../platform/http/error-envelope';
 
-/** An error the client caused or should know about, answered with the JSON envelope. */
-export class HttpError extends Error {
-  override name = 'HttpError';
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly details?: unknown,
-    readonly headers?: Record<string, string>,
-  ) {
-    super(message);
-  }
-}
-
-export { errorBody };
+export { errorBody, HttpError };
 
 export function sendError(res: Response, err: HttpError): void {
   if (err.headers) res.set(err.headers);

@@ -2,7 +2,7 @@ import express, { type Router } from 'express';
 import type { Client } from '@temporalio/client';
 import type { Db } from '../platform/db/pool';
 import { intakeBacklog } from '../platform/intake/jobs';
-import type { PartState } from '../embedded/supervisor';
+import type { PartStates } from '../platform/context';
 
 const withTimeout = <T>(p: Promise<T>, ms: number) =>
   Promise.race([
@@ -10,8 +10,7 @@ const withTimeout = <T>(p: Promise<T>, ms: number) =>
     new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms)),
   ]);
 
-/** Supervised parts of the embedded stack by name (`postgres`, `temporal`); absent outside the launcher. */
-export type PartStates = () => Record<string, PartState>;
+export type { PartStates };
 
 /**
  * `/healthz`: 200 `ok` when the process and every supervised part are up, 503 `degraded` naming

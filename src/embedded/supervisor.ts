@@ -8,7 +8,9 @@ export interface ChildHandle {
   stop(): Promise<void>;
 }
 
-export type PartState = 'up' | 'restarting' | 'stopped';
+import type { PartState } from '../platform/context';
+
+export type { PartState };
 
 export interface SupervisorOptions {
   dataDir: string;

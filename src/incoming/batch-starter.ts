@@ -1,6 +1,12 @@
 import { SA, searchAttributes } from '../platform/temporal/search-attributes';
-import { INBOUND_BATCH_SIGNAL, type BatchItem, type InboundBatchInput } from './inbound-batch';
-import { inboundBatch } from '../workflows/incoming/inbound-batch';
+import {
+  INBOUND_BATCH_SIGNAL,
+  INBOUND_BATCH_WORKFLOW,
+  type BatchItem,
+  type InboundBatchInput,
+  type InboundBatchSignal,
+  type InboundBatchWorkflow,
+} from './workflow-contract';
 import type { JobFamily, StarterDeps } from '../platform/intake/family';
 
 export interface InboundBatchAdd {
@@ -22,7 +28,7 @@ export async function signalInboundBatch(deps: StarterDeps, workflowId: string, 
   if (!first) return;
   const items = adds.flatMap((a) => a.items);
   for (let i = 0; i < items.length; i += MAX_ITEMS_PER_SIGNAL) {
-    await deps.temporal.workflow.signalWithStart(inboundBatch, {
+    await deps.temporal.workflow.signalWithStart<InboundBatchWorkflow, [InboundBatchSignal]>(INBOUND_BATCH_WORKFLOW, {
       taskQueue: deps.taskQueue,
       workflowId,
       args: [first.input],

@@ -3,7 +3,7 @@ import type { NewIntakeJob } from '../platform/intake/jobs';
 import type { IntegrationRow } from './db/integrations';
 import type { IncomingWebhookRow } from './db/incoming-webhooks';
 import { resolveProvider } from './providers';
-import { inboundBatchWorkflowId, type BatchItem } from './inbound-batch';
+import { inboundBatchWorkflowId, type BatchItem } from './workflow-contract';
 import { jobFor } from '../platform/intake/family';
 import { inboundBatchFamily } from './batch-starter';
 import { inboundWebhookFamily } from './webhook-starter';

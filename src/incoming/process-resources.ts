@@ -7,7 +7,7 @@ import {
   type EntityVersion,
   type NewResourceData,
 } from './db/resource-data';
-import type { EventInput } from '../outgoing/event';
+import type { EventInput } from '../outgoing';
 import {
   ProviderRateLimitedError,
   type EntityOperation,

@@ -12,9 +12,9 @@ import { InvalidWebhookBodyError, type InboundProviderEvent } from './inbound-ev
 import { providerSecrets, resolveProvider } from './providers';
 import type { ProviderWire } from './provider-wire';
 import type { SecretBox } from '../platform/security/secret-box';
-import { inboundBatchWorkflowId, type BatchItem } from './inbound-batch';
+import { inboundBatchWorkflowId, type BatchItem } from './workflow-contract';
 import { ATTEMPTS_BY_METHOD, isDeferred, type ProcessingMethod } from './processing-methods';
-import { workflowIds } from '../outgoing/workflow-types';
+import { workflowIds } from './workflow-contract';
 import { inboundBatchJob, inboundStartJob, type InboundProcessingSettings } from './jobs';
 import {
   commitIntakeInOneStatement,

@@ -1,4 +1,4 @@
-import type { EventInput } from '../outgoing/event';
+import type { EventInput } from '../outgoing';
 import type { SafeResponse } from '../platform/http/safe-request';
 
 export type ProviderName = 'xero' | 'quickbooks';

@@ -2,7 +2,7 @@ import type { NewIntakeJob } from '../platform/intake/jobs';
 import { getIntegration, type IntegrationRow } from './db/integrations';
 import type { Queryable } from '../platform/db/pool';
 import { claimManualRetry, getProviderWebhooks, type ProviderWebhookRow } from './db/provider-webhooks';
-import { inboundBatchWorkflowId, inboundRetryWorkflowId } from './inbound-batch';
+import { inboundBatchWorkflowId, inboundRetryWorkflowId } from './workflow-contract';
 import { inboundBatchJob, inboundStartJob, type InboundProcessingSettings } from './jobs';
 import { commitWork, type IntakeDeps } from '../platform/ingress/ingress';
 

@@ -1,8 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { SA, searchAttributes } from '../platform/temporal/search-attributes';
-import type { InboundWebhookInput } from '../outgoing/workflow-types';
-import { inboundWebhook } from '../workflows/incoming/inbound-webhook';
+import { INBOUND_WEBHOOK_WORKFLOW, type InboundWebhookInput, type InboundWebhookWorkflow } from './workflow-contract';
 import type { JobFamily, StarterDeps } from '../platform/intake/family';
 
 /** What the UI filters an incoming webhook's run by. */
@@ -24,7 +23,7 @@ export interface InboundWebhookStart {
  */
 export async function startInboundWebhook(deps: StarterDeps, workflowId: string, start: InboundWebhookStart) {
   try {
-    await deps.temporal.workflow.start(inboundWebhook, {
+    await deps.temporal.workflow.start<InboundWebhookWorkflow>(INBOUND_WEBHOOK_WORKFLOW, {
       taskQueue: deps.taskQueue,
       workflowId,
       args: [start.input],

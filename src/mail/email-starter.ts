@@ -2,9 +2,8 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import type { LoggedMailRef, MailTrigger } from './db/mail-log';
 import type { MailSettings } from './settings';
-import type { EmailToTicketInput } from './mailbox-types';
+import { EMAIL_TO_TICKET_WORKFLOW, type EmailToTicketInput, type EmailToTicketWorkflow } from './workflow-contract';
 import { SA, searchAttributes } from '../platform/temporal/search-attributes';
-import { emailToTicket } from '../workflows/mail/email-to-ticket';
 import type { JobFamily, StarterDeps } from '../platform/intake/family';
 
 /** What starting an email's workflow needs; the API, the intake starter and activities all have it. */
@@ -29,7 +28,7 @@ export function emailToTicketInput(
 
 async function start(deps: StarterDeps, workflowId: string, input: EmailToTicketInput, mode: 'first' | 'again') {
   try {
-    await deps.temporal.workflow.start(emailToTicket, {
+    await deps.temporal.workflow.start<EmailToTicketWorkflow>(EMAIL_TO_TICKET_WORKFLOW, {
       taskQueue: deps.taskQueue,
       workflowId,
       args: [input],

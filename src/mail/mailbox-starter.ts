@@ -16,6 +16,10 @@ import {
   mailboxLifecycleSignal,
   mailboxStateQuery,
   mailboxWorkflowIds,
+  MAILBOX_SCAN_WORKFLOW,
+  MAILBOX_WORKFLOW,
+  type MailboxScanWorkflow,
+  type MailboxWorkflow,
   type CancelOutcome,
   type CatchUpOutcome,
   type LifecycleSignal,
@@ -23,10 +27,8 @@ import {
   type MailboxWorkflowInput,
   type MailboxWorkflowState,
   type SubscriptionOutcome,
-} from './mailbox-types';
+} from './workflow-contract';
 import { SA } from '../platform/temporal/search-attributes';
-import { mailboxWorkflow } from '../workflows/mail/mailbox';
-import { mailboxScan } from '../workflows/mail/mailbox-scan';
 import type { JobFamily } from '../platform/intake/family';
 
 /** What driving the mailbox workflows from the API needs. */
@@ -51,7 +53,7 @@ function startOperation(deps: MailboxControlDeps, mailboxId: string) {
       maxCyclesPerRun: deps.settings.maxCyclesPerRun,
     },
   };
-  return new WithStartWorkflowOperation(mailboxWorkflow, {
+  return new WithStartWorkflowOperation<MailboxWorkflow>(MAILBOX_WORKFLOW, {
     workflowId: mailboxWorkflowIds.mailbox(mailboxId),
     taskQueue: deps.taskQueue,
     args: [input],
@@ -156,7 +158,7 @@ export async function upsertScanSchedule(deps: MailboxControlDeps, mailbox: Mail
     spec: { intervals: [{ every }] },
     action: {
       type: 'startWorkflow' as const,
-      workflowType: mailboxScan,
+      workflowType: MAILBOX_SCAN_WORKFLOW,
       workflowId: scheduleId,
       taskQueue: deps.taskQueue,
       args: [input] as [MailboxScanInput],
@@ -209,7 +211,7 @@ export async function deleteScanSchedule(deps: MailboxControlDeps, mailboxId: st
 /** Runs "import emails now" and waits for its outcome (permission problems included). */
 export async function runImport(deps: MailboxControlDeps, mailboxId: string, key: string): Promise<CatchUpOutcome> {
   const input: MailboxScanInput = { mailboxId, mode: 'import' };
-  return deps.temporal.workflow.execute(mailboxScan, {
+  return deps.temporal.workflow.execute<MailboxScanWorkflow>(MAILBOX_SCAN_WORKFLOW, {
     taskQueue: deps.taskQueue,
     workflowId: mailboxWorkflowIds.import(mailboxId, key),
     args: [input],

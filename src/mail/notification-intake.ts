@@ -7,7 +7,7 @@ import type { MailSettings } from './settings';
 import { DEFAULT_INPUT_LIMITS, inputErrorCode, type InputLimits } from '../platform/http/input-boundary';
 import { safeEqualTo } from '../platform/security/compare';
 import type { SecretBox } from '../platform/security/secret-box';
-import { mailboxWorkflowIds } from './mailbox-types';
+import { mailboxWorkflowIds } from './workflow-contract';
 import { emailToTicketFamily, emailToTicketInput } from './email-starter';
 import { jobFor } from '../platform/intake/family';
 import { mailboxLifecycleFamily } from './mailbox-starter';

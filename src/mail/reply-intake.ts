@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { MailboxRow } from './db/mailboxes';
 import type { Queryable } from '../platform/db/pool';
 import { insertTicketMessage, type TicketMessageRow } from './db/tickets';
-import { mailboxWorkflowIds } from './mailbox-types';
+import { mailboxWorkflowIds } from './workflow-contract';
 import { jobFor } from '../platform/intake/family';
 import { ticketReplyFamily } from './reply-starter';
 import { commitWork, type IntakeDeps } from '../platform/ingress/ingress';

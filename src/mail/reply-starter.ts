@@ -1,8 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
-import type { TicketReplyInput } from './mailbox-types';
+import { TICKET_REPLY_WORKFLOW, type TicketReplyInput, type TicketReplyWorkflow } from './workflow-contract';
 import { SA, searchAttributes } from '../platform/temporal/search-attributes';
-import { ticketReply } from '../workflows/mail/email-to-ticket';
 import type { JobFamily } from '../platform/intake/family';
 
 export interface TicketReplyStart {
@@ -17,7 +16,7 @@ export const ticketReplyFamily: JobFamily<TicketReplyStart> = {
   run: async (deps, workflowId, [first]) => {
     if (!first) return;
     try {
-      await deps.temporal.workflow.start(ticketReply, {
+      await deps.temporal.workflow.start<TicketReplyWorkflow>(TICKET_REPLY_WORKFLOW, {
         taskQueue: deps.taskQueue,
         workflowId,
         args: [first.input],

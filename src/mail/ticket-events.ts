@@ -1,8 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Queryable } from '../platform/db/pool';
 import type { TicketRow } from './db/tickets';
-import { findEventType } from '../outgoing/catalogue';
-import { emitEvent } from '../outgoing/emit';
+import { emitEvent, findEventType } from '../outgoing';
 
 /** What emitting into the outgoing webhook engine needs (from an activity: its client and task queue). */
 export interface EmitContext {

@@ -3,14 +3,19 @@ import { webhooksWithQueuedWork } from './db/deliveries';
 import { isLanePolling } from './db/lane-rounds';
 import type { Queryable } from '../platform/db/pool';
 import { SA } from '../platform/temporal/search-attributes';
-import { LANE_WAKE_SIGNAL, laneWorkflowId, type WebhookLaneInput } from './workflow-types';
-import { webhookLane } from '../workflows';
+import {
+  LANE_WAKE_SIGNAL,
+  laneWorkflowId,
+  WEBHOOK_LANE_WORKFLOW,
+  type WebhookLaneInput,
+  type WebhookLaneWorkflow,
+} from './workflow-contract';
 import { insertIntakeJobs, type NewIntakeJob } from '../platform/intake/jobs';
 import { jobFor, type JobFamily, type StarterDeps } from '../platform/intake/family';
 
 async function signalLane(deps: StarterDeps, webhookId: string): Promise<void> {
   const input: WebhookLaneInput = { webhookId };
-  await deps.temporal.workflow.signalWithStart(webhookLane, {
+  await deps.temporal.workflow.signalWithStart<WebhookLaneWorkflow, []>(WEBHOOK_LANE_WORKFLOW, {
     taskQueue: deps.taskQueue,
     workflowId: laneWorkflowId(webhookId),
     args: [input],

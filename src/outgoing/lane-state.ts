@@ -1,7 +1,7 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { laneCounts } from './db/deliveries';
 import type { Queryable } from '../platform/db/pool';
-import { LANE_STATE_QUERY, laneWorkflowId, type LaneState } from './workflow-types';
+import { LANE_STATE_QUERY, laneWorkflowId, type LaneState } from './workflow-contract';
 
 /** A lane as the API shows it: the running lane's own state, or PostgreSQL's counts when it is not running. */
 export type LaneView =

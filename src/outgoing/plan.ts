@@ -3,7 +3,7 @@ import { insertBatchItem } from './db/batch-items';
 import { insertDelivery } from './db/deliveries';
 import type { Queryable } from '../platform/db/pool';
 import { rowSettings, webhooksForEventType } from './db/webhooks';
-import { laneWorkflowId } from './workflow-types';
+import { laneWorkflowId } from './workflow-contract';
 import { batchGroupKey } from './batching';
 import { conditionsMatch } from './conditions';
 import type { DomainEvent } from './event';

@@ -2,7 +2,12 @@ import { loadConfig, type Config } from './config';
 import { createPool, type Db } from './db/pool';
 import { createLogger, type Logger } from './logger';
 import { loadMasterKey, SecretBox } from './security/secret-box';
-import type { PartStates } from '../api/health';
+
+/** A supervised part of the embedded stack (PostgreSQL, the dev server, the worker). */
+export type PartState = 'up' | 'restarting' | 'stopped';
+
+/** Supervised parts of the embedded stack by name (`postgres`, `temporal`); absent outside the launcher. */
+export type PartStates = () => Record<string, PartState>;
 
 export interface BaseContext {
   config: Config;

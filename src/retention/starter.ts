@@ -1,6 +1,5 @@
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
-import { retentionIds, type RetentionInput } from './types';
-import { retentionWorkflow } from '../workflows/retention/retention';
+import { RETENTION_WORKFLOW, retentionIds, type RetentionInput } from './workflow-contract';
 
 export interface RetentionScheduleDeps {
   temporal: Client;
@@ -29,7 +28,7 @@ export async function ensureRetentionSchedule(deps: RetentionScheduleDeps): Prom
     spec: { intervals: [{ every: deps.intervalMs }] },
     action: {
       type: 'startWorkflow' as const,
-      workflowType: retentionWorkflow,
+      workflowType: RETENTION_WORKFLOW,
       workflowId: scheduleId,
       taskQueue: deps.taskQueue,
       args: [input] as [RetentionInput],

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { insertIncomingWebhook } from '../../src/incoming/db/incoming-webhooks';
 import { insertIntakeJobs } from '../../src/platform/intake/jobs';
 import { inboundStartJob } from '../../src/incoming/jobs';
-import { workflowIds } from '../../src/outgoing/workflow-types';
+import { workflowIds } from '../../src/incoming/workflow-contract';
 import { signGeneric } from '../../src/incoming/generic/webhook';
 import { idempotencyKeyFor } from '../../src/platform/effects/activity-keys';
 import { ProductProcess } from '../harness/processes';

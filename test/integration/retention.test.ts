@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { RetentionResult } from '../../src/retention/types';
-import { retentionIds } from '../../src/retention/types';
+import type { RetentionResult } from '../../src/retention/workflow-contract';
+import { retentionIds } from '../../src/retention/workflow-contract';
 import { eventually, fetchJson, startStack, type Stack } from '../harness/stack';
 
 /**

@@ -1,7 +1,12 @@
 import os from 'node:os';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { assertSafeUrl, BlockedDestinationError, isPrivateAddress, safeRequest } from '../../src/platform/http/safe-request';
+import {
+  assertSafeUrl,
+  BlockedDestinationError,
+  isPrivateAddress,
+  safeRequest,
+} from '../../src/platform/http/safe-request';
 
 test.each([
   ['127.0.0.1', true],

@@ -12,7 +12,7 @@ import {
 import { getEntities } from '../../incoming/db/resource-data';
 import { processResources } from '../../incoming/process-resources';
 import { resolveProvider } from '../../incoming/providers';
-import type { BatchItem, ChunkItemResult, ResourceChunk } from '../../incoming/inbound-batch';
+import type { BatchItem, ChunkItemResult, ResourceChunk } from '../../incoming/workflow-contract';
 import { activityKey, executionNumber } from '../../platform/effects/activity-keys';
 import { resourceDeps, rethrowRateLimit, type ProviderActivityDeps } from './provider-deps';
 

@@ -1,7 +1,7 @@
 import type { ProviderWebhookRow } from '../../incoming/db/provider-webhooks';
 import { TokenRefreshError } from '../../incoming/oauth-tokens';
 import { processResources } from '../../incoming/process-resources';
-import type { ProcessContext, ProcessOutcome } from './inbound';
+import type { ProcessContext, ProcessOutcome } from '../../incoming/process';
 import { resourceDeps, rethrowRateLimit, type ProviderActivityDeps } from './provider-deps';
 
 /**

@@ -13,7 +13,7 @@ import { getTicket } from '../../mail/db/tickets';
 import { classifyGraphError, explainProblem } from '../../mail/graph/errors';
 import { emitTicketEvent } from '../../mail/ticket-events';
 import { getMessage, markRead, moveMessage, type GraphMessage } from '../../mail/graph/messages';
-import type { MailboxProblemKind } from '../../mail/mailbox-types';
+import type { MailboxProblemKind } from '../../mail/workflow-contract';
 import { activityKey } from '../../platform/effects/activity-keys';
 import { storeMail } from './ingest';
 import { graphFor, requireMailbox, settle, type MailboxActivityDeps } from './support';

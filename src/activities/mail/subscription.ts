@@ -12,7 +12,7 @@ import {
   reauthorizeSubscription,
   renewSubscription,
 } from '../../mail/graph/subscriptions';
-import type { CancelOutcome, SubscriptionOutcome } from '../../mail/mailbox-types';
+import type { CancelOutcome, SubscriptionOutcome } from '../../mail/workflow-contract';
 import { graphFor, requireMailbox, settle, type MailboxActivityDeps, type SettledProblem } from './support';
 
 const iso = (d: Date | string) => new Date(d).toISOString();

@@ -1,11 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { Context, log } from '@temporalio/activity';
 import { getMailbox, updateMailbox } from '../../mail/db/mailboxes';
-import { claimDueRetries, knownGraphIds, staleQueued, upsertInboundMail, type MailSource } from '../../mail/db/mail-log';
+import {
+  claimDueRetries,
+  knownGraphIds,
+  staleQueued,
+  upsertInboundMail,
+  type MailSource,
+} from '../../mail/db/mail-log';
 import { explainProblem } from '../../mail/graph/errors';
 import { addressOf, deltaPage, type GraphMessage } from '../../mail/graph/messages';
 import { startEmailToTicket } from '../../mail/email-starter';
-import { mailboxWorkflowIds, type CatchUpOutcome } from '../../mail/mailbox-types';
+import { mailboxWorkflowIds, type CatchUpOutcome } from '../../mail/workflow-contract';
 import { graphFor, requireMailbox, settle, startDeps, type MailboxActivityDeps } from './support';
 
 // A queued email nobody picked up for this long lost its workflow start (an API process died).

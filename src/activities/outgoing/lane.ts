@@ -19,7 +19,7 @@ import { emitEvent } from '../../outgoing/emit';
 import { withMessageId } from '../../outgoing/payload';
 import { RatePacer } from '../../outgoing/rate-limit';
 import type { WebhookSettings } from '../../outgoing/webhook-config';
-import { laneWorkflowId, type LaneRoundInput, type LaneRoundResult } from '../../outgoing/workflow-types';
+import { laneWorkflowId, type LaneRoundInput, type LaneRoundResult } from '../../outgoing/workflow-contract';
 import { createAttempter, type AttemptReport } from './attempt';
 import type { OutgoingActivityDeps } from './deps';
 

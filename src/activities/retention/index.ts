@@ -12,7 +12,7 @@ import {
 } from '../../retention/db';
 import type { Logger } from '../../platform/logger';
 import { cutoffs, type RetentionSettings } from '../../retention/settings';
-import type { RetentionPlanItem } from '../../retention/types';
+import type { RetentionPlanItem } from '../../retention/workflow-contract';
 
 export interface RetentionActivityDeps {
   db: Db;

@@ -11,7 +11,7 @@ import {
 import type { Db } from '../../platform/db/pool';
 import { redirectUri, type MailSettings } from '../../mail/settings';
 import type { SecretBox } from '../../platform/security/secret-box';
-import type { MailboxProblemKind } from '../../mail/mailbox-types';
+import type { MailboxProblemKind } from '../../mail/workflow-contract';
 import { HttpError, parseOr400 } from '../errors';
 import { inboundLogPage } from './inbound-mail';
 import {

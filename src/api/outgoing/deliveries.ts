@@ -4,7 +4,7 @@ import { batchItemsOf } from '../../outgoing/db/batch-items';
 import { getDelivery, listAttempts, type AttemptRow, type DeliveryRow } from '../../outgoing/db/deliveries';
 import { findEventType } from '../../outgoing/catalogue';
 import { resendDelivery, type ServiceDeps } from '../../outgoing/resend';
-import { laneWorkflowId } from '../../outgoing/workflow-types';
+import { laneWorkflowId } from '../../outgoing/workflow-contract';
 import { HttpError, parseOr400 } from '../errors';
 
 export interface DeliveryRouteDeps extends ServiceDeps {

@@ -8,7 +8,7 @@ import { findEventType } from '../../outgoing/catalogue';
 import type { RuleViolation } from '../../outgoing/conditions';
 import { readLaneState } from '../../outgoing/lane-state';
 import { resendDeliveries } from '../../outgoing/resend';
-import { laneWorkflowId } from '../../outgoing/workflow-types';
+import { laneWorkflowId } from '../../outgoing/workflow-contract';
 import { openWebhookSecrets, type WebhookSecrets } from '../../outgoing/secrets';
 import { activeSecrets, generateSigningSecret, isValidSigningSecret } from '../../outgoing/signing';
 import {

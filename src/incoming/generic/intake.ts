@@ -8,7 +8,7 @@ import { DEFAULT_INPUT_LIMITS, inputErrorCode, type InputLimits } from '../../pl
 import { safeEqual } from '../../platform/security/compare';
 import type { SecretBox } from '../../platform/security/secret-box';
 import { ATTEMPTS_BY_METHOD, isDeferred, type ProcessingMethod } from '../processing-methods';
-import { workflowIds } from '../../outgoing/workflow-types';
+import { workflowIds } from '../workflow-contract';
 import { inboundStartJob, type InboundProcessingSettings } from '../jobs';
 import {
   commitIntakeInOneStatement,

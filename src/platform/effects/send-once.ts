@@ -1,7 +1,21 @@
 import { completeOutboundEffect, lockOutboundEffect, startOutboundEffect } from './effect-ledger';
 import { withTransaction, type Db } from '../db/pool';
-import type { OutboundCall, SendOnce } from '../../incoming/process';
 import { idempotencyKeyFor, outboundKey } from './activity-keys';
+
+/** One outbound call: `send` gets the idempotency key to pass on; `delivered` says whether the receiver took it. */
+export interface OutboundCall<T> {
+  /** Where it goes (`POST https://…`), for the attempt log. */
+  target: string;
+  send: (idempotencyKey: string) => Promise<T>;
+  delivered: (result: T) => boolean;
+}
+
+/**
+ * Makes an outbound call at most once per workflow (across runs, executions and attempts),
+ * recorded before it is made: a delivered call returns its stored (JSON) result; one whose answer
+ * was lost is re-sent with the same key; one the receiver refused is tried again by a later attempt.
+ */
+export type SendOnce = <T>(step: string, call: OutboundCall<T>) => Promise<T>;
 
 export interface SendOnceDeps {
   db: Db;

@@ -1,5 +1,5 @@
 import express, { type Request, type RequestHandler, type Response } from 'express';
-import { HttpError } from '../../api/errors';
+import { HttpError } from './error-envelope';
 
 /**
  * The one input boundary: what every request body, key and value must be before any route,

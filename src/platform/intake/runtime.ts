@@ -5,6 +5,7 @@ import type { Logger } from '../logger';
 import { BacklogGate } from './backlog';
 import { IntakeStarter } from './starter';
 import { IntakeWake } from './wake';
+import type { JobFamily } from './family';
 
 /** Intake as one process runs it: the backlog gate ingress checks, and (when enabled) a starter. */
 export interface IntakeRuntime {
@@ -21,6 +22,8 @@ export function createIntakeRuntime(deps: {
   logger: Logger;
   temporal: Client;
   databaseUrl: string;
+  /** The workflow families the starter hands outbox rows to, by kind. */
+  families: ReadonlyMap<string, JobFamily<never>>;
 }): IntakeRuntime {
   const { config } = deps;
   const starter = config.INTAKE_STARTER_ENABLED
@@ -30,6 +33,7 @@ export function createIntakeRuntime(deps: {
         logger: deps.logger,
         temporal: deps.temporal,
         taskQueue: config.TEMPORAL_TASK_QUEUE,
+        families: deps.families,
         settings: {
           concurrency: config.INTAKE_STARTER_CONCURRENCY,
           batch: config.INTAKE_STARTER_BATCH,

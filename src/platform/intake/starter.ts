@@ -1,15 +1,8 @@
 import pg from 'pg';
-import {
-  claimIntakeJobs,
-  deferIntakeJobs,
-  deleteIntakeJobs,
-  INTAKE_CHANNEL,
-  type IntakeJobRow,
-} from './jobs';
+import { claimIntakeJobs, deferIntakeJobs, deleteIntakeJobs, INTAKE_CHANNEL, type IntakeJobRow } from './jobs';
 import type { Db } from '../db/pool';
 import type { Logger } from '../logger';
 import type { JobFamily, StarterDeps } from './family';
-import { JOB_FAMILIES } from '../../families';
 
 export interface StarterSettings {
   concurrency: number;
@@ -23,7 +16,8 @@ export interface IntakeStarterDeps extends StarterDeps {
   databaseUrl: string;
   logger: Logger;
   settings: StarterSettings;
-  families?: ReadonlyMap<string, JobFamily<never>>;
+  /** The workflow families by outbox kind (src/families.ts): the platform knows none of them. */
+  families: ReadonlyMap<string, JobFamily<never>>;
 }
 
 // A claim outlives any one Temporal call (each gets CALL_DEADLINE_MS), so two starters never
@@ -52,7 +46,7 @@ export class IntakeStarter {
   private readonly log: Logger;
 
   constructor(private readonly deps: IntakeStarterDeps) {
-    this.families = deps.families ?? JOB_FAMILIES;
+    this.families = deps.families;
     this.log = deps.logger.child({ component: 'intake-starter' });
   }
 

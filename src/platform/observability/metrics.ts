@@ -3,7 +3,6 @@ import type { RequestHandler } from 'express';
 import type { Queryable } from '../db/pool';
 import { intakeBacklog } from '../intake/jobs';
 import { safeEqual } from '../security/compare';
-import { retentionMetrics } from '../../retention/metrics';
 
 /**
  * Prometheus metrics served by the API at /metrics. HTTP and ingress figures are counted in
@@ -239,13 +238,20 @@ async function sdkMetrics(address: string): Promise<string> {
   }
 }
 
-/** The exposition text: in-process metrics, database-derived metrics, then the SDK's worker metrics. */
-export async function renderMetrics(db: Queryable, config: { WORKER_METRICS_ADDRESS: string }): Promise<string> {
-  const [own, fromDb, retention, sdk] = await Promise.all([
+/** Exposition text a capability adds to `/metrics` (the platform knows none of them by name). */
+export type MetricsCollector = (db: Queryable) => Promise<string>;
+
+/** The exposition text: in-process metrics, database-derived metrics, the capabilities' own, then the SDK's. */
+export async function renderMetrics(
+  db: Queryable,
+  config: { WORKER_METRICS_ADDRESS: string },
+  collectors: readonly MetricsCollector[] = [],
+): Promise<string> {
+  const [own, fromDb, sdk, ...extra] = await Promise.all([
     registry.metrics(),
     databaseMetrics(db),
-    retentionMetrics(db),
     sdkMetrics(config.WORKER_METRICS_ADDRESS),
+    ...collectors.map((collect) => collect(db)),
   ]);
-  return [own, fromDb, retention, sdk].filter(Boolean).join('\n') + '\n';
+  return [own, fromDb, ...extra, sdk].filter(Boolean).join('\n') + '\n';
 }

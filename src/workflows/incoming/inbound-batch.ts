@@ -15,7 +15,7 @@ import {
   type ChunkItemResult,
   type InboundBatchInput,
   type InboundBatchSignal,
-} from '../../incoming/inbound-batch';
+} from '../../incoming/workflow-contract';
 
 type BatchActivities = ReturnType<typeof createProviderBatchActivities>;
 

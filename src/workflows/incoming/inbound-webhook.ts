@@ -1,6 +1,6 @@
 import { ActivityFailure, proxyActivities, sleep, log } from '@temporalio/workflow';
 import type { createInboundActivities } from '../../activities/incoming/inbound';
-import type { InboundWebhookInput, InboundWebhookResult } from '../../outgoing/workflow-types';
+import type { InboundWebhookInput, InboundWebhookResult } from '../../incoming/workflow-contract';
 
 type InboundActivities = ReturnType<typeof createInboundActivities>;
 

@@ -1,7 +1,7 @@
 import { ActivityFailure, ApplicationFailure, log, patched, proxyActivities, sleep } from '@temporalio/workflow';
 import type { MailboxActivities } from '../../activities/mail';
 import type { IngestOutcome } from '../../activities/mail/mail';
-import type { EmailToTicketInput, EmailToTicketResult, TicketReplyInput } from '../../mail/mailbox-types';
+import type { EmailToTicketInput, EmailToTicketResult, TicketReplyInput } from '../../mail/workflow-contract';
 
 const MISSING = ['MailMissingError', 'MailboxMissingError'];
 

@@ -1,6 +1,6 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { MailboxActivities } from '../../activities/mail';
-import type { CatchUpOutcome, MailboxScanInput } from '../../mail/mailbox-types';
+import type { CatchUpOutcome, MailboxScanInput } from '../../mail/workflow-contract';
 
 const retry = {
   initialInterval: '1s',

@@ -22,7 +22,7 @@ import {
   type MailboxWorkflowInput,
   type MailboxWorkflowState,
   type SubscriptionOutcome,
-} from '../../mail/mailbox-types';
+} from '../../mail/workflow-contract';
 
 const retry = {
   initialInterval: '1s',

@@ -17,7 +17,7 @@ import {
   type LaneCounters,
   type LaneState,
   type WebhookLaneInput,
-} from '../../outgoing/workflow-types';
+} from '../../outgoing/workflow-contract';
 
 export const laneWakeSignal = defineSignal(LANE_WAKE_SIGNAL);
 export const laneStateQuery = defineQuery<LaneState>(LANE_STATE_QUERY);

@@ -1,7 +1,7 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { RetentionActivities } from '../../activities/retention';
 import type { PrunedCounts } from '../../retention/db';
-import type { RetentionInput, RetentionResult } from '../../retention/types';
+import type { RetentionInput, RetentionResult } from '../../retention/workflow-contract';
 
 const { beginRetention, pruneLog, finishRetention } = proxyActivities<RetentionActivities>({
   startToCloseTimeout: '2m',

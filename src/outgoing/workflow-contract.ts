@@ -1,25 +1,8 @@
-/** Inputs and outputs shared by the API (which starts workflows) and the worker (which runs them). */
-
-export interface InboundWebhookInput {
-  incomingWebhookId: string;
-  /** Total attempts the processing method allows (1 = not retried). */
-  maxAttempts: number;
-  activityTimeoutSeconds: number;
-  retryInitialSeconds: number;
-  /** A manual retry starts at the next attempt number (and `maxAttempts` is that same number). */
-  firstAttempt?: number;
-  /** Download fresh resource data even if the entity looks up to date (manual retries). */
-  fresh?: boolean;
-}
-
-export interface InboundWebhookResult {
-  status: 'succeeded' | 'failed';
-  attempts: number;
-}
-
-export const workflowIds = {
-  inbound: (integrationId: string, deliveryKey: string) => `inbound:${integrationId}:${deliveryKey}`,
-};
+/**
+ * The lane workflow's contract: ids, signal and query names, inputs and results shared by the
+ * outgoing capability (which starts and signals lanes) and the workflow (which runs them).
+ * Workflow code loads this module, so it imports nothing but types.
+ */
 
 // Outgoing webhooks. Bodies and queues stay in PostgreSQL; the lane workflow only hears "there is more".
 
@@ -101,3 +84,7 @@ export interface LaneState {
   counters: LaneCounters;
   runStartedAt: string;
 }
+
+/** The lane workflow as registered with the worker (src/workflows/outgoing/webhook-lane.ts). */
+export const WEBHOOK_LANE_WORKFLOW = 'webhookLane';
+export type WebhookLaneWorkflow = (input: WebhookLaneInput) => Promise<void>;

@@ -102,3 +102,13 @@ export interface MailboxScanInput {
 export interface TicketReplyInput {
   ticketMessageId: string;
 }
+
+/** The workflows as registered with the worker (src/workflows/mail/). */
+export const MAILBOX_WORKFLOW = 'mailboxWorkflow';
+export type MailboxWorkflow = (input: MailboxWorkflowInput) => Promise<MailboxWorkflowState>;
+export const MAILBOX_SCAN_WORKFLOW = 'mailboxScan';
+export type MailboxScanWorkflow = (input: MailboxScanInput) => Promise<CatchUpOutcome>;
+export const EMAIL_TO_TICKET_WORKFLOW = 'emailToTicket';
+export type EmailToTicketWorkflow = (input: EmailToTicketInput) => Promise<EmailToTicketResult>;
+export const TICKET_REPLY_WORKFLOW = 'ticketReply';
+export type TicketReplyWorkflow = (input: TicketReplyInput) => Promise<{ ok: boolean; error: string | null }>;

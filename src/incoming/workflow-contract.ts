@@ -1,4 +1,32 @@
-/** The delayed processing method: shapes shared by the API (which signals) and the batch workflow. */
+/**
+ * The incoming workflows' contract: ids, inputs, results and signal names shared by the incoming
+ * capability (which starts and signals them) and the workflows (which run them). Workflow code
+ * loads this module, so it imports nothing but types.
+ */
+
+// One webhook processed now or retried (the immediate and retried processing methods).
+export interface InboundWebhookInput {
+  incomingWebhookId: string;
+  /** Total attempts the processing method allows (1 = not retried). */
+  maxAttempts: number;
+  activityTimeoutSeconds: number;
+  retryInitialSeconds: number;
+  /** A manual retry starts at the next attempt number (and `maxAttempts` is that same number). */
+  firstAttempt?: number;
+  /** Download fresh resource data even if the entity looks up to date (manual retries). */
+  fresh?: boolean;
+}
+
+export interface InboundWebhookResult {
+  status: 'succeeded' | 'failed';
+  attempts: number;
+}
+
+export const workflowIds = {
+  inbound: (integrationId: string, deliveryKey: string) => `inbound:${integrationId}:${deliveryKey}`,
+};
+
+// The delayed processing method: the batch workflow per tenant.
 
 /** One webhook waiting in a batch. `attempt` is the business attempt it is due for. */
 export interface BatchItem {
@@ -56,3 +84,9 @@ export const inboundBatchWorkflowId = (integrationId: string, tenantId: string) 
 
 export const inboundRetryWorkflowId = (integrationId: string, deliveryKey: string, n: number) =>
   `inbound:${integrationId}:${deliveryKey}:retry-${n}`;
+
+/** The workflows as registered with the worker (src/workflows/incoming/). */
+export const INBOUND_WEBHOOK_WORKFLOW = 'inboundWebhook';
+export type InboundWebhookWorkflow = (input: InboundWebhookInput) => Promise<InboundWebhookResult>;
+export const INBOUND_BATCH_WORKFLOW = 'inboundBatch';
+export type InboundBatchWorkflow = (input: InboundBatchInput) => Promise<{ processed: number }>;

@@ -25,3 +25,7 @@ export interface RetentionResult {
   /** Rows pruned per log (would be pruned, on a dry run). */
   pruned: PrunedCounts;
 }
+
+/** The retention workflow as registered with the worker (src/workflows/retention/retention.ts). */
+export const RETENTION_WORKFLOW = 'retentionWorkflow';
+export type RetentionWorkflow = (input?: RetentionInput) => Promise<RetentionResult>;
