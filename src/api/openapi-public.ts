@@ -44,13 +44,14 @@ documentPublicRoute({
   tag: 'Ingress',
   summary: 'Generic incoming webhook',
   description:
-    'Any JSON body; when the integration has a signing secret, Standard Webhooks headers (`webhook-id`, `webhook-timestamp`, `webhook-signature`) are required. Every request is kept in the inbound-request log.',
+    "A JSON object, signed with the integration's signing secret: `X-Switchyard-Signature: sha256=<hex HMAC-SHA256 of the raw body>`. An optional `X-Switchyard-Delivery` id identifies the delivery (otherwise the body's hash does). Every request is kept in the inbound-request log.",
   auth: 'signature',
   request: raw('The event as the sender defines it'),
   responses: {
     '202': 'Accepted (or a duplicate of an earlier delivery)',
     '400': 'Unreadable body',
     '401': 'Missing or wrong signature',
+    '403': 'The integration is disabled',
     '404': 'Unknown integration',
     '413': 'Body too large',
   },

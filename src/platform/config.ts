@@ -193,7 +193,7 @@ const schema = z.object({
   RETENTION_BATCH_PAUSE: duration('100ms'),
 });
 
-/** Every setting's name, for docs and checks (README table, .env.example, docker-compose.yml). */
+/** Every setting's name, for docs and checks (docs/configuration.md, .env.example, docker-compose.yml). */
 export const CONFIG_KEYS = Object.keys(schema.shape);
 
 export type Config = ReturnType<typeof loadConfig>;
