@@ -14,8 +14,14 @@ export function harness(): HarnessInfo {
 
 const suffix = () => randomBytes(5).toString('hex');
 
-/** A fresh database for one suite, migrated by the product's own migrations. */
-export async function createTestDatabase(): Promise<{ url: string; db: Db; drop: () => Promise<void> }> {
+export interface TestDatabase {
+  url: string;
+  db: Db;
+  drop: () => Promise<void>;
+}
+
+/** An empty database of its own (not migrated), dropped by `drop`. */
+export async function createEmptyDatabase(): Promise<TestDatabase> {
   const admin = harness().adminDatabaseUrl;
   const name = `sy_test_${suffix()}`;
   const client = new pg.Client({ connectionString: admin });
@@ -25,7 +31,6 @@ export async function createTestDatabase(): Promise<{ url: string; db: Db; drop:
   const url = new URL(admin);
   url.pathname = `/${name}`;
   const db = createPool(url.toString(), 5);
-  await migrate(db);
   return {
     url: url.toString(),
     db,
@@ -37,6 +42,13 @@ export async function createTestDatabase(): Promise<{ url: string; db: Db; drop:
       await c.end();
     },
   };
+}
+
+/** A fresh database for one suite, migrated by the product's own migrations. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const database = await createEmptyDatabase();
+  await migrate(database.db);
+  return database;
 }
 
 export interface Stack {
@@ -76,10 +88,11 @@ export async function fetchJson(url: string, init: RequestInit = {}): Promise<Ap
  * Starts the product as separate api and worker processes (the scale-out shape) against
  * the shared Temporal server, with its own database and task queue. `extraEnv` may point it
  * at another Temporal server (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE), e.g. the cluster suite's.
+ * `database` runs it on a database the suite prepared (the stack drops it when it stops).
  */
-export async function startStack(extraEnv: Record<string, string> = {}): Promise<Stack> {
+export async function startStack(extraEnv: Record<string, string> = {}, database?: TestDatabase): Promise<Stack> {
   const h = harness();
-  const database = await createTestDatabase();
+  database ??= await createTestDatabase();
   const taskQueue = `test-${suffix()}`;
   const env: NodeJS.ProcessEnv = {
     PATH: process.env['PATH'],

@@ -1,10 +1,16 @@
+import type { Migration } from './migration';
+
 /**
  * The intake outbox: a row per workflow start or signal that committed work still needs.
  * Ingress writes it in the same transaction as the work and the request log; the starter
  * claims rows, talks to Temporal, and deletes them. `claimed_until` is a lease, so a starter
  * that dies mid-claim only delays its rows.
  */
-export const INTAKE_SQL = `
+export const m0005: Migration = {
+  id: 5,
+  name: 'intake-outbox',
+  legacyId: 10,
+  sql: `
   CREATE TABLE intake_jobs (
     id bigserial PRIMARY KEY,
     kind text NOT NULL,
@@ -21,4 +27,5 @@ export const INTAKE_SQL = `
   -- What Switchyard made of a request, for the log reader; the wire answer may be bare (Xero).
   ALTER TABLE inbound_requests ADD COLUMN note text;
 
-`;
+`,
+};

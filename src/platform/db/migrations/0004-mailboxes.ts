@@ -1,5 +1,11 @@
-/** Migration 4 (Microsoft 365 mailboxes, tickets, inbound mail log); kept here so migrations.ts stays a list. */
-export const MAILBOXES_SQL = `
+import type { Migration } from './migration';
+
+/** Microsoft 365 mailboxes, tickets and their messages, the inbound mail log. */
+export const m0004: Migration = {
+  id: 4,
+  name: 'mailboxes',
+  legacyId: 4,
+  sql: `
   CREATE TABLE mailboxes (
     id uuid PRIMARY KEY,
     name text NOT NULL,
@@ -156,4 +162,5 @@ export const MAILBOXES_SQL = `
     created_at timestamptz NOT NULL DEFAULT now()
   );
   CREATE INDEX mailbox_notifications_mailbox_idx ON mailbox_notifications (mailbox_id, created_at DESC);
-`;
+`,
+};

@@ -1,11 +1,17 @@
+import type { Migration } from './migration';
+
 /**
- * Migration 41: the outbound-effect ledger. An outbound call (a forward) is recorded as `started`
- * and committed before it is made, under a key stable across runs, executions and attempts; the
- * answer turns it `completed`. A worker killed between the receiver's answer and that record
- * leaves `started`: the next execution re-sends with the same key (receivers dedupe by it)
- * instead of sending a second, unrelated request. `updated_at` is what retention prunes by.
+ * The outbound-effect ledger. An outbound call (a forward) is recorded as `started` and committed
+ * before it is made, under a key stable across runs, executions and attempts; the answer turns it
+ * `completed`. A worker killed between the receiver's answer and that record leaves `started`: the
+ * next execution re-sends with the same key (receivers dedupe by it) instead of sending a second,
+ * unrelated request. `updated_at` is what retention prunes by.
  */
-export const EFFECT_LEDGER_SQL = `
+export const m0009: Migration = {
+  id: 9,
+  name: 'outbound-effect-ledger',
+  legacyId: 41,
+  sql: `
   ALTER TABLE activity_effects
     ALTER COLUMN result DROP NOT NULL,
     ADD COLUMN state text NOT NULL DEFAULT 'completed' CHECK (state IN ('started', 'completed')),
@@ -20,4 +26,5 @@ export const EFFECT_LEDGER_SQL = `
   UPDATE activity_effects SET updated_at = created_at;
   DROP INDEX activity_effects_created_idx;
   CREATE INDEX activity_effects_updated_idx ON activity_effects (updated_at);
-`;
+`,
+};

@@ -1,37 +1,11 @@
-/** Migrations 60–61 (email attachments, retention runs, mailbox enable flag); kept here so migrations.ts stays a list. */
-export const ATTACHMENTS_SQL = `
-  -- Attachment content, stored once per SHA-256 however many emails carry it.
-  CREATE TABLE attachment_blobs (
-    sha256 text PRIMARY KEY,
-    size integer NOT NULL,
-    content bytea NOT NULL,
-    created_at timestamptz NOT NULL DEFAULT now()
-  );
+import type { Migration } from './migration';
 
-  -- Attachments of ticket messages: fetched from Graph for inbound mail, chosen by the agent for replies.
-  -- A row without sha256 is one past the size limits: kept as a note naming it and its size.
-  CREATE TABLE ticket_attachments (
-    id uuid PRIMARY KEY,
-    ticket_id uuid NOT NULL REFERENCES tickets(id) ON DELETE CASCADE,
-    ticket_message_id uuid NOT NULL REFERENCES ticket_messages(id) ON DELETE CASCADE,
-    graph_attachment_id text,
-    name text NOT NULL,
-    content_type text NOT NULL,
-    size bigint NOT NULL,
-    is_inline boolean NOT NULL DEFAULT false,
-    content_id text,
-    sha256 text REFERENCES attachment_blobs(sha256),
-    skipped_reason text,
-    created_at timestamptz NOT NULL DEFAULT now(),
-    -- Fetching an email's attachments again (a retried activity) stores nothing twice.
-    UNIQUE (ticket_message_id, graph_attachment_id),
-    CHECK ((sha256 IS NULL) = (skipped_reason IS NOT NULL))
-  );
-  CREATE INDEX ticket_attachments_ticket_idx ON ticket_attachments (ticket_id, created_at);
-  CREATE INDEX ticket_attachments_sha_idx ON ticket_attachments (sha256);
-`;
-
-export const RETENTION_SQL = `
+/** Retention runs and their pruning indexes, lightweight payload dropping, the mailbox enable flag. */
+export const m0012: Migration = {
+  id: 12,
+  name: 'retention-and-mailbox-gaps',
+  legacyId: 61,
+  sql: `
   -- What each retention run pruned (or would have, on a dry run), for its result and /metrics.
   CREATE TABLE retention_runs (
     id uuid PRIMARY KEY,
@@ -70,4 +44,5 @@ export const RETENTION_SQL = `
   ALTER TABLE mailboxes ADD COLUMN enabled boolean NOT NULL DEFAULT true;
   ALTER TABLE inbound_requests ADD COLUMN mailbox_id uuid REFERENCES mailboxes(id) ON DELETE SET NULL;
   CREATE INDEX inbound_requests_mailbox_idx ON inbound_requests (mailbox_id, id DESC) WHERE mailbox_id IS NOT NULL;
-`;
+`,
+};
