@@ -18,6 +18,7 @@ import { inboundRequestsRouter, incomingWebhooksRouter } from './incoming/incomi
 import { integrationsRouter } from './incoming/integrations';
 import { oauthCallbackRouter } from './incoming/integrations-connect';
 import { providerRuntime } from '../incoming/provider-http';
+import { providerPolicy } from '../incoming/provider-hosts';
 import { deliveriesRouter } from './outgoing/deliveries';
 import { eventsRouter, eventTypesRouter } from './outgoing/events';
 import { statsRouter } from './overview/stats';
@@ -143,7 +144,7 @@ export function createApp(deps: AppDeps): Express {
   const connect = {
     db,
     secrets,
-    policy: outboundPolicy(config),
+    policy: providerPolicy(config),
     timeoutMs: config.OUTBOUND_TIMEOUT_MS,
     publicBaseUrl: config.publicBaseUrl,
     tokenSkewSeconds: config.PROVIDER_TOKEN_REFRESH_SKEW_SECONDS,
