@@ -29,7 +29,8 @@ import { httpMetrics, metricsAuth, providerLabel, renderMetrics } from '../platf
 import { abuseLimits } from '../platform/http/abuse-limits';
 import { originalBody, redactClientStateForLog } from '../mail/graph/client-state';
 import { declaredTooLarge, ingressBoundary, inputLimits, jsonBody } from '../platform/http/input-boundary';
-import { buildOpenApiDocument } from './openapi';
+import { buildOpenApiDocument, documentedRoutes } from './openapi';
+import { requireScope } from './scopes';
 import { consoleVendorRouter } from './console-vendor';
 import './openapi-routes';
 import { BacklogGate } from '../platform/intake/backlog';
@@ -154,6 +155,7 @@ export function createApp(deps: AppDeps): Express {
 
   const api = express.Router();
   api.use(requireApiAuth(auth));
+  api.use(requireScope(documentedRoutes));
   api.use(jsonBody({ limitBytes: config.BODY_LIMIT_BYTES, limits }));
   const logDeps = { db, temporalUiUrl: config.TEMPORAL_UI_URL, namespace: config.TEMPORAL_NAMESPACE };
   api.use(
