@@ -21,7 +21,9 @@ export function providerPins(customHosts: readonly string[], provider?: Provider
 }
 
 /** The destination policy of every Xero and QuickBooks call (token, API, connections, revocation). */
-export function providerPolicy(config: Pick<Config, 'OUTBOUND_ALLOWED_HOSTS' | 'PROVIDER_CUSTOM_HOSTS'>): DestinationPolicy {
+export function providerPolicy(
+  config: Pick<Config, 'OUTBOUND_ALLOWED_HOSTS' | 'PROVIDER_CUSTOM_HOSTS'>,
+): DestinationPolicy {
   return { allowedHosts: config.OUTBOUND_ALLOWED_HOSTS, pinned: providerPins(config.PROVIDER_CUSTOM_HOSTS) };
 }
 

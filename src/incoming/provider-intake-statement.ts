@@ -1,4 +1,8 @@
-import { INBOUND_REQUEST_COLUMNS, inboundRequestPlaceholders, inboundRequestValues } from '../platform/ingress/inbound-requests';
+import {
+  INBOUND_REQUEST_COLUMNS,
+  inboundRequestPlaceholders,
+  inboundRequestValues,
+} from '../platform/ingress/inbound-requests';
 import type { NewInboundRequest } from '../platform/ingress/inbound-requests';
 import type { NewIntakeJob } from '../platform/intake/jobs';
 import type { Db, Queryable } from '../platform/db/pool';

@@ -59,7 +59,8 @@ export async function updateMailboxSettings(
 ): Promise<MailboxRow> {
   // Tokens obtained from the old authority are not sent to a new one.
   const authorityMoved =
-    patch.authority !== undefined && JSON.stringify(sorted(patch.authority)) !== JSON.stringify(sorted(existing.authority));
+    patch.authority !== undefined &&
+    JSON.stringify(sorted(patch.authority)) !== JSON.stringify(sorted(existing.authority));
   const row = await withTransaction(deps.db, async (tx) => {
     await updateMailbox(tx, existing.id, {
       ...patch,

@@ -1,5 +1,10 @@
 import { Context, log } from '@temporalio/activity';
-import { attachmentsOfMessage, recordSkippedAttachment, storeAttachment, type NewAttachment } from '../../mail/db/attachments';
+import {
+  attachmentsOfMessage,
+  recordSkippedAttachment,
+  storeAttachment,
+  type NewAttachment,
+} from '../../mail/db/attachments';
 import { getInboundMail } from '../../mail/db/mail-log';
 import type { Queryable } from '../../platform/db/pool';
 import type { TicketMessageRow } from '../../mail/db/tickets';

@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Context, log } from '@temporalio/activity';
 import { getMailbox, updateMailbox } from '../../mail/db/mailboxes';
-import { claimDueRetries, knownGraphIds, staleQueued, upsertInboundMail, type MailSource } from '../../mail/db/mail-log';
+import {
+  claimDueRetries,
+  knownGraphIds,
+  staleQueued,
+  upsertInboundMail,
+  type MailSource,
+} from '../../mail/db/mail-log';
 import { explainProblem } from '../../mail/graph/errors';
 import { addressOf, deltaPage, type GraphMessage } from '../../mail/graph/messages';
 import { startEmailToTicket } from '../../mail/email-starter';

@@ -9,7 +9,11 @@ import type { ConnectDeps } from '../../incoming/provider-connect';
 import { integrationCatchUpRoute, type CatchUpDeps } from './integrations-catch-up';
 import { integrationConnectRoutes } from './integrations-connect';
 import { createFromRequest, providerCreateSchemas, updateFromRequest } from './integrations-providers';
-import { createGenericIntegration, removeIntegration, updateGenericIntegration } from '../../incoming/integration-service';
+import {
+  createGenericIntegration,
+  removeIntegration,
+  updateGenericIntegration,
+} from '../../incoming/integration-service';
 
 const uuid = z.uuid({ error: 'must be a UUID' });
 

@@ -1,10 +1,6 @@
 import { z } from 'zod';
 import type { MailboxRow, MailboxSettings } from '../../mail/db/mailboxes';
-import {
-  authorityDestinationProblems,
-  authoritySchema,
-  type AuthoritySetting,
-} from '../../mail/graph/authority';
+import { authorityDestinationProblems, authoritySchema, type AuthoritySetting } from '../../mail/graph/authority';
 import type { DestinationPolicy } from '../../platform/http/safe-request';
 import { requiredPermission } from '../../mail/graph/errors';
 import { mailboxAad } from '../../mail/graph/msal';

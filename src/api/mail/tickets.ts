@@ -1,7 +1,13 @@
 import express, { type Router } from 'express';
 import { z } from 'zod';
 import { listTicketAttachments, type TicketAttachmentRow } from '../../mail/db/attachments';
-import { getTicket, listTicketMessages, listTickets, type TicketMessageRow, type TicketRow } from '../../mail/db/tickets';
+import {
+  getTicket,
+  listTicketMessages,
+  listTickets,
+  type TicketMessageRow,
+  type TicketRow,
+} from '../../mail/db/tickets';
 import { ticketToken } from '../../mail/threading';
 import { replyToTicket, type TicketReplyDeps } from '../../mail/ticket-reply-service';
 import { HttpError, parseOr400 } from '../errors';

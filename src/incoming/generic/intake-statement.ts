@@ -1,4 +1,8 @@
-import { INSERT_NEW_INCOMING_WEBHOOK, newIncomingWebhookValues, type NewIncomingWebhook } from '../db/incoming-webhooks';
+import {
+  INSERT_NEW_INCOMING_WEBHOOK,
+  newIncomingWebhookValues,
+  type NewIncomingWebhook,
+} from '../db/incoming-webhooks';
 import type { NewIntakeJob } from '../../platform/intake/jobs';
 import { requestArrivalValues, type NewInboundRequest } from '../../platform/ingress/inbound-requests';
 import type { Db, Queryable } from '../../platform/db/pool';

@@ -1,11 +1,5 @@
 import pg from 'pg';
-import {
-  claimIntakeJobs,
-  deferIntakeJobs,
-  deleteIntakeJobs,
-  INTAKE_CHANNEL,
-  type IntakeJobRow,
-} from './jobs';
+import { claimIntakeJobs, deferIntakeJobs, deleteIntakeJobs, INTAKE_CHANNEL, type IntakeJobRow } from './jobs';
 import type { Db } from '../db/pool';
 import type { Logger } from '../logger';
 import type { JobFamily, StarterDeps } from './family';

@@ -26,7 +26,8 @@ export const credentialHash = (value: string) => createHash('sha256').update(val
 const randomToken = (prefix: string) => `${prefix}${randomBytes(32).toString('base64url')}`;
 
 /** A credential's scope; `integration` names the integration it is bound to. */
-export type CredentialScope = { scope: Exclude<ApiScope, 'integration'> } | { scope: 'integration'; integrationId: string };
+export type CredentialScope =
+  { scope: Exclude<ApiScope, 'integration'> } | { scope: 'integration'; integrationId: string };
 const ADMIN: CredentialScope = { scope: 'admin' };
 const scopeColumns = (s: CredentialScope) => ({
   scope: s.scope,
