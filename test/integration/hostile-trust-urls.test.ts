@@ -550,9 +550,7 @@ test('a stored URL outside the pinned hosts (saved before the pin) is refused on
   expect(off.body).toMatchObject({ revoked: false });
   // Give the worker time to try the webhook (it would have called the token URL at once).
   await new Promise((r) => setTimeout(r, 3000));
-  const { rows } = await stack.db.query('SELECT status, last_error FROM incoming_webhooks WHERE id = $1', [
-    sent.ids[0],
-  ]);
+  const { rows } = await stack.db.query('SELECT status FROM incoming_webhooks WHERE id = $1', [sent.ids[0]]);
   expect(rows[0].status).not.toBe('succeeded');
   expect(evilRequests).toEqual([]);
 });
