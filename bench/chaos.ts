@@ -47,6 +47,7 @@ async function main() {
     LOG_LEVEL: 'info',
     RATE_LIMIT_REQUESTS: '0',
     OUTBOUND_ALLOWED_HOSTS: '127.0.0.1',
+    PROVIDER_CUSTOM_HOSTS: '127.0.0.1',
     INBOUND_RETRY_INITIAL_SECONDS: '1',
     DELIVERY_RETRY_SCHEDULE: '1s,2s,5s,10s,20s,30s,60s',
   };

@@ -172,7 +172,7 @@ function report(f: RunFigures): string[] {
  */
 export async function benchIncoming(options: IncomingBenchOptions): Promise<void> {
   const xero = await startXeroEmulator({ clients: [CLIENT], latencyMs: options.latencyMs });
-  const stack = await startEmbeddedStack({ OUTBOUND_ALLOWED_HOSTS: '127.0.0.1' });
+  const stack = await startEmbeddedStack({ OUTBOUND_ALLOWED_HOSTS: '127.0.0.1', PROVIDER_CUSTOM_HOSTS: '127.0.0.1' });
   try {
     const bursts: RunFigures[] = [];
     for (let i = 0; i < Math.max(1, options.bursts); i++) {

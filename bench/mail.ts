@@ -51,6 +51,7 @@ export async function benchMail(options: {
     DATABASE_POOL_SIZE: String(options.poolSize),
     // The emulated Microsoft identity and Graph listen on localhost, which the outbound guard refuses by default.
     OUTBOUND_ALLOWED_HOSTS: 'localhost,127.0.0.1',
+    PROVIDER_CUSTOM_HOSTS: 'localhost,127.0.0.1',
   });
   const call: Call = async (method, path, body) => {
     const res = await fetch(`http://127.0.0.1:${port}${path}`, {

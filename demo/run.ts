@@ -45,6 +45,7 @@ async function main() {
   const stack = await startEmbeddedStack({
     NODE_EXTRA_CA_CERTS: caPath,
     OUTBOUND_ALLOWED_HOSTS: '127.0.0.1,localhost',
+    PROVIDER_CUSTOM_HOSTS: '127.0.0.1,localhost',
     LOG_LEVEL: 'warn',
   });
   const { call } = stack;

@@ -18,6 +18,7 @@ import { inboundRequestsRouter, incomingWebhooksRouter } from './incoming/incomi
 import { integrationsRouter } from './incoming/integrations';
 import { oauthCallbackRouter } from './incoming/integrations-connect';
 import { providerRuntime } from '../incoming/provider-http';
+import { providerPolicy } from '../incoming/provider-hosts';
 import { deliveriesRouter } from './outgoing/deliveries';
 import { eventsRouter, eventTypesRouter } from './outgoing/events';
 import { statsRouter } from './overview/stats';
@@ -29,7 +30,8 @@ import { httpMetrics, metricsAuth, providerLabel, renderMetrics } from '../platf
 import { abuseLimits } from '../platform/http/abuse-limits';
 import { originalBody, redactClientStateForLog } from '../mail/graph/client-state';
 import { declaredTooLarge, ingressBoundary, inputLimits, jsonBody } from '../platform/http/input-boundary';
-import { buildOpenApiDocument } from './openapi';
+import { buildOpenApiDocument, documentedRoutes } from './openapi';
+import { requireScope } from './scopes';
 import { consoleVendorRouter } from './console-vendor';
 import './openapi-routes';
 import { BacklogGate } from '../platform/intake/backlog';
@@ -144,7 +146,7 @@ export function createApp(deps: AppDeps): Express {
   const connect = {
     db,
     secrets,
-    policy: outboundPolicy(config),
+    policy: providerPolicy(config),
     timeoutMs: config.OUTBOUND_TIMEOUT_MS,
     publicBaseUrl: config.publicBaseUrl,
     tokenSkewSeconds: config.PROVIDER_TOKEN_REFRESH_SKEW_SECONDS,
@@ -154,6 +156,7 @@ export function createApp(deps: AppDeps): Express {
 
   const api = express.Router();
   api.use(requireApiAuth(auth));
+  api.use(requireScope(documentedRoutes));
   api.use(jsonBody({ limitBytes: config.BODY_LIMIT_BYTES, limits }));
   const logDeps = { db, temporalUiUrl: config.TEMPORAL_UI_URL, namespace: config.TEMPORAL_NAMESPACE };
   api.use(

@@ -180,7 +180,7 @@ export function tokenRouter({ db, tokenTtlSeconds, abuse = DEFAULT_ABUSE_LIMITS 
         access_token: token,
         token_type: 'Bearer',
         expires_in: tokenTtlSeconds,
-        scope: 'all',
+        scope: client.scope,
       });
     },
   );

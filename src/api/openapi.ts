@@ -1,11 +1,26 @@
 import type { Express } from 'express';
 import { z } from 'zod';
 
+/**
+ * Who may call a route: `admin` credentials only; `read` also read-only ones (GET routes);
+ * `integration` also the credential bound to the integration in the path's `:id` (and read-only
+ * ones when it is a GET). Enforced by src/api/scopes.ts from this declaration.
+ */
+export type RouteScope = 'admin' | 'read' | 'integration';
+
+/** The credential scopes that pass a route's declaration, as the OpenAPI document lists them. */
+export function scopesAllowed(scope: RouteScope, method: RouteDoc['method']): string[] {
+  if (scope === 'admin') return ['admin'];
+  if (scope === 'read') return ['admin', 'read-only'];
+  return method === 'get' ? ['admin', 'read-only', 'integration'] : ['admin', 'integration'];
+}
+
 /** One documented admin route; schemas are the same zod objects the handlers validate with. */
 export interface RouteDoc {
   method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   /** Express-style path under /api/v1, e.g. `/webhooks/:id`. */
   path: string;
+  scope: RouteScope;
   summary: string;
   tag: string;
   query?: z.ZodType;
@@ -121,10 +136,14 @@ export function buildOpenApiDocument(serverUrl: string) {
       }
     }
     const success = r.success ?? { status: 200, description: 'OK' };
+    const allowed = scopesAllowed(r.scope, r.method);
     const op: Record<string, unknown> = {
       summary: r.summary,
+      description: `Credential scopes: ${allowed.join(', ')}.`,
       tags: [r.tag],
       operationId: opName,
+      'x-switchyard-scope': r.scope,
+      security: [{ bearer: [] }, ...allowed.map((s) => ({ clientCredentials: [s] }))],
       parameters: [...params, ...query],
       responses: {
         [String(success.status)]: {
@@ -143,6 +162,10 @@ export function buildOpenApiDocument(serverUrl: string) {
         },
         '401': {
           description: 'Missing or invalid credential',
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+        },
+        '403': {
+          description: "The credential's scope does not allow this operation",
           content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
         },
         '429': {
@@ -205,6 +228,21 @@ export function buildOpenApiDocument(serverUrl: string) {
           type: 'http',
           scheme: 'basic',
           description: 'An API application’s client id and secret (POST /oauth2/token only).',
+        },
+        clientCredentials: {
+          type: 'oauth2',
+          description:
+            'The scope every API key and application carries (set when it is created); a bearer token acts with its scope.',
+          flows: {
+            clientCredentials: {
+              tokenUrl: `${serverUrl}/oauth2/token`,
+              scopes: {
+                admin: 'Everything, including creating and revoking credentials',
+                'read-only': 'GET routes only (never the credentials list)',
+                integration: 'One integration’s own routes (/integrations/{id}/…), bound at creation',
+              },
+            },
+          },
         },
       },
       schemas,

@@ -11,6 +11,7 @@ import {
   type ProviderSettings,
 } from './provider-types';
 import { budgetKey } from './providers';
+import { providerPolicy } from './provider-hosts';
 import { absorbRemaining, acquireBudget, blockBudget, releaseLease, rulesFor, type BudgetSpec } from './rate-budget';
 import type { SafeResponse } from '../platform/http/safe-request';
 
@@ -32,7 +33,7 @@ export function providerRuntime(config: Config, db: Db, secrets: SecretBox): Pro
   return {
     db,
     secrets,
-    policy: { allowedHosts: config.OUTBOUND_ALLOWED_HOSTS },
+    policy: providerPolicy(config),
     timeoutMs: config.OUTBOUND_TIMEOUT_MS,
     maxResponseBytes: config.PROVIDER_RESPONSE_MAX_BYTES,
     tokenSkewSeconds: config.PROVIDER_TOKEN_REFRESH_SKEW_SECONDS,

@@ -30,6 +30,8 @@ export type ProviderIntegrationPatch = {
 
 // Settings that decide which tokens the provider issues: changing one makes the held tokens stale.
 const CREDENTIAL_SETTINGS = ['clientId', 'tokenUrl', 'grantType', 'scope'];
+// Hosts the tokens are sent to: tokens obtained for the old ones are not sent to new ones.
+const HOST_SETTINGS = ['tokenUrl', 'apiBaseUrl', 'connectionsUrl', 'revocationUrl'];
 
 export async function createProviderIntegration(
   deps: IntegrationStoreDeps,
@@ -54,7 +56,8 @@ export async function createProviderIntegration(
 
 /**
  * Applies the fields given, merging new secrets into the stored ones. New credentials drop the
- * tokens obtained with the old ones (and their rotated refresh token).
+ * tokens obtained with the old ones (and their rotated refresh token); a moved server URL also
+ * drops the stored refresh token, unless the same request brings one.
  */
 export async function updateProviderIntegration(
   deps: IntegrationStoreDeps,
@@ -63,13 +66,16 @@ export async function updateProviderIntegration(
 ): Promise<IntegrationRow> {
   const { settings } = patch;
   const current = providerSecrets(deps.secrets, existing);
+  const hostsMoved = settings !== undefined && HOST_SETTINGS.some((k) => settings[k] !== existing.settings[k]);
+  const { refreshToken: _dropped, ...withoutRefresh } = current;
   const next: ProviderSecrets = {
-    ...current,
+    ...(hostsMoved ? withoutRefresh : current),
     ...(patch.webhookKey ? { webhookKey: patch.webhookKey } : {}),
     ...(patch.clientSecret ? { clientSecret: patch.clientSecret } : {}),
     ...(patch.refreshToken ? { refreshToken: patch.refreshToken } : {}),
   };
   const credentialsChanged =
+    hostsMoved ||
     patch.clientSecret !== undefined ||
     patch.refreshToken !== undefined ||
     (settings !== undefined && CREDENTIAL_SETTINGS.some((k) => settings[k] !== existing.settings[k]));
@@ -79,7 +85,7 @@ export async function updateProviderIntegration(
     settings,
     enabled: patch.enabled,
     secrets_enc:
-      patch.webhookKey || patch.clientSecret || patch.refreshToken
+      patch.webhookKey || patch.clientSecret || patch.refreshToken || (hostsMoved && current.refreshToken)
         ? deps.secrets.encryptJson(next, providerSecretsAad(existing.id))
         : undefined,
   } as Parameters<typeof updateIntegration>[2]);

@@ -29,6 +29,16 @@ export interface MailboxStoreDeps extends MailboxControlDeps {
 
 export type MailboxPatch = { [K in keyof MailboxSettings]?: MailboxSettings[K] | undefined };
 
+// jsonb reorders keys: compare authorities with sorted keys.
+const sorted = (v: unknown): unknown =>
+  v && typeof v === 'object' && !Array.isArray(v)
+    ? Object.fromEntries(
+        Object.entries(v)
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([k, x]) => [k, sorted(x)]),
+      )
+    : v;
+
 /** Stores a new mailbox; as the outgoing default it becomes the only one replies are sent from. */
 export async function createMailbox(db: Db, id: string, settings: MailboxSettings): Promise<MailboxRow> {
   return withTransaction(db, async (tx) => {
@@ -47,8 +57,16 @@ export async function updateMailboxSettings(
   existing: MailboxRow,
   patch: MailboxPatch,
 ): Promise<MailboxRow> {
+  // Tokens obtained from the old authority are not sent to a new one.
+  const authorityMoved =
+    patch.authority !== undefined &&
+    JSON.stringify(sorted(patch.authority)) !== JSON.stringify(sorted(existing.authority));
   const row = await withTransaction(deps.db, async (tx) => {
-    await updateMailbox(tx, existing.id, { ...patch, outgoing_default: undefined });
+    await updateMailbox(tx, existing.id, {
+      ...patch,
+      outgoing_default: undefined,
+      ...(authorityMoved ? { token_cache_enc: null } : {}),
+    });
     if (patch.outgoing_default === true) await setOutgoingDefault(tx, existing.id);
     if (patch.outgoing_default === false) await updateMailbox(tx, existing.id, { outgoing_default: false });
     return (await getMailbox(tx, existing.id))!;

@@ -1,5 +1,6 @@
 import type { Config } from '../platform/config';
 import type { OutboundHttp } from './graph/safe-transport';
+import { microsoftPins } from './graph/authority';
 
 /** Mailbox behaviour taken from the configuration, shared by the API and the worker. */
 export interface MailSettings {
@@ -41,7 +42,10 @@ export function mailSettings(config: Config): MailSettings {
     retryInitialSeconds: config.MAIL_RETRY_INITIAL_SECONDS,
     schedulerRetries: config.MAIL_SCHEDULER_RETRIES,
     schedulerRetryBaseMs: config.MAIL_SCHEDULER_RETRY_BASE,
-    outbound: { policy: { allowedHosts: config.OUTBOUND_ALLOWED_HOSTS }, timeoutMs: config.OUTBOUND_TIMEOUT_MS },
+    outbound: {
+      policy: { allowedHosts: config.OUTBOUND_ALLOWED_HOSTS, pinned: microsoftPins(config.PROVIDER_CUSTOM_HOSTS) },
+      timeoutMs: config.OUTBOUND_TIMEOUT_MS,
+    },
     attachmentMaxBytes: config.MAIL_ATTACHMENT_MAX_BYTES,
     attachmentsMaxBytesPerEmail: config.MAIL_ATTACHMENTS_MAX_BYTES_PER_EMAIL,
     replyAttachmentsMaxBytes: config.REPLY_ATTACHMENTS_MAX_BYTES,

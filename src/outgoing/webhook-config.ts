@@ -351,6 +351,28 @@ function urlRules(s: WebhookSettings, policy: DestinationPolicy): RuleViolation[
   }
 }
 
+/**
+ * A stored authentication secret (password, token, header value) is sent to the webhook's URL:
+ * a new URL only keeps it when the same request states it again, so whoever can edit a webhook
+ * cannot redirect its credential elsewhere.
+ */
+export function movedUrlRules(
+  before: WebhookSettings,
+  after: WebhookSettings,
+  stored: AuthSecret,
+  restated: AuthSecret | undefined,
+): RuleViolation[] {
+  if (after.url === before.url || restated !== undefined) return [];
+  const keeps = after.auth.type !== 'none' && Object.values(stored).some((x) => typeof x === 'string' && x !== '');
+  if (!keeps) return [];
+  return [
+    v(
+      'secret_required',
+      `url: changing it sends the stored ${after.auth.type} credential to a new host: send authentication with its secret in the same request`,
+    ),
+  ];
+}
+
 /** Every configuration rule that `s` breaks; an empty list means the webhook may be saved. */
 export function checkWebhookRules(
   s: WebhookSettings,

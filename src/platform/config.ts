@@ -112,6 +112,9 @@ const schema = z.object({
   INBOUND_RETRY_INITIAL_SECONDS: int(5, 1, 3600),
 
   OUTBOUND_ALLOWED_HOSTS: list,
+  // Hosts besides the providers' official ones that may receive provider secrets (Xero, QuickBooks,
+  // Microsoft): `host` or `host:port`, `*.example.net` for subdomains; http only for loopback ones.
+  PROVIDER_CUSTOM_HOSTS: list,
   OUTBOUND_TIMEOUT_MS: int(15000, 100, 120000),
 
   // Hostile input: the input boundary, abuse limits per source address, rejected-request retention.

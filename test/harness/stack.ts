@@ -108,6 +108,8 @@ export async function startStack(extraEnv: Record<string, string> = {}, database
     HTTP_PORT: '0',
     LOG_LEVEL: 'info',
     OUTBOUND_ALLOWED_HOSTS: '127.0.0.1,localhost',
+    // The provider emulators run on loopback: they stand in for Xero, Intuit and Microsoft.
+    PROVIDER_CUSTOM_HOSTS: '127.0.0.1,localhost',
     INBOUND_ACTIVITY_TIMEOUT_SECONDS: '5',
     INBOUND_RETRY_INITIAL_SECONDS: '1',
     SHUTDOWN_GRACE_SECONDS: '5',

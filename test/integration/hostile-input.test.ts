@@ -86,6 +86,18 @@ beforeAll(async () => {
   stack = await startStack({
     // Nothing on this machine is allow-listed: every loopback/private target must be refused.
     OUTBOUND_ALLOWED_HOSTS: 'allowed.example',
+    // Provider hosts are pinned; these cases are about the SSRF guard, so their hosts pass the pin.
+    PROVIDER_CUSTOM_HOSTS: [
+      '*.example',
+      '*.example.net',
+      '127.0.0.1',
+      'localhost',
+      '[::1]',
+      '[64:ff9b::7f00:1]',
+      '10.0.0.1',
+      '169.254.169.254',
+      os.hostname(),
+    ].join(','),
     BODY_LIMIT_BYTES: String(BODY_LIMIT),
     HTTP_REQUEST_TIMEOUT_MS: '3000',
     REJECTED_REQUESTS_PER_ADDRESS: '20',

@@ -91,3 +91,17 @@ test('the routes outside /api/v1 (ingress, token endpoint, sign-in callbacks, he
   expect(doc.paths['/integrations/{id}/connect']).toBeDefined();
   expect(doc.paths['/integrations/{id}/catch-up']).toBeDefined();
 });
+
+test('every admin route declares a scope; only GET routes may be read-only; the document shows it per operation', () => {
+  const doc = buildOpenApiDocument('http://localhost:3000');
+  for (const r of documentedRoutes()) {
+    expect([r.method, r.path, ['admin', 'read', 'integration'].includes(r.scope)]).toEqual([r.method, r.path, true]);
+    if (r.scope === 'read') expect([r.method, r.path]).toEqual(['get', r.path]);
+    if (r.scope === 'integration') expect(r.path.startsWith('/integrations/:id')).toBe(true);
+    const op = (doc.paths[r.path.replace(/:(\w+)/g, '{$1}')] as Record<string, Record<string, unknown>>)[r.method]!;
+    expect(op['x-switchyard-scope']).toBe(r.scope);
+    expect(op['security']).toEqual(expect.arrayContaining([{ bearer: [] }, { clientCredentials: ['admin'] }]));
+  }
+  // Minting and listing credentials is admin-only.
+  for (const r of documentedRoutes().filter((d) => d.path.startsWith('/api-clients'))) expect(r.scope).toBe('admin');
+});

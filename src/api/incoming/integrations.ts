@@ -83,7 +83,7 @@ export function integrationsRouter({ db, secrets, publicBaseUrl, outbound, conne
   router.post('/', async (req, res) => {
     const body = parseOr400(createAny, req.body);
     if (body.provider !== 'generic') {
-      const row = await createFromRequest({ db, secrets, outbound }, body);
+      const row = await createFromRequest({ db, secrets, outbound: connect.policy }, body);
       res.status(201).json(presentIntegration(row, publicBaseUrl));
       return;
     }
@@ -108,7 +108,7 @@ export function integrationsRouter({ db, secrets, publicBaseUrl, outbound, conne
     const existing = await getIntegration(db, id);
     if (!existing) throw new HttpError(404, 'integration_not_found', `No integration ${id}`);
     if (existing.provider !== 'generic') {
-      const row = await updateFromRequest({ db, secrets, outbound }, existing, req.body);
+      const row = await updateFromRequest({ db, secrets, outbound: connect.policy }, existing, req.body);
       res.json(presentIntegration(row, publicBaseUrl));
       return;
     }

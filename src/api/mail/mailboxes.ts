@@ -121,6 +121,16 @@ export function mailboxesRouter(deps: MailboxRouteDeps): Router {
     if (existing.subscription_id && moved.length) {
       throw new HttpError(409, 'subscription_active', `Cancel the subscription before changing ${moved.join(', ')}`);
     }
+    // The client secret goes to the authority's login host, and Graph tokens to its Graph host:
+    // only a caller who can state the secret may point them somewhere else.
+    if (moved.includes('authority') && body.clientSecret === undefined) {
+      throw new HttpError(
+        400,
+        'secret_required',
+        "Changing authority sends the mailbox's client secret to a new host: send clientSecret in the same request",
+        { fields: ['authority'], secret: 'clientSecret' },
+      );
+    }
     const patch = toColumns(existing.id, body, secrets);
     checkMailboxSettings(
       { ...existing, ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) },

@@ -14,6 +14,7 @@ import { activeSecrets, generateSigningSecret, isValidSigningSecret } from '../.
 import {
   checkWebhookRules,
   mergeSettings,
+  movedUrlRules,
   webhookCreateSchema,
   webhookUpdateSchema,
   type AuthSecret,
@@ -157,6 +158,7 @@ export function webhooksRouter(deps: WebhookRouteDeps): Router {
     const sameKind = current.config.auth.type === settings.auth.type;
     const effective: AuthSecret = authChanged ? (authSecret ?? (sameKind ? secrets.auth : {})) : secrets.auth;
     refuseIfBroken(checkWebhookRules(settings, effective, deps.settings.policy));
+    refuseIfBroken(movedUrlRules(rowSettings(current), settings, secrets.auth, authChanged ? authSecret : undefined));
     const next: WebhookSecrets = { ...secrets, auth: effective };
     const { row, released } = await saveWebhook(deps, current.id, settings, authChanged ? next : undefined);
     res.json({ ...presentWebhook(row, next), ...(released ? { releasedDeliveries: released } : {}) });

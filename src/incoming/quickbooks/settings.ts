@@ -18,6 +18,14 @@ export const QUICKBOOKS_DEFAULTS = {
   minorVersion: 75,
 };
 
+/** The hosts Intuit's client secret and tokens may be sent to (the authorize URL is only opened in a browser). */
+export const QUICKBOOKS_HOSTS = [
+  'oauth.platform.intuit.com',
+  'quickbooks.api.intuit.com',
+  'sandbox-quickbooks.api.intuit.com',
+  'developer.api.intuit.com',
+] as const;
+
 const positive = (max: number) => z.number().int().min(1).max(max);
 
 /** Stored (and returned) QuickBooks settings; secrets travel separately. */

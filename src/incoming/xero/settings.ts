@@ -18,6 +18,9 @@ export const XERO_DEFAULTS = {
   maxIdsPerCall: 50,
 };
 
+/** The hosts Xero's client secret and tokens may be sent to (the authorize URL is only opened in a browser). */
+export const XERO_HOSTS = ['identity.xero.com', 'api.xero.com'] as const;
+
 const positive = (max: number) => z.number().int().min(1).max(max);
 
 /** Stored (and returned) Xero settings; secrets travel separately. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { PinnedHosts } from '../../platform/http/pinned-hosts';
 import { assertSafeUrl, type DestinationPolicy } from '../../platform/http/safe-request';
 
 /**
@@ -42,6 +43,26 @@ const CLOUDS: Record<Exclude<AuthoritySetting['kind'], 'custom'>, { login: strin
   us_gov_dod: { login: 'https://login.microsoftonline.us', graph: 'https://dod-graph.microsoft.us' },
   china: { login: 'https://login.chinacloudapi.cn', graph: 'https://microsoftgraph.chinacloudapi.cn' },
 };
+
+/**
+ * The hosts a mailbox's client secret and Graph tokens may be sent to: the clouds' login and
+ * Graph hosts (and the login hosts' aliases MSAL may use). Anything else, a custom authority
+ * included, must be listed by the operator in PROVIDER_CUSTOM_HOSTS.
+ */
+export const MICROSOFT_HOSTS: readonly string[] = [
+  ...new Set([
+    ...Object.values(CLOUDS).flatMap((c) => [new URL(c.login).hostname, new URL(c.graph).hostname]),
+    'login.windows.net',
+    'login.partner.microsoftonline.cn',
+  ]),
+];
+
+/** The pins of every MSAL and Graph call. */
+export const microsoftPins = (customHosts: readonly string[]): PinnedHosts => ({
+  official: MICROSOFT_HOSTS,
+  custom: customHosts,
+  settingName: 'PROVIDER_CUSTOM_HOSTS',
+});
 
 const GLOBAL_GRAPH_RESOURCE = 'https://graph.microsoft.com';
 
@@ -109,8 +130,9 @@ export function appOnlyScope(resolved: ResolvedAuthority): string {
 
 /**
  * Every URL of a custom authority that MSAL or the Graph client would connect to, checked
- * against the outbound guard: a private or loopback target is refused unless allow-listed.
- * (The guard checks again at connect time, where a DNS answer cannot slip past it.)
+ * against the outbound guard: a private or loopback target is refused unless allow-listed, and
+ * a host that is not Microsoft's unless the operator listed it in PROVIDER_CUSTOM_HOSTS.
+ * (The guard checks again on every request, where a DNS answer cannot slip past it.)
  */
 export function authorityDestinationProblems(
   setting: AuthoritySetting,

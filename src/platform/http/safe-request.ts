@@ -3,10 +3,16 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import type { LookupFunction } from 'node:net';
+import { pinnedHostProblem, type PinnedHosts } from './pinned-hosts';
 
 /** Why an outgoing request was refused before any byte was sent. */
 export class BlockedDestinationError extends Error {
   override name = 'BlockedDestinationError';
+}
+
+/** A provider URL outside the provider's official hosts and the operator's custom hosts. */
+export class UnpinnedHostError extends BlockedDestinationError {
+  override name = 'UnpinnedHostError';
 }
 
 const BLOCKED_V4: Array<[string, number]> = [
@@ -51,6 +57,8 @@ export function isPrivateAddress(address: string): boolean {
 export interface DestinationPolicy {
   /** Hosts (names or literal IPs) that may resolve to private addresses: for development and tests. */
   allowedHosts: readonly string[];
+  /** Provider calls carry stored secrets: only to these hosts (absent: any public host). */
+  pinned?: PinnedHosts | undefined;
 }
 
 /**
@@ -110,6 +118,8 @@ export function assertSafeUrl(raw: string, policy: DestinationPolicy): URL {
     throw new BlockedDestinationError(`only http and https URLs are allowed, not ${url.protocol}`);
   }
   if (url.username || url.password) throw new BlockedDestinationError('URLs must not carry credentials');
+  const unpinned = policy.pinned ? pinnedHostProblem(url, policy.pinned) : undefined;
+  if (unpinned) throw new UnpinnedHostError(unpinned);
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (net.isIP(host) && isPrivateAddress(host) && !policy.allowedHosts.includes(host)) {
     throw new BlockedDestinationError(`${host} is a private or reserved address`);

@@ -1,24 +1,40 @@
 import type { Queryable } from '../db/pool';
 
+/** What a credential may do: everything, read (GET) only, or one integration's own routes. */
+export const API_SCOPES = ['admin', 'read-only', 'integration'] as const;
+export type ApiScope = (typeof API_SCOPES)[number];
+
 export interface ApiClientRow {
   id: string;
   name: string;
   kind: 'application' | 'api_key';
+  scope: ApiScope;
+  /** The integration an `integration` credential is bound to. */
+  integration_id: string | null;
   client_id: string;
   disabled: boolean;
   created_at: Date;
   last_used_at: Date | null;
 }
 
-const COLUMNS = 'id, name, kind, client_id, disabled, created_at, last_used_at';
+const COLUMNS = 'id, name, kind, scope, integration_id, client_id, disabled, created_at, last_used_at';
 
 export async function insertApiClient(
   db: Queryable,
-  row: { id: string; name: string; kind: ApiClientRow['kind']; clientId: string; secretHash: string },
+  row: {
+    id: string;
+    name: string;
+    kind: ApiClientRow['kind'];
+    clientId: string;
+    secretHash: string;
+    scope: ApiScope;
+    integrationId: string | null;
+  },
 ): Promise<ApiClientRow> {
   const { rows } = await db.query<ApiClientRow>(
-    `INSERT INTO api_clients (id, name, kind, client_id, secret_hash) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}`,
-    [row.id, row.name, row.kind, row.clientId, row.secretHash],
+    `INSERT INTO api_clients (id, name, kind, client_id, secret_hash, scope, integration_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${COLUMNS}`,
+    [row.id, row.name, row.kind, row.clientId, row.secretHash, row.scope, row.integrationId],
   );
   return rows[0]!;
 }
@@ -71,7 +87,7 @@ export async function insertAccessToken(db: Queryable, tokenHash: string, apiCli
 /** The client behind a live access token, or undefined when unknown, expired or disabled. */
 export async function findClientByAccessToken(db: Queryable, tokenHash: string): Promise<ApiClientRow | undefined> {
   const { rows } = await db.query<ApiClientRow>(
-    `SELECT c.id, c.name, c.kind, c.client_id, c.disabled, c.created_at, c.last_used_at
+    `SELECT c.id, c.name, c.kind, c.scope, c.integration_id, c.client_id, c.disabled, c.created_at, c.last_used_at
        FROM api_tokens t JOIN api_clients c ON c.id = t.api_client_id
       WHERE t.token_hash = $1 AND t.expires_at > now() AND NOT c.disabled`,
     [tokenHash],

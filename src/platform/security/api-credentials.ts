@@ -6,6 +6,7 @@ import {
   insertAccessToken,
   insertApiClient,
   type ApiClientRow,
+  type ApiScope,
 } from './api-clients';
 import type { Queryable } from '../db/pool';
 import { ShortCache } from './short-cache';
@@ -24,10 +25,24 @@ const CLIENT_SECRET_PREFIX = 'sy_secret_';
 export const credentialHash = (value: string) => createHash('sha256').update(value).digest('hex');
 const randomToken = (prefix: string) => `${prefix}${randomBytes(32).toString('base64url')}`;
 
+/** A credential's scope; `integration` names the integration it is bound to. */
+export type CredentialScope =
+  { scope: Exclude<ApiScope, 'integration'> } | { scope: 'integration'; integrationId: string };
+const ADMIN: CredentialScope = { scope: 'admin' };
+const scopeColumns = (s: CredentialScope) => ({
+  scope: s.scope,
+  integrationId: s.scope === 'integration' ? s.integrationId : null,
+});
+
 /** Creates a plain API key for scripts; the key is shown once and only its hash is kept. */
-export async function createApiKey(db: Queryable, name: string): Promise<{ client: ApiClientRow; apiKey: string }> {
+export async function createApiKey(
+  db: Queryable,
+  name: string,
+  scope: CredentialScope = ADMIN,
+): Promise<{ client: ApiClientRow; apiKey: string }> {
   const key = randomToken(API_KEY_PREFIX);
   const row = await insertApiClient(db, {
+    ...scopeColumns(scope),
     id: randomUUID(),
     name,
     kind: 'api_key',
@@ -41,9 +56,11 @@ export async function createApiKey(db: Queryable, name: string): Promise<{ clien
 export async function createApiApplication(
   db: Queryable,
   name: string,
+  scope: CredentialScope = ADMIN,
 ): Promise<{ client: ApiClientRow; clientSecret: string }> {
   const secret = randomToken(CLIENT_SECRET_PREFIX);
   const row = await insertApiClient(db, {
+    ...scopeColumns(scope),
     id: randomUUID(),
     name,
     kind: 'application',

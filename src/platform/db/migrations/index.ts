@@ -15,6 +15,7 @@ import { m0013 } from './0013-overview-indexes';
 import { m0014 } from './0014-lane-polling-marks';
 import { m0015 } from './0015-lightweight-batch-items';
 import { m0016 } from './0016-statement-abort';
+import { m0017 } from './0017-api-client-scopes';
 
 export type { Migration } from './migration';
 
@@ -49,4 +50,5 @@ export const migrations: readonly Migration[] = [
   m0014,
   m0015,
   m0016,
+  m0017,
 ];
