@@ -99,7 +99,7 @@ async function startLauncherStack(extraEnv: Record<string, string>): Promise<Emb
     ...extraEnv,
   };
   const launcher = new ProductProcess('src/launcher.ts', env);
-  await launcher.start(/Switchyard is running\./, 180_000);
+  await launcher.start(/Switchyard is running\./, 300_000);
   const apiUrl = `http://127.0.0.1:${httpPort}`;
   const apiKey = fs.readFileSync(path.join(dataDir, 'admin-api-key'), 'utf8').trim();
   return {

@@ -439,4 +439,14 @@ export const migrations: ReadonlyArray<{ id: number; name: string; sql: string }
       END $$;
     `,
   },
+  {
+    id: 93,
+    name: 'related-tickets',
+    sql: `
+      -- A stranger's mail naming a ticket (its [SY-n] or a Message-ID) opens a ticket of its own,
+      -- linked to the one it named for an agent to merge (src/mail/threading.ts, chooseThread).
+      ALTER TABLE tickets ADD COLUMN related_ticket_id uuid REFERENCES tickets(id) ON DELETE SET NULL;
+      CREATE INDEX tickets_related_idx ON tickets (related_ticket_id) WHERE related_ticket_id IS NOT NULL;
+    `,
+  },
 ];
