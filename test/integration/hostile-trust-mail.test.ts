@@ -39,7 +39,12 @@ beforeAll(async () => {
   });
   const entry = await processed(m, support.id, sent.internetMessageId, 60_000);
   const t = await ticket(m, entry.ticketId);
-  victim = { id: t.id, number: t.number, internetMessageId: sent.internetMessageId, conversationId: sent.conversationId };
+  victim = {
+    id: t.id,
+    number: t.number,
+    internetMessageId: sent.internetMessageId,
+    conversationId: sent.conversationId,
+  };
 });
 afterAll(async () => {
   await m?.stop();
@@ -157,7 +162,11 @@ const rows: Row[] = [
       body: '<img src="cid:%E0%A4%A">',
       attachments: [{ name: 'a.png', content: PNG, contentType: 'image/png', isInline: true, contentId: 'a@x' }],
     }),
-    expected: { threads: false, attachments: 1, check: (t) => expect(t.messages[0].renderedBody).toContain('cid:%E0%A4%A') },
+    expected: {
+      threads: false,
+      attachments: 1,
+      check: (t) => expect(t.messages[0].renderedBody).toContain('cid:%E0%A4%A'),
+    },
   },
   {
     mails: 'an attachment over the size limit, then a small one',
@@ -229,9 +238,7 @@ test.each(rows.map((r) => [r.mails, r] as const))('%s', async (_name, row) => {
   // The victim's ticket gets nothing from a stranger: no message, no recipient added.
   expect(after.messageCount).toBe(before.messageCount);
   // Attachments (stored or noted) are recorded before the email is marked read.
-  await eventually(async () =>
-    (await inboundLog(m, mailbox.id)).find((e) => e.id === entry.id && e.afterProcessing),
-  );
+  await eventually(async () => (await inboundLog(m, mailbox.id)).find((e) => e.id === entry.id && e.afterProcessing));
   const own = await ticket(m, entry.ticketId);
   expect(own.mailboxId).toBe(mailbox.id);
   expect(own.relatedTicketId).toBe(row.expected.linked ? victim.id : null);

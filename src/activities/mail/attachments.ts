@@ -70,7 +70,11 @@ function attachmentFailure(err: unknown): AttachmentFailure | 'gone' {
   const code = 'code' in problem ? problem.code : '';
   return {
     kind: 'permanent',
-    reason: `not stored: Microsoft Graph refused it (${typeof status === 'number' ? `${status} ` : ''}${code}): ${problem.message}`.slice(0, 1000),
+    reason:
+      `not stored: Microsoft Graph refused it (${typeof status === 'number' ? `${status} ` : ''}${code}): ${problem.message}`.slice(
+        0,
+        1000,
+      ),
   };
 }
 

@@ -85,7 +85,9 @@ async function threadCandidates(db: Db, mailboxId: string, facts: MailFacts): Pr
 async function findThread(db: Db, mailboxId: string, facts: MailFacts): Promise<ThreadChoice<TicketRow>> {
   const candidates = await threadCandidates(db, mailboxId, facts);
   const sender = facts.fromAddress;
-  return chooseThread(candidates, (ticket) => (sender ? tookPartInTicket(db, ticket.id, sender) : Promise.resolve(false)));
+  return chooseThread(candidates, (ticket) =>
+    sender ? tookPartInTicket(db, ticket.id, sender) : Promise.resolve(false),
+  );
 }
 
 /**

@@ -1,7 +1,13 @@
 import express, { type Router } from 'express';
 import { z } from 'zod';
 import { listTicketAttachments, type TicketAttachmentRow } from '../../mail/db/attachments';
-import { getTicket, listTicketMessages, listTickets, type TicketMessageRow, type TicketRow } from '../../mail/db/tickets';
+import {
+  getTicket,
+  listTicketMessages,
+  listTickets,
+  type TicketMessageRow,
+  type TicketRow,
+} from '../../mail/db/tickets';
 import { ticketToken } from '../../mail/threading';
 import { replyToTicket, type TicketReplyDeps } from '../../mail/ticket-reply-service';
 import { HttpError, parseOr400 } from '../errors';
@@ -99,7 +105,12 @@ export function ticketsRouter(deps: TicketsDeps): Router {
     res.json({
       ...presentTicket(ticket),
       relatedTicket: related
-        ? { id: related.id, number: Number(related.number), token: ticketToken(related.number), summary: related.summary }
+        ? {
+            id: related.id,
+            number: Number(related.number),
+            token: ticketToken(related.number),
+            summary: related.summary,
+          }
         : null,
       messages: (await listTicketMessages(db, ticket.id)).map((m) => presentMessage(m, attachments)),
       attachments: attachments.map(presentAttachment),

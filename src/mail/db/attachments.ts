@@ -57,7 +57,9 @@ export async function storeAttachmentStream(
   chunks: AsyncIterable<Uint8Array>,
 ): Promise<TicketAttachmentRow> {
   return withTransaction(db, async (tx) => {
-    await tx.query('CREATE TEMPORARY TABLE attachment_parts (part int PRIMARY KEY, content bytea NOT NULL) ON COMMIT DROP');
+    await tx.query(
+      'CREATE TEMPORARY TABLE attachment_parts (part int PRIMARY KEY, content bytea NOT NULL) ON COMMIT DROP',
+    );
     const hash = createHash('sha256');
     let pending: Buffer[] = [];
     let pendingBytes = 0;

@@ -92,7 +92,8 @@ async function sinkOrTooLarge<T>(sink: AttachmentSink<T>, chunks: AsyncIterable<
   try {
     return { ok: true, stored: await sink(chunks) } as const;
   } catch (err) {
-    if (err instanceof AttachmentTooLargeError) return { ok: false, reason: 'too_large', seenBytes: err.seenBytes } as const;
+    if (err instanceof AttachmentTooLargeError)
+      return { ok: false, reason: 'too_large', seenBytes: err.seenBytes } as const;
     throw err;
   }
 }
