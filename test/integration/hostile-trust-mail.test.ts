@@ -89,12 +89,26 @@ const rows: Row[] = [
   },
   {
     mails: "a stranger sets In-Reply-To to the requester's Message-ID",
-    mail: () => ({ from: stranger, subject: 'hello', body: 'x', inReplyTo: victim.internetMessageId }),
+    // Its own conversation: Graph would give it the victim's, and the stranger's next mail would
+    // then join this stranger's own (linked) ticket, rightly, rather than show the rule below.
+    mail: () => ({
+      from: stranger,
+      subject: 'hello',
+      body: 'x',
+      inReplyTo: victim.internetMessageId,
+      conversationId: 'AAQk-hostile-1',
+    }),
     expected: { threads: false, linked: true },
   },
   {
     mails: "a stranger lists the requester's Message-ID in References",
-    mail: () => ({ from: stranger, subject: 'hello', body: 'x', references: ['<a@b>', victim.internetMessageId] }),
+    mail: () => ({
+      from: stranger,
+      subject: 'hello',
+      body: 'x',
+      references: ['<a@b>', victim.internetMessageId],
+      conversationId: 'AAQk-hostile-2',
+    }),
     expected: { threads: false, linked: true },
   },
   {

@@ -4,7 +4,7 @@ import type { InboundMailRow } from '../../mail/db/mail-log';
 import { withTransaction, type Db } from '../../platform/db/pool';
 import {
   findMessageByInternetId,
-  findTicketByConversation,
+  findTicketsByConversation,
   findTicketsByMessageIds,
   getTicket,
   getTicketByNumberInMailbox,
@@ -75,8 +75,9 @@ async function threadCandidates(db: Db, mailboxId: string, facts: MailFacts): Pr
     out.push({ ticket, rule: 'references' });
   }
   if (keys.conversationId) {
-    const byConversation = await findTicketByConversation(db, mailboxId, keys.conversationId);
-    if (byConversation) out.push({ ticket: byConversation, rule: 'conversation' });
+    for (const ticket of await findTicketsByConversation(db, mailboxId, keys.conversationId)) {
+      out.push({ ticket, rule: 'conversation' });
+    }
   }
   return out;
 }

@@ -172,20 +172,23 @@ export async function tookPartInTicket(db: Queryable, ticketId: string, address:
   return rows[0]?.yes ?? false;
 }
 
-/** The latest ticket carrying this conversation in this mailbox (conversation ids are per mailbox). */
-export async function findTicketByConversation(
+/**
+ * The tickets carrying this conversation in this mailbox (conversation ids are per mailbox), the
+ * latest first: a stranger's linked ticket may share the conversation of the one it points at.
+ */
+export async function findTicketsByConversation(
   db: Queryable,
   mailboxId: string,
   conversationId: string,
-): Promise<TicketRow | undefined> {
+): Promise<TicketRow[]> {
   const { rows } = await db.query<TicketRow>(
     `SELECT t.* FROM tickets t WHERE t.id IN (
        SELECT ticket_id FROM ticket_messages WHERE mailbox_id = $1 AND conversation_id = $2
        UNION SELECT id FROM tickets WHERE mailbox_id = $1 AND conversation_id = $2)
-     ORDER BY t.created_at DESC LIMIT 1`,
+     ORDER BY t.created_at DESC LIMIT 20`,
     [mailboxId, conversationId],
   );
-  return rows[0];
+  return rows;
 }
 
 export async function listTickets(
