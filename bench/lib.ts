@@ -8,6 +8,7 @@ import { migrate } from '../src/platform/db/migrate';
 import { createPool } from '../src/platform/db/pool';
 import { createLogger } from '../src/platform/logger';
 import { startEmbeddedPostgres } from '../src/embedded/embedded-postgres';
+import { readPidFiles } from '../src/embedded/pid-files';
 import { freePort } from '../test/harness/free-port';
 import { ProductProcess } from '../test/harness/processes';
 import { startTemporalCluster } from '../test/harness/temporal-cluster';
@@ -38,6 +39,8 @@ export interface EmbeddedStack {
   /** URL of the embedded PostgreSQL (for benchmarks that seed data directly). */
   databaseUrl: string;
   call(method: string, path: string, body?: unknown): Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** The (first) worker process's pid, for benchmarks that sample its memory. */
+  workerPid(): number | undefined;
   stop(): Promise<void>;
 }
 
@@ -96,7 +99,7 @@ async function startLauncherStack(extraEnv: Record<string, string>): Promise<Emb
     ...extraEnv,
   };
   const launcher = new ProductProcess('src/launcher.ts', env);
-  await launcher.start(/Switchyard is running\./, 180_000);
+  await launcher.start(/Switchyard is running\./, 300_000);
   const apiUrl = `http://127.0.0.1:${httpPort}`;
   const apiKey = fs.readFileSync(path.join(dataDir, 'admin-api-key'), 'utf8').trim();
   return {
@@ -109,6 +112,7 @@ async function startLauncherStack(extraEnv: Record<string, string>): Promise<Emb
       fs.readFileSync(path.join(dataDir, 'postgres.credentials'), 'utf8').trim(),
     )}@127.0.0.1:${pgPort}/switchyard`,
     call: apiCaller(apiUrl, apiKey),
+    workerPid: () => readPidFiles(dataDir).find((r) => r.name === 'worker')?.pid,
     stop: async () => {
       await launcher.stop('SIGINT', 60_000);
       fs.rmSync(dataDir, { recursive: true, force: true });
@@ -197,6 +201,7 @@ async function startClusterStack(extraEnv: Record<string, string>): Promise<Embe
       temporalNamespace: cluster.namespace,
       databaseUrl,
       call: apiCaller(apiUrl, apiKey),
+      workerPid: () => workers[0]?.child?.pid,
       stop: stopAll,
     };
   } catch (err) {

@@ -1,11 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { authorityMetadataFor } from '../test/emulators/microsoft';
 import { freePort } from '../test/harness/free-port';
+import { connectEmulatedMailbox, emulatorEnv, BENCH_MAILBOX } from './emulated-mailbox';
 import { fmt, percentile, startEmbeddedStack } from './lib';
 import { forkMicrosoftEmulator, type EmulatorProcess } from './microsoft-emulator-process';
 
-const TENANT = 'bench-tenant';
-const MAILBOX = 'support@bench.test';
 const SETTLED = ['ticket_created', 'ticket_updated', 'duplicate', 'skipped', 'failed'];
 
 type Call = (method: string, path: string, body?: unknown) => Promise<Record<string, any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -43,15 +41,12 @@ export async function benchMail(options: {
   const port = await freePort();
   // The API's own port is chosen here so Graph can be told the notification URL up front.
   const stack = await startEmbeddedStack({
-    NODE_EXTRA_CA_CERTS: emulator.caPath,
+    ...emulatorEnv(emulator),
     HTTP_PORT: String(port),
     PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
     // The API and the worker each get a pool this size: enough connections that the
     // activities of a 1,000-email backlog do not wait for one.
     DATABASE_POOL_SIZE: String(options.poolSize),
-    // The emulated Microsoft identity and Graph listen on localhost, which the outbound guard refuses by default.
-    OUTBOUND_ALLOWED_HOSTS: 'localhost,127.0.0.1',
-    PROVIDER_CUSTOM_HOSTS: 'localhost,127.0.0.1',
   });
   const call: Call = async (method, path, body) => {
     const res = await fetch(`http://127.0.0.1:${port}${path}`, {
@@ -64,24 +59,7 @@ export async function benchMail(options: {
     return json;
   };
   try {
-    const app = await emulator.registerApp({ tenantId: TENANT, permissions: ['Mail.ReadWrite', 'Mail.Send'] });
-    await emulator.addUser(TENANT, { mail: MAILBOX });
-    const mailbox = await call('POST', '/api/v1/mailboxes', {
-      name: 'Bench',
-      tenantId: TENANT,
-      clientId: app.clientId,
-      clientSecret: app.clientSecret,
-      authority: {
-        kind: 'custom',
-        loginUrl: emulator.url,
-        graphUrl: emulator.url,
-        authorityMetadata: JSON.parse(authorityMetadataFor(emulator.url, TENANT)),
-      },
-      method: 'webhooks',
-      emailAddress: MAILBOX,
-    });
-    const mailboxId = mailbox['id'] as string;
-    await call('POST', `/api/v1/mailboxes/${mailboxId}/subscription`);
+    const mailboxId = await connectEmulatedMailbox(emulator, call);
     await emulator.resetStats();
 
     const bursts: BurstFigures[] = [];
@@ -110,7 +88,7 @@ async function burst(
   }));
   const startedAt = Date.now();
   const started = performance.now();
-  await emulator.deliverMessages(MAILBOX, mail);
+  await emulator.deliverMessages(BENCH_MAILBOX, mail);
   let summary: { total: number; byStatus: Record<string, number> };
   for (;;) {
     summary = (await call('GET', `/api/v1/inbound-mail/summary?mailboxId=${mailboxId}`)) as typeof summary;

@@ -12,6 +12,7 @@
  * with autogroup scheduling Graph's CPU would otherwise be counted against the API's share.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { startMicrosoftEmulator } from '../test/emulators/microsoft';
 import type {
@@ -28,11 +29,19 @@ type Request =
   | { op: 'registerApp'; input: RegisterAppInput }
   | { op: 'addUser'; tenantId: string; user: AddUserInput }
   | { op: 'deliverMessages'; mailbox: string; messages: DeliverMessageInput[] }
+  | { op: 'deliverWithAttachment'; mailbox: string; message: DeliverMessageInput; attachment: GeneratedAttachment }
   | { op: 'resetStats' }
   | { op: 'stats' }
   | { op: 'notificationsIdle' }
   | { op: 'notificationLog' }
   | { op: 'stop' };
+
+/** An attachment of `bytes` pseudo-random bytes, made in the child: megabytes do not cross the IPC channel. */
+export interface GeneratedAttachment {
+  name: string;
+  bytes: number;
+  contentType?: string;
+}
 
 type Envelope = { id: number; request: Request };
 type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string };
@@ -46,6 +55,7 @@ export interface EmulatorProcess {
   addUser(tenantId: string, user: AddUserInput): Promise<void>;
   /** Delivers all of them in one turn of the child's loop, as a burst of mail would arrive. */
   deliverMessages(mailbox: string, messages: DeliverMessageInput[]): Promise<void>;
+  deliverWithAttachment(mailbox: string, message: DeliverMessageInput, attachment: GeneratedAttachment): Promise<void>;
   resetStats(): Promise<void>;
   stats(): Promise<EmulatorStats>;
   notificationsIdle(): Promise<void>;
@@ -88,6 +98,8 @@ export async function forkMicrosoftEmulator(options: MicrosoftEmulatorOptions): 
     registerApp: (input) => ask({ op: 'registerApp', input }),
     addUser: (tenantId, user) => ask({ op: 'addUser', tenantId, user }),
     deliverMessages: (mailbox, messages) => ask({ op: 'deliverMessages', mailbox, messages }),
+    deliverWithAttachment: (mailbox, message, attachment) =>
+      ask({ op: 'deliverWithAttachment', mailbox, message, attachment }),
     resetStats: () => ask({ op: 'resetStats' }),
     stats: () => ask({ op: 'stats' }),
     notificationsIdle: () => ask({ op: 'notificationsIdle' }),
@@ -118,6 +130,15 @@ async function serveInChild(): Promise<void> {
         // first POST is timed.
         (globalThis as { gc?: () => void }).gc?.();
         return undefined;
+      case 'deliverWithAttachment': {
+        const { name, bytes, contentType } = request.attachment;
+        const content = randomBytes(bytes);
+        emulator.deliverMessage(request.mailbox, {
+          ...request.message,
+          attachments: [{ name, content, ...(contentType ? { contentType } : {}) }],
+        });
+        return undefined;
+      }
       case 'resetStats':
         return emulator.resetStats();
       case 'stats':

@@ -1,4 +1,5 @@
 /** `npm run bench -- <name> [--target dev|cluster] [--requests N] [--connections N]` */
+import { benchAttachments } from './attachments';
 import { benchIncoming } from './incoming';
 import { benchIngest } from './ingest';
 import { benchLogs } from './logs';
@@ -52,6 +53,7 @@ const benches: Record<string, () => Promise<void>> = {
       poolSize: flag('pool', 40),
       bursts: flag('bursts', 3),
     }),
+  attachments: () => benchAttachments({ mib: flag('mib', 40), sampleMs: flag('sample', 50) }),
   incoming: () =>
     benchIncoming({
       webhooks: flag('webhooks', 5000),

@@ -1,9 +1,11 @@
 import {
+  chooseThread,
   loopVerdict,
   referencedMessageIds,
   subjectWithToken,
   threadKeys,
   ticketNumberFromSubject,
+  ticketNumbersFromSubject,
   ticketToken,
   type MailFacts,
 } from './threading';
@@ -33,6 +35,26 @@ describe('ticket token', () => {
   });
 });
 
+describe('choosing the thread', () => {
+  const a = { ticket: 'A', rule: 'token' as const };
+  const b = { ticket: 'B', rule: 'references' as const };
+
+  test('every token of a subject counts, once each', () => {
+    expect(ticketNumbersFromSubject('RE: x [SY-4] [sy-9] [SY-4]')).toEqual([4, 9]);
+    expect(ticketNumbersFromSubject('no token')).toEqual([]);
+  });
+
+  test('the first ticket the sender took part in wins, whichever rule found it', async () => {
+    expect(await chooseThread([a, b], async (t) => t === 'B')).toEqual({ thread: b });
+    expect(await chooseThread([a, b], async () => true)).toEqual({ thread: a });
+  });
+
+  test("a stranger's mail gets a new ticket linked to the first one it pointed at", async () => {
+    expect(await chooseThread([a, b], async () => false)).toEqual({ thread: null, related: 'A' });
+    expect(await chooseThread([], async () => true)).toEqual({ thread: null, related: null });
+  });
+});
+
 describe('threading keys', () => {
   test('In-Reply-To first, then References from newest to oldest, without repeats', () => {
     const headers = [
@@ -44,7 +66,7 @@ describe('threading keys', () => {
 
   test('collects token, references and conversation in rule order', () => {
     expect(threadKeys(mail({ subject: 'Re: x [SY-3]', headers: [{ name: 'In-Reply-To', value: '<p@x>' }] }))).toEqual({
-      ticketNumber: 3,
+      ticketNumbers: [3],
       references: ['<p@x>'],
       conversationId: 'conv-1',
     });

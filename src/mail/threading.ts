@@ -22,6 +22,7 @@ export const ORIGIN_HEADER = 'X-Switchyard-Origin';
 export const TICKET_HEADER = 'X-Switchyard-Ticket';
 
 const TOKEN_RE = /\[\s*SY-(\d{1,12})\s*\]/i;
+const TOKENS_RE = /\[\s*SY-(\d{1,12})\s*\]/gi;
 
 /** The subject token that ties mail to a ticket, e.g. `[SY-42]`. */
 export function ticketToken(ticketNumber: number | string): string {
@@ -32,6 +33,11 @@ export function ticketToken(ticketNumber: number | string): string {
 export function ticketNumberFromSubject(subject: string): number | null {
   const m = TOKEN_RE.exec(subject);
   return m?.[1] ? Number(m[1]) : null;
+}
+
+/** Every ticket number in a subject, in order, once each (a reply on a linked ticket carries two). */
+export function ticketNumbersFromSubject(subject: string): number[] {
+  return [...new Set([...subject.matchAll(TOKENS_RE)].map((m) => Number(m[1])))];
 }
 
 /** Adds the ticket token to a subject unless it already carries it. */
@@ -65,17 +71,41 @@ export function referencedMessageIds(headers: MailHeader[]): string[] {
 
 /** What threading looks for, in the order the rules apply: token, then references, then conversation. */
 export interface ThreadKeys {
-  ticketNumber: number | null;
+  ticketNumbers: number[];
   references: string[];
   conversationId: string | null;
 }
 
 export function threadKeys(mail: MailFacts): ThreadKeys {
   return {
-    ticketNumber: ticketNumberFromSubject(mail.subject),
+    ticketNumbers: ticketNumbersFromSubject(mail.subject),
     references: referencedMessageIds(mail.headers),
     conversationId: mail.conversationId,
   };
+}
+
+/** A ticket a mail points at, and the rule that found it. */
+export interface ThreadCandidate<T> {
+  ticket: T;
+  rule: 'token' | 'references' | 'conversation';
+}
+
+/** Where a mail goes: into a ticket, or a new ticket (linked to the one it pointed at, if any). */
+export type ThreadChoice<T> = { thread: ThreadCandidate<T> } | { thread: null; related: T | null };
+
+/**
+ * Picks the ticket a mail joins. A ticket number or a Message-ID is no proof of who is writing:
+ * the numbers are sequential and Message-IDs travel in every reply. So a mail joins the first
+ * ticket it points at (in rule order) only when its sender already took part in that ticket;
+ * a stranger's mail opens a new ticket, linked to the first one it pointed at, for an agent to
+ * merge if it belongs there.
+ */
+export async function chooseThread<T>(
+  candidates: ThreadCandidate<T>[],
+  tookPart: (ticket: T) => Promise<boolean>,
+): Promise<ThreadChoice<T>> {
+  for (const candidate of candidates) if (await tookPart(candidate.ticket)) return { thread: candidate };
+  return { thread: null, related: candidates[0]?.ticket ?? null };
 }
 
 export type LoopVerdict = { skip: false } | { skip: true; reason: string };

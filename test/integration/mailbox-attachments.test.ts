@@ -218,3 +218,54 @@ test('a reply carries the attachments asked for; too much or unknown is refused'
   expect(refused.status).toBe(413);
   expect(refused.body.error.code).toBe('attachments_too_large');
 });
+
+const VALUE_CALLS = 'GET /users/{id}/messages/{id}/attachments/{id}/$value';
+const valueCalls = () => m.emulator.stats().calls[VALUE_CALLS] ?? 0;
+
+test('too large or refused by Graph: a note, no retries, and the later attachments are still stored', async () => {
+  const calls = valueCalls();
+  const faults = m.emulator.stats().injectedFaults;
+  const sent = m.emulator.deliverMessage(SUPPORT, {
+    from: 'fred@customer.test',
+    subject: 'Three files',
+    body: 'three files',
+    attachments: [
+      { name: 'too-big.zip', content: Buffer.alloc(Math.round(3.5 * MB), 7) },
+      { name: 'locked.pdf', content: pdfOf(Math.round(1.5 * MB), 8) },
+      { name: 'last.pdf', content: pdfOf(Math.round(1.2 * MB), 9) },
+    ],
+  });
+  m.emulator.failNext(10, 403, { match: `${encodeURIComponent(sent.attachments[1]!.id)}/$value`, method: 'GET' });
+  const entry = await processed(m, mailbox.id, sent.internetMessageId, 60_000);
+  const t = await eventually(async () => {
+    const found = await ticket(m, entry.ticketId);
+    return found.attachments.length === 3 ? found : undefined;
+  }, 60_000);
+  expect(t.attachments.map((a: { name: string; stored: boolean }) => [a.name, a.stored])).toEqual([
+    ['too-big.zip', false],
+    ['locked.pdf', false],
+    ['last.pdf', true],
+  ]);
+  expect(t.notes.map((n: { text: string }) => n.text)).toEqual([
+    expect.stringMatching(/"too-big\.zip" \(3\.5 MB\).*over the 3\.0 MB limit per attachment/),
+    expect.stringMatching(/"locked\.pdf".*Microsoft Graph refused it \(403/),
+  ]);
+  // One download each: the too-large one abandoned mid-stream, the refused one not asked again.
+  expect(valueCalls() - calls).toBe(3);
+  expect(m.emulator.stats().injectedFaults - faults).toBe(1);
+});
+
+test('an inline image referenced as cid:%ZZ leaves the ticket readable', async () => {
+  const t = await ticketFor(
+    {
+      from: 'gina@customer.test',
+      subject: 'Broken link',
+      bodyType: 'html',
+      body: '<img src="cid:%ZZ"><img src="cid:ok%40gina">',
+      attachments: [{ name: 'ok.png', content: PNG, contentType: 'image/png', isInline: true, contentId: 'ok@gina' }],
+    },
+    1,
+  );
+  expect(t.messages[0].renderedBody).toContain('src="cid:%ZZ"');
+  expect(t.messages[0].renderedBody).toContain(`src="${t.attachments[0].url}"`);
+});

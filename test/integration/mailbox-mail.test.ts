@@ -3,6 +3,7 @@ import { mailboxAad } from '../../src/mail/graph/msal';
 import { SecretBox } from '../../src/platform/security/secret-box';
 import { eventually, fetchJson } from '../harness/stack';
 import {
+  AGENT,
   createMailbox,
   HELPDESK,
   inboundLog,
@@ -161,13 +162,45 @@ describe('threading', () => {
   test('by the ticket token in the subject', async () => {
     await expectThreaded(
       deliver({
-        from: 'frank@other.test',
+        from: 'erin@customer.test',
         subject: `Re: still down [SY-${number}]`,
         body: 'x',
         conversationId: 'AAQk-unrelated-1',
       }),
       'token',
     );
+  });
+
+  test("a stranger's reply with the token opens a new ticket linked to this one", async () => {
+    const sent = deliver({
+      from: 'frank@other.test',
+      subject: `Re: still down [SY-${number}]`,
+      body: 'x',
+      inReplyTo: original.internetMessageId,
+      conversationId: original.conversationId,
+    });
+    const entry = await processed(m, mailbox.id, sent.internetMessageId);
+    expect(entry.status).toBe('ticket_created');
+    expect(entry.outcome).toMatch(new RegExp(`linked to \\[SY-${number}\\]`));
+    const own = await ticket(m, entry.ticketId);
+    expect(own).toMatchObject({ relatedTicketId: ticketId, relatedTicket: { id: ticketId, number } });
+    expect(
+      (await ticket(m, ticketId)).messages.map((x: { from: { address: string } }) => x.from?.address),
+    ).not.toContain('frank@other.test');
+  });
+
+  test('never across mailboxes, even for the requester', async () => {
+    const other = await createMailbox(m, { name: 'Agent inbox', emailAddress: AGENT });
+    await subscribe(m, other.id);
+    const sent = m.emulator.deliverMessage(AGENT, {
+      from: 'erin@customer.test',
+      subject: `Re: VPN down [SY-${number}]`,
+      body: 'x',
+      inReplyTo: original.internetMessageId,
+    });
+    const entry = await processed(m, other.id, sent.internetMessageId);
+    expect(entry.status).toBe('ticket_created');
+    expect((await ticket(m, entry.ticketId)).relatedTicketId).toBeNull();
   });
 
   test('by In-Reply-To / References', async () => {

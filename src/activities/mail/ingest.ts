@@ -4,17 +4,25 @@ import type { InboundMailRow } from '../../mail/db/mail-log';
 import { withTransaction, type Db } from '../../platform/db/pool';
 import {
   findMessageByInternetId,
-  findTicketByConversation,
-  findTicketByMessageIds,
+  findTicketsByConversation,
+  findTicketsByMessageIds,
   getTicket,
-  getTicketByNumber,
+  getTicketByNumberInMailbox,
   insertTicket,
   insertTicketMessage,
-  type ThreadRule,
+  tookPartInTicket,
   type TicketRow,
 } from '../../mail/db/tickets';
 import { addressOf, type GraphMessage } from '../../mail/graph/messages';
-import { loopVerdict, threadKeys, ticketToken, type MailFacts } from '../../mail/threading';
+import {
+  chooseThread,
+  loopVerdict,
+  threadKeys,
+  ticketToken,
+  type MailFacts,
+  type ThreadCandidate,
+  type ThreadChoice,
+} from '../../mail/threading';
 
 export interface StoreResult {
   status: 'ticket_created' | 'ticket_updated' | 'duplicate' | 'skipped';
@@ -52,24 +60,35 @@ export function factsOf(msg: GraphMessage): MailFacts {
   };
 }
 
-/** Finds the ticket a mail belongs to: ticket token in the subject, then In-Reply-To/References, then conversation. */
-async function findThread(
-  db: Db,
-  mailboxId: string,
-  facts: MailFacts,
-): Promise<{ ticket: TicketRow; rule: ThreadRule } | null> {
+/**
+ * The tickets of this mailbox a mail points at, in rule order: each ticket token in the subject,
+ * then In-Reply-To/References, then the conversation. Tickets of other mailboxes are never found.
+ */
+async function threadCandidates(db: Db, mailboxId: string, facts: MailFacts): Promise<ThreadCandidate<TicketRow>[]> {
   const keys = threadKeys(facts);
-  if (keys.ticketNumber !== null) {
-    const ticket = await getTicketByNumber(db, keys.ticketNumber);
-    if (ticket) return { ticket, rule: 'token' };
+  const out: ThreadCandidate<TicketRow>[] = [];
+  for (const number of keys.ticketNumbers) {
+    const ticket = await getTicketByNumberInMailbox(db, number, mailboxId);
+    if (ticket) out.push({ ticket, rule: 'token' });
   }
-  const byRefs = await findTicketByMessageIds(db, keys.references);
-  if (byRefs) return { ticket: byRefs, rule: 'references' };
+  for (const ticket of await findTicketsByMessageIds(db, mailboxId, keys.references)) {
+    out.push({ ticket, rule: 'references' });
+  }
   if (keys.conversationId) {
-    const byConversation = await findTicketByConversation(db, mailboxId, keys.conversationId);
-    if (byConversation) return { ticket: byConversation, rule: 'conversation' };
+    for (const ticket of await findTicketsByConversation(db, mailboxId, keys.conversationId)) {
+      out.push({ ticket, rule: 'conversation' });
+    }
   }
-  return null;
+  return out;
+}
+
+/** The ticket a mail joins (its sender took part in it), or the one a new ticket is linked to. */
+async function findThread(db: Db, mailboxId: string, facts: MailFacts): Promise<ThreadChoice<TicketRow>> {
+  const candidates = await threadCandidates(db, mailboxId, facts);
+  const sender = facts.fromAddress;
+  return chooseThread(candidates, (ticket) =>
+    sender ? tookPartInTicket(db, ticket.id, sender) : Promise.resolve(false),
+  );
 }
 
 /**
@@ -109,11 +128,15 @@ export async function storeMail(
     return { status: 'duplicate', ticketId: earlier.ticket_id, outcome: `duplicate of a message already in a ticket` };
   }
 
-  const thread = await findThread(db, mailbox.id, facts);
+  const choice = await findThread(db, mailbox.id, facts);
+  const thread = choice.thread;
+  const related = choice.thread ? null : choice.related;
   note(
     thread
       ? `threads into ticket ${ticketToken(thread.ticket.number)} by ${thread.rule}`
-      : 'no existing ticket matches: creating one',
+      : related
+        ? `points at ticket ${ticketToken(related.number)}, but ${facts.fromAddress ?? 'the sender'} took no part in it: creating a linked ticket`
+        : 'no existing ticket matches: creating one',
   );
   return withTransaction(db, async (tx): Promise<StoreResult> => {
     const ticket =
@@ -126,6 +149,7 @@ export async function storeMail(
         requester_address: facts.fromAddress,
         requester_name: msg.from?.emailAddress?.name ?? null,
         conversation_id: facts.conversationId,
+        related_ticket_id: related?.id ?? null,
       }));
     const stored = await insertTicketMessage(tx, {
       id: randomUUID(),
@@ -154,10 +178,11 @@ export async function storeMail(
       throw new DuplicateMailError(internetId);
     }
     const token = ticketToken(ticket.number);
-    note(thread ? `added to ticket ${token}` : `created ticket ${token}`);
+    const created = `created ticket ${token}${related ? `, linked to ${ticketToken(related.number)}` : ''}`;
+    note(thread ? `added to ticket ${token}` : created);
     return thread
       ? { status: 'ticket_updated', ticketId: ticket.id, outcome: `added to ticket ${token} (by ${thread.rule})` }
-      : { status: 'ticket_created', ticketId: ticket.id, outcome: `created ticket ${token}` };
+      : { status: 'ticket_created', ticketId: ticket.id, outcome: created };
   }).catch(async (err: unknown) => {
     if (!(err instanceof DuplicateMailError)) throw err;
     const winner = await findMessageByInternetId(db, internetId);

@@ -42,14 +42,27 @@ export function attachmentNotes(rows: TicketAttachmentRow[]) {
     }));
 }
 
-/** The body with `cid:` references to the message's inline parts pointing at their download URL. */
+/** A `cid:` URL's percent-decoded content id (RFC 2392), or null when its encoding is broken. */
+export function decodeCid(raw: string): string | null {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return null; // `%ZZ`, or a UTF-8 sequence cut short: the sender's mistake, not ours to fail on
+  }
+}
+
+/**
+ * The body with `cid:` references to the message's inline parts pointing at their download URL.
+ * A reference that does not decode, or names no stored part, is left as it is.
+ */
 export function rewriteCids(body: string, attachments: TicketAttachmentRow[]): string {
   const byCid = new Map<string, TicketAttachmentRow>();
   for (const a of attachments)
     if (a.content_id && a.sha256) byCid.set(a.content_id.replace(/^<|>$/g, '').toLowerCase(), a);
   if (byCid.size === 0) return body;
-  return body.replace(/cid:([^"'\s)>]+)/gi, (whole, cid: string) => {
-    const a = byCid.get(decodeURIComponent(cid).toLowerCase());
+  return body.replace(/cid:([^"'\s)>]+)/gi, (whole, raw: string) => {
+    const cid = decodeCid(raw);
+    const a = cid === null ? undefined : byCid.get(cid.toLowerCase());
     return a ? contentUrl(a.ticket_id, a.id) : whole;
   });
 }

@@ -42,6 +42,8 @@ export function presentTicket(t: TicketRow) {
     requester: t.requester_address ? { address: t.requester_address, name: t.requester_name } : null,
     conversationId: t.conversation_id,
     messageCount: t.message_count,
+    /** The ticket a stranger's mail pointed at when it opened this one instead: merge it there if it belongs. */
+    relatedTicketId: t.related_ticket_id,
     createdAt: t.created_at,
     updatedAt: t.updated_at,
   };
@@ -99,8 +101,17 @@ export function ticketsRouter(deps: TicketsDeps): Router {
   router.get('/:id', async (req, res) => {
     const ticket = await load(req.params.id);
     const attachments = await listTicketAttachments(db, ticket.id);
+    const related = ticket.related_ticket_id ? await getTicket(db, ticket.related_ticket_id) : undefined;
     res.json({
       ...presentTicket(ticket),
+      relatedTicket: related
+        ? {
+            id: related.id,
+            number: Number(related.number),
+            token: ticketToken(related.number),
+            summary: related.summary,
+          }
+        : null,
       messages: (await listTicketMessages(db, ticket.id)).map((m) => presentMessage(m, attachments)),
       attachments: attachments.map(presentAttachment),
       notes: attachmentNotes(attachments),

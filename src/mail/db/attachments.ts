@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { Queryable } from '../../platform/db/pool';
+import { withTransaction, type Db, type Queryable } from '../../platform/db/pool';
 
 export interface TicketAttachmentRow {
   id: string;
@@ -39,6 +39,57 @@ export async function storeAttachment(db: Queryable, a: NewAttachment, content: 
     [sha, content.length, content],
   );
   return insertRow(db, a, { size: content.length, sha256: sha, skippedReason: null });
+}
+
+// Content is written in parts of about this size: few round trips, little held at once.
+const PART_BYTES = 1024 * 1024;
+
+/**
+ * Stores an attachment's content as it arrives, without holding it: each part goes to a table
+ * of this transaction as soon as it is complete, hashed on the way, and PostgreSQL builds the
+ * one bytea at the end (once per hash, as `storeAttachment`). The worker holds one part at a
+ * time. An error from `chunks` (a download that failed or outgrew its limit) rolls everything
+ * back and is rethrown as it is.
+ */
+export async function storeAttachmentStream(
+  db: Db,
+  a: NewAttachment,
+  chunks: AsyncIterable<Uint8Array>,
+): Promise<TicketAttachmentRow> {
+  return withTransaction(db, async (tx) => {
+    await tx.query(
+      'CREATE TEMPORARY TABLE attachment_parts (part int PRIMARY KEY, content bytea NOT NULL) ON COMMIT DROP',
+    );
+    const hash = createHash('sha256');
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    let parts = 0;
+    let size = 0;
+    const flush = async () => {
+      if (pendingBytes === 0) return;
+      const part = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
+      pending = [];
+      pendingBytes = 0;
+      await tx.query('INSERT INTO attachment_parts (part, content) VALUES ($1, $2)', [parts++, part]);
+    };
+    for await (const chunk of chunks) {
+      const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      hash.update(bytes);
+      size += bytes.length;
+      pending.push(bytes);
+      pendingBytes += bytes.length;
+      if (pendingBytes >= PART_BYTES) await flush();
+    }
+    await flush();
+    const sha = hash.digest('hex');
+    await tx.query(
+      `INSERT INTO attachment_blobs (sha256, size, content)
+       SELECT $1, $2, coalesce(string_agg(content, ''::bytea ORDER BY part), ''::bytea) FROM attachment_parts
+       ON CONFLICT (sha256) DO NOTHING`,
+      [sha, size],
+    );
+    return insertRow(tx, a, { size, sha256: sha, skippedReason: null });
+  });
 }
 
 /** Records an attachment that was not stored (past a limit, or not a file): the ticket's note about it. */

@@ -12,6 +12,8 @@ export interface TicketRow {
   requester_name: string | null;
   conversation_id: string | null;
   message_count: number;
+  /** The ticket a stranger's mail pointed at, when it opened this one instead (for an agent to merge). */
+  related_ticket_id: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -48,12 +50,23 @@ export async function insertTicket(
   t: Pick<
     TicketRow,
     'id' | 'mailbox_id' | 'summary' | 'details' | 'requester_address' | 'requester_name' | 'conversation_id'
-  >,
+  > &
+    Partial<Pick<TicketRow, 'related_ticket_id'>>,
 ): Promise<TicketRow> {
   const { rows } = await db.query<TicketRow>(
-    `INSERT INTO tickets (id, mailbox_id, summary, details, requester_address, requester_name, conversation_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
-    [t.id, t.mailbox_id, t.summary, t.details, t.requester_address, t.requester_name, t.conversation_id],
+    `INSERT INTO tickets (id, mailbox_id, summary, details, requester_address, requester_name, conversation_id,
+       related_ticket_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
+    [
+      t.id,
+      t.mailbox_id,
+      t.summary,
+      t.details,
+      t.requester_address,
+      t.requester_name,
+      t.conversation_id,
+      t.related_ticket_id ?? null,
+    ],
   );
   return rows[0]!;
 }
@@ -99,11 +112,6 @@ export async function getTicket(db: Queryable, id: string): Promise<TicketRow | 
   return rows[0];
 }
 
-export async function getTicketByNumber(db: Queryable, number: number): Promise<TicketRow | undefined> {
-  const { rows } = await db.query<TicketRow>('SELECT * FROM tickets WHERE number = $1', [number]);
-  return rows[0];
-}
-
 /** The stored message with this internet message id, whichever mailbox brought it. */
 export async function findMessageByInternetId(
   db: Queryable,
@@ -115,31 +123,72 @@ export async function findMessageByInternetId(
   return rows[0];
 }
 
-/** The ticket holding any of these message ids; the earliest listed id that matches wins. */
-export async function findTicketByMessageIds(db: Queryable, ids: string[]): Promise<TicketRow | undefined> {
-  if (ids.length === 0) return undefined;
+// A ticket belongs to the mailbox that received it and to every mailbox that carried one of its
+// messages (the outgoing mailbox its replies were sent from): mail to other mailboxes never joins it.
+const IN_MAILBOX = (t: string, mailbox: string) =>
+  `(${t}.mailbox_id = ${mailbox} OR EXISTS (SELECT 1 FROM ticket_messages x WHERE x.ticket_id = ${t}.id AND x.mailbox_id = ${mailbox}))`;
+
+/** The ticket with this number, if it belongs to this mailbox. */
+export async function getTicketByNumberInMailbox(
+  db: Queryable,
+  number: number,
+  mailboxId: string,
+): Promise<TicketRow | undefined> {
   const { rows } = await db.query<TicketRow>(
-    `SELECT t.* FROM ticket_messages m JOIN tickets t ON t.id = m.ticket_id
-     WHERE m.internet_message_id = ANY($1) ORDER BY array_position($1, m.internet_message_id) LIMIT 1`,
-    [ids],
+    `SELECT t.* FROM tickets t WHERE t.number = $1 AND ${IN_MAILBOX('t', '$2')}`,
+    [number, mailboxId],
   );
   return rows[0];
 }
 
-/** The latest ticket carrying this conversation in this mailbox (conversation ids are per mailbox). */
-export async function findTicketByConversation(
+/** The tickets of this mailbox holding any of these message ids, in the order the ids are listed. */
+export async function findTicketsByMessageIds(db: Queryable, mailboxId: string, ids: string[]): Promise<TicketRow[]> {
+  if (ids.length === 0) return [];
+  const { rows } = await db.query<TicketRow>(
+    `SELECT t.* FROM (
+       SELECT ticket_id, min(array_position($1::text[], internet_message_id)) AS at FROM ticket_messages
+       WHERE internet_message_id = ANY($1) GROUP BY ticket_id) found
+     JOIN tickets t ON t.id = found.ticket_id
+     WHERE ${IN_MAILBOX('t', '$2')}
+     ORDER BY found.at`,
+    [ids, mailboxId],
+  );
+  return rows;
+}
+
+/**
+ * Whether an address took part in a ticket: its requester, the sender of one of its emails, or
+ * someone its emails were addressed to (the requester's own recipients, an agent's reply's).
+ */
+export async function tookPartInTicket(db: Queryable, ticketId: string, address: string): Promise<boolean> {
+  const { rows } = await db.query<{ yes: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM tickets WHERE id = $1 AND lower(requester_address) = $2)
+         OR EXISTS (SELECT 1 FROM ticket_messages m WHERE m.ticket_id = $1 AND (
+              (m.direction = 'inbound' AND lower(m.from_address) = $2)
+              OR EXISTS (SELECT 1 FROM jsonb_array_elements(m.to_addresses) r WHERE lower(r->>'address') = $2)))
+       AS yes`,
+    [ticketId, address.toLowerCase()],
+  );
+  return rows[0]?.yes ?? false;
+}
+
+/**
+ * The tickets carrying this conversation in this mailbox (conversation ids are per mailbox), the
+ * latest first: a stranger's linked ticket may share the conversation of the one it points at.
+ */
+export async function findTicketsByConversation(
   db: Queryable,
   mailboxId: string,
   conversationId: string,
-): Promise<TicketRow | undefined> {
+): Promise<TicketRow[]> {
   const { rows } = await db.query<TicketRow>(
     `SELECT t.* FROM tickets t WHERE t.id IN (
        SELECT ticket_id FROM ticket_messages WHERE mailbox_id = $1 AND conversation_id = $2
        UNION SELECT id FROM tickets WHERE mailbox_id = $1 AND conversation_id = $2)
-     ORDER BY t.created_at DESC LIMIT 1`,
+     ORDER BY t.created_at DESC LIMIT 20`,
     [mailboxId, conversationId],
   );
-  return rows[0];
+  return rows;
 }
 
 export async function listTickets(

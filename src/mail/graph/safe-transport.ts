@@ -7,13 +7,21 @@ import {
   type AuthenticationProvider,
   type Context,
   type Middleware,
+  type MiddlewareOptions,
 } from '@microsoft/microsoft-graph-client';
-import { BlockedDestinationError, safeRequest, type DestinationPolicy } from '../../platform/http/safe-request';
+import type { IncomingMessage } from 'node:http';
+import {
+  BlockedDestinationError,
+  safeRequest,
+  safeRequestStream,
+  type DestinationPolicy,
+} from '../../platform/http/safe-request';
 
 /**
  * MSAL and the Graph SDK bring their own HTTP stacks (global fetch, redirects followed). Both are
  * routed here instead, through the one connect-time guard in `safe-request.ts`: private targets
- * refused unless allow-listed, no redirects, a hard timeout and a capped response.
+ * refused unless allow-listed, no redirects, a hard timeout and a capped response, counted as it
+ * arrives.
  */
 export interface OutboundHttp {
   policy: DestinationPolicy;
@@ -21,7 +29,9 @@ export interface OutboundHttp {
 }
 
 const MSAL_MAX_RESPONSE_BYTES = 1024 * 1024;
+// A cap on any one Graph body, counted as it arrives; attachments have their own, lower one.
 const GRAPH_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+const GRAPH_MAX_ERROR_BYTES = 1024 * 1024;
 
 /** The MSAL error code for a refused destination; classified as a setting to fix, not retried. */
 export const BLOCKED_DESTINATION_CODE = 'blocked_destination';
@@ -82,7 +92,50 @@ function bodyBytes(body: unknown): string | Buffer | undefined {
   throw new TypeError('Graph request bodies must be strings or bytes');
 }
 
-/** The last link of the Graph middleware chain: the SDK's fetch replaced by the guarded request. */
+/** Asks the guarded transport for the body as a stream: `.middlewareOptions([new StreamResponse()])`. */
+export class StreamResponse implements MiddlewareOptions {}
+
+const streamAsked = (context: Context) =>
+  context.middlewareControl?.getMiddlewareOptions(StreamResponse) instanceof StreamResponse;
+
+/** Raised inside a streamed Graph body that outgrew the transport's cap (the stream errors with it). */
+export class ResponseTooLargeError extends Error {
+  override name = 'ResponseTooLargeError';
+}
+
+/**
+ * A web stream over a response body, pulled (so the socket is read only as fast as the consumer
+ * reads) and counted as it arrives: past `maxBytes` the socket is closed and the stream errors.
+ * Cancelling it (a consumer that has seen enough) closes the socket too.
+ */
+function countedStream(body: IncomingMessage, maxBytes: number): ReadableStream<Uint8Array> {
+  const chunks = (body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  let seen = 0;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { done, value } = await chunks.next();
+      if (done) return controller.close();
+      seen += value.length;
+      if (seen > maxBytes) {
+        const err = new ResponseTooLargeError(`Graph response larger than ${maxBytes} bytes`);
+        body.destroy(err);
+        return controller.error(err);
+      }
+      controller.enqueue(value);
+    },
+    cancel() {
+      body.destroy();
+    },
+  });
+}
+
+/**
+ * The last link of the Graph middleware chain: the SDK's fetch replaced by the guarded request.
+ * A request carrying `StreamResponse` gets a successful body as a stream (an attachment's
+ * `$value` is read as it arrives, never held whole here). Every other body is read here, counted
+ * as it arrives: the SDK leaves some unread (an empty 202, a response its retry handler drops),
+ * and a stream nobody reads would hold its socket until the deadline.
+ */
 export class SafeGraphHttpHandler implements Middleware {
   constructor(private readonly http: OutboundHttp) {}
 
@@ -92,23 +145,43 @@ export class SafeGraphHttpHandler implements Middleware {
     const options = context.options ?? {};
     const method = (options.method ?? 'GET').toUpperCase() as 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
     const body = bodyBytes(options.body);
-    const res = await safeRequest({
+    const res = await safeRequestStream({
       method,
       url,
       headers: headerRecord(options.headers),
       ...(body === undefined ? {} : { body }),
       timeoutMs: this.http.timeoutMs,
-      maxResponseBytes: GRAPH_MAX_RESPONSE_BYTES,
       policy: this.http.policy,
     });
-    if (res.bodyTruncated) throw new Error(`Graph response larger than ${GRAPH_MAX_RESPONSE_BYTES} bytes`);
     const headers = new Headers();
     for (const [k, v] of Object.entries(res.headers)) headers.set(k, v);
-    context.response = new Response(NULL_BODY_STATUSES.has(res.status) ? null : new Uint8Array(res.bodyBytes), {
-      status: res.status,
-      headers,
-    });
+    let content: ReadableStream<Uint8Array> | Uint8Array | null;
+    const ok = res.status >= 200 && res.status < 300;
+    if (NULL_BODY_STATUSES.has(res.status)) {
+      res.body.destroy();
+      content = null;
+    } else if (ok && streamAsked(context)) {
+      content = countedStream(res.body, GRAPH_MAX_RESPONSE_BYTES);
+    } else {
+      content = await readCapped(res.body, ok ? GRAPH_MAX_RESPONSE_BYTES : GRAPH_MAX_ERROR_BYTES);
+    }
+    context.response = new Response(content, { status: res.status, headers });
   }
+}
+
+/** Reads a (small) body whole; one past `maxBytes` is an error rather than a truncated JSON text. */
+async function readCapped(body: IncomingMessage, maxBytes: number): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBytes) {
+      body.destroy();
+      throw new ResponseTooLargeError(`Graph error response larger than ${maxBytes} bytes`);
+    }
+    chunks.push(chunk);
+  }
+  return new Uint8Array(Buffer.concat(chunks));
 }
 
 /** The SDK's default chain without its redirect handler and with the guarded request at the end. */

@@ -130,17 +130,28 @@ export function assertSafeUrl(raw: string, policy: DestinationPolicy): URL {
   return url;
 }
 
+/** A guarded response whose body has not been read: the caller consumes `body` or destroys it. */
+export interface SafeStreamResponse {
+  status: number;
+  headers: Record<string, string>;
+  /** The body as it arrives; the request's deadline still covers reading it. */
+  body: http.IncomingMessage;
+  started: number;
+}
+
 /**
- * One HTTP request with an SSRF guard, a hard timeout, a capped response body and no
- * redirect following (a 3xx is returned to the caller as it is).
+ * One HTTP request with an SSRF guard, a hard timeout and no redirect following (a 3xx is
+ * returned to the caller as it is), answered as soon as the headers arrive: the body is a
+ * stream, so a large download is counted as it comes and never held whole.
  */
-export function safeRequest(options: SafeRequestOptions): Promise<SafeResponse> {
+export function safeRequestStream(options: SafeRequestOptions): Promise<SafeStreamResponse> {
   const url = assertSafeUrl(options.url, options.policy);
   const hostname = url.hostname.replace(/^\[|\]$/g, '');
-  const maxBytes = options.maxResponseBytes ?? 64 * 1024;
   const started = performance.now();
   const lib = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
+    let response: http.IncomingMessage | undefined;
+    const timedOut = () => new Error(`request timed out after ${options.timeoutMs} ms`);
     const req = lib.request(
       url,
       {
@@ -151,39 +162,20 @@ export function safeRequest(options: SafeRequestOptions): Promise<SafeResponse> 
         agent: false,
       },
       (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        let truncated = false;
-        res.on('data', (chunk: Buffer) => {
-          const room = maxBytes - size;
-          if (chunk.length > room) truncated = true;
-          if (room <= 0) return;
-          chunks.push(chunk.subarray(0, room));
-          size += Math.min(chunk.length, room);
-        });
-        res.on('end', () => {
-          clearTimeout(deadline);
-          const headers: Record<string, string> = {};
-          for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = String(v);
-          const bytes = Buffer.concat(chunks);
-          resolve({
-            status: res.statusCode ?? 0,
-            headers,
-            body: bytes.toString('utf8'),
-            bodyBytes: bytes,
-            bodyTruncated: truncated,
-            durationMs: Math.round(performance.now() - started),
-          });
-        });
-        res.on('error', reject);
+        response = res;
+        res.once('close', () => clearTimeout(deadline));
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = String(v);
+        resolve({ status: res.statusCode ?? 0, headers, body: res, started });
       },
     );
-    // `timeout` only covers idle sockets; this caps the whole exchange.
-    const deadline = setTimeout(
-      () => req.destroy(new Error(`request timed out after ${options.timeoutMs} ms`)),
-      options.timeoutMs,
-    );
-    req.on('timeout', () => req.destroy(new Error(`request timed out after ${options.timeoutMs} ms`)));
+    // `timeout` only covers idle sockets; this caps the whole exchange, the body included.
+    const deadline = setTimeout(() => {
+      const err = timedOut();
+      req.destroy(err);
+      response?.destroy(err);
+    }, options.timeoutMs);
+    req.on('timeout', () => req.destroy(timedOut()));
     req.on('error', (err) => {
       clearTimeout(deadline);
       reject(err);
@@ -191,4 +183,32 @@ export function safeRequest(options: SafeRequestOptions): Promise<SafeResponse> 
     if (options.body !== undefined) req.write(options.body);
     req.end();
   });
+}
+
+/**
+ * One guarded request (see `safeRequestStream`) with its body read, up to `maxResponseBytes`:
+ * the rest is received and dropped, and `bodyTruncated` says so.
+ */
+export async function safeRequest(options: SafeRequestOptions): Promise<SafeResponse> {
+  const maxBytes = options.maxResponseBytes ?? 64 * 1024;
+  const res = await safeRequestStream(options);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let truncated = false;
+  for await (const chunk of res.body as AsyncIterable<Buffer>) {
+    const room = maxBytes - size;
+    if (chunk.length > room) truncated = true;
+    if (room <= 0) continue;
+    chunks.push(chunk.subarray(0, room));
+    size += Math.min(chunk.length, room);
+  }
+  const bytes = Buffer.concat(chunks);
+  return {
+    status: res.status,
+    headers: res.headers,
+    body: bytes.toString('utf8'),
+    bodyBytes: bytes,
+    bodyTruncated: truncated,
+    durationMs: Math.round(performance.now() - res.started),
+  };
 }

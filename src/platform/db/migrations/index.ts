@@ -16,6 +16,7 @@ import { m0014 } from './0014-lane-polling-marks';
 import { m0015 } from './0015-lightweight-batch-items';
 import { m0016 } from './0016-statement-abort';
 import { m0017 } from './0017-api-client-scopes';
+import { m0018 } from './0018-related-tickets';
 
 export type { Migration } from './migration';
 
@@ -51,4 +52,5 @@ export const migrations: readonly Migration[] = [
   m0015,
   m0016,
   m0017,
+  m0018,
 ];
