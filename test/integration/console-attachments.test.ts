@@ -105,14 +105,14 @@ test('an email with a 2 MB PDF and an inline image becomes a ticket showing both
   );
   expect(await body.locator('img').getAttribute('src')).toMatch(/^data:image\/png;base64,/);
   // The frame's look comes from its stylesheet file (the console's CSP allows no inline style).
-  const marginTop = await body
+  const fontSize = await body
     .locator('body')
     .evaluate(
       (b) =>
-        (globalThis as unknown as { getComputedStyle: (e: unknown) => { marginTop: string } }).getComputedStyle(b)
-          .marginTop,
+        (globalThis as unknown as { getComputedStyle: (e: unknown) => { fontSize: string } }).getComputedStyle(b)
+          .fontSize,
     );
-  expect(marginTop).toBe('8px');
+  expect(fontSize).toBe('14px');
   await shot('mail-01-ticket-attachments');
 
   const [download] = await Promise.all([page.waitForEvent('download'), links.first().click()]);
