@@ -14,7 +14,7 @@ import { eventually, fetchJson, startStack, type ApiResponse, type Stack } from 
  * and QuickBooks notifications with times that are not times. Three API processes share one
  * database and worker:
  *  - `exposed`: HTTP_HOST=0.0.0.0, no METRICS_TOKEN, TRUST_PROXY unset (the stack's own API);
- *  - `proxied`: HTTP_HOST=0.0.0.0, METRICS_TOKEN, a 600 s metrics cache, TRUST_PROXY=loopback;
+ *  - `proxied`: HTTP_HOST=0.0.0.0, METRICS_TOKEN, a 300 s metrics cache, TRUST_PROXY=loopback;
  *  - `local`: loopback, no token, no metrics cache, Temporal reached through a TCP relay this
  *    test can cut.
  */
@@ -85,11 +85,16 @@ beforeAll(async () => {
       ...stack.env,
       HTTP_HOST: '0.0.0.0',
       METRICS_TOKEN,
-      METRICS_CACHE_SECONDS: '600',
+      METRICS_CACHE_SECONDS: '300',
       TRUST_PROXY: 'loopback',
       AUTH_FAILURES_PER_ADDRESS: String(AUTH_FAILURES),
     }),
-    startApi({ ...stack.env, METRICS_CACHE_SECONDS: '0', TEMPORAL_ADDRESS: `127.0.0.1:${relay.port}` }),
+    startApi({
+      ...stack.env,
+      HTTP_HOST: '127.0.0.1',
+      METRICS_CACHE_SECONDS: '0',
+      TEMPORAL_ADDRESS: `127.0.0.1:${relay.port}`,
+    }),
   ]);
   generic = (await stack.request('POST', '/api/v1/integrations', { provider: 'generic', name: 'trust generic' })).body;
   const q = await stack.request('POST', '/api/v1/integrations', {
@@ -173,12 +178,17 @@ interface Case {
 }
 
 const bearer = (token: string) => () => ({ authorization: `Bearer ${token}` });
-const signedQbo = (body: () => string) => ({
-  method: 'POST',
-  path: () => `/hooks/quickbooks/${qboId}`,
-  body,
-  headers: () => ({ 'content-type': 'application/json', 'intuit-signature': hmac(QBO_TOKEN, body()) }),
-});
+/** A POST to the QuickBooks hook signed over exactly the body sent (made once: CloudEvents ids are random). */
+const signedQbo = (make: () => string) => {
+  let made: string | undefined;
+  const body = () => (made ??= make());
+  return {
+    method: 'POST',
+    path: () => `/hooks/quickbooks/${qboId}`,
+    body,
+    headers: () => ({ 'content-type': 'application/json', 'intuit-signature': hmac(QBO_TOKEN, body()) }),
+  };
+};
 const badTime = (name: string, body: () => string): Case => ({
   name,
   api: 'exposed',
