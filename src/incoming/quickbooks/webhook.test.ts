@@ -77,7 +77,10 @@ test('event times that are not RFC 3339 (CloudEvents) or ISO 8601 with a zone (l
   expect(quickBooksEvents(cloud('2026-03-01T11:00:00.250+01:00'))[0]!.eventAt).toEqual(at);
   const legacy = (lastUpdated: string) => ({
     eventNotifications: [
-      { realmId: REALM, dataChangeEvent: { entities: [{ name: 'Invoice', id: '42', operation: 'Update', lastUpdated }] } },
+      {
+        realmId: REALM,
+        dataChangeEvent: { entities: [{ name: 'Invoice', id: '42', operation: 'Update', lastUpdated }] },
+      },
     ],
   });
   expect(() => quickBooksEvents(legacy('1'))).toThrow(/lastUpdated: must be an ISO 8601 date-time/);

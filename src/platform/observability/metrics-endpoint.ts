@@ -4,7 +4,10 @@ import { safeEqual } from '../security/compare';
 
 /** True when `host` (HTTP_HOST) is a loopback address: only this machine can connect. */
 export function isLoopbackHost(host: string): boolean {
-  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '');
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '');
   if (h === 'localhost' || h === '::1') return true;
   const v4 = h.startsWith('::ffff:') ? h.slice('::ffff:'.length) : h;
   return isIP(v4) === 4 && v4.startsWith('127.');
