@@ -26,7 +26,9 @@ import { webhooksRouter } from './outgoing/webhooks';
 import { outgoingSettings } from '../outgoing/settings';
 import { azureAuth, graphHooks, mailboxApi, mailboxRouteDeps } from './mail';
 import { retentionMetrics } from '../retention/metrics';
-import { httpMetrics, metricsAuth, providerLabel, renderMetrics } from '../platform/observability/metrics';
+import { httpMetrics, providerLabel, renderMetrics } from '../platform/observability/metrics';
+import { cachedRender, metricsAccess } from '../platform/observability/metrics-endpoint';
+import { securityHeaders } from './security-headers';
 import { abuseLimits } from '../platform/http/abuse-limits';
 import { originalBody, redactClientStateForLog } from '../mail/graph/client-state';
 import { declaredTooLarge, ingressBoundary, inputLimits, jsonBody } from '../platform/http/input-boundary';
@@ -60,7 +62,9 @@ export function createApp(deps: AppDeps): Express {
   const { config, db, temporal, logger, secrets } = deps;
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  // Whose X-Forwarded-For decides req.ip (the address the abuse limits count): TRUST_PROXY.
+  app.set('trust proxy', config.TRUST_PROXY);
+  app.use(securityHeaders);
 
   app.use((req, res, next) => {
     res.locals['startedAt'] = performance.now();
@@ -72,9 +76,10 @@ export function createApp(deps: AppDeps): Express {
   });
 
   app.use(httpMetrics);
-  app.use(healthRouter({ db, temporal, parts: deps.parts }));
-  app.get('/metrics', metricsAuth(config.METRICS_TOKEN), async (_req, res) => {
-    res.type('text/plain; version=0.0.4').send(await renderMetrics(db, config, [retentionMetrics]));
+  app.use(healthRouter({ db, temporal, parts: deps.parts, metricsToken: config.METRICS_TOKEN }));
+  const metricsText = cachedRender(() => renderMetrics(db, config, [retentionMetrics]), config.METRICS_CACHE_SECONDS);
+  app.get('/metrics', metricsAccess({ token: config.METRICS_TOKEN, host: config.HTTP_HOST }), async (_req, res) => {
+    res.type('text/plain; version=0.0.4').send(await metricsText());
   });
   // The operator console: static pages that call this API with the operator's key.
   app.get('/', (_req, res) => res.redirect('/console/'));

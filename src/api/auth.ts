@@ -47,20 +47,25 @@ const tooMany = (what: string, retryAfterSeconds: number) =>
 const unauthorized = (message: string) =>
   new HttpError(401, 'unauthorized', message, undefined, { 'WWW-Authenticate': 'Bearer realm="switchyard"' });
 
-/** Requires a bearer API key or access token on every request, then counts it against the client's rate limit. */
+/**
+ * Requires a bearer API key or access token on every request, then counts it against the
+ * client's rate limit. A failed authentication counts against the source address; past the
+ * limit, attempts without a valid credential get 429 until the window turns. A valid credential
+ * always passes: behind a shared proxy address (or a NAT) one client's guessing must not lock
+ * every other caller out, and keys and tokens are 256-bit random values that no number of
+ * attempts guesses.
+ */
 export function requireApiAuth({ db, rateLimit, abuse = DEFAULT_ABUSE_LIMITS }: AuthOptions): RequestHandler {
-  // A failed authentication counts against the source address; past the limit every attempt
-  // from there (right or wrong) gets 429 until the window turns, so guessing gets nowhere.
   return async (req, res, next) => {
-    const blocked = await alreadyOverLimit(
-      db,
-      'auth_failure',
-      req.ip,
-      abuse.authFailuresPerAddress,
-      abuse.authWindowSeconds,
-    );
-    if (!blocked.allowed) return next(tooMany('failed authentications', blocked.retryAfterSeconds));
     const refuse = async (message: string) => {
+      const blocked = await alreadyOverLimit(
+        db,
+        'auth_failure',
+        req.ip,
+        abuse.authFailuresPerAddress,
+        abuse.authWindowSeconds,
+      );
+      if (!blocked.allowed) return next(tooMany('failed authentications', blocked.retryAfterSeconds));
       await countAndCheck(db, 'auth_failure', req.ip, abuse.authFailuresPerAddress, abuse.authWindowSeconds);
       next(unauthorized(message));
     };
@@ -119,21 +124,23 @@ export function tokenRouter({ db, tokenTtlSeconds, abuse = DEFAULT_ABUSE_LIMITS 
         abuse.authWindowSeconds,
       );
       if (!requests.allowed) return tooManyOauth(res, 'token requests', requests.retryAfterSeconds);
-      const failures = await alreadyOverLimit(
-        db,
-        'auth_failure',
-        req.ip,
-        abuse.authFailuresPerAddress,
-        abuse.authWindowSeconds,
-      );
-      if (!failures.allowed) return tooManyOauth(res, 'failed authentications', failures.retryAfterSeconds);
       next();
     },
     declaredTooLarge(16 * 1024),
     express.urlencoded({ extended: false, limit: '16kb' }),
     jsonBody({ limitBytes: 16 * 1024, limits: DEFAULT_INPUT_LIMITS }),
     async (req, res) => {
+      // Like the admin API: a refused request from an address past the failure limit is 429, a
+      // client with the right secret is answered whatever its address did.
       const oauthError = async (status: number, error: string, description: string) => {
+        const failures = await alreadyOverLimit(
+          db,
+          'auth_failure',
+          req.ip,
+          abuse.authFailuresPerAddress,
+          abuse.authWindowSeconds,
+        );
+        if (!failures.allowed) return tooManyOauth(res, 'failed authentications', failures.retryAfterSeconds);
         if (status === 401 || error === 'invalid_client') {
           await countAndCheck(db, 'auth_failure', req.ip, abuse.authFailuresPerAddress, abuse.authWindowSeconds);
         }

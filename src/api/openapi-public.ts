@@ -174,7 +174,8 @@ documentPublicRoute({
   path: '/readyz',
   tag: 'Operations',
   summary: 'Readiness (database and Temporal reachable)',
-  description: 'For load balancers and orchestrators.',
+  description:
+    'For load balancers and orchestrators: the status and which part is down. The error texts and the intake backlog only with `Authorization: Bearer` and the metrics token or an admin API key.',
   auth: 'none',
   responses: { '200': 'Ready', '503': 'A dependency is not reachable' },
 });
@@ -184,7 +185,12 @@ documentPublicRoute({
   path: '/metrics',
   tag: 'Operations',
   summary: 'Prometheus metrics',
-  description: 'Text exposition format 0.0.4.',
+  description:
+    'Text exposition format 0.0.4, rendered at most once per METRICS_CACHE_SECONDS. Needs `Authorization: Bearer <METRICS_TOKEN>` when that is set; without it, open on a loopback-only API and 403 on any other.',
   auth: 'none',
-  responses: { '200': 'Metrics' },
+  responses: {
+    '200': 'Metrics',
+    '401': 'METRICS_TOKEN is set and was not sent',
+    '403': 'No METRICS_TOKEN, and the API listens off loopback',
+  },
 });

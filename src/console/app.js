@@ -30,7 +30,7 @@
     main.innerHTML = `<form class="card login" id="login">
       <h1>Sign in</h1>
       <p class="muted">Paste an admin API key (under <code>npm start</code>: <code>cat .data/admin-api-key</code>).</p>
-      <label for="key">API key</label><input id="key" name="key" type="password" style="width:100%" autocomplete="off" required>
+      <label for="key">API key</label><input id="key" name="key" type="password" class="wide" autocomplete="off" required>
       <div id="login-error"></div>
       <p><button type="submit">Sign in</button></p></form>`;
     document.getElementById('login').onsubmit = async (e) => {

@@ -35,9 +35,13 @@
     el.innerHTML = `<div class="chart-legend"><span class="muted" data-legend-when>Whole window</span>${series
       .map(
         (s, i) =>
-          `<span class="legend-item"><i style="background:${s.color}"></i>${esc(s.label)} <strong data-legend="${esc(s.key)}" data-i="${i}">${esc(format(summary[s.key]))}</strong></span>`,
+          `<span class="legend-item"><i data-swatch="${i}"></i>${esc(s.label)} <strong data-legend="${esc(s.key)}" data-i="${i}">${esc(format(summary[s.key]))}</strong></span>`,
       )
       .join('')}</div>`;
+    // Through the DOM, not a style attribute: the console's CSP allows no inline style.
+    el.querySelectorAll('[data-swatch]').forEach((node) => {
+      node.style.background = series[Number(node.dataset.swatch)].color;
+    });
     return (idx, xs) => {
       const label = el.querySelector('[data-legend-when]');
       label.textContent = idx === null || idx === undefined ? 'Whole window' : hourLabel(xs[idx]);

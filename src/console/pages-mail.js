@@ -201,7 +201,9 @@
         const doc = frame.contentDocument;
         if (doc && doc.body) frame.style.height = `${doc.documentElement.scrollHeight + 8}px`;
       };
-      frame.srcdoc = `<!doctype html><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'"><style>body{font:14px system-ui,sans-serif;margin:8px}img{max-width:100%}</style>${html}`;
+      // The frame inherits the console's CSP as well as its own: the mail's inline styles are not
+      // applied, and the frame's own look comes from a stylesheet file.
+      frame.srcdoc = `<!doctype html><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'self'"><link rel="stylesheet" href="/console/mail-frame.css">${html}`;
     }
     for (const link of main.querySelectorAll('a.attachment-link')) {
       link.onclick = async (event) => {

@@ -93,8 +93,8 @@
     const chosen = new Set(w.events.map((e) => e.type));
     main.innerHTML = `<h1>${id ? 'Edit webhook' : 'New webhook'}</h1>
       <form class="card" id="webhook-form">
-        <div class="row"><div><label for="name">Webhook name</label><input id="name" name="name" value="${esc(w.name)}" style="width:100%"></div>
-          <div><label for="url">Payload URL</label><input id="url" name="url" value="${esc(w.url)}" style="width:100%"></div></div>
+        <div class="row"><div><label for="name">Webhook name</label><input id="name" name="name" value="${esc(w.name)}" class="wide"></div>
+          <div><label for="url">Payload URL</label><input id="url" name="url" value="${esc(w.url)}" class="wide"></div></div>
         <div class="row"><div><label for="method">Method</label><select id="method" name="method">
             ${['POST', 'GET'].map((m) => `<option ${w.method === m ? 'selected' : ''}>${m}</option>`).join('')}</select></div>
           <div><label for="payload">Payload</label><select id="payload" name="payload">
@@ -112,7 +112,7 @@
         <label>Events</label><div class="row" id="events">${catalogue.data
           .map(
             (e) =>
-              `<div><label style="font-weight:400"><input type="checkbox" name="event" value="${esc(e.key)}" ${chosen.has(e.key) ? 'checked' : ''}> ${esc(e.name)}</label></div>`,
+              `<div><label class="plain"><input type="checkbox" name="event" value="${esc(e.key)}" ${chosen.has(e.key) ? 'checked' : ''}> ${esc(e.name)}</label></div>`,
           )
           .join('')}</div>
         <div id="event-conditions"></div>

@@ -120,10 +120,14 @@
             return `<tr data-mailbox="${esc(m.id)}"><td><a href="#/mailboxes/${esc(m.id)}">${esc(m.name)}</a> <span class="muted">${esc(m.emailAddress || '')}</span></td>
               <td>${m.method === 'scan' ? '<span class="muted">scan (no subscription)</span>' : badge(m.subscriptionStatus)}</td>
               <td class="expiry">${esc(m.method === 'scan' ? '—' : duration(left))}</td>
-              <td style="width:40%"><div class="meter"><div class="meter-fill ${tone}" style="width:${pct.toFixed(1)}%"></div></div></td></tr>`;
+              <td class="meter-cell"><div class="meter"><div class="meter-fill ${tone}" data-pct="${pct.toFixed(1)}"></div></div></td></tr>`;
           })
           .join('')}</tbody></table>`
       : '<p class="muted">No mailboxes.</p>';
+    // Widths through the DOM, not a style attribute: the console's CSP allows no inline style.
+    for (const fill of document.querySelectorAll('#mailbox-expiry .meter-fill[data-pct]')) {
+      fill.style.width = `${fill.dataset.pct}%`;
+    }
   }
 
   function drawErrors() {

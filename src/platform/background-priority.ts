@@ -46,19 +46,21 @@ export function backendsFollowOwnPriority(db: Pool, logger: Logger): void {
   const nice = os.getPriority();
   if (nice <= 0 || process.platform !== 'linux') return;
   db.on('connect', (client) => {
-    if (!String((client as unknown as { host?: string }).host ?? '').startsWith('/')) return;
-    client
-      .query<{ pid: number }>('SELECT pg_backend_pid() AS pid')
-      .then(({ rows }) => {
-        const pid = rows[0]?.pid;
-        const server = pid === undefined ? undefined : postgresServerOf(pid);
-        if (pid === undefined || server === undefined) return;
-        os.setPriority(pid, nice);
-        // Only an autogroup of the backend's own: lowering one it shared with the server would
-        // lower every other client's backends too.
-        if (autogroupOf(pid) !== autogroupOf(server)) lowerSessionPriority(pid, nice);
-      })
-      .catch((err: unknown) => logger.debug({ err: String(err) }, 'could not lower a database backend'));
+    const { host, processID } = client as unknown as { host?: string; processID?: number | null };
+    if (!String(host ?? '').startsWith('/')) return;
+    // The backend's pid came with the connection (BackendKeyData): asking for pg_backend_pid()
+    // here would run a query on a client the pool is at that moment handing to its caller, and
+    // pg warns about (and pg 9 refuses) two queries at once on one client.
+    const server = typeof processID === 'number' ? postgresServerOf(processID) : undefined;
+    if (processID === undefined || processID === null || server === undefined) return;
+    try {
+      os.setPriority(processID, nice);
+      // Only an autogroup of the backend's own: lowering one it shared with the server would
+      // lower every other client's backends too.
+      if (autogroupOf(processID) !== autogroupOf(server)) lowerSessionPriority(processID, nice);
+    } catch (err) {
+      logger.debug({ err: String(err) }, 'could not lower a database backend');
+    }
   });
 }
 

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -55,6 +56,45 @@ const duration = (fallback: string) =>
       }
       return Number(m[1]) * DURATION_UNITS[m[2]!]!;
     });
+
+const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** One TRUST_PROXY entry: an address, a CIDR (`10.0.0.0/8`) or one of Express's named ranges. */
+function isProxyEntry(entry: string): boolean {
+  if (PROXY_NAMES.includes(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+/**
+ * Which proxies' X-Forwarded-For is believed (Express `trust proxy`): `false` (none), a hop
+ * count, or a list of addresses, CIDRs and named ranges. `true` (believe any sender) is
+ * refused: any client could then choose the address it is counted under.
+ */
+const trustProxy = z
+  .string()
+  .optional()
+  .transform((v, ctx): false | number | string[] => {
+    const text = (v ?? '').trim();
+    if (text === '' || text === 'false') return false;
+    if (/^\d{1,2}$/.test(text)) return Number(text) === 0 ? false : Number(text);
+    const entries = text
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    const bad = entries.filter((e) => !isProxyEntry(e));
+    if (entries.length === 0 || bad.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${bad[0] ?? text}" is not false, a hop count, or a list of proxy addresses, CIDRs or loopback/linklocal/uniquelocal`,
+      });
+      return z.NEVER;
+    }
+    return entries;
+  });
 
 /** Where a crash test's worker kills itself (TEST_CRASH_AFTER_COMMIT). */
 export type CrashPoint = 'attempt' | 'forward';
@@ -130,6 +170,8 @@ const schema = z.object({
   TOKEN_REQUESTS_PER_ADDRESS: int(120, 0),
   AUTH_LIMIT_WINDOW_SECONDS: int(60, 1, 86400),
   METRICS_TOKEN: z.string().min(16).optional(),
+  METRICS_CACHE_SECONDS: int(5, 0, 300),
+  TRUST_PROXY: trustProxy,
 
   // Outgoing webhooks. The schedule lists the waits between attempts; the first attempt is immediate.
   DELIVERY_RETRY_SCHEDULE: durationList('5s,5m,30m,2h,5h,10h,14h,20h,24h'),

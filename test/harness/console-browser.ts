@@ -29,6 +29,11 @@ export interface ConsoleBrowser {
   page: Page;
   /** Another page at the same viewport (the Temporal UI behind a workflow link). */
   newPage(): Promise<Page>;
+  /**
+   * Content-Security-Policy violations in the console's own documents (main frames of the pages
+   * opened here), as `<directive> <blocked URI> <source>:<line>`: the console must need none.
+   */
+  cspViolations: string[];
   /** A full-page screenshot of `target` (the main page by default) as test-results/console/<name>.png. */
   shot(name: string, target?: Page): Promise<void>;
   close(): Promise<void>;
@@ -37,12 +42,24 @@ export interface ConsoleBrowser {
 export async function openConsoleBrowser(options: { acceptDownloads?: boolean } = {}): Promise<ConsoleBrowser> {
   fs.mkdirSync(SHOTS, { recursive: true });
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
-  const newPage = () => browser.newPage({ viewport: VIEWPORT, ...options });
+  const cspViolations: string[] = [];
+  const newPage = async () => {
+    const p = await browser.newPage({ viewport: VIEWPORT, ...options });
+    await p.exposeBinding('__reportCspViolation', ({ frame }, text: string) => {
+      // A mail body's frame refuses the mail's own inline styles by design: only the console counts.
+      if (frame === p.mainFrame()) cspViolations.push(text);
+    });
+    // Runs in the browser (the test build has no DOM types, hence a string).
+    await p.addInitScript(`document.addEventListener('securitypolicyviolation', (e) =>
+      window.__reportCspViolation(e.violatedDirective + ' ' + e.blockedURI + ' ' + e.sourceFile + ':' + e.lineNumber))`);
+    return p;
+  };
   const page = await newPage();
   return {
     browser,
     page,
     newPage,
+    cspViolations,
     shot: async (name, target = page) => {
       await target.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
     },

@@ -104,6 +104,15 @@ test('an email with a 2 MB PDF and an inline image becomes a ticket showing both
     body.locator('img').evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth === 240),
   );
   expect(await body.locator('img').getAttribute('src')).toMatch(/^data:image\/png;base64,/);
+  // The frame's look comes from its stylesheet file (the console's CSP allows no inline style).
+  const fontSize = await body
+    .locator('body')
+    .evaluate(
+      (b) =>
+        (globalThis as unknown as { getComputedStyle: (e: unknown) => { fontSize: string } }).getComputedStyle(b)
+          .fontSize,
+    );
+  expect(fontSize).toBe('14px');
   await shot('mail-01-ticket-attachments');
 
   const [download] = await Promise.all([page.waitForEvent('download'), links.first().click()]);
@@ -134,4 +143,8 @@ test('a mailbox can be disabled and enabled from its page', async () => {
   await page.check('#enabled');
   await eventually(async () => (await m.stack.request('GET', `/api/v1/mailboxes/${mailbox.id}`)).body.enabled === true);
   await shot('mail-03-mailbox-enabled-toggle');
+});
+
+test('the ticket view and mailbox pages ran without a Content-Security-Policy violation', () => {
+  expect(browser.cspViolations).toEqual([]);
 });

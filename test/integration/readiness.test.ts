@@ -49,20 +49,19 @@ afterAll(async () => {
 test('/readyz follows PostgreSQL: ready, unready while it is stopped, ready again after', async () => {
   const ready = await fetchJson(`${apiUrl}/readyz`);
   expect(ready.status).toBe(200);
-  expect(ready.body).toMatchObject({
-    status: 'ready',
-    checks: { postgres: { ok: true }, temporal: { ok: true } },
-    intake: { pending: 0 },
-  });
+  // Anonymous: the status and which part is up, nothing more (no backlog, no error texts).
+  expect(ready.body).toEqual({ status: 'ready', checks: { postgres: { ok: true }, temporal: { ok: true } } });
 
   expect(await postgres.stop('SIGTERM')).toBe(0);
   const down = await eventually(async () => {
     const res = await fetchJson(`${apiUrl}/readyz`);
     return res.status === 503 ? res : undefined;
   });
-  expect(down.body.status).toBe('unready');
-  expect(down.body.checks.postgres.ok).toBe(false);
-  expect(down.body.checks.temporal.ok).toBe(true);
+  expect(down.body).toEqual({
+    status: 'unready',
+    down: ['postgres'],
+    checks: { postgres: { ok: false }, temporal: { ok: true } },
+  });
   // Liveness is about the process, not its dependencies.
   expect((await fetchJson(`${apiUrl}/healthz`)).status).toBe(200);
 

@@ -54,3 +54,25 @@ test('the crash-test hook names where the worker dies', () => {
   expect(loadConfig({ TEST_CRASH_AFTER_COMMIT: 'forward' }).TEST_CRASH_AFTER_COMMIT).toBe('forward');
   expect(() => loadConfig({ TEST_CRASH_AFTER_COMMIT: 'later' })).toThrow(ConfigError);
 });
+
+test('TRUST_PROXY: off by default, a hop count, or proxy addresses; never "believe anyone"', () => {
+  expect(loadConfig({}).TRUST_PROXY).toBe(false);
+  expect(loadConfig({ TRUST_PROXY: 'false' }).TRUST_PROXY).toBe(false);
+  expect(loadConfig({ TRUST_PROXY: '0' }).TRUST_PROXY).toBe(false);
+  expect(loadConfig({ TRUST_PROXY: '2' }).TRUST_PROXY).toBe(2);
+  expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8,fd00::/8, 192.0.2.7' }).TRUST_PROXY).toEqual([
+    'loopback',
+    '10.0.0.0/8',
+    'fd00::/8',
+    '192.0.2.7',
+  ]);
+  for (const bad of ['true', 'everyone', '10.0.0.0/33', '10.0.0/8', '::1/129', '1.2.3.4/8/9', ',']) {
+    expect(() => loadConfig({ TRUST_PROXY: bad })).toThrow(/TRUST_PROXY/);
+  }
+});
+
+test('metrics are cached for 5 s by default; 0 turns the cache off', () => {
+  expect(loadConfig({}).METRICS_CACHE_SECONDS).toBe(5);
+  expect(loadConfig({ METRICS_CACHE_SECONDS: '0' }).METRICS_CACHE_SECONDS).toBe(0);
+  expect(() => loadConfig({ METRICS_CACHE_SECONDS: '-1' })).toThrow(/METRICS_CACHE_SECONDS/);
+});

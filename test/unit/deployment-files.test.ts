@@ -16,6 +16,7 @@ interface Service {
   environment?: Record<string, string>;
   volumes?: string[];
   entrypoint?: string[];
+  ports?: Array<string | { published?: string | number; host_ip?: string }>;
 }
 
 const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, Service> };
@@ -51,6 +52,32 @@ test('the api and worker are configured only with settings Switchyard knows', ()
     expect(Object.keys(env).length).toBeGreaterThan(3);
     for (const key of Object.keys(env)) expect([name, key, CONFIG_KEYS.includes(key)]).toEqual([name, key, true]);
   }
+});
+
+/** The host address a published port binds to: compose's default is every interface. */
+function hostAddress(port: string | { host_ip?: string }): string {
+  if (typeof port !== 'string') return port.host_ip ?? '0.0.0.0';
+  const parts = port.split(':');
+  return parts.length === 3 ? parts[0]! : '0.0.0.0';
+}
+
+test('only the API is published beyond this host; Temporal stays on the compose network, its UI on loopback', () => {
+  const published = Object.entries(services).flatMap(([name, s]) =>
+    (s.ports ?? []).map((p) => ({ name, address: hostAddress(p) })),
+  );
+  expect(published.filter((p) => p.address !== '127.0.0.1').map((p) => p.name)).toEqual(['api']);
+  // The frontend runs with --allow-no-auth: not even loopback may reach it from the host.
+  expect(services['temporal']!.entrypoint).toContain('--allow-no-auth');
+  expect(services['temporal']!.ports ?? []).toEqual([]);
+  expect(services['temporal-ui']!.ports?.map(hostAddress)).toEqual(['127.0.0.1']);
+  expect(services['postgres']!.ports ?? []).toEqual([]);
+});
+
+test('the API listens off loopback, so compose requires a metrics token', () => {
+  const env = services['api']!.environment!;
+  expect(env['HTTP_HOST']).toBe('0.0.0.0');
+  // `${VAR:?message}`: compose refuses to start without it, rather than serving /metrics to anyone.
+  expect(env['METRICS_TOKEN']).toMatch(/^\$\{METRICS_TOKEN:\?[^}]+\}$/);
 });
 
 // docs/configuration.md's table is checked both ways by docs-configuration.test.ts.

@@ -3,6 +3,7 @@ import {
   decodeComponentStrict,
   decodeJsonStrict,
   isDateInRange,
+  isIsoDateTime,
   parseDateInRange,
 } from '../../src/platform/http/input-boundary';
 import { isDateTime, parseJsonBody } from '../../src/incoming/inbound-event';
@@ -64,4 +65,30 @@ test('provider bodies go through the same strict decoding', () => {
   expect(() => parseJsonBody(Buffer.from('{"a":"\\u0000"}'))).toThrow(/NUL/);
   expect(() => parseJsonBody(Buffer.from([0x22, 0xc3, 0x28, 0x22]))).toThrow(/UTF-8/);
   expect(parseJsonBody(Buffer.from('{"events":[]}'))).toEqual({ events: [] });
+});
+
+test('ISO date-times are read field by field, with a zone: no "1" as 2001, no February 30', () => {
+  for (const good of ['2026-05-04T17:30:00Z', '2026-05-04t17:30:00.123456z', '2024-02-29T23:59:59+14:00']) {
+    expect([good, isIsoDateTime(good)]).toEqual([good, true]);
+  }
+  const bad = [
+    '1',
+    '2026',
+    '2026-05-04',
+    '2026-05-04T17:30:00',
+    '2026-05-04 17:30:00Z',
+    '2026-02-30T00:00:00Z',
+    '2025-02-29T00:00:00Z',
+    '2026-13-01T00:00:00Z',
+    '2026-05-04T24:00:00Z',
+    '2026-05-04T17:60:00Z',
+    '2026-05-04T17:30:60Z',
+    '2026-05-04T17:30:00+24:00',
+    '1899-12-31T23:59:59Z',
+    'May 4, 2026 17:30 UTC',
+  ];
+  for (const s of bad) expect([s, isIsoDateTime(s)]).toEqual([s, false]);
+  // ISO 8601's offset without a colon only where a caller allows it (Intuit's legacy format).
+  expect(isIsoDateTime('2015-10-05T14:42:19-0700')).toBe(false);
+  expect(isIsoDateTime('2015-10-05T14:42:19-0700', { offsetColon: 'optional' })).toBe(true);
 });

@@ -65,3 +65,24 @@ test('a merge refreshes the survivor and deletes the merged-away entity, naming 
     expect(events[1]!.deliveryKey).not.toBe(events[0]!.deliveryKey);
   }
 });
+
+test('event times that are not RFC 3339 (CloudEvents) or ISO 8601 with a zone (legacy) are a 400, not a stored 2001', () => {
+  const cloud = (time: string) =>
+    buildQuickBooksCloudEventsPayload(REALM, [{ name: 'Invoice', id: '42', operation: 'Update', lastUpdated: at }]).map(
+      (e) => ({ ...e, time }),
+    );
+  for (const time of ['1', '2026-02-30T10:00:00Z', '2026-03-01T10:00:00', '2026-03-01T10:00:00-0700', 'yesterday']) {
+    expect(() => quickBooksEvents(cloud(time))).toThrow(/time: must be an RFC 3339 date-time/);
+  }
+  expect(quickBooksEvents(cloud('2026-03-01T11:00:00.250+01:00'))[0]!.eventAt).toEqual(at);
+  const legacy = (lastUpdated: string) => ({
+    eventNotifications: [
+      {
+        realmId: REALM,
+        dataChangeEvent: { entities: [{ name: 'Invoice', id: '42', operation: 'Update', lastUpdated }] },
+      },
+    ],
+  });
+  expect(() => quickBooksEvents(legacy('1'))).toThrow(/lastUpdated: must be an ISO 8601 date-time/);
+  expect(quickBooksEvents(legacy('2026-03-01T03:00:00.250-0700'))[0]!.eventAt).toEqual(at);
+});

@@ -1,12 +1,24 @@
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import { safeEqual } from '../../platform/security/compare';
-import { InvalidWebhookBodyError, isDateTime, type InboundProviderEvent } from '../inbound-event';
+import { isIsoDateTime } from '../../platform/http/input-boundary';
+import { InvalidWebhookBodyError, type InboundProviderEvent } from '../inbound-event';
 
 export const QUICKBOOKS_SIGNATURE_HEADER = 'intuit-signature';
 
 const numericId = z.string().regex(/^\d{1,30}$/, { error: 'must be a numeric id' });
-const dateTime = z.string().max(40).refine(isDateTime, { error: 'must be a date-time' });
+// CloudEvents `time` is RFC 3339; the legacy `lastUpdated` is ISO 8601 (`-0700` offsets). Both
+// carry a zone: a bare "1" or a local time would be read in this server's zone, or as 2001.
+const rfc3339 = z
+  .string()
+  .max(40)
+  .refine((s) => isIsoDateTime(s), { error: 'must be an RFC 3339 date-time such as 2026-05-04T17:30:00Z' });
+const isoDateTime = z
+  .string()
+  .max(40)
+  .refine((s) => isIsoDateTime(s, { offsetColon: 'optional' }), {
+    error: 'must be an ISO 8601 date-time with a zone such as 2026-05-04T17:30:00-0700',
+  });
 const entityName = z.string().regex(/^[A-Za-z]{1,50}$/, { error: 'must be an entity name' });
 
 // Read loosely on purpose: Intuit adds fields, and a refused delivery is retried for days.
@@ -14,7 +26,7 @@ const legacyEntity = z.looseObject({
   name: entityName,
   id: numericId,
   operation: z.string().regex(/^[A-Za-z]{1,20}$/, { error: 'must be an operation name' }),
-  lastUpdated: dateTime,
+  lastUpdated: isoDateTime,
   deletedId: numericId.optional(),
 });
 
@@ -37,7 +49,7 @@ const cloudEvent = z.looseObject({
   type: z
     .string()
     .regex(/^qbo\.[a-z]{1,50}\.[a-z]{1,20}\.v\d{1,3}$/, { error: 'must look like qbo.<entity>.<operation>.v1' }),
-  time: dateTime,
+  time: rfc3339,
   intuitentityid: numericId,
   intuitaccountid: numericId,
 });

@@ -179,6 +179,28 @@ export function parseDateInRange(s: string): Decoded<Date> {
   return { ok: true, value: d };
 }
 
+const ISO_DATE_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?(?:[Zz]|[+-](\d{2})(:?)(\d{2}))$/;
+
+/**
+ * A date-time with an explicit zone, checked field by field (JavaScript's Date alone reads "1"
+ * as 2001 and February 30 as March 2), in the years `parseDateInRange` accepts. RFC 3339 by
+ * default; `offsetColon: 'optional'` also takes ISO 8601's `-0700`, which Intuit's legacy
+ * notifications send.
+ */
+export function isIsoDateTime(s: string, { offsetColon = 'required' }: { offsetColon?: 'required' | 'optional' } = {}) {
+  const m = ISO_DATE_TIME.exec(s);
+  if (!m) return false;
+  const [year, month, day, hour, minute, second, offsetHours, colon, offsetMinutes] = m.slice(1);
+  const n = (v: string | undefined) => Number(v ?? 0);
+  const daysInMonth = new Date(Date.UTC(n(year), n(month), 0)).getUTCDate();
+  if (n(month) < 1 || n(month) > 12 || n(day) < 1 || n(day) > daysInMonth) return false;
+  if (n(hour) > 23 || n(minute) > 59 || n(second) > 59) return false;
+  if (offsetHours !== undefined && (n(offsetHours) > 23 || n(offsetMinutes) > 59)) return false;
+  if (offsetHours !== undefined && colon === '' && offsetColon === 'required') return false;
+  return parseDateInRange(s).ok;
+}
+
 /** The envelope code for a problem: `malformed_json` for unparseable JSON, else `invalid_input`. */
 export const inputErrorCode = (problem: InputProblem) =>
   problem.code === 'malformed_json' ? 'malformed_json' : 'invalid_input';

@@ -2,7 +2,6 @@ import client from 'prom-client';
 import type { RequestHandler } from 'express';
 import type { Queryable } from '../db/pool';
 import { intakeBacklog } from '../intake/jobs';
-import { safeEqual } from '../security/compare';
 
 /**
  * Prometheus metrics served by the API at /metrics. HTTP and ingress figures are counted in
@@ -75,22 +74,6 @@ export const httpMetrics: RequestHandler = (req, res, next) => {
   });
   next();
 };
-
-/**
- * Optional bearer token for `/metrics` (METRICS_TOKEN). Prometheus sends it with
- * `authorization: { credentials: <token> }` in the scrape config.
- */
-export function metricsAuth(token: string | undefined): RequestHandler {
-  return (req, res, next) => {
-    if (!token) return next();
-    const given = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '')?.[1] ?? '';
-    if (safeEqual(given, token)) return next();
-    res
-      .status(401)
-      .set('WWW-Authenticate', 'Bearer realm="metrics"')
-      .json({ error: { code: 'unauthorized', message: 'Send the metrics token as "Authorization: Bearer <token>"' } });
-  };
-}
 
 /** One metric family as exposition text. */
 function family(name: string, help: string, type: 'gauge' | 'histogram', lines: string[]): string {
@@ -238,6 +221,12 @@ async function sdkMetrics(address: string): Promise<string> {
   }
 }
 
+const collections = new client.Counter({
+  name: 'switchyard_metrics_collections_total',
+  help: 'Times this process read the database-derived metrics (at most once per METRICS_CACHE_SECONDS)',
+  registers: [registry],
+});
+
 /** Exposition text a capability adds to `/metrics` (the platform knows none of them by name). */
 export type MetricsCollector = (db: Queryable) => Promise<string>;
 
@@ -247,6 +236,7 @@ export async function renderMetrics(
   config: { WORKER_METRICS_ADDRESS: string },
   collectors: readonly MetricsCollector[] = [],
 ): Promise<string> {
+  collections.inc();
   const [own, fromDb, sdk, ...extra] = await Promise.all([
     registry.metrics(),
     databaseMetrics(db),
