@@ -29,6 +29,7 @@ import { abuseLimits } from '../platform/http/abuse-limits';
 import { originalBody, redactClientStateForLog } from '../mail/graph/client-state';
 import { declaredTooLarge, ingressBoundary, inputLimits, jsonBody } from '../platform/http/input-boundary';
 import { buildOpenApiDocument } from './openapi';
+import { traceRequests } from '../platform/http/trace-requests';
 import { consoleVendorRouter } from './console-vendor';
 import './openapi-routes';
 import { BacklogGate } from '../platform/intake/backlog';
@@ -59,6 +60,7 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
 
+  app.use(traceRequests());
   app.use((req, res, next) => {
     res.locals['startedAt'] = performance.now();
     res.on('finish', () => {

@@ -439,4 +439,13 @@ export const migrations: ReadonlyArray<{ id: number; name: string; sql: string }
       END $$;
     `,
   },
+  {
+    id: 93,
+    name: 'event-trace-context',
+    sql: `
+      -- The trace an event was emitted in (W3C traceparent), when tracing was on: the lane that
+      -- sends its deliveries works for many events at once, and joins each attempt to its event's trace.
+      ALTER TABLE events ADD COLUMN trace_parent text;
+    `,
+  },
 ];

@@ -3,6 +3,7 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import type { LookupFunction } from 'node:net';
+import { injectTraceHeaders, inSpan, SpanKind, SpanStatusCode } from '../tracing';
 
 /** Why an outgoing request was refused before any byte was sent. */
 export class BlockedDestinationError extends Error {
@@ -126,6 +127,23 @@ export function assertSafeUrl(raw: string, policy: DestinationPolicy): URL {
  */
 export function safeRequest(options: SafeRequestOptions): Promise<SafeResponse> {
   const url = assertSafeUrl(options.url, options.policy);
+  // A client span per request, and its context in `traceparent` for a receiver that traces too.
+  return inSpan(
+    `${options.method} ${url.host}`,
+    {
+      kind: SpanKind.CLIENT,
+      attributes: { 'http.request.method': options.method, 'server.address': url.hostname, 'url.path': url.pathname },
+    },
+    async (span) => {
+      const res = await send(url, { ...options, headers: injectTraceHeaders({ ...options.headers }) });
+      span.setAttribute('http.response.status_code', res.status);
+      if (res.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      return res;
+    },
+  );
+}
+
+function send(url: URL, options: SafeRequestOptions): Promise<SafeResponse> {
   const hostname = url.hostname.replace(/^\[|\]$/g, '');
   const maxBytes = options.maxResponseBytes ?? 64 * 1024;
   const started = performance.now();
