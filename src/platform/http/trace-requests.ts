@@ -33,7 +33,7 @@ export function traceRequests() {
       ended = true;
       // The matched route is known once a handler ran: name the span after it, not the raw path.
       if (typeof req.route?.path === 'string') {
-        const route = `${req.baseUrl ?? ''}${req.route.path}`;
+        const route = `${req.baseUrl ?? ''}${req.route.path}`.replace(/(.)\/$/, '$1');
         span.updateName(`${req.method} ${route}`);
         span.setAttribute('http.route', route);
       }
