@@ -17,7 +17,7 @@ const LEVELS: Record<number, { name: string; colour: string }> = {
 };
 
 /** Fields the line already shows in its own place, or that only a machine reads. */
-const SHOWN = new Set(['level', 'time', 'msg', 'service', 'role', 'component', 'pid', 'hostname']);
+const SHOWN = new Set(['level', 'time', 'msg', 'service', 'role', 'component']);
 
 function formatValue(v: unknown): string {
   if (typeof v === 'string') return /^[^\s"=]+$/.test(v) ? v : JSON.stringify(v);
