@@ -13,7 +13,10 @@ import { startTemporalDevServer } from './embedded/temporal-dev-server';
 import { startWatchdog, type Watchdog } from './embedded/watchdog';
 import { startWorkerProcess } from './embedded/worker-process';
 import { createLogger, type Logger } from './platform/logger';
+import { resolveLogFormat } from './platform/log-format';
+import { onShutdownSignal } from './platform/signals';
 import { startApi } from './server';
+import { browsableHost, startBanner } from './embedded/banner';
 
 /** Restarts of one child allowed in `RESTART_WINDOW_MS` before the launcher gives up. */
 const MAX_RESTARTS = 5;
@@ -54,7 +57,9 @@ async function main() {
     process.stderr.write(`switchyard: invalid settings: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);
   }
-  const logger = createLogger({ level: config.LOG_LEVEL, name: 'switchyard' });
+  // Resolved here, against the launcher's own stdout: the worker it starts writes to the same place.
+  const logFormat = resolveLogFormat(config.LOG_FORMAT);
+  const logger = createLogger({ level: config.LOG_LEVEL, name: 'switchyard', role: 'launcher', format: logFormat });
   fs.mkdirSync(config.dataDir, { recursive: true });
 
   const cleanups: Array<{ what: string; fn: () => Promise<void> }> = [];
@@ -78,18 +83,7 @@ async function main() {
     logger.info('stopped');
     logger.flush(() => process.exit(code));
   };
-  let signalled = false;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (signalled) {
-      logger.warn({ signal }, 'second signal: exiting now');
-      process.exit(1);
-    }
-    signalled = true;
-    logger.info({ signal }, 'shutting down');
-    void shutdown(0);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  onShutdownSignal(logger, () => shutdown(0));
 
   try {
     await sweepOrphans(config.dataDir, logger);
@@ -134,7 +128,8 @@ async function main() {
       databaseUrl = pg.url;
     }
 
-    const ctx: BaseContext = { ...createBaseContext('api', config, databaseUrl), parts: () => supervisor.states() };
+    const apiConfig = { ...config, LOG_FORMAT: logFormat };
+    const ctx: BaseContext = { ...createBaseContext('api', apiConfig, databaseUrl), parts: () => supervisor.states() };
     cleanups.push({ what: 'the database pool', fn: () => ctx.db.end() });
     await prepareDeployment(ctx, config.EMBEDDED_TEMPORAL ? { retentionDays: config.TEMPORAL_RETENTION_DAYS } : {});
 
@@ -151,6 +146,7 @@ async function main() {
         databaseUrl,
         nice: config.BACKGROUND_NICE,
         graceMs: (config.SHUTDOWN_GRACE_SECONDS + 10) * 1000,
+        logFormat,
         logger,
       }),
     );
@@ -159,17 +155,17 @@ async function main() {
     const api = await startApi({ ...ctx, config: { ...ctx.config, INTAKE_STARTER_ENABLED: false } });
     cleanups.push({ what: 'the API', fn: () => api.close() });
 
-    const banner = [
-      '',
-      'Switchyard is running.',
-      `  API:          http://localhost:${api.port}   (health: /healthz, readiness: /readyz)`,
-      `  Temporal UI:  ${config.TEMPORAL_UI_URL}`,
-      `  Admin API key: cat ${path.relative(process.cwd(), keyFile) || keyFile}`,
-      `  Data:         ${config.dataDir}`,
-      'Press Ctrl-C to stop.',
-      '',
-    ].join('\n');
-    process.stdout.write(banner);
+    process.stdout.write(
+      startBanner({
+        apiUrl: `http://${browsableHost(config.HTTP_HOST)}:${api.port}`,
+        temporalUiUrl: config.TEMPORAL_UI_URL,
+        temporalAddress: config.TEMPORAL_ADDRESS,
+        database: databaseUrl ? `embedded PostgreSQL on port ${config.EMBEDDED_POSTGRES_PORT}` : 'DATABASE_URL',
+        keyFile: path.relative(process.cwd(), keyFile) || keyFile,
+        dataDir: config.dataDir,
+        colour: logFormat === 'pretty' && Boolean(process.stdout.isTTY),
+      }),
+    );
   } catch (err) {
     if (exiting) return;
     const message = err instanceof Error ? err.message : String(err);

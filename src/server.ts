@@ -11,6 +11,7 @@ import { prepareDeployment } from './platform/prepare';
 import { onShutdownSignal } from './platform/signals';
 import { wakeLanesWithQueuedWork } from './outgoing/lane-starter';
 import { warmPool } from './platform/db/pool';
+import { activeTracing } from './platform/tracing';
 
 export interface ApiServer {
   port: number;
@@ -70,6 +71,7 @@ export async function startApi(ctx: BaseContext): Promise<ApiServer> {
       clearTimeout(grace);
       await intake.stop();
       await temporal.connection.close();
+      await activeTracing()?.shutdown();
     },
   };
 }

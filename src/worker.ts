@@ -1,4 +1,12 @@
-import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
+import {
+  bundleWorkflowCode,
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  Worker,
+  type LogLevel,
+  type WorkflowBundle,
+} from '@temporalio/worker';
 import { createInboundActivities } from './activities/incoming/inbound';
 import { createMailboxActivities } from './activities/mail';
 import { createRetentionActivities } from './activities/retention';
@@ -18,6 +26,9 @@ import { createIntakeRuntime } from './platform/intake/runtime';
 import { JOB_FAMILIES } from './families';
 import type { WorkerMessage } from './embedded/worker-process';
 import { onShutdownSignal } from './platform/signals';
+import type { Logger } from './platform/logger';
+import { activeTracing } from './platform/tracing';
+import { TRACING_WORKFLOW_INTERCEPTOR_MODULES, tracingWorkerOptions } from './platform/temporal/tracing';
 
 let runtimeInstalled = false;
 
@@ -74,6 +85,22 @@ export function createActivities(ctx: BaseContext) {
   };
 }
 
+/**
+ * Bundles the workflow code with webpack, as Worker.create would, but with its report (a
+ * screenful of module sizes) at debug: a person starting Switchyard needs none of it.
+ */
+async function bundleWorkflows(logger: Logger): Promise<WorkflowBundle> {
+  const log = logger.child({ component: 'workflow-bundler' });
+  return bundleWorkflowCode({
+    workflowsPath: require.resolve('./workflows'),
+    workflowInterceptorModules: activeTracing() ? TRACING_WORKFLOW_INTERCEPTOR_MODULES : [],
+    logger: new DefaultLogger('TRACE', (entry) => {
+      const level = entry.level === 'ERROR' ? 'error' : entry.level === 'WARN' ? 'warn' : 'debug';
+      log[level]({ ...entry.meta }, entry.message);
+    }),
+  });
+}
+
 /** Creates the worker; `run()` resolves once `shutdown()` has let in-flight tasks finish. */
 export async function createWorker(ctx: BaseContext): Promise<Worker> {
   installRuntime(ctx);
@@ -81,7 +108,7 @@ export async function createWorker(ctx: BaseContext): Promise<Worker> {
   const connection = await NativeConnection.connect(connectionOptions(config));
   const workflowSource = config.WORKFLOW_BUNDLE_PATH
     ? { workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH } }
-    : { workflowsPath: require.resolve('./workflows') };
+    : { workflowBundle: await bundleWorkflows(ctx.logger) };
   const worker = await Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -90,6 +117,7 @@ export async function createWorker(ctx: BaseContext): Promise<Worker> {
     activities: createActivities(ctx),
     maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
     shutdownGraceTime: `${config.SHUTDOWN_GRACE_SECONDS}s`,
+    ...tracingWorkerOptions(),
   });
   const close = worker.run.bind(worker);
   // Close the connection after the worker has drained, whoever triggered the shutdown.
@@ -133,6 +161,8 @@ async function main() {
   await intake.stop();
   await temporal.connection.close();
   await ctx.db.end();
+  // Spans still batched (the last activities') go out before the process does.
+  await activeTracing()?.shutdown();
   ctx.logger.info('worker stopped');
 }
 

@@ -34,6 +34,7 @@ import { originalBody, redactClientStateForLog } from '../mail/graph/client-stat
 import { declaredTooLarge, ingressBoundary, inputLimits, jsonBody } from '../platform/http/input-boundary';
 import { buildOpenApiDocument, documentedRoutes } from './openapi';
 import { requireScope } from './scopes';
+import { traceRequests } from '../platform/http/trace-requests';
 import { consoleVendorRouter } from './console-vendor';
 import './openapi-routes';
 import { BacklogGate } from '../platform/intake/backlog';
@@ -66,6 +67,7 @@ export function createApp(deps: AppDeps): Express {
   app.set('trust proxy', config.TRUST_PROXY);
   app.use(securityHeaders);
 
+  app.use(traceRequests());
   app.use((req, res, next) => {
     res.locals['startedAt'] = performance.now();
     res.on('finish', () => {

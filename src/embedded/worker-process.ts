@@ -13,6 +13,8 @@ export interface WorkerProcessOptions {
   nice: number;
   /** How long a stop waits for in-flight activities before SIGKILL. */
   graceMs: number;
+  /** The launcher's resolved log format: the worker writes to the launcher's stdout, so it matches. */
+  logFormat: 'pretty' | 'json';
   logger: Logger;
 }
 
@@ -36,7 +38,7 @@ export async function startWorkerProcess(o: WorkerProcessOptions): Promise<Child
     // Its own process group, as the dev server: Ctrl-C reaches the launcher, which stops it in order.
     detached: true,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    env: { ...process.env, ...(o.databaseUrl ? { DATABASE_URL: o.databaseUrl } : {}) },
+    env: { ...process.env, LOG_FORMAT: o.logFormat, ...(o.databaseUrl ? { DATABASE_URL: o.databaseUrl } : {}) },
   });
   lowerSessionPriority(child.pid, o.nice);
   const exited = describeExit(child);

@@ -5,6 +5,7 @@ import { insertIntakeJobs } from '../platform/intake/jobs';
 import { laneWakeJobs } from './lane-starter';
 import { eventInputSchema, resolveEventType, type EventInput } from './event';
 import { lanesOwingEvent, planEvent } from './plan';
+import { activeTraceparent, inSpan } from '../platform/tracing';
 
 export interface EmitDeps {
   db: Queryable;
@@ -35,25 +36,32 @@ export async function emitEvent(deps: EmitDeps, event: EventInput): Promise<Emit
   // PostgreSQL's notify lock; only possible when this call owns the transaction (a wake before
   // someone else's commit would find nothing), otherwise the NOTIFY rides on their commit.
   const ownsWake = deps.wake !== undefined && isPool(deps.db);
-  const { row, created, lanes } = await inTransaction(deps.db, async (tx) => {
-    const stored = await insertEvent(tx, {
-      id: randomUUID(),
-      type: def.key,
-      object_type: def.objectType,
-      object_id: e.objectId,
-      data: { fields: e.object.fields, linked: e.object.linked, ...(e.previous ? { previous: e.previous } : {}) },
-      idempotency_key: e.idempotencyKey ?? null,
-      source: e.source ?? null,
-      occurred_at: e.occurredAt ? new Date(e.occurredAt) : new Date(),
-    });
-    // A repeated event was planned with its first copy; waking again repairs a caller that
-    // committed but died before the wake.
-    const lanes = stored.created
-      ? await planEvent(tx, toDomainEvent(stored.row))
-      : await lanesOwingEvent(tx, stored.row.id);
-    await insertIntakeJobs(tx, laneWakeJobs(lanes), ownsWake ? 'by-caller' : 'on-commit');
-    return { ...stored, lanes };
-  });
+  const { row, created, lanes } = await inSpan(
+    'event.commit',
+    { attributes: { 'switchyard.event_type': def.key } },
+    () =>
+      inTransaction(deps.db, async (tx) => {
+        const stored = await insertEvent(tx, {
+          id: randomUUID(),
+          type: def.key,
+          object_type: def.objectType,
+          object_id: e.objectId,
+          data: { fields: e.object.fields, linked: e.object.linked, ...(e.previous ? { previous: e.previous } : {}) },
+          idempotency_key: e.idempotencyKey ?? null,
+          source: e.source ?? null,
+          // Its deliveries are sent by a lane working for many events: each attempt joins this trace.
+          trace_parent: activeTraceparent() ?? null,
+          occurred_at: e.occurredAt ? new Date(e.occurredAt) : new Date(),
+        });
+        // A repeated event was planned with its first copy; waking again repairs a caller that
+        // committed but died before the wake.
+        const lanes = stored.created
+          ? await planEvent(tx, toDomainEvent(stored.row))
+          : await lanesOwingEvent(tx, stored.row.id);
+        await insertIntakeJobs(tx, laneWakeJobs(lanes), ownsWake ? 'by-caller' : 'on-commit');
+        return { ...stored, lanes };
+      }),
+  );
   if (ownsWake && lanes.length > 0) deps.wake!();
   return { id: row.id, duplicate: !created };
 }

@@ -102,6 +102,16 @@ export type CrashPoint = 'attempt' | 'forward';
 const schema = z.object({
   SWITCHYARD_DATA_DIR: z.string().default('.data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // auto: one readable, coloured line per event on a terminal; JSON (pino) when piped or collected.
+  LOG_FORMAT: z.enum(['auto', 'pretty', 'json']).default('auto'),
+
+  // OpenTelemetry tracing, off unless one of these names an exporter (the standard OTEL_* variables).
+  OTEL_SDK_DISABLED: envBool(false),
+  OTEL_TRACES_EXPORTER: z.enum(['otlp', 'none']).optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url().optional(),
+  OTEL_EXPORTER_OTLP_HEADERS: z.string().optional(),
+  OTEL_SERVICE_NAME: z.string().default('switchyard'),
 
   HTTP_HOST: z.string().default('127.0.0.1'),
   HTTP_PORT: int(3000, 0, 65535),
@@ -124,7 +134,7 @@ const schema = z.object({
   TEMPORAL_TLS_CA_PATH: z.string().optional(),
   TEMPORAL_TLS_SERVER_NAME: z.string().optional(),
   TEMPORAL_API_KEY: z.string().optional(),
-  TEMPORAL_UI_URL: z.string().default('http://localhost:8233'),
+  TEMPORAL_UI_URL: z.string().optional(),
   TEMPORAL_CLI_PATH: z.string().optional(),
   EMBEDDED_TEMPORAL: envBool(true),
   TEMPORAL_UI_PORT: int(8233, 1, 65535),
@@ -261,6 +271,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   const dataDir = path.resolve(c.SWITCHYARD_DATA_DIR);
   return {
     ...c,
+    // The embedded dev server's UI moves with TEMPORAL_UI_PORT; links and the banner follow it.
+    TEMPORAL_UI_URL: c.TEMPORAL_UI_URL ?? `http://localhost:${c.EMBEDDED_TEMPORAL ? c.TEMPORAL_UI_PORT : 8233}`,
     dataDir,
     publicBaseUrl: c.PUBLIC_BASE_URL ?? `http://localhost:${c.HTTP_PORT}`,
   };

@@ -1,6 +1,7 @@
 import { loadConfig, type Config } from './config';
 import { createPool, type Db } from './db/pool';
 import { createLogger, type Logger } from './logger';
+import { startTracing } from './tracing';
 import { loadMasterKey, SecretBox } from './security/secret-box';
 
 /** A supervised part of the embedded stack (PostgreSQL, the dev server, the worker). */
@@ -25,7 +26,9 @@ export type ProcessRole = 'api' | 'worker' | 'migrate' | 'prune' | 'cli';
 
 /** Config, logger, database pool and secret box: what every process role needs. */
 export function createBaseContext(role: ProcessRole, config: Config = loadConfig(), databaseUrl?: string): BaseContext {
-  const logger = createLogger({ level: config.LOG_LEVEL });
+  const logger = createLogger({ level: config.LOG_LEVEL, role, format: config.LOG_FORMAT });
+  // Before any client or server exists: they pick the tracer provider up when they are made.
+  if (startTracing(config, role)) logger.info({ serviceName: config.OTEL_SERVICE_NAME }, 'tracing on (OpenTelemetry)');
   const url = databaseUrl ?? config.DATABASE_URL;
   if (!url) throw new Error('DATABASE_URL is not set (the embedded default sets it; run `npm start`)');
   const db = createPool(

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Context } from '@temporalio/activity';
+import { trace } from '@opentelemetry/api';
+import { contextFromTraceparent, inSpan } from '../../platform/tracing';
 import { claimBatchItems, batchItemsOf, waitingBatchGroups } from '../../outgoing/db/batch-items';
 import {
   claimDueDeliveries,
@@ -201,7 +203,18 @@ export function createLaneActivities(deps: OutgoingActivityDeps) {
             await limit.acquire();
             started();
           });
-        const p = attempt(d, webhook, beforeSend)
+        // The lane sends for many events: each attempt joins its own event's trace, linked to this round.
+        const round = trace.getActiveSpan()?.spanContext();
+        const p = inSpan(
+          'delivery.attempt',
+          {
+            // A batch (no one event) stays in the round's trace.
+            ...(d.event_trace_parent ? { parent: contextFromTraceparent(d.event_trace_parent) } : {}),
+            links: round && d.event_trace_parent ? [{ context: round }] : [],
+            attributes: { 'switchyard.delivery_id': d.id, 'switchyard.webhook_id': webhook.id },
+          },
+          () => attempt(d, webhook, beforeSend),
+        )
           .then((r: AttemptReport) => {
             counters.attempts++;
             if (r.afterLostResponse) counters.resentAfterLostResponse++;

@@ -32,7 +32,13 @@ export interface DeliveryRow {
   created_at: Date;
   updated_at: Date;
   finished_at: Date | null;
+  /** Only on claimed rows: the trace its event was emitted in (`events.trace_parent`). */
+  event_trace_parent?: string | null;
 }
+
+/** Claimed rows carry their event's trace, so each attempt joins it. */
+const eventTrace = (alias: string) =>
+  `(SELECT e.trace_parent FROM events e WHERE e.id = ${alias}.event_id) AS event_trace_parent`;
 
 export interface AttemptRequestLog {
   method: string;
@@ -293,7 +299,7 @@ export async function claimDueDeliveries(
     `UPDATE deliveries SET ${CLAIM(leaseMs)} WHERE id IN (
        SELECT d.id FROM deliveries d WHERE d.webhook_id = $1 AND d.status IN ('pending', 'in_flight', 'retrying') AND ${DUE}
        ORDER BY d.seq LIMIT $2 FOR UPDATE SKIP LOCKED)
-     RETURNING *`,
+     RETURNING *, ${eventTrace('deliveries')}`,
     [webhookId, limit],
   );
   return rows.sort((a, b) => Number(a.seq) - Number(b.seq));
@@ -312,7 +318,8 @@ export async function claimQueueHead(
     `WITH head AS (
        SELECT d.id FROM deliveries d WHERE d.webhook_id = $1 AND d.status IN ('pending', 'in_flight', 'retrying')
        ORDER BY d.seq LIMIT 1 FOR UPDATE)
-     UPDATE deliveries d SET ${CLAIM(leaseMs)} FROM head WHERE d.id = head.id AND ${DUE} RETURNING d.*`,
+     UPDATE deliveries d SET ${CLAIM(leaseMs)} FROM head WHERE d.id = head.id AND ${DUE}
+     RETURNING d.*, ${eventTrace('d')}`,
     [webhookId],
   );
   return rows[0];

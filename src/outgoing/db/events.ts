@@ -10,6 +10,8 @@ export interface EventRow {
   data: { fields: Record<string, Json>; linked: Record<string, Json>; previous?: Record<string, Json> };
   idempotency_key: string | null;
   source: string | null;
+  /** The W3C traceparent of the request that emitted it, when tracing was on. */
+  trace_parent: string | null;
   occurred_at: Date;
   created_at: Date;
 }
@@ -19,9 +21,19 @@ export type NewEvent = Omit<EventRow, 'created_at'>;
 /** Stores the event unless its idempotency key was seen; returns the stored row and whether it is new. */
 export async function insertEvent(db: Queryable, e: NewEvent): Promise<{ row: EventRow; created: boolean }> {
   const inserted = await db.query<EventRow>(
-    `INSERT INTO events (id, type, object_type, object_id, data, idempotency_key, source, occurred_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (idempotency_key) DO NOTHING RETURNING *`,
-    [e.id, e.type, e.object_type, e.object_id, JSON.stringify(e.data), e.idempotency_key, e.source, e.occurred_at],
+    `INSERT INTO events (id, type, object_type, object_id, data, idempotency_key, source, occurred_at, trace_parent)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (idempotency_key) DO NOTHING RETURNING *`,
+    [
+      e.id,
+      e.type,
+      e.object_type,
+      e.object_id,
+      JSON.stringify(e.data),
+      e.idempotency_key,
+      e.source,
+      e.occurred_at,
+      e.trace_parent,
+    ],
   );
   if (inserted.rows[0]) return { row: inserted.rows[0], created: true };
   const { rows } = await db.query<EventRow>('SELECT * FROM events WHERE idempotency_key = $1', [e.idempotency_key]);

@@ -3,7 +3,9 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import type { LookupFunction } from 'node:net';
+
 import { pinnedHostProblem, type PinnedHosts } from './pinned-hosts';
+import { injectTraceHeaders, inSpan, SpanKind, SpanStatusCode } from '../tracing';
 
 /** Why an outgoing request was refused before any byte was sent. */
 export class BlockedDestinationError extends Error {
@@ -146,6 +148,23 @@ export interface SafeStreamResponse {
  */
 export function safeRequestStream(options: SafeRequestOptions): Promise<SafeStreamResponse> {
   const url = assertSafeUrl(options.url, options.policy);
+  // A client span per request, and its context in `traceparent` for a receiver that traces too.
+  return inSpan(
+    `${options.method} ${url.host}`,
+    {
+      kind: SpanKind.CLIENT,
+      attributes: { 'http.request.method': options.method, 'server.address': url.hostname, 'url.path': url.pathname },
+    },
+    async (span) => {
+      const res = await send(url, { ...options, headers: injectTraceHeaders({ ...options.headers }) });
+      span.setAttribute('http.response.status_code', res.status);
+      if (res.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      return res;
+    },
+  );
+}
+
+function send(url: URL, options: SafeRequestOptions): Promise<SafeStreamResponse> {
   const hostname = url.hostname.replace(/^\[|\]$/g, '');
   const started = performance.now();
   const lib = url.protocol === 'https:' ? https : http;

@@ -7,6 +7,7 @@ import { webhooksReceived } from '../observability/metrics';
 import { DEFAULT_ABUSE_LIMITS, loggableBody, rejectedRequestDecision, type AbuseLimits } from '../http/abuse-limits';
 import { decodeJsonStrict, type Decoded, type InputLimits } from '../http/input-boundary';
 import type { BacklogGate } from '../intake/backlog';
+import { inSpan } from '../tracing';
 
 /** A request to an ingress endpoint, as intake sees it: no Express types past the route. */
 export interface IngressRequest {
@@ -155,7 +156,7 @@ async function guardedIntake(
     return logOnly(deps, provider, req, reply);
   }
   try {
-    const { reply, queued } = await write();
+    const { reply, queued } = await inSpan('intake.commit', { attributes: { 'switchyard.provider': provider } }, write);
     webhooksReceived.inc({ provider, outcome: reply.outcome });
     if (queued) deps.wake();
     return reply;
@@ -243,11 +244,13 @@ export async function commitWork<T>(
   deps: Pick<IntakeDeps, 'db' | 'wake'>,
   stage: (tx: Queryable) => Promise<{ result: T; jobs: NewIntakeJob[] }>,
 ): Promise<T> {
-  const staged = await withTransaction(deps.db, async (tx) => {
-    const s = await stage(tx);
-    await insertIntakeJobs(tx, s.jobs, 'by-caller');
-    return s;
-  });
+  const staged = await inSpan('intake.commit', {}, () =>
+    withTransaction(deps.db, async (tx) => {
+      const s = await stage(tx);
+      await insertIntakeJobs(tx, s.jobs, 'by-caller');
+      return s;
+    }),
+  );
   if (staged.jobs.length > 0) deps.wake();
   return staged.result;
 }

@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
-import type { NewIntakeJob } from './jobs';
+import { TRACEPARENT_KEY, type NewIntakeJob } from './jobs';
+import { activeTraceparent } from '../tracing';
 import type { Queryable } from '../db/pool';
 
 /** What every typed starter needs to reach Temporal. */
@@ -24,9 +25,17 @@ export interface JobFamily<P> {
   run(deps: IntakeJobDeps, workflowId: string, payloads: P[]): Promise<void>;
 }
 
-/** An outbox row for a family: built where the work is stored, run later by the starter. */
-export const jobFor = <P>(family: JobFamily<P>, workflowId: string, payload: P): NewIntakeJob => ({
-  kind: family.kind,
-  workflowId,
-  payload,
-});
+/**
+ * An outbox row for a family: built where the work is stored, run later by the starter. With
+ * tracing on, the payload also carries the active span (`TRACEPARENT_KEY`), so the starter's
+ * call to Temporal joins the trace of the request that stored the work; the starter takes it
+ * out again before the family sees the payload.
+ */
+export const jobFor = <P>(family: JobFamily<P>, workflowId: string, payload: P): NewIntakeJob => {
+  const traceparent = activeTraceparent();
+  return {
+    kind: family.kind,
+    workflowId,
+    payload: traceparent ? { ...payload, [TRACEPARENT_KEY]: traceparent } : payload,
+  };
+};

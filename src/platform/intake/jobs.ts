@@ -15,11 +15,17 @@ export interface NewIntakeJob {
   payload: unknown;
 }
 
+/** The payload key that carries the storing request's trace context (`jobFor`); never seen by a family. */
+export const TRACEPARENT_KEY = '_traceparent';
+
 export interface IntakeJobRow {
   id: string;
   kind: string;
   workflow_id: string;
+  /** Without `TRACEPARENT_KEY`. */
   payload: unknown;
+  /** The trace the job was stored in, when tracing was on. */
+  traceparent: string | null;
   created_at: Date;
   tries: number;
 }
@@ -88,8 +94,10 @@ export async function claimIntakeJobs(db: Db, limit: number, leaseSeconds: numbe
            WHERE run_after <= now() AND (claimed_until IS NULL OR claimed_until < now())
            ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) due
      WHERE j.id = due.id
-     RETURNING j.id, j.kind, j.workflow_id, j.payload, j.created_at, j.tries`,
-    [limit, leaseSeconds],
+     RETURNING j.id, j.kind, j.workflow_id, j.created_at, j.tries,
+       CASE WHEN jsonb_typeof(j.payload) = 'object' THEN j.payload - $3 ELSE j.payload END AS payload,
+       j.payload ->> $3 AS traceparent`,
+    [limit, leaseSeconds, TRACEPARENT_KEY],
   );
   return rows.sort((a, b) => Number(a.id) - Number(b.id));
 }

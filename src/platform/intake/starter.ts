@@ -3,6 +3,7 @@ import { claimIntakeJobs, deferIntakeJobs, deleteIntakeJobs, INTAKE_CHANNEL, typ
 import type { Db } from '../db/pool';
 import type { Logger } from '../logger';
 import type { JobFamily, StarterDeps } from './family';
+import { contextFromTraceparent, inSpan, linkTo, SpanKind } from '../tracing';
 
 export interface StarterSettings {
   concurrency: number;
@@ -148,8 +149,25 @@ export class IntakeStarter {
       return false;
     }
     try {
-      await this.deps.temporal.withDeadline(Date.now() + CALL_DEADLINE_MS, () =>
-        family.run(this.deps, workflowId, group.map((r) => r.payload) as never[]),
+      // The call joins the trace of the request that stored the first job; jobs merged into it
+      // (one signal for many) are linked.
+      const [first, ...rest] = group.map((r) => r.traceparent);
+      await inSpan(
+        `intake.start ${kind}`,
+        {
+          kind: SpanKind.PRODUCER,
+          parent: contextFromTraceparent(first),
+          links: rest.map(linkTo).filter((l) => l !== undefined),
+          attributes: {
+            'switchyard.job_kind': kind,
+            'switchyard.workflow_id': workflowId,
+            'switchyard.jobs': ids.length,
+          },
+        },
+        () =>
+          this.deps.temporal.withDeadline(Date.now() + CALL_DEADLINE_MS, () =>
+            family.run(this.deps, workflowId, group.map((r) => r.payload) as never[]),
+          ),
       );
       this.log.debug({ kind, workflowId, jobs: ids.length }, 'handed to temporal');
       return true;

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { Connection, Client, type ConnectionOptions } from '@temporalio/client';
+import { tracingClientInterceptors } from './tracing';
 import type { NativeConnectionOptions } from '@temporalio/worker';
 import type { Config } from '../config';
 
@@ -31,5 +32,6 @@ export function connectionOptions(config: Config): ConnectionOptions & NativeCon
 
 export async function connectClient(config: Config): Promise<Client> {
   const connection = await Connection.connect({ ...connectionOptions(config), connectTimeout: '10s' });
-  return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const interceptors = tracingClientInterceptors();
+  return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, ...(interceptors ? { interceptors } : {}) });
 }

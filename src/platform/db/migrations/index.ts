@@ -17,6 +17,7 @@ import { m0015 } from './0015-lightweight-batch-items';
 import { m0016 } from './0016-statement-abort';
 import { m0017 } from './0017-api-client-scopes';
 import { m0018 } from './0018-related-tickets';
+import { m0019 } from './0019-event-trace-context';
 
 export type { Migration } from './migration';
 
@@ -53,4 +54,5 @@ export const migrations: readonly Migration[] = [
   m0016,
   m0017,
   m0018,
+  m0019,
 ];
