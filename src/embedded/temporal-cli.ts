@@ -4,7 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 
 export const TEMPORAL_CLI_VERSION = 'v1.5.1';
-export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal';
+export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli';
+/** The CLI's main package inside its module. */
+export const TEMPORAL_CLI_PACKAGE = 'cmd/temporal';
 
 /** Per-user cache the install step builds into and every later install reuses. */
 export function temporalCliCacheDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -33,6 +35,6 @@ export function findTemporalCli(explicit?: string): string | undefined {
 export const MISSING_CLI_HELP = [
   'The Temporal CLI was not found. Switchyard needs it for the embedded Temporal dev server.',
   'Either:',
-  `  - install Go (https://go.dev/dl) and run \`npm install\` again (it builds ${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION}), or`,
+  `  - install Go (https://go.dev/dl) and run \`npm install\` again (it builds ${TEMPORAL_CLI_MODULE}/${TEMPORAL_CLI_PACKAGE}@${TEMPORAL_CLI_VERSION}), or`,
   '  - put a `temporal` binary on PATH, or set TEMPORAL_CLI_PATH to one.',
 ].join('\n');

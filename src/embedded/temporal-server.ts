@@ -2,7 +2,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-/** The real Temporal server (not the dev server) for the scale-out profile: same version as the CLI's. */
+/**
+ * The real Temporal server (not the dev server) for the scale-out profile: the version the CLI's
+ * module pins (scripts/build-temporal-binaries.ts builds both together and checks it).
+ */
 export const TEMPORAL_SERVER_VERSION = 'v1.29.1';
 export const TEMPORAL_SERVER_MODULE = 'go.temporal.io/server';
 /** `go install` packages and the names we give their binaries (as in Temporal's images). */
@@ -31,7 +34,7 @@ export function findTemporalServer(env: NodeJS.ProcessEnv = process.env): Tempor
 }
 
 export const MISSING_SERVER_HELP = [
-  'temporal-server and temporal-sql-tool are not built. The cluster profile needs Go (https://go.dev/dl):',
-  '  npx tsx scripts/provision-temporal-server.ts',
-  `builds ${TEMPORAL_SERVER_MODULE}@${TEMPORAL_SERVER_VERSION} into ${temporalServerCacheDir()}.`,
+  'temporal-server and temporal-sql-tool are not built. `npm install` builds them with the Temporal CLI;',
+  'they need Go (https://go.dev/dl). To build them alone: npm run provision:temporal-server',
+  `(${TEMPORAL_SERVER_MODULE}@${TEMPORAL_SERVER_VERSION}, into ${temporalServerCacheDir()}).`,
 ].join('\n');

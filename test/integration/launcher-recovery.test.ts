@@ -6,7 +6,7 @@ import pg from 'pg';
 import { signGeneric } from '../../src/incoming/generic/webhook';
 import { freePort } from '../harness/free-port';
 import { ProductProcess } from '../harness/processes';
-import { eventually, fetchJson } from '../harness/stack';
+import { eventually, fetchJson, harness } from '../harness/stack';
 
 /**
  * The embedded stack under `npm start` survives its own parts dying: the launcher restarts a
@@ -28,6 +28,10 @@ async function launcherEnv(dataDir: string) {
     EMBEDDED_POSTGRES_PORT: String(ports.pg),
     HTTP_PORT: String(ports.http),
     SHUTDOWN_GRACE_SECONDS: '3',
+    // The workflow bundle the run already built: each launcher's worker would otherwise bundle
+    // the workflow code again at every (re)start. embedded-start.test.ts covers the launcher's
+    // own bundling.
+    WORKFLOW_BUNDLE_PATH: harness().workflowBundlePath,
   };
   return { env, api: `http://127.0.0.1:${ports.http}` };
 }

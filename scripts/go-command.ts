@@ -1,32 +1,36 @@
 import { spawn } from 'node:child_process';
 
+export interface GoResult {
+  code: number;
+  output: string;
+}
+
 /**
- * `go install -v <packages>` into `gobin`, printing progress every 50 compiled packages; retried
- * once with GOSUMDB=off when only the checksum database is unreachable (each module's go.sum
- * still pins every dependency).
+ * `go <args>` in the module at `cwd` (`go install -v` prints each compiled package: progress is
+ * reported every 50); retried once with GOSUMDB=off when only the checksum database is
+ * unreachable (the modules' go.sum files still pin every dependency).
  */
-export async function goInstall(
-  packages: string[],
-  gobin: string,
+export async function goCommand(
+  args: string[],
+  cwd: string,
+  env: Record<string, string>,
   say: (line: string) => void,
-): Promise<{ code: number; output: string }> {
-  let result = await run(packages, gobin, say, {});
+): Promise<GoResult> {
+  let result = await run(args, cwd, env, say);
   if (result.code !== 0 && /sum\.golang\.org|checksum database|verifying module/i.test(result.output)) {
     say('Go checksum database unreachable; retrying with GOSUMDB=off');
-    result = await run(packages, gobin, say, { GOSUMDB: 'off' });
+    result = await run(args, cwd, { ...env, GOSUMDB: 'off' }, say);
   }
   return result;
 }
 
-function run(
-  packages: string[],
-  gobin: string,
-  say: (line: string) => void,
-  extraEnv: Record<string, string>,
-): Promise<{ code: number; output: string }> {
+function run(args: string[], cwd: string, env: Record<string, string>, say: (line: string) => void): Promise<GoResult> {
   return new Promise((resolve) => {
-    const child = spawn('go', ['install', '-v', ...packages], {
-      env: { ...process.env, GOBIN: gobin, GOFLAGS: '-mod=mod', ...extraEnv },
+    // -mod=mod: the module's go.sum is written as dependencies are resolved; GOWORK=off: a
+    // workspace the user has set up elsewhere does not leak into this build.
+    const child = spawn('go', args, {
+      cwd,
+      env: { ...process.env, GOFLAGS: '-mod=mod', GOWORK: 'off', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
