@@ -37,6 +37,11 @@ export interface EmbeddedStack {
   temporalNamespace: string;
   /** URL of the embedded PostgreSQL (for benchmarks that seed data directly). */
   databaseUrl: string;
+  /**
+   * The process whose tree holds the stack, for CPU accounting: the launcher (with PostgreSQL,
+   * the worker and the dev server under it); on the cluster target only the api process.
+   */
+  pid: number;
   call(method: string, path: string, body?: unknown): Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   stop(): Promise<void>;
 }
@@ -108,6 +113,7 @@ async function startLauncherStack(extraEnv: Record<string, string>): Promise<Emb
     databaseUrl: `postgres://switchyard:${encodeURIComponent(
       fs.readFileSync(path.join(dataDir, 'postgres.credentials'), 'utf8').trim(),
     )}@127.0.0.1:${pgPort}/switchyard`,
+    pid: launcher.child!.pid!,
     call: apiCaller(apiUrl, apiKey),
     stop: async () => {
       await launcher.stop('SIGINT', 60_000);
@@ -196,6 +202,7 @@ async function startClusterStack(extraEnv: Record<string, string>): Promise<Embe
       temporalAddress: cluster.address,
       temporalNamespace: cluster.namespace,
       databaseUrl,
+      pid: api.child!.pid!,
       call: apiCaller(apiUrl, apiKey),
       stop: stopAll,
     };

@@ -128,6 +128,7 @@ async function main() {
         dataDir: config.dataDir,
         port: config.EMBEDDED_POSTGRES_PORT,
         logger,
+        settings: config.EMBEDDED_POSTGRES_SETTINGS,
       });
       await supervisor.add('postgres', 'embedded PostgreSQL', () => pg.start());
       await pg.ensureDatabase();
