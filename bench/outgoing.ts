@@ -5,7 +5,7 @@ import { Receiver, type RecordedRequest } from '../test/harness/receiver';
 import { ROOT } from '../test/harness/paths';
 import { measureEngineCeiling } from './engine-ceiling';
 import { fmt, percentile, startEmbeddedStack, type EmbeddedStack } from './lib';
-import { cpuSince, cpuSnapshot, type CpuSplit } from './process-cpu';
+import { cpuSince, cpuSnapshot, nodeProcesses, type CpuSplit } from './process-cpu';
 
 export interface OutgoingBenchOptions {
   /** (a) burst size. */
@@ -29,8 +29,9 @@ export interface OutgoingBenchOptions {
   /** Scenarios to run (a, a64, raw, ceiling, b, c, d, e); all when empty. */
   only: string[];
   /**
-   * A directory for profiles of the burst: the launcher (API) and worker write `--cpu-prof`
-   * files there when the stack stops, and PostgreSQL's top statements are printed.
+   * A directory for CPU profiles of the (a64) burst: the launcher (API) and the worker write
+   * `<pid>.cpuprofile` there (bench/cpu-profile-hook.mjs), and PostgreSQL's top statements
+   * are printed.
    */
   profileDir: string;
 }
@@ -136,16 +137,20 @@ async function measureBurst(
   name: string,
   o: OutgoingBenchOptions,
   extra: Record<string, unknown>,
+  profile = false,
 ): Promise<BurstFigures> {
   const id = await webhook(stack, receiver, `/${name}`, extra);
   await burst(stack, `${name}-warm`, 20, 20);
   await received(receiver, `/${name}`, 20);
   const before = cpuSnapshot(stack.pid);
+  // The API and worker profile the burst only (bench/cpu-profile-hook.mjs).
+  if (profile) for (const pid of nodeProcesses(before)) process.kill(pid, 'SIGUSR2');
   const sent = await burst(stack, name, o.events, o.concurrency);
   const reqs = (await received(receiver, `/${name}`, o.events + 20)).filter(
     (r) => !String(r.json.objectId).startsWith(`${name}-warm`),
   );
   const cpu = cpuSince(before);
+  if (profile) for (const pid of nodeProcesses(before)) process.kill(pid, 'SIGUSR2');
   const first = Math.min(...sent.sentAt.values());
   const last = Math.max(...reqs.map((r) => r.receivedAt));
   const lat = latencies(reqs, sent.sentAt);
@@ -267,7 +272,8 @@ export async function benchOutgoing(o: OutgoingBenchOptions): Promise<void> {
     OUTBOUND_ALLOWED_HOSTS: '127.0.0.1',
     ...(profiling
       ? {
-          NODE_OPTIONS: `${process.env['NODE_OPTIONS'] ?? ''} --cpu-prof --cpu-prof-dir=${path.resolve(o.profileDir)}`,
+          NODE_OPTIONS: `${process.env['NODE_OPTIONS'] ?? ''} --import ${path.join(ROOT, 'bench/cpu-profile-hook.mjs')}`,
+          BENCH_CPU_PROFILE_DIR: path.resolve(o.profileDir),
           EMBEDDED_POSTGRES_SETTINGS: 'shared_preload_libraries=pg_stat_statements',
         }
       : {}),
@@ -301,7 +307,7 @@ export async function benchOutgoing(o: OutgoingBenchOptions): Promise<void> {
     ] as const) {
       if (!runs(key)) continue;
       if (profiling && key === 'a64') await topStatements(stack.databaseUrl, true);
-      const f = await measureBurst(stack, receiver, key, o, extra);
+      const f = await measureBurst(stack, receiver, key, o, extra, profiling && key === 'a64');
       sayBurst(
         say,
         `(${key}) burst ${o.events} events → 1 webhook, concurrency ${'concurrencyLimit' in extra ? extra.concurrencyLimit : 'default'}`,

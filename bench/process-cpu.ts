@@ -100,3 +100,8 @@ export function cpuSince(before: ReturnType<typeof cpuSnapshot>): CpuSplit & { t
   }
   return { ...split, total: Object.values(split).reduce((a, b) => a + b, 0) };
 }
+
+/** The API (the root) and the worker: the processes the profile hook runs in. */
+export function nodeProcesses(snapshot: ReturnType<typeof cpuSnapshot>): number[] {
+  return [...snapshot.at.values()].filter((s) => s.pid === snapshot.root || isWorker(s.pid)).map((s) => s.pid);
+}
