@@ -13,7 +13,7 @@ if (dir) {
   process.on('SIGUSR2', () => {
     if (!running) {
       session.post('Profiler.enable', () =>
-        session.post('Profiler.setSamplingInterval', { interval: 500 }, () => session.post('Profiler.start')),
+        session.post('Profiler.setSamplingInterval', { interval: 1000 }, () => session.post('Profiler.start')),
       );
       running = true;
       return;
