@@ -101,7 +101,11 @@ async function startLauncherStack(extraEnv: Record<string, string>): Promise<Emb
     ...extraEnv,
   };
   const launcher = new ProductProcess('src/launcher.ts', env);
-  await launcher.start(/Switchyard is running\./, 180_000);
+  // Generous: on a shared 2-core machine the dev server alone can take minutes to come up.
+  await launcher.start(/Switchyard is running\./, 600_000).catch(async (err: unknown) => {
+    await launcher.stop('SIGINT', 60_000);
+    throw err;
+  });
   const apiUrl = `http://127.0.0.1:${httpPort}`;
   const apiKey = fs.readFileSync(path.join(dataDir, 'admin-api-key'), 'utf8').trim();
   return {
