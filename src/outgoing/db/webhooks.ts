@@ -143,6 +143,14 @@ export async function webhooksForEventType(db: Queryable, eventType: string): Pr
   return rows;
 }
 
+/** Webhooks subscribed to any of these event types (`webhooksForEventType` for a batch of events). */
+export async function webhooksForEventTypes(db: Queryable, eventTypes: string[]): Promise<WebhookRow[]> {
+  const { rows } = await db.query<WebhookRow>('SELECT * FROM webhooks WHERE event_types && $1::text[] ORDER BY id', [
+    eventTypes,
+  ]);
+  return rows;
+}
+
 /**
  * Counts one more failed delivery and disables the webhook when the streak reaches its
  * threshold (0 = never). Returns whether this call disabled it.
