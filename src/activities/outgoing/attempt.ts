@@ -105,6 +105,7 @@ export function createAttempter(deps: OutgoingActivityDeps) {
         timeoutMs: settings.requestTimeoutMs,
         maxResponseBytes: settings.logMaxBytes,
         policy: settings.policy,
+        keepAlive: true,
       });
     } catch (err) {
       error = err instanceof Error ? err : new Error(String(err));

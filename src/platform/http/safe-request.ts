@@ -96,6 +96,31 @@ export interface SafeRequestOptions {
   timeoutMs: number;
   maxResponseBytes?: number;
   policy: DestinationPolicy;
+  /**
+   * Reuse connections to the same host and port (a keep-alive agent per policy): for callers
+   * that send to one destination often, like a webhook's lane.
+   */
+  keepAlive?: boolean;
+}
+
+/** An idle kept-alive connection closes after this long (sooner when the server's Keep-Alive hint says so). */
+const IDLE_SOCKET_MS = 4_000;
+
+const keepAliveAgents = new WeakMap<DestinationPolicy, { http: http.Agent; https: https.Agent }>();
+
+/**
+ * The keep-alive agents for one policy. Pooling by host and port is safe behind the guard: a
+ * pooled connection was opened through `guardedLookup` for that same host name under this same
+ * policy, so it leads to an address that was checked when it was connected.
+ */
+function keepAliveAgent(policy: DestinationPolicy, secure: boolean): http.Agent {
+  let agents = keepAliveAgents.get(policy);
+  if (!agents) {
+    const o = { keepAlive: true, timeout: IDLE_SOCKET_MS, scheduling: 'lifo' as const };
+    agents = { http: new http.Agent(o), https: new https.Agent(o) };
+    keepAliveAgents.set(policy, agents);
+  }
+  return secure ? agents.https : agents.http;
 }
 
 /** Checks a URL's scheme and literal host before any lookup. */
@@ -124,13 +149,28 @@ export function assertSafeUrl(raw: string, policy: DestinationPolicy): URL {
  * One HTTP request with an SSRF guard, a hard timeout, a capped response body and no
  * redirect following (a 3xx is returned to the caller as it is).
  */
-export function safeRequest(options: SafeRequestOptions): Promise<SafeResponse> {
+export async function safeRequest(options: SafeRequestOptions): Promise<SafeResponse> {
+  try {
+    return await requestOnce(options);
+  } catch (err) {
+    // A kept-alive connection the server closed as the request went out: nothing was answered
+    // on it, so it is sent once more, on a new connection.
+    if (!(err instanceof StaleConnectionError)) throw err;
+    return requestOnce({ ...options, keepAlive: false });
+  }
+}
+
+/** A reused keep-alive connection failed before any answer came back on it. */
+class StaleConnectionError extends Error {}
+
+function requestOnce(options: SafeRequestOptions): Promise<SafeResponse> {
   const url = assertSafeUrl(options.url, options.policy);
   const hostname = url.hostname.replace(/^\[|\]$/g, '');
   const maxBytes = options.maxResponseBytes ?? 64 * 1024;
   const started = performance.now();
   const lib = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
+    let answered = false;
     const req = lib.request(
       url,
       {
@@ -138,9 +178,10 @@ export function safeRequest(options: SafeRequestOptions): Promise<SafeResponse> 
         headers: options.headers,
         lookup: guardedLookup(hostname, options.policy),
         timeout: options.timeoutMs,
-        agent: false,
+        agent: options.keepAlive ? keepAliveAgent(options.policy, lib === https) : false,
       },
       (res) => {
+        answered = true;
         const chunks: Buffer[] = [];
         let size = 0;
         let truncated = false;
@@ -174,9 +215,10 @@ export function safeRequest(options: SafeRequestOptions): Promise<SafeResponse> 
       options.timeoutMs,
     );
     req.on('timeout', () => req.destroy(new Error(`request timed out after ${options.timeoutMs} ms`)));
-    req.on('error', (err) => {
+    req.on('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(deadline);
-      reject(err);
+      const stale = req.reusedSocket && !answered && (err.code === 'ECONNRESET' || err.code === 'EPIPE');
+      reject(stale ? new StaleConnectionError(err.message) : err);
     });
     if (options.body !== undefined) req.write(options.body);
     req.end();
