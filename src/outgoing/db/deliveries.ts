@@ -376,41 +376,50 @@ const CLAIM = (leaseMs: number) =>
 const DUE = `((d.status IN ('pending', 'retrying') AND d.next_attempt_at <= now())
   OR (d.status = 'in_flight' AND d.claimed_until < now()))`;
 
+/** A claimed delivery, with when its webhook's settings last changed (the lane re-reads them when that moved). */
+export type ClaimedDelivery = DeliveryRow & { webhook_updated_at: Date };
+
+/** Claims only while the webhook is enabled, and says when its settings last changed. */
+const ENABLED = `EXISTS (SELECT 1 FROM webhooks w WHERE w.id = $1 AND w.enabled)`;
+const SETTINGS_CHANGED = `(SELECT w.updated_at FROM webhooks w WHERE w.id = $1) AS webhook_updated_at`;
+
 /**
- * Claims up to `limit` due deliveries of a webhook, oldest in queue order first, for `leaseMs`.
- * A delivery whose claim expired (its lane's worker died) is due again.
+ * Claims up to `limit` due deliveries of a webhook, oldest in queue order first, for `leaseMs`,
+ * if the webhook is enabled. A delivery whose claim expired (its lane's worker died) is due again.
  */
 export async function claimDueDeliveries(
   db: Queryable,
   webhookId: string,
   limit: number,
   leaseMs: number,
-): Promise<DeliveryRow[]> {
+): Promise<ClaimedDelivery[]> {
   if (limit <= 0) return [];
-  const { rows } = await db.query<DeliveryRow>(
+  const { rows } = await db.query<ClaimedDelivery>(
     `UPDATE deliveries SET ${CLAIM(leaseMs)} WHERE id IN (
        SELECT d.id FROM deliveries d WHERE d.webhook_id = $1 AND d.status IN ('pending', 'in_flight', 'retrying') AND ${DUE}
+         AND ${ENABLED}
        ORDER BY d.seq LIMIT $2 FOR UPDATE SKIP LOCKED)
-     RETURNING *`,
+     RETURNING *, ${SETTINGS_CHANGED}`,
     [webhookId, limit],
   );
   return rows.sort((a, b) => Number(a.seq) - Number(b.seq));
 }
 
 /**
- * Strict ordering: claims the head of the webhook's queue if it is due. Nothing behind the
+ * Strict ordering: claims the head of the webhook's queue if it is due and the webhook enabled. Nothing behind the
  * head is eligible until it succeeds or is given up.
  */
 export async function claimQueueHead(
   db: Queryable,
   webhookId: string,
   leaseMs: number,
-): Promise<DeliveryRow | undefined> {
-  const { rows } = await db.query<DeliveryRow>(
+): Promise<ClaimedDelivery | undefined> {
+  const { rows } = await db.query<ClaimedDelivery>(
     `WITH head AS (
        SELECT d.id FROM deliveries d WHERE d.webhook_id = $1 AND d.status IN ('pending', 'in_flight', 'retrying')
        ORDER BY d.seq LIMIT 1 FOR UPDATE)
-     UPDATE deliveries d SET ${CLAIM(leaseMs)} FROM head WHERE d.id = head.id AND ${DUE} RETURNING d.*`,
+     UPDATE deliveries d SET ${CLAIM(leaseMs)} FROM head WHERE d.id = head.id AND ${DUE} AND ${ENABLED}
+     RETURNING d.*, ${SETTINGS_CHANGED}`,
     [webhookId],
   );
   return rows[0];
