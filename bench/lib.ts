@@ -38,6 +38,11 @@ export interface EmbeddedStack {
   temporalNamespace: string;
   /** URL of the embedded PostgreSQL (for benchmarks that seed data directly). */
   databaseUrl: string;
+  /**
+   * The process whose tree holds the stack, for CPU accounting: the launcher (with PostgreSQL,
+   * the worker and the dev server under it); on the cluster target only the api process.
+   */
+  pid: number;
   call(method: string, path: string, body?: unknown): Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   /** The (first) worker process's pid, for benchmarks that sample its memory. */
   workerPid(): number | undefined;
@@ -99,7 +104,11 @@ async function startLauncherStack(extraEnv: Record<string, string>): Promise<Emb
     ...extraEnv,
   };
   const launcher = new ProductProcess('src/launcher.ts', env);
-  await launcher.start(/Switchyard is running\./, 300_000);
+  // Generous: on a shared 2-core machine the dev server alone can take minutes to come up.
+  await launcher.start(/Switchyard is running\./, 600_000).catch(async (err: unknown) => {
+    await launcher.stop('SIGINT', 60_000);
+    throw err;
+  });
   const apiUrl = `http://127.0.0.1:${httpPort}`;
   const apiKey = fs.readFileSync(path.join(dataDir, 'admin-api-key'), 'utf8').trim();
   return {
@@ -111,6 +120,7 @@ async function startLauncherStack(extraEnv: Record<string, string>): Promise<Emb
     databaseUrl: `postgres://switchyard:${encodeURIComponent(
       fs.readFileSync(path.join(dataDir, 'postgres.credentials'), 'utf8').trim(),
     )}@127.0.0.1:${pgPort}/switchyard`,
+    pid: launcher.child!.pid!,
     call: apiCaller(apiUrl, apiKey),
     workerPid: () => readPidFiles(dataDir).find((r) => r.name === 'worker')?.pid,
     stop: async () => {
@@ -200,6 +210,7 @@ async function startClusterStack(extraEnv: Record<string, string>): Promise<Embe
       temporalAddress: cluster.address,
       temporalNamespace: cluster.namespace,
       databaseUrl,
+      pid: api.child!.pid!,
       call: apiCaller(apiUrl, apiKey),
       workerPid: () => workers[0]?.child?.pid,
       stop: stopAll,

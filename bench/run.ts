@@ -1,4 +1,7 @@
-/** `npm run bench -- <name> [--target dev|cluster] [--requests N] [--connections N]` */
+/**
+ * `npm run bench -- <name> [--target dev|cluster] [--requests N] [--connections N]`; outgoing also
+ * takes `--only a,a64,raw` (scenarios), `--webhook-concurrency N` and `--profile DIR`.
+ */
 import { benchAttachments } from './attachments';
 import { benchIncoming } from './incoming';
 import { benchIngest } from './ingest';
@@ -10,10 +13,11 @@ import { setStackTarget } from './lib';
 
 const args = process.argv.slice(2);
 const name = args[0];
-const flag = (key: string, fallback: number) => {
+const text = (key: string, fallback: string) => {
   const i = args.indexOf(`--${key}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
+  return i >= 0 ? (args[i + 1] ?? fallback) : fallback;
 };
+const flag = (key: string, fallback: number) => Number(text(key, String(fallback)));
 
 const benches: Record<string, () => Promise<void>> = {
   logs: () => benchLogs({ rows: flag('rows', 100_000), samples: flag('samples', 20) }),
@@ -29,6 +33,9 @@ const benches: Record<string, () => Promise<void>> = {
       batchWait: flag('wait', 2),
       batchMax: flag('max', 100),
       bursts: flag('bursts', 10),
+      burstConcurrency: flag('webhook-concurrency', 64),
+      only: text('only', '').split(',').filter(Boolean),
+      profileDir: text('profile', ''),
     }),
   ingest: () =>
     benchIngest({

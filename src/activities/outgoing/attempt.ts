@@ -7,6 +7,7 @@ import {
   type AttemptOutcome,
   type DeliveryRow,
 } from '../../outgoing/db/deliveries';
+import { submitAttemptStart, submitAttemptSuccess } from '../../outgoing/attempt-log';
 import { withTransaction } from '../../platform/db/pool';
 import { countFailedDelivery, disableWebhookGone, rowSettings, type WebhookRow } from '../../outgoing/db/webhooks';
 import { BlockedDestinationError, safeRequest, type SafeResponse } from '../../platform/http/safe-request';
@@ -82,20 +83,20 @@ export function createAttempter(deps: OutgoingActivityDeps) {
     await beforeSend?.();
     const sentAt = new Date();
     // Lightweight logs keep status and timing only: no headers, no bodies.
-    const begun = await beginAttempt(
-      db,
-      d.id,
-      d.lightweight
-        ? null
-        : {
-            method: request.method,
-            url: request.url,
-            headers: loggedHeaders,
-            body: body?.text ?? null,
-            bodyTruncated: !!body?.truncated,
-          },
-      sentAt,
-    );
+    const requestLog = d.lightweight
+      ? null
+      : {
+          method: request.method,
+          url: request.url,
+          headers: loggedHeaders,
+          body: body?.text ?? null,
+          bodyTruncated: !!body?.truncated,
+        };
+    // Opened together with the lane's other attempts starting now (group commit); alone when
+    // that statement could not open it.
+    const begun =
+      (await submitAttemptStart(db, { deliveryId: d.id, request: requestLog, startedAt: sentAt })) ??
+      (await beginAttempt(db, d.id, requestLog, sentAt));
     const started = performance.now();
     let res: SafeResponse | undefined;
     let error: Error | undefined;
@@ -105,6 +106,7 @@ export function createAttempter(deps: OutgoingActivityDeps) {
         timeoutMs: settings.requestTimeoutMs,
         maxResponseBytes: settings.logMaxBytes,
         policy: settings.policy,
+        keepAlive: true,
       });
     } catch (err) {
       error = err instanceof Error ? err : new Error(String(err));
@@ -130,7 +132,8 @@ export function createAttempter(deps: OutgoingActivityDeps) {
     const lost = begun.afterLostResponse;
     if (verdict.kind === 'success') {
       // One transaction: a crash cannot leave a logged success on a delivery still queued.
-      await recordDeliverySuccess(db, { attemptId: begun.id, deliveryId: d.id, webhookId: w.id, outcome });
+      const success = { attemptId: begun.id, deliveryId: d.id, webhookId: w.id, outcome };
+      if (!(await submitAttemptSuccess(db, success))) await recordDeliverySuccess(db, success);
       return { result: 'succeeded', afterLostResponse: lost, disabledWebhook: false };
     }
     const delay =

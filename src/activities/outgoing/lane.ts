@@ -276,14 +276,16 @@ export function createLaneActivities(deps: OutgoingActivityDeps) {
                 : []
               : await claimDueDeliveries(db, w.id, n, leaseMs);
             if (rows.length > 0) {
-              // Sent with the settings as they are now (a rotated secret, a new URL).
-              const fresh = await getWebhook(db, w.id);
+              // Sent with the settings as they are now (a rotated secret, a new URL): the claim
+              // took only from an enabled webhook and says when its settings last changed.
+              const fresh =
+                rows[0]!.webhook_updated_at.getTime() === w.updated_at.getTime() ? w : await getWebhook(db, w.id);
               if (!fresh?.enabled) {
                 await Promise.all(rows.map((d) => unclaimDelivery(db, d.id)));
                 loadedAt = 0;
               } else {
+                if (fresh !== w) loadedAt = Date.now();
                 w = fresh;
-                loadedAt = Date.now();
                 for (const d of rows) track(d, w, limit);
                 claimed = rows.length;
               }

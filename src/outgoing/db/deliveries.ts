@@ -182,6 +182,55 @@ export async function beginAttempt(
   return { ...begun, afterLostResponse: lost };
 }
 
+/** An attempt to open, in `beginAttempts`. */
+export interface AttemptStart {
+  deliveryId: string;
+  request: AttemptRequestLog | null;
+  startedAt: Date;
+}
+
+export interface BegunAttempt {
+  id: string;
+  attempt: number;
+  round: number;
+  afterLostResponse: boolean;
+}
+
+/**
+ * `beginAttempt` for several deliveries in one statement (the lane's concurrent attempts under
+ * group commit). Answers each in order; undefined for a delivery that no longer exists.
+ */
+export async function beginAttempts(db: Queryable, starts: AttemptStart[]): Promise<Array<BegunAttempt | undefined>> {
+  const { rows } = await db.query<{ delivery_id: string; id: string; attempt: number; round: number; lost: boolean }>({
+    name: 'begin-attempts',
+    text: `WITH input AS (
+       SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(n int, delivery_id uuid, request jsonb, started_at timestamptz)),
+     abandoned AS (
+       UPDATE delivery_attempts a SET status = 'abandoned', finished_at = now(),
+         error = 'the worker stopped before this attempt finished: its answer was lost, so the message is sent again'
+       FROM input i WHERE a.delivery_id = i.delivery_id AND a.status = 'running' RETURNING a.delivery_id),
+     counted AS (
+       UPDATE deliveries d SET attempt_count = attempt_count + 1, round_attempts = round_attempts + 1, updated_at = now()
+       FROM input i WHERE d.id = i.delivery_id RETURNING d.id, d.attempt_count, d.round_attempts)
+     INSERT INTO delivery_attempts (delivery_id, attempt, status, request, started_at)
+     SELECT i.delivery_id, c.attempt_count, 'running', i.request, i.started_at
+     FROM input i JOIN counted c ON c.id = i.delivery_id ORDER BY i.n
+     RETURNING delivery_id, id, attempt,
+       (SELECT round_attempts FROM counted c WHERE c.id = delivery_attempts.delivery_id) AS round,
+       EXISTS (SELECT 1 FROM abandoned a WHERE a.delivery_id = delivery_attempts.delivery_id) AS lost`,
+    values: [
+      JSON.stringify(
+        starts.map((s, n) => ({ n, delivery_id: s.deliveryId, request: s.request, started_at: s.startedAt })),
+      ),
+    ],
+  });
+  const byDelivery = new Map(rows.map((r) => [r.delivery_id, r]));
+  return starts.map((s) => {
+    const r = byDelivery.get(s.deliveryId);
+    return r && { id: r.id, attempt: r.attempt, round: r.round, afterLostResponse: r.lost };
+  });
+}
+
 export interface AttemptOutcome {
   status: 'succeeded' | 'failed';
   durationMs: number;
@@ -228,6 +277,55 @@ export async function recordDeliverySuccess(
      SELECT 1`,
     [...finishAttemptValues(a.attemptId, a.outcome), a.deliveryId, a.webhookId],
   );
+}
+
+/** A successful attempt to record, in `recordDeliverySuccesses`. */
+export interface AttemptSuccess {
+  attemptId: string;
+  deliveryId: string;
+  webhookId: string;
+  outcome: AttemptOutcome;
+}
+
+/**
+ * `recordDeliverySuccess` for several attempts in one statement (group commit): each attempt's
+ * log entry, its delivery marked succeeded once, and the failure streaks of their webhooks ended.
+ */
+export async function recordDeliverySuccesses(db: Queryable, done: AttemptSuccess[]): Promise<Array<true>> {
+  await db.query({
+    name: 'record-delivery-successes',
+    text: `WITH input AS (
+       SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(attempt_id bigint, delivery_id uuid, webhook_id uuid,
+         duration_ms int, response_status int, response_headers jsonb, response_body text, response_truncated boolean)),
+     attempt AS (
+       UPDATE delivery_attempts a SET status = 'succeeded', finished_at = now(), duration_ms = i.duration_ms,
+         response_status = i.response_status, response_headers = i.response_headers, response_body = i.response_body,
+         response_truncated = i.response_truncated, error = NULL
+       FROM input i WHERE a.id = i.attempt_id),
+     delivery AS (
+       UPDATE deliveries d SET status = 'succeeded', last_response_status = i.response_status, last_error = NULL,
+         ${FINAL}
+       FROM input i WHERE d.id = i.delivery_id AND d.status <> 'succeeded'),
+     streak AS (
+       UPDATE webhooks w SET consecutive_failures = 0
+       WHERE w.id IN (SELECT webhook_id FROM input) AND w.consecutive_failures <> 0)
+     SELECT 1`,
+    values: [
+      JSON.stringify(
+        done.map((d) => ({
+          attempt_id: d.attemptId,
+          delivery_id: d.deliveryId,
+          webhook_id: d.webhookId,
+          duration_ms: d.outcome.durationMs,
+          response_status: d.outcome.responseStatus,
+          response_headers: d.outcome.responseHeaders,
+          response_body: d.outcome.responseBody,
+          response_truncated: d.outcome.responseTruncated,
+        })),
+      ),
+    ],
+  });
+  return done.map(() => true);
 }
 
 export async function listAttempts(db: Queryable, deliveryId: string): Promise<AttemptRow[]> {
@@ -284,42 +382,50 @@ const CLAIM = (leaseMs: number) =>
 const DUE = `((d.status IN ('pending', 'retrying') AND d.next_attempt_at <= now())
   OR (d.status = 'in_flight' AND d.claimed_until < now()))`;
 
+/** A claimed delivery, with when its webhook's settings last changed (the lane re-reads them when that moved). */
+export type ClaimedDelivery = DeliveryRow & { webhook_updated_at: Date };
+
+/** Claims only while the webhook is enabled, and says when its settings last changed. */
+const ENABLED = `EXISTS (SELECT 1 FROM webhooks w WHERE w.id = $1 AND w.enabled)`;
+const SETTINGS_CHANGED = `(SELECT w.updated_at FROM webhooks w WHERE w.id = $1) AS webhook_updated_at`;
+
 /**
- * Claims up to `limit` due deliveries of a webhook, oldest in queue order first, for `leaseMs`.
- * A delivery whose claim expired (its lane's worker died) is due again.
+ * Claims up to `limit` due deliveries of a webhook, oldest in queue order first, for `leaseMs`,
+ * if the webhook is enabled. A delivery whose claim expired (its lane's worker died) is due again.
  */
 export async function claimDueDeliveries(
   db: Queryable,
   webhookId: string,
   limit: number,
   leaseMs: number,
-): Promise<DeliveryRow[]> {
+): Promise<ClaimedDelivery[]> {
   if (limit <= 0) return [];
-  const { rows } = await db.query<DeliveryRow>(
+  const { rows } = await db.query<ClaimedDelivery>(
     `UPDATE deliveries SET ${CLAIM(leaseMs)} WHERE id IN (
        SELECT d.id FROM deliveries d WHERE d.webhook_id = $1 AND d.status IN ('pending', 'in_flight', 'retrying') AND ${DUE}
+         AND ${ENABLED}
        ORDER BY d.seq LIMIT $2 FOR UPDATE SKIP LOCKED)
-     RETURNING *, ${eventTrace('deliveries')}`,
+     RETURNING *, ${eventTrace('deliveries')}, ${SETTINGS_CHANGED}`,
     [webhookId, limit],
   );
   return rows.sort((a, b) => Number(a.seq) - Number(b.seq));
 }
 
 /**
- * Strict ordering: claims the head of the webhook's queue if it is due. Nothing behind the
+ * Strict ordering: claims the head of the webhook's queue if it is due and the webhook enabled. Nothing behind the
  * head is eligible until it succeeds or is given up.
  */
 export async function claimQueueHead(
   db: Queryable,
   webhookId: string,
   leaseMs: number,
-): Promise<DeliveryRow | undefined> {
-  const { rows } = await db.query<DeliveryRow>(
+): Promise<ClaimedDelivery | undefined> {
+  const { rows } = await db.query<ClaimedDelivery>(
     `WITH head AS (
        SELECT d.id FROM deliveries d WHERE d.webhook_id = $1 AND d.status IN ('pending', 'in_flight', 'retrying')
        ORDER BY d.seq LIMIT 1 FOR UPDATE)
-     UPDATE deliveries d SET ${CLAIM(leaseMs)} FROM head WHERE d.id = head.id AND ${DUE}
-     RETURNING d.*, ${eventTrace('d')}`,
+     UPDATE deliveries d SET ${CLAIM(leaseMs)} FROM head WHERE d.id = head.id AND ${DUE} AND ${ENABLED}
+     RETURNING d.*, ${eventTrace('d')}, ${SETTINGS_CHANGED}`,
     [webhookId],
   );
   return rows[0];

@@ -25,17 +25,28 @@ export interface WebhookRow {
 }
 
 /** The settings a row holds, in the shape validation and dispatch use. */
-export function rowSettings(row: WebhookRow): WebhookSettings {
-  return {
-    ...DEFAULT_LIMITS,
-    ...row.config,
-    name: row.name,
-    url: row.url,
-    lightweightLogs: row.lightweight_logs,
-    enabled: row.enabled,
-    autoDisableThreshold: row.auto_disable_threshold,
-  };
+export function rowSettings(row: WebhookRow): Readonly<WebhookSettings> {
+  let s = settingsOfRow.get(row);
+  if (!s) {
+    s = Object.freeze({
+      ...DEFAULT_LIMITS,
+      ...row.config,
+      name: row.name,
+      url: row.url,
+      lightweightLogs: row.lightweight_logs,
+      enabled: row.enabled,
+      autoDisableThreshold: row.auto_disable_threshold,
+    });
+    settingsOfRow.set(row, s);
+  }
+  return s;
 }
+
+/**
+ * Settings are worked out once per row read: a lane asks for them on every pass and every
+ * attempt, and planning for every event. Frozen, since they are shared.
+ */
+const settingsOfRow = new WeakMap<WebhookRow, Readonly<WebhookSettings>>();
 
 function columns(s: WebhookSettings) {
   const config: WebhookConfigColumn = {
@@ -140,6 +151,14 @@ export async function webhooksForEventType(db: Queryable, eventType: string): Pr
     'SELECT * FROM webhooks WHERE event_types @> ARRAY[$1]::text[] ORDER BY id',
     [eventType],
   );
+  return rows;
+}
+
+/** Webhooks subscribed to any of these event types (`webhooksForEventType` for a batch of events). */
+export async function webhooksForEventTypes(db: Queryable, eventTypes: string[]): Promise<WebhookRow[]> {
+  const { rows } = await db.query<WebhookRow>('SELECT * FROM webhooks WHERE event_types && $1::text[] ORDER BY id', [
+    eventTypes,
+  ]);
   return rows;
 }
 

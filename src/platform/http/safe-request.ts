@@ -106,6 +106,31 @@ export interface SafeRequestOptions {
   timeoutMs: number;
   maxResponseBytes?: number;
   policy: DestinationPolicy;
+  /**
+   * Reuse connections to the same host and port (a keep-alive agent per policy): for callers
+   * that send to one destination often, like a webhook's lane.
+   */
+  keepAlive?: boolean;
+}
+
+/** An idle kept-alive connection closes after this long (sooner when the server's Keep-Alive hint says so). */
+const IDLE_SOCKET_MS = 4_000;
+
+const keepAliveAgents = new WeakMap<DestinationPolicy, { http: http.Agent; https: https.Agent }>();
+
+/**
+ * The keep-alive agents for one policy. Pooling by host and port is safe behind the guard: a
+ * pooled connection was opened through `guardedLookup` for that same host name under this same
+ * policy, so it leads to an address that was checked when it was connected.
+ */
+function keepAliveAgent(policy: DestinationPolicy, secure: boolean): http.Agent {
+  let agents = keepAliveAgents.get(policy);
+  if (!agents) {
+    const o = { keepAlive: true, timeout: IDLE_SOCKET_MS, scheduling: 'lifo' as const };
+    agents = { http: new http.Agent(o), https: new https.Agent(o) };
+    keepAliveAgents.set(policy, agents);
+  }
+  return secure ? agents.https : agents.http;
 }
 
 /** Checks a URL's scheme and literal host before any lookup. */
@@ -146,7 +171,21 @@ export interface SafeStreamResponse {
  * returned to the caller as it is), answered as soon as the headers arrive: the body is a
  * stream, so a large download is counted as it comes and never held whole.
  */
-export function safeRequestStream(options: SafeRequestOptions): Promise<SafeStreamResponse> {
+export async function safeRequestStream(options: SafeRequestOptions): Promise<SafeStreamResponse> {
+  try {
+    return await streamOnce(options);
+  } catch (err) {
+    // A kept-alive connection the server closed as the request went out: nothing was answered
+    // on it, so it is sent once more, on a new connection.
+    if (!(err instanceof StaleConnectionError)) throw err;
+    return streamOnce({ ...options, keepAlive: false });
+  }
+}
+
+/** A reused keep-alive connection failed before any answer came back on it. */
+class StaleConnectionError extends Error {}
+
+function streamOnce(options: SafeRequestOptions): Promise<SafeStreamResponse> {
   const url = assertSafeUrl(options.url, options.policy);
   // A client span per request, and its context in `traceparent` for a receiver that traces too.
   return inSpan(
@@ -178,7 +217,7 @@ function send(url: URL, options: SafeRequestOptions): Promise<SafeStreamResponse
         headers: options.headers,
         lookup: guardedLookup(hostname, options.policy),
         timeout: options.timeoutMs,
-        agent: false,
+        agent: options.keepAlive ? keepAliveAgent(options.policy, lib === https) : false,
       },
       (res) => {
         response = res;
@@ -195,9 +234,10 @@ function send(url: URL, options: SafeRequestOptions): Promise<SafeStreamResponse
       response?.destroy(err);
     }, options.timeoutMs);
     req.on('timeout', () => req.destroy(timedOut()));
-    req.on('error', (err) => {
+    req.on('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(deadline);
-      reject(err);
+      const stale = req.reusedSocket && response === undefined && (err.code === 'ECONNRESET' || err.code === 'EPIPE');
+      reject(stale ? new StaleConnectionError(err.message) : err);
     });
     if (options.body !== undefined) req.write(options.body);
     req.end();
