@@ -77,7 +77,12 @@ async function startApi(env: NodeJS.ProcessEnv): Promise<[ProductProcess, string
 }
 
 beforeAll(async () => {
-  stack = await startStack({ HTTP_HOST: '0.0.0.0', AUTH_FAILURES_PER_ADDRESS: String(AUTH_FAILURES) });
+  stack = await startStack({
+    HTTP_HOST: '0.0.0.0',
+    AUTH_FAILURES_PER_ADDRESS: String(AUTH_FAILURES),
+    // The QuickBooks integration below names made-up provider hosts: allowed past the pin.
+    PROVIDER_CUSTOM_HOSTS: '*.intuit.example',
+  });
   urls.exposed = stack.apiUrl;
   relay = await tcpRelay(stack.env['TEMPORAL_ADDRESS']!);
   [[proxied, urls.proxied], [local, urls.local]] = await Promise.all([
