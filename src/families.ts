@@ -1,4 +1,4 @@
-import { emailToTicketFamily } from './mail/email-starter';
+import { emailRetryFamily, emailToTicketFamily } from './mail/email-starter';
 import type { JobFamily } from './platform/intake/family';
 import { inboundBatchFamily } from './incoming/batch-starter';
 import { inboundWebhookFamily } from './incoming/webhook-starter';
@@ -12,6 +12,7 @@ export const JOB_FAMILIES: ReadonlyMap<string, JobFamily<never>> = new Map(
     inboundWebhookFamily,
     inboundBatchFamily,
     emailToTicketFamily,
+    emailRetryFamily,
     ticketReplyFamily,
     mailboxLifecycleFamily,
     webhookLaneFamily,

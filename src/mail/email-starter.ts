@@ -4,7 +4,8 @@ import type { LoggedMailRef, MailTrigger } from './db/mail-log';
 import type { MailSettings } from './settings';
 import { EMAIL_TO_TICKET_WORKFLOW, type EmailToTicketInput, type EmailToTicketWorkflow } from './workflow-contract';
 import { SA, searchAttributes } from '../platform/temporal/search-attributes';
-import type { JobFamily, StarterDeps } from '../platform/intake/family';
+import { jobFor, type JobFamily, type StarterDeps } from '../platform/intake/family';
+import type { NewIntakeJob } from '../platform/intake/jobs';
 
 /** What starting an email's workflow needs; the API, the intake starter and activities all have it. */
 export interface StartMailDeps extends StarterDeps {
@@ -50,23 +51,34 @@ async function start(deps: StarterDeps, workflowId: string, input: EmailToTicket
 }
 
 /**
- * Starts the email-to-ticket workflow of a logged email. `first` (notification, delta) joins
- * or ignores an existing run, so one email never runs twice; `again` (scheduler or manual
- * retry) starts a new run after a closed one and reports `running` when one is in flight.
+ * Emails logged at intake (notifications, delta catch-up): first runs only. A first run joins or
+ * ignores an existing one, so one email never runs twice.
  */
-export function startEmailToTicket(
-  deps: StartMailDeps,
-  row: LoggedMailRef,
-  trigger: MailTrigger,
-  mode: 'first' | 'again',
-): Promise<'started' | 'running'> {
-  return start(deps, row.workflow_id, emailToTicketInput(deps.settings, row, trigger), mode);
-}
-
-/** Emails logged at intake (notifications): first runs only. */
 export const emailToTicketFamily: JobFamily<{ input: EmailToTicketInput }> = {
   kind: 'mail.start',
   run: async (deps, workflowId, [first]) => {
     if (first) await start(deps, workflowId, first.input, 'first');
   },
 };
+
+/** Emails processed again (the scheduler's retries, a person's retry): a new run after a closed one. */
+export const emailRetryFamily: JobFamily<{ input: EmailToTicketInput }> = {
+  kind: 'mail.again',
+  run: async (deps, workflowId, [first]) => {
+    // A run still in flight (finishing its notifications) would swallow the retry: the starter
+    // tries the job again later, once that run has closed.
+    if (first && (await start(deps, workflowId, first.input, 'again')) === 'running')
+      throw new Error('the email is still being processed; it runs again once that run closes');
+  },
+};
+
+/** The outbox row that runs a logged email (again, for `again`) once the caller's transaction commits. */
+export function emailJob(
+  settings: StartMailDeps['settings'],
+  row: LoggedMailRef,
+  trigger: MailTrigger,
+  mode: 'first' | 'again',
+): NewIntakeJob {
+  const input = emailToTicketInput(settings, row, trigger);
+  return jobFor(mode === 'first' ? emailToTicketFamily : emailRetryFamily, row.workflow_id, { input });
+}

@@ -1,11 +1,10 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/activity';
 import { getMailbox, type MailboxRow } from '../../mail/db/mailboxes';
 import type { Db } from '../../platform/db/pool';
 import { connectMailbox, type MailboxGraph } from '../../mail/graph/graph-client';
 import { classifyGraphError, type GraphProblem } from '../../mail/graph/errors';
 import type { KeyedLimiter } from '../../mail/graph/limiter';
 import type { MailSettings } from '../../mail/settings';
-import type { StartMailDeps } from '../../mail/email-starter';
 import type { Logger } from '../../platform/logger';
 import type { SecretBox } from '../../platform/security/secret-box';
 
@@ -58,10 +57,4 @@ export function graphFor(deps: MailboxActivityDeps, mailbox: MailboxRow): Mailbo
     { db: deps.db, secrets: deps.secrets, http: deps.settings.outbound, limiter: deps.limiter },
     mailbox,
   );
-}
-
-/** Starting workflows from inside an activity uses the worker's own client and task queue. */
-export function startDeps(deps: MailboxActivityDeps): StartMailDeps {
-  const ctx = Context.current();
-  return { temporal: ctx.client, taskQueue: ctx.info.taskQueue, settings: deps.settings };
 }

@@ -1,21 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { Context, log } from '@temporalio/activity';
 import { getMailbox, updateMailbox } from '../../mail/db/mailboxes';
-import {
-  claimDueRetries,
-  knownGraphIds,
-  staleQueued,
-  upsertInboundMail,
-  type MailSource,
-} from '../../mail/db/mail-log';
+import { claimDueRetries, knownGraphIds, upsertInboundMail, type MailSource } from '../../mail/db/mail-log';
 import { explainProblem } from '../../mail/graph/errors';
 import { addressOf, deltaPage, type GraphMessage } from '../../mail/graph/messages';
-import { startEmailToTicket } from '../../mail/email-starter';
+import { emailJob } from '../../mail/email-starter';
+import { inTransaction } from '../../platform/db/pool';
+import { insertIntakeJobs } from '../../platform/intake/jobs';
 import { mailboxWorkflowIds, type CatchUpOutcome } from '../../mail/workflow-contract';
-import { graphFor, requireMailbox, settle, startDeps, type MailboxActivityDeps } from './support';
+import { graphFor, requireMailbox, settle, type MailboxActivityDeps } from './support';
 
-// A queued email nobody picked up for this long lost its workflow start (an API process died).
-const STALE_QUEUED_MS = 2 * 60_000;
 const RETRY_BATCH = 200;
 
 /** Delta catch-up and the scheduler's retries: the safety nets under change notifications. */
@@ -42,7 +36,6 @@ export function createSyncActivities(deps: MailboxActivityDeps) {
       const since = mailbox.process_since ?? new Date();
       if (!mailbox.process_since) await updateMailbox(db, mailboxId, { process_since: since });
       const g = graphFor(deps, mailbox);
-      const start = startDeps(deps);
       let link = mailbox.delta_link;
       let restarted = false;
       let pages = 0;
@@ -81,24 +74,31 @@ export function createSyncActivities(deps: MailboxActivityDeps) {
           fresh.map((m) => m.id),
         );
         const unseen = [...new Map(fresh.filter((m) => !known.has(m.id)).map((m) => [m.id, m])).values()];
-        const rows = await upsertInboundMail(
-          db,
-          mailboxId,
-          source,
-          settings.schedulerRetries,
-          unseen.map((m) => ({
-            id: randomUUID(),
-            graph_message_id: m.id,
-            workflow_id: mailboxWorkflowIds.mail(mailboxId, m.id),
-            subject: m.subject ?? null,
-            from_address: addressOf(m.from),
-            from_name: m.from?.emailAddress?.name ?? null,
-            internet_message_id: m.internetMessageId ?? null,
-            received_at: m.receivedDateTime ? new Date(m.receivedDateTime) : null,
-          })),
-        );
-        const created = rows.filter((r) => r.created);
-        await Promise.all(created.map((r) => startEmailToTicket(start, r, 'automatic', 'first')));
+        // The emails and their starts commit together: a worker that dies in between leaves neither.
+        const created = await inTransaction(db, async (tx) => {
+          const rows = await upsertInboundMail(
+            tx,
+            mailboxId,
+            source,
+            settings.schedulerRetries,
+            unseen.map((m) => ({
+              id: randomUUID(),
+              graph_message_id: m.id,
+              workflow_id: mailboxWorkflowIds.mail(mailboxId, m.id),
+              subject: m.subject ?? null,
+              from_address: addressOf(m.from),
+              from_name: m.from?.emailAddress?.name ?? null,
+              internet_message_id: m.internetMessageId ?? null,
+              received_at: m.receivedDateTime ? new Date(m.receivedDateTime) : null,
+            })),
+          );
+          const fresh = rows.filter((r) => r.created);
+          await insertIntakeJobs(
+            tx,
+            fresh.map((r) => emailJob(settings, r, 'automatic', 'first')),
+          );
+          return fresh;
+        });
         started += created.length;
         if (page.nextLink) {
           link = page.nextLink;
@@ -111,15 +111,18 @@ export function createSyncActivities(deps: MailboxActivityDeps) {
       return { ok: true, pages, seen, started, retried: 0 };
     },
 
-    /** Restarts failed emails whose next automatic retry is due, and queued ones whose start was lost. */
+    /** Restarts failed emails whose next automatic retry is due. */
     async retryDueMail(mailboxId: string): Promise<number> {
       if ((await getMailbox(db, mailboxId))?.enabled === false) return 0;
-      const start = startDeps(deps);
-      const due = await claimDueRetries(db, mailboxId, RETRY_BATCH);
-      for (const row of due) await startEmailToTicket(start, row, 'scheduler', 'again');
-      const stale = await staleQueued(db, mailboxId, STALE_QUEUED_MS);
-      for (const row of stale) await startEmailToTicket(start, row, 'automatic', 'first');
-      return due.length;
+      // The claim and the starts commit together, through the intake outbox.
+      return inTransaction(db, async (tx) => {
+        const due = await claimDueRetries(tx, mailboxId, RETRY_BATCH);
+        await insertIntakeJobs(
+          tx,
+          due.map((row) => emailJob(settings, row, 'scheduler', 'again')),
+        );
+        return due.length;
+      });
     },
   };
 }

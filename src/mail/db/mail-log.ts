@@ -250,16 +250,6 @@ export async function claimDueRetries(db: Queryable, mailboxId: string, limit: n
   return rows;
 }
 
-/** Mail logged but not picked up for a while: its workflow start may have been lost with an API process. */
-export async function staleQueued(db: Queryable, mailboxId: string, olderThanMs: number): Promise<InboundMailRow[]> {
-  const { rows } = await db.query<InboundMailRow>(
-    `SELECT * FROM inbound_mail WHERE mailbox_id = $1 AND status = 'queued'
-       AND updated_at < now() - ($2::double precision * interval '1 millisecond') ORDER BY first_seen_at LIMIT 500`,
-    [mailboxId, olderThanMs],
-  );
-  return rows;
-}
-
 /** Appends to a request's log without closing it (before a retryable failure is thrown). */
 export async function appendMailRequestLog(
   db: Queryable,
