@@ -10,6 +10,8 @@ export interface WorkerProcessOptions {
   dataDir: string;
   /** The embedded PostgreSQL's URL when the launcher started one. */
   databaseUrl: string | undefined;
+  /** The master key the launcher uses: the worker must encrypt and decrypt with the same one. */
+  masterKey: string;
   nice: number;
   /** How long a stop waits for in-flight activities before SIGKILL. */
   graceMs: number;
@@ -36,7 +38,11 @@ export async function startWorkerProcess(o: WorkerProcessOptions): Promise<Child
     // Its own process group, as the dev server: Ctrl-C reaches the launcher, which stops it in order.
     detached: true,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    env: { ...process.env, ...(o.databaseUrl ? { DATABASE_URL: o.databaseUrl } : {}) },
+    env: {
+      ...process.env,
+      SWITCHYARD_MASTER_KEY: o.masterKey,
+      ...(o.databaseUrl ? { DATABASE_URL: o.databaseUrl } : {}),
+    },
   });
   lowerSessionPriority(child.pid, o.nice);
   const exited = describeExit(child);
