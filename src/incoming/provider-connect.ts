@@ -39,7 +39,7 @@ export interface ConnectDeps {
 /** How long the admin has to finish the consent. */
 const CONNECT_TTL_MS = 10 * 60_000;
 
-const verifierAad = (integrationId: string) => `provider-connect:${integrationId}`;
+export const verifierAad = (integrationId: string) => `provider-connect:${integrationId}`;
 const hashState = (state: string) => createHash('sha256').update(state).digest('hex');
 
 export const connectRedirectUri = (publicBaseUrl: string, provider: ProviderName) =>

@@ -8,10 +8,10 @@ export interface WebhookSecrets {
   signing: SigningKey[];
 }
 
-const aad = (webhookId: string) => `webhook:${webhookId}`;
+export const webhookSecretsAad = (webhookId: string) => `webhook:${webhookId}`;
 
 export const sealWebhookSecrets = (box: SecretBox, webhookId: string, s: WebhookSecrets) =>
-  box.encryptJson(s, aad(webhookId));
+  box.encryptJson(s, webhookSecretsAad(webhookId));
 
 export const openWebhookSecrets = (box: SecretBox, webhookId: string, enc: string) =>
-  box.decryptJson<WebhookSecrets>(enc, aad(webhookId));
+  box.decryptJson<WebhookSecrets>(enc, webhookSecretsAad(webhookId));
