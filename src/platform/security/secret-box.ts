@@ -29,7 +29,9 @@ export function parseMasterKey(value: string): MasterKey {
   const text = value.trim();
   const colon = text.indexOf(':');
   const id = colon === -1 ? undefined : text.slice(0, colon);
-  const key = Buffer.from(colon === -1 ? text : text.slice(colon + 1), 'base64');
+  const b64 = colon === -1 ? text : text.slice(colon + 1);
+  // Strict: Node's decoder would skip characters that are not base64 and accept a mangled list.
+  const key = /^[A-Za-z0-9+/]+={0,2}$/.test(b64) ? Buffer.from(b64, 'base64') : Buffer.alloc(0);
   if (key.length !== 32)
     throw new SecretBoxError('a master key must be base64 of 32 random bytes, optionally "id:" first');
   if (id !== undefined && !KEY_ID_RE.test(id))
