@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/pool';
-import { SecretBox } from './secret-box';
+import type { SecretBox } from './secret-box';
 
 /**
  * Re-encrypting every stored secret under the current master key. Each row is rewritten only if
