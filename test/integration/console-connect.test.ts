@@ -120,12 +120,14 @@ test('a forwarded consent link opened in another browser is refused; the one tha
   expect(created.status).toBe(201);
   const id: string = created.body.id;
 
-  await logIn(page, stack.apiUrl, stack.apiKey);
-  await page.goto(`${stack.apiUrl}/console/#/integrations/${id}`);
-  await page.waitForSelector('#connect');
-  await page.click('#connect');
-  await page.waitForSelector('#allow');
-  const consentUrl = page.url();
+  // The admin's browser: its own profile, signed in to the console.
+  const admin = await browser.newPage();
+  await logIn(admin, stack.apiUrl, stack.apiKey);
+  await admin.goto(`${stack.apiUrl}/console/#/integrations/${id}`);
+  await admin.waitForSelector('#connect');
+  await admin.click('#connect');
+  await admin.waitForSelector('#allow');
+  const consentUrl = admin.url();
 
   // Someone else (a fresh browser profile: no cookies) opens the forwarded link and agrees.
   const other = await browser.newPage();
@@ -139,8 +141,9 @@ test('a forwarded consent link opened in another browser is refused; the one tha
   expect((await stack.request('GET', `/api/v1/integrations/${id}/connection`)).body.connected).toBe(false);
 
   // The admin's own browser, which has the cookie, completes the same sign-in.
-  await page.click('#allow');
-  await page.waitForURL(new RegExp(`/console/#/integrations/${id}$`));
-  await page.waitForSelector('#tenant');
+  await admin.click('#allow');
+  await admin.waitForURL(new RegExp(`/console/#/integrations/${id}$`));
+  await admin.waitForSelector('#tenant');
   expect((await stack.request('GET', `/api/v1/integrations/${id}/connection`)).body.connected).toBe(true);
+  await admin.close();
 });
