@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { idempotencyKeyFor } from '../src/platform/effects/activity-keys';
-import { signGeneric } from '../src/incoming/generic/webhook';
+import { signStandardWebhook } from '../test/emulators/webhook-sender';
 import { freePort } from '../test/harness/free-port';
 import { ProductProcess } from '../test/harness/processes';
 import { Receiver } from '../test/harness/receiver';
@@ -144,12 +144,13 @@ async function main() {
   const evs: Array<() => Promise<void>> = [];
   for (let i = 0; i < WEBHOOKS; i++) {
     const body = JSON.stringify({ type: 'Invoice updated', id: `WH-${i}` });
-    const signature = signGeneric(body, signingSecret!);
+    // A retrying sender keeps the delivery's id and signs each attempt at its own time.
+    const id = `msg_WH-${i}`;
     hooks.push(() =>
       retryUntil2xx(async () => {
         const res = await fetch(`${api}/hooks/generic/${integrationId}`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', 'x-switchyard-signature': signature },
+          headers: { 'content-type': 'application/json', ...signStandardWebhook(body, signingSecret!, { id }) },
           body,
           signal: AbortSignal.timeout(5000),
         });

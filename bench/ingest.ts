@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import autocannon from 'autocannon';
 import express from 'express';
 import pg from 'pg';
-import { signGeneric } from '../src/incoming/generic/webhook';
+import { signStandardWebhook } from '../test/emulators/webhook-sender';
 import { measureEngineCeiling } from './engine-ceiling';
 import { fmt, percentile, startEmbeddedStack, type EmbeddedStack } from './lib';
 
@@ -196,7 +196,7 @@ export async function benchIngest(options: {
         body,
         headers: {
           'content-type': 'application/json',
-          'x-switchyard-signature': signGeneric(body, integration.signingSecret),
+          ...signStandardWebhook(body, integration.signingSecret),
         },
       };
     };

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
-import { signGeneric } from '../src/incoming/generic/webhook';
+import { signStandardWebhook } from '../test/emulators/webhook-sender';
 import { loadConfig } from '../src/platform/config';
 import { createPool } from '../src/platform/db/pool';
 import { pruneBatch } from '../src/retention/db';
@@ -75,7 +75,7 @@ export async function benchRetention(options: {
                 body,
                 headers: {
                   'content-type': 'application/json',
-                  'x-switchyard-signature': signGeneric(body, integration.signingSecret),
+                  ...signStandardWebhook(body, integration.signingSecret),
                 },
               };
             },

@@ -4,6 +4,7 @@ import { createApiKey } from './platform/security/api-credentials';
 import { loadConfig, type Config } from './platform/config';
 import { countApiClients } from './platform/security/api-clients';
 import { createBaseContext, type BaseContext } from './platform/context';
+import { loadMasterKey } from './platform/security/secret-box';
 import { prepareEmbeddedPostgres, StartupError } from './embedded/embedded-postgres';
 import { isOurs, readPidFiles, removePidFile, stopRecorded, writePidFile } from './embedded/pid-files';
 import { prepareDeployment } from './platform/prepare';
@@ -129,7 +130,13 @@ async function main() {
       databaseUrl = pg.url;
     }
 
-    const apiConfig = { ...config, LOG_FORMAT: logFormat };
+    // The embedded default: a key of its own under the data directory, handed to the API and the worker alike.
+    const masterKey = loadMasterKey({
+      fromEnv: config.SWITCHYARD_MASTER_KEY,
+      dataDir: config.dataDir,
+      mode: 'embedded',
+    });
+    const apiConfig = { ...config, LOG_FORMAT: logFormat, SWITCHYARD_MASTER_KEY: masterKey };
     const ctx: BaseContext = { ...createBaseContext('api', apiConfig, databaseUrl), parts: () => supervisor.states() };
     cleanups.push({ what: 'the database pool', fn: () => ctx.db.end() });
     await prepareDeployment(ctx, config.EMBEDDED_TEMPORAL ? { retentionDays: config.TEMPORAL_RETENTION_DAYS } : {});
@@ -145,6 +152,7 @@ async function main() {
       startWorkerProcess({
         dataDir: config.dataDir,
         databaseUrl,
+        masterKey,
         nice: config.BACKGROUND_NICE,
         graceMs: (config.SHUTDOWN_GRACE_SECONDS + 10) * 1000,
         logFormat,

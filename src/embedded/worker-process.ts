@@ -10,6 +10,8 @@ export interface WorkerProcessOptions {
   dataDir: string;
   /** The embedded PostgreSQL's URL when the launcher started one. */
   databaseUrl: string | undefined;
+  /** The master key the launcher uses: the worker must encrypt and decrypt with the same one. */
+  masterKey: string;
   nice: number;
   /** How long a stop waits for in-flight activities before SIGKILL. */
   graceMs: number;
@@ -38,7 +40,12 @@ export async function startWorkerProcess(o: WorkerProcessOptions): Promise<Child
     // Its own process group, as the dev server: Ctrl-C reaches the launcher, which stops it in order.
     detached: true,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    env: { ...process.env, LOG_FORMAT: o.logFormat, ...(o.databaseUrl ? { DATABASE_URL: o.databaseUrl } : {}) },
+    env: {
+      ...process.env,
+      LOG_FORMAT: o.logFormat,
+      SWITCHYARD_MASTER_KEY: o.masterKey,
+      ...(o.databaseUrl ? { DATABASE_URL: o.databaseUrl } : {}),
+    },
   });
   lowerSessionPriority(child.pid, o.nice);
   const exited = describeExit(child);

@@ -1,12 +1,21 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { deleteIntegration, insertIntegration, updateIntegration, type IntegrationRow } from './db/integrations';
+import {
+  deleteIntegration,
+  insertIntegration,
+  updateIntegration,
+  type IntegrationRow,
+  type SignatureScheme,
+} from './db/integrations';
+import { generateSigningSecret } from '../platform/security/webhook-signing';
 import type { Queryable } from '../platform/db/pool';
 import type { SecretBox } from '../platform/security/secret-box';
 import type { ProcessingMethod } from './processing-methods';
 
 /**
- * Storing generic integrations (HMAC-signed webhooks from any sender). The signing secret is
- * kept encrypted under the integration's id; one Switchyard generated is returned once, here.
+ * Storing generic integrations (signed webhooks from any sender). The signing secret is kept
+ * encrypted under the integration's id; one Switchyard generated is returned once, here. New
+ * integrations verify Standard Webhooks (a `whsec_` secret); `body-hmac` is the opt-in for
+ * senders that sign the body alone.
  */
 
 export interface IntegrationStoreDeps {
@@ -26,9 +35,14 @@ export interface GenericIntegrationFields {
   processingMethod: ProcessingMethod;
   settings: { forwardUrl?: string | undefined };
   enabled: boolean;
+  signatureScheme: SignatureScheme;
   /** Chosen by the caller; without it one is generated. */
   signingSecret?: string | undefined;
 }
+
+/** A secret of the scheme's kind: `whsec_` + base64 for Standard Webhooks, any string for the body HMAC. */
+const newSecret = (scheme: SignatureScheme) =>
+  scheme === 'standard-webhooks' ? generateSigningSecret() : randomBytes(32).toString('base64url');
 
 export async function createGenericIntegration(
   deps: IntegrationStoreDeps,
@@ -36,7 +50,7 @@ export async function createGenericIntegration(
 ): Promise<{ row: IntegrationRow; generatedSecret?: string }> {
   const id = randomUUID();
   const generated = fields.signingSecret === undefined;
-  const signingSecret = fields.signingSecret ?? randomBytes(32).toString('base64url');
+  const signingSecret = fields.signingSecret ?? newSecret(fields.signatureScheme);
   const row = await insertIntegration(deps.db, {
     id,
     provider: 'generic',
@@ -45,6 +59,7 @@ export async function createGenericIntegration(
     settings: fields.settings,
     secrets_enc: deps.secrets.encryptJson({ signingSecret } satisfies GenericSecrets, genericAad(id)),
     enabled: fields.enabled,
+    signature_scheme: fields.signatureScheme,
   });
   return generated ? { row, generatedSecret: signingSecret } : { row };
 }
@@ -53,21 +68,32 @@ export type GenericIntegrationPatch = {
   [K in keyof GenericIntegrationFields]?: GenericIntegrationFields[K] | undefined;
 };
 
-/** Applies the fields given; a new signing secret replaces the stored one. Undefined when the integration is gone. */
+/**
+ * Applies the fields given; a new signing secret replaces the stored one. Switching to Standard
+ * Webhooks without one generates a `whsec_` secret (a body-HMAC secret is not one), returned once.
+ * Undefined when the integration is gone.
+ */
 export async function updateGenericIntegration(
   deps: IntegrationStoreDeps,
-  id: string,
+  existing: IntegrationRow,
   fields: GenericIntegrationPatch,
-): Promise<IntegrationRow | undefined> {
-  return updateIntegration(deps.db, id, {
+): Promise<{ row: IntegrationRow | undefined; generatedSecret?: string }> {
+  const id = existing.id;
+  const switchedToStandard =
+    fields.signatureScheme === 'standard-webhooks' && existing.signature_scheme !== 'standard-webhooks';
+  const generatedSecret = switchedToStandard && !fields.signingSecret ? generateSigningSecret() : undefined;
+  const signingSecret = fields.signingSecret || generatedSecret;
+  const row = await updateIntegration(deps.db, id, {
     name: fields.name,
     processing_method: fields.processingMethod,
     settings: fields.settings,
     enabled: fields.enabled,
-    secrets_enc: fields.signingSecret
-      ? deps.secrets.encryptJson({ signingSecret: fields.signingSecret } satisfies GenericSecrets, genericAad(id))
+    signature_scheme: fields.signatureScheme,
+    secrets_enc: signingSecret
+      ? deps.secrets.encryptJson({ signingSecret } satisfies GenericSecrets, genericAad(id))
       : undefined,
   } as Parameters<typeof updateIntegration>[2]);
+  return generatedSecret === undefined ? { row } : { row, generatedSecret };
 }
 
 /** Deletes an integration of any provider; false when there was none. */

@@ -64,7 +64,7 @@ export class TokenRefreshError extends Error {
 
 const POLL_MS = 100;
 const inFlight = new Map<string, Promise<AccessToken>>();
-const tokensAad = (integrationId: string) => `provider-tokens:${integrationId}`;
+export const tokensAad = (integrationId: string) => `provider-tokens:${integrationId}`;
 
 /** A valid access token for the integration, refreshing it (once, across all workers) when due. */
 export function getAccessToken(deps: TokenDeps, client: OAuthClient): Promise<AccessToken> {

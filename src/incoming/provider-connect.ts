@@ -10,6 +10,7 @@ import {
 } from './db/provider-tokens';
 import { safeRequest, type DestinationPolicy } from '../platform/http/safe-request';
 import type { SecretBox } from '../platform/security/secret-box';
+import { BROWSER_MISMATCH_MESSAGES, browserHash } from '../platform/security/browser-binding';
 import { basicAuth, encryptTokens, getAccessToken, storedTokens, tokenRequest } from './oauth-tokens';
 import { oauthClient } from './provider-http';
 import type { ProviderName, ProviderSecrets } from './provider-types';
@@ -39,7 +40,7 @@ export interface ConnectDeps {
 /** How long the admin has to finish the consent. */
 const CONNECT_TTL_MS = 10 * 60_000;
 
-const verifierAad = (integrationId: string) => `provider-connect:${integrationId}`;
+export const verifierAad = (integrationId: string) => `provider-connect:${integrationId}`;
 const hashState = (state: string) => createHash('sha256').update(state).digest('hex');
 
 export const connectRedirectUri = (publicBaseUrl: string, provider: ProviderName) =>
@@ -81,8 +82,16 @@ export function safeReturnTo(value: unknown): string | undefined {
     : undefined;
 }
 
-/** Starts a sign-in: stores the state and the PKCE verifier, returns the provider's consent URL. */
-export async function startConnect(deps: ConnectDeps, integration: IntegrationRow, returnTo?: string) {
+/**
+ * Starts a sign-in: stores the state, the PKCE verifier and the hash of the starting browser's
+ * consent nonce (its cookie); returns the provider's consent URL.
+ */
+export async function startConnect(
+  deps: ConnectDeps,
+  integration: IntegrationRow,
+  browserNonce: string,
+  returnTo?: string,
+) {
   const { settings, authorizeUrl, scope } = connectSettings(integration);
   const provider = integration.provider as ProviderName;
   const state = randomBytes(32).toString('base64url');
@@ -98,6 +107,7 @@ export async function startConnect(deps: ConnectDeps, integration: IntegrationRo
     redirectUri,
     returnTo: safeReturnTo(returnTo) ?? null,
     expiresAt,
+    browserHash: browserHash(browserNonce),
   });
   const url = new URL(authorizeUrl);
   url.searchParams.set('response_type', 'code');
@@ -127,14 +137,16 @@ export interface CallbackResult {
 const param = (q: Record<string, unknown>, k: string) => (typeof q[k] === 'string' ? q[k] : undefined);
 
 /**
- * Completes a sign-in from the provider's redirect. The state must be known, unused, unexpired
- * and issued for this provider; it is consumed whatever happens next.
+ * Completes a sign-in from the provider's redirect. The state must be known, unused, unexpired,
+ * issued for this provider and come back to the browser that started it (its consent cookie);
+ * it is then consumed whatever happens next. From another browser nothing changes.
  */
 export async function completeConnect(
   deps: ConnectDeps,
   provider: ProviderName,
   query: Record<string, unknown>,
   loadIntegration: (id: string) => Promise<IntegrationRow | undefined>,
+  browserNonce: string | undefined,
 ): Promise<CallbackResult> {
   const state = param(query, 'state');
   if (!state)
@@ -143,7 +155,13 @@ export async function completeConnect(
       'missing_state',
       'The answer has no state parameter. Start again from the integration.',
     );
-  const pending = await takeConnectRequest(deps.db, hashState(state));
+  if (!browserNonce) {
+    throw new ConnectError(403, 'consent_cookie_missing', BROWSER_MISMATCH_MESSAGES.cookie_missing);
+  }
+  const pending = await takeConnectRequest(deps.db, hashState(state), browserHash(browserNonce));
+  if (pending === 'other_browser') {
+    throw new ConnectError(403, 'browser_mismatch', BROWSER_MISMATCH_MESSAGES.other_browser);
+  }
   if (!pending || pending.expired || pending.provider !== provider) {
     throw new ConnectError(
       400,

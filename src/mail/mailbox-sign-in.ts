@@ -15,6 +15,7 @@ import { createMsalApp, delegatedPermissions, mailboxAad } from './graph/msal';
 import { redirectUri } from './settings';
 import type { Logger } from '../platform/logger';
 import type { SecretBox } from '../platform/security/secret-box';
+import { BROWSER_MISMATCH_MESSAGES, browserHash } from '../platform/security/browser-binding';
 import { upsertScanSchedule, type MailboxControlDeps } from './mailbox-starter';
 
 /**
@@ -38,10 +39,14 @@ const scopesFor = (resolved: ReturnType<typeof createMsalApp>['resolved'], mailb
   'offline_access',
 ];
 
-/** Stores a pending sign-in and returns the consent URL to open in a browser. */
+/**
+ * Stores a pending sign-in, bound to the starting browser's consent nonce (its cookie), and
+ * returns the consent URL to open in that browser.
+ */
 export async function startSignIn(
   deps: Omit<SignInDeps, 'logger'>,
   mailbox: MailboxRow,
+  browserNonce: string,
 ): Promise<{ authorizeUrl: string; expiresAt: Date }> {
   const { db, secrets, settings } = deps;
   const { app, resolved } = createMsalApp({ db, secrets, http: settings.outbound }, mailbox, { delegated: true });
@@ -53,6 +58,7 @@ export async function startSignIn(
     mailboxId: mailbox.id,
     verifierEnc: secrets.encrypt(pkce.verifier, mailboxAad.pkce(mailbox.id)),
     expiresAt,
+    browserHash: browserHash(browserNonce),
   });
   const authorizeUrl = await app.getAuthCodeUrl({
     scopes: scopesFor(resolved, mailbox),
@@ -68,20 +74,25 @@ export async function startSignIn(
 /** What the identity platform sent back to the redirect URI. */
 export interface SignInReturn {
   state: string;
+  /** The consent nonce the returning browser's cookie carries. */
+  browserNonce: string | undefined;
   code?: string | undefined;
   error?: string | undefined;
   errorDescription?: string | undefined;
 }
 
 /** How a sign-in ended; a failure's message is for the person at the browser (and kept on the mailbox). */
-export type SignInOutcome = { ok: true; account: string } | { ok: false; status: 400 | 404; message: string };
+export type SignInOutcome = { ok: true; account: string } | { ok: false; status: 400 | 403 | 404; message: string };
 
-const failed = (message: string, status: 400 | 404 = 400): SignInOutcome => ({ ok: false, status, message });
+const failed = (message: string, status: 400 | 403 | 404 = 400): SignInOutcome => ({ ok: false, status, message });
 
 /** Consumes the pending sign-in named by `state` and, when the platform agreed, connects the mailbox. */
 export async function finishSignIn(deps: SignInDeps, back: SignInReturn): Promise<SignInOutcome> {
   const { db, secrets, settings } = deps;
-  const pending = await takeAuthRequest(db, hashState(back.state));
+  // From a browser that did not start it, nothing is consumed or recorded on the mailbox.
+  if (!back.browserNonce) return failed(BROWSER_MISMATCH_MESSAGES.cookie_missing, 403);
+  const pending = await takeAuthRequest(db, hashState(back.state), browserHash(back.browserNonce));
+  if (pending === 'other_browser') return failed(BROWSER_MISMATCH_MESSAGES.other_browser, 403);
   if (!pending || pending.expired) {
     return failed('This sign-in is unknown, already used or expired. Start again from the mailbox.');
   }

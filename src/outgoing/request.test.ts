@@ -1,6 +1,6 @@
 import { Webhook } from 'standardwebhooks';
 import { buildRequest, truncateUtf8 } from './request';
-import { generateSigningSecret } from './signing';
+import { generateSigningSecret } from '../platform/security/webhook-signing';
 
 const secret = generateSigningSecret();
 const payload = JSON.stringify({ id: 'i', event: 'Ticket Changed', objectId: '7' });

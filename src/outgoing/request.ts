@@ -1,5 +1,5 @@
 import { envelopeUrl, type PayloadItem } from './payload';
-import { signatureHeader } from './signing';
+import { signatureHeader } from '../platform/security/webhook-signing';
 import type { AuthSecret, WebhookAuth } from './webhook-config';
 
 export const USER_AGENT = 'Switchyard-Webhooks/1.0';

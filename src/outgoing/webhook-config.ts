@@ -3,7 +3,7 @@ import { assertSafeUrl, BlockedDestinationError, type DestinationPolicy } from '
 import { fieldDef, findEventType, OBJECT_FIELDS } from './catalogue';
 import { checkCondition, CONDITION_OPERATORS, type Condition, type MatchMode, type RuleViolation } from './conditions';
 import { PAYLOAD_TYPES, type PayloadConfig } from './payload';
-import { isValidSigningSecret } from './signing';
+import { isValidSigningSecret } from '../platform/security/webhook-signing';
 
 export const BATCH_MODES = ['none', 'same_event', 'same_event_type', 'any_event'] as const;
 export type BatchMode = (typeof BATCH_MODES)[number];

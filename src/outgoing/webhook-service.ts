@@ -12,7 +12,7 @@ import {
 import { commitWork } from '../platform/ingress/ingress';
 import type { ServiceDeps } from './resend';
 import { openWebhookSecrets, sealWebhookSecrets, type WebhookSecrets } from './secrets';
-import { generateSigningSecret, rotateKeys } from './signing';
+import { generateSigningSecret, rotateKeys } from '../platform/security/webhook-signing';
 import type { AuthSecret, WebhookSettings } from './webhook-config';
 import type { SecretBox } from '../platform/security/secret-box';
 import { laneWakeJobs } from './lane-starter';

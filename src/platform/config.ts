@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
+import { parseMasterKey, parseMasterKeys } from './security/secret-box';
 
 /** A boolean env var: only the words people actually write, never JS truthiness. */
 const envBool = (fallback: boolean) =>
@@ -96,6 +97,16 @@ const trustProxy = z
     return entries;
   });
 
+/** Master keys as text, checked here so a malformed one is a configuration error naming its setting. */
+const masterKeyText = (parse: (v: string) => unknown) =>
+  z.string().superRefine((v, ctx) => {
+    try {
+      parse(v);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    }
+  });
+
 /** Where a crash test's worker kills itself (TEST_CRASH_AFTER_COMMIT). */
 export type CrashPoint = 'attempt' | 'forward';
 
@@ -155,7 +166,10 @@ const schema = z.object({
   WORKER_MAX_CONCURRENT_ACTIVITIES: int(100, 1, 10000),
   WORKER_METRICS_ADDRESS: z.string().default(''),
 
-  SWITCHYARD_MASTER_KEY: z.string().optional(),
+  // The key that encrypts stored secrets, `[id:]<base64 of 32 bytes>`; required outside `npm start`.
+  SWITCHYARD_MASTER_KEY: masterKeyText(parseMasterKey).optional(),
+  // Comma-separated keys secrets were encrypted with before; read only, until `npm run keys -- rotate` finishes.
+  SWITCHYARD_PREVIOUS_KEYS: masterKeyText(parseMasterKeys).optional(),
 
   ACCESS_TOKEN_TTL_SECONDS: int(3600, 30, 86400),
   RATE_LIMIT_REQUESTS: int(450, 0),

@@ -24,9 +24,30 @@ export interface BaseContext {
 /** Which part of Switchyard a process is; its database connections are named after it. */
 export type ProcessRole = 'api' | 'worker' | 'migrate' | 'prune' | 'cli';
 
+/**
+ * Where the master key may come from: the API and the worker need SWITCHYARD_MASTER_KEY (the
+ * launcher, `npm start`, sets it for both from `<data dir>/master.key`, generated on first
+ * start); the command-line tools also read an existing `<data dir>/master.key`.
+ */
+const KEY_SOURCE: Record<ProcessRole, 'required' | 'file-ok'> = {
+  api: 'required',
+  worker: 'required',
+  migrate: 'file-ok',
+  prune: 'file-ok',
+  cli: 'file-ok',
+};
+
+/** The secret box of this process: the current master key and any previous ones still being read. */
+export function createSecretBox(config: Config, mode: 'embedded' | 'required' | 'file-ok'): SecretBox {
+  const current = loadMasterKey({ fromEnv: config.SWITCHYARD_MASTER_KEY, dataDir: config.dataDir, mode });
+  return SecretBox.fromBase64(current, config.SWITCHYARD_PREVIOUS_KEYS);
+}
+
 /** Config, logger, database pool and secret box: what every process role needs. */
 export function createBaseContext(role: ProcessRole, config: Config = loadConfig(), databaseUrl?: string): BaseContext {
   const logger = createLogger({ level: config.LOG_LEVEL, role, format: config.LOG_FORMAT });
+  // First: a missing or malformed key stops the process before it opens any connection.
+  const secrets = createSecretBox(config, KEY_SOURCE[role]);
   // Before any client or server exists: they pick the tracer provider up when they are made.
   if (startTracing(config, role)) logger.info({ serviceName: config.OTEL_SERVICE_NAME }, 'tracing on (OpenTelemetry)');
   const url = databaseUrl ?? config.DATABASE_URL;
@@ -39,9 +60,6 @@ export function createBaseContext(role: ProcessRole, config: Config = loadConfig
       idleMs: config.DATABASE_POOL_IDLE_SECONDS * 1000,
     },
     `switchyard-${role}`,
-  );
-  const secrets = SecretBox.fromBase64(
-    loadMasterKey({ fromEnv: config.SWITCHYARD_MASTER_KEY, dataDir: config.dataDir, allowGenerate: true }),
   );
   return { config, logger, db, secrets, databaseUrl: url };
 }

@@ -1,7 +1,6 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loadConfig, type Config } from '../platform/config';
+import { loadConfig } from '../platform/config';
+import { cliDatabaseUrl } from '../platform/db/cli-database-url';
 import { beginRetentionRun, countPrunable, finishRetentionRun, pruneBatch, setPruned } from './db';
 import { createBaseContext } from '../platform/context';
 import { cutoffs, retentionSettings } from './settings';
@@ -12,18 +11,10 @@ import { cutoffs, retentionSettings } from './settings';
  * `--dry-run` it only counts. Uses DATABASE_URL, else the embedded database of `npm start`
  * (which must be running).
  */
-function databaseUrl(config: Config): string | undefined {
-  if (config.DATABASE_URL) return config.DATABASE_URL;
-  const creds = path.join(config.dataDir, 'postgres.credentials');
-  if (!fs.existsSync(creds)) return undefined;
-  const password = fs.readFileSync(creds, 'utf8').trim();
-  return `postgres://switchyard:${encodeURIComponent(password)}@127.0.0.1:${config.EMBEDDED_POSTGRES_PORT}/switchyard`;
-}
-
 async function main() {
   const dryRun = process.argv.includes('--dry-run');
   const config = loadConfig();
-  const ctx = createBaseContext('prune', config, databaseUrl(config));
+  const ctx = createBaseContext('prune', config, cliDatabaseUrl(config));
   const settings = retentionSettings(config);
   const out = (line: string) => process.stdout.write(`${line}\n`);
   try {

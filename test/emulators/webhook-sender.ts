@@ -2,6 +2,7 @@
 // ingress can be exercised with real bodies and real signatures, and optionally keeps
 // re-sending failures on each provider's retry schedule (scaled down for tests).
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
 
 export type XeroEventCategory = 'INVOICE' | 'CONTACT' | 'CREDITNOTE' | 'SUBSCRIPTION';
 export type XeroEventType = 'CREATE' | 'UPDATE';
@@ -165,6 +166,25 @@ export function buildXeroPayload(events: XeroEventInput[], options: XeroPayloadO
 /** The body Xero posts to prove an endpoint checks signatures: no events, sequences 0. */
 export function buildXeroIntentToReceive(): XeroWebhookPayload {
   return { events: [], firstEventSequence: 0, lastEventSequence: 0, entropy: entropy() };
+}
+
+/**
+ * The headers a Standard Webhooks sender puts on a generic integration's webhook, signed by the
+ * `standardwebhooks` reference package rather than by Switchyard's own code. A fresh id and the
+ * current time unless given: a retry of one delivery passes the same `id`.
+ */
+export function signStandardWebhook(
+  body: string | Buffer,
+  secret: string,
+  o: { id?: string; at?: Date } = {},
+): Record<'webhook-id' | 'webhook-timestamp' | 'webhook-signature', string> {
+  const id = o.id ?? `msg_${randomUUID()}`;
+  const at = o.at ?? new Date();
+  return {
+    'webhook-id': id,
+    'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+    'webhook-signature': new Webhook(secret).sign(id, at, body),
+  };
 }
 
 /** base64(HMAC-SHA256(raw body, webhook key)), the `x-xero-signature` value. */

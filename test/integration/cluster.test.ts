@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { signGeneric } from '../../src/incoming/generic/webhook';
+import { signStandardWebhook } from '../emulators/webhook-sender';
 import { ProductProcess } from '../harness/processes';
 import { Receiver } from '../harness/receiver';
 import { eventually, fetchJson, harness } from '../harness/stack';
@@ -69,13 +69,15 @@ afterAll(async () => {
 }, 120_000);
 
 /** Signs and posts a generic webhook to one API replica. */
-function postGeneric(api: string, integration: { id: string; signingSecret: string }, body: string) {
+function postGeneric(
+  api: string,
+  integration: { id: string; signingSecret: string },
+  body: string,
+  signed = signStandardWebhook(body, integration.signingSecret),
+) {
   return fetchJson(`${api}/hooks/generic/${integration.id}`, {
     method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'x-switchyard-signature': signGeneric(body, integration.signingSecret),
-    },
+    headers: { 'content-type': 'application/json', ...signed },
     body,
   });
 }
@@ -103,7 +105,13 @@ test('the namespace has our retention and search attributes', async () => {
 test('incoming: generic webhooks with the service method, sent to both replicas twice, each processed once', async () => {
   const integration = await genericIntegration('cluster incoming', '/incoming');
   const bodies = Array.from({ length: 10 }, (_, i) => JSON.stringify({ type: 'Ticket Changed', id: `IN-${i}` }));
-  const answers = await Promise.all(bodies.flatMap((body) => apis.map((api) => postGeneric(api, integration, body))));
+  const answers = await Promise.all(
+    bodies.flatMap((body) => {
+      // One delivery (one signed webhook-id) sent to both replicas.
+      const signed = signStandardWebhook(body, integration.signingSecret);
+      return apis.map((api) => postGeneric(api, integration, body, signed));
+    }),
+  );
   expect(answers.map((a) => a.status)).toEqual(answers.map(() => 202));
   expect(answers.filter((a) => a.body.duplicate === false)).toHaveLength(10);
   expect(answers[0]!.body.message).toMatch(/deferred to the incoming webhook service/);

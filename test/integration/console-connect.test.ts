@@ -108,3 +108,42 @@ test('Connect to Xero: consent, choose the organisation, a webhook is processed 
   expect(xero.stats().revocations).toBe(1);
   await shot('connect-06-disconnected');
 });
+
+test('a forwarded consent link opened in another browser is refused; the one that started it still finishes', async () => {
+  const created = await stack.request('POST', '/api/v1/integrations', {
+    provider: 'xero',
+    name: 'Xero (forwarded link)',
+    webhookKey: WEBHOOK_KEY,
+    clientSecret: XERO_CLIENT.clientSecret,
+    settings: xeroConnectSettings(xero),
+  });
+  expect(created.status).toBe(201);
+  const id: string = created.body.id;
+
+  // The admin's browser: its own profile, signed in to the console.
+  const admin = await browser.newPage();
+  await logIn(admin, stack.apiUrl, stack.apiKey);
+  await admin.goto(`${stack.apiUrl}/console/#/integrations/${id}`);
+  await admin.waitForSelector('#connect');
+  await admin.click('#connect');
+  await admin.waitForSelector('#allow');
+  const consentUrl = admin.url();
+
+  // Someone else (a fresh browser profile: no cookies) opens the forwarded link and agrees.
+  const other = await browser.newPage();
+  await other.goto(consentUrl);
+  await other.click('#allow');
+  await other.waitForSelector('h1');
+  expect(await other.textContent('h1')).toBe('Connection failed');
+  expect(await other.textContent('body')).toMatch(/only works in the browser that started it/);
+  await shot('connect-07-forwarded-link-refused');
+  await other.close();
+  expect((await stack.request('GET', `/api/v1/integrations/${id}/connection`)).body.connected).toBe(false);
+
+  // The admin's own browser, which has the cookie, completes the same sign-in.
+  await admin.click('#allow');
+  await admin.waitForURL(new RegExp(`/console/#/integrations/${id}$`));
+  await admin.waitForSelector('#tenant');
+  expect((await stack.request('GET', `/api/v1/integrations/${id}/connection`)).body.connected).toBe(true);
+  await admin.close();
+});

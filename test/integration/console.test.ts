@@ -92,11 +92,11 @@ test('retry an incoming webhook from its page', async () => {
     name: 'Relay',
     settings: { forwardUrl: receiver.url('/relay') },
   });
-  const { signGeneric } = await import('../../src/incoming/generic/webhook');
+  const { signStandardWebhook } = await import('../emulators/webhook-sender');
   const body = JSON.stringify({ type: 'Invoice updated', id: 'INV-9' });
   const sent = await fetch(`${stack.apiUrl}/hooks/generic/${integration.body.id}`, {
     method: 'POST',
-    headers: { 'x-switchyard-signature': signGeneric(body, integration.body.signingSecret) },
+    headers: { ...signStandardWebhook(body, integration.body.signingSecret) },
     body,
   });
   const { id } = (await sent.json()) as { id: string };

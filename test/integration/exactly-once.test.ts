@@ -3,7 +3,7 @@ import { insertIncomingWebhook } from '../../src/incoming/db/incoming-webhooks';
 import { insertIntakeJobs } from '../../src/platform/intake/jobs';
 import { inboundStartJob } from '../../src/incoming/jobs';
 import { workflowIds } from '../../src/incoming/workflow-contract';
-import { signGeneric } from '../../src/incoming/generic/webhook';
+import { signStandardWebhook } from '../emulators/webhook-sender';
 import { idempotencyKeyFor } from '../../src/platform/effects/activity-keys';
 import { ProductProcess } from '../harness/processes';
 import { Receiver } from '../harness/receiver';
@@ -39,7 +39,7 @@ async function sendSigned(forwardPath: string, body: string) {
     method: 'POST',
     headers: {
       'content-type': 'application/json',
-      'x-switchyard-signature': signGeneric(body, created.body.signingSecret),
+      ...signStandardWebhook(body, created.body.signingSecret),
     },
     body,
   });
@@ -91,7 +91,7 @@ test('poison data (NUL in a key) ends failed after bounded attempts, the forward
     });
     const refused = await fetchJson(`${stack.apiUrl}/hooks/generic/${integration.body.id}`, {
       method: 'POST',
-      headers: { 'x-switchyard-signature': signGeneric(body, integration.body.signingSecret) },
+      headers: { ...signStandardWebhook(body, integration.body.signingSecret) },
       body,
     });
     expect([refused.status, refused.body.error.code]).toEqual([400, 'invalid_input']);

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { signGeneric } from '../../src/incoming/generic/webhook';
+import { signStandardWebhook } from '../emulators/webhook-sender';
 import { eventually, fetchJson, startStack, type Stack } from '../harness/stack';
 
 let stack: Stack;
@@ -42,11 +43,12 @@ async function workflowsFor(integrationId: string) {
 
 test('a signed webhook sent three times is processed exactly once', async () => {
   const integration = await createIntegration();
+  expect(integration.signingSecret).toMatch(/^whsec_/);
   const body = JSON.stringify({ type: 'Invoice updated', objectId: 'INV-42', data: { total: 10 } });
-  const signature = signGeneric(body, integration.signingSecret);
+  const signed = signStandardWebhook(body, integration.signingSecret);
 
   const answers = [];
-  for (let i = 0; i < 3; i++) answers.push(await post(integration.id, body, { 'x-switchyard-signature': signature }));
+  for (let i = 0; i < 3; i++) answers.push(await post(integration.id, body, signed));
   expect(answers.map((a) => a.status)).toEqual([202, 202, 202]);
   expect(answers.map((a) => a.body.duplicate)).toEqual([false, true, true]);
   const webhookId = answers[0]!.body.id as string;
@@ -90,14 +92,14 @@ test('a burst of deliveries, each sent three times at once, is stored once per d
   const integration = await createIntegration();
   const deliveries = Array.from({ length: 20 }, (_, i) => {
     const body = JSON.stringify({ type: 'Ticket updated', objectId: `T-${i}` });
-    return { body, signature: signGeneric(body, integration.signingSecret) };
+    return { body, signed: signStandardWebhook(body, integration.signingSecret) };
   });
   // All 60 in flight together: copies of one delivery meet inside one commit as well as across them.
   const answers = await Promise.all(
     deliveries.flatMap((d, i) =>
       [0, 1, 2].map(async () => ({
         i,
-        res: await post(integration.id, d.body, { 'x-switchyard-signature': d.signature }),
+        res: await post(integration.id, d.body, d.signed),
       })),
     ),
   );
@@ -136,20 +138,65 @@ test('a burst of deliveries, each sent three times at once, is stored once per d
   ).toBe(20);
 });
 
-test('the same delivery id with a changed body is still one delivery', async () => {
+test('the same webhook-id with a changed body is still one delivery (a sender retry)', async () => {
   const integration = await createIntegration();
   const first = JSON.stringify({ type: 'Ticket Changed', id: 'T-1', seq: 1 });
   const second = JSON.stringify({ type: 'Ticket Changed', id: 'T-1', seq: 2 });
-  const a = await post(integration.id, first, {
-    'x-switchyard-signature': signGeneric(first, integration.signingSecret),
-    'x-switchyard-delivery': 'evt_123',
-  });
-  const b = await post(integration.id, second, {
-    'x-switchyard-signature': signGeneric(second, integration.signingSecret),
-    'x-switchyard-delivery': 'evt_123',
-  });
+  const a = await post(integration.id, first, signStandardWebhook(first, integration.signingSecret, { id: 'evt_123' }));
+  const b = await post(
+    integration.id,
+    second,
+    signStandardWebhook(second, integration.signingSecret, { id: 'evt_123' }),
+  );
   expect([a.status, b.status]).toEqual([202, 202]);
   expect(b.body).toMatchObject({ id: a.body.id, duplicate: true });
+});
+
+describe('the body-hmac opt-in, for senders that sign the body alone', () => {
+  let integration: { id: string; signingSecret: string; signatureScheme: string };
+  beforeAll(async () => {
+    integration = (await createIntegration({ signatureScheme: 'body-hmac' })) as typeof integration;
+  });
+
+  test('x-switchyard-signature is accepted and x-switchyard-delivery names the delivery', async () => {
+    expect(integration.signatureScheme).toBe('body-hmac');
+    const first = JSON.stringify({ type: 'Ticket Changed', id: 'T-1', seq: 1 });
+    const second = JSON.stringify({ type: 'Ticket Changed', id: 'T-1', seq: 2 });
+    const a = await post(integration.id, first, {
+      'x-switchyard-signature': signGeneric(first, integration.signingSecret),
+      'x-switchyard-delivery': 'evt_123',
+    });
+    const b = await post(integration.id, second, {
+      'x-switchyard-signature': signGeneric(second, integration.signingSecret),
+      'x-switchyard-delivery': 'evt_123',
+    });
+    expect([a.status, b.status]).toEqual([202, 202]);
+    expect(b.body).toMatchObject({ id: a.body.id, duplicate: true });
+  });
+
+  test('Standard Webhooks headers do not stand in for the body HMAC', async () => {
+    const body = JSON.stringify({ type: 'x' });
+    const res = await post(integration.id, body, signStandardWebhook(body, `whsec_${'A'.repeat(43)}=`));
+    expect(res.status).toBe(401);
+    expect(res.body.error.code).toBe('missing_signature');
+  });
+
+  test('switching to Standard Webhooks hands out a whsec_ secret once, and the old scheme stops working', async () => {
+    const switched = await stack.request('PATCH', `/api/v1/integrations/${integration.id}`, {
+      signatureScheme: 'standard-webhooks',
+    });
+    expect(switched.status).toBe(200);
+    expect(switched.body.signatureScheme).toBe('standard-webhooks');
+    expect(switched.body.signingSecret).toMatch(/^whsec_/);
+    const body = JSON.stringify({ type: 'after switch' });
+    const old = await post(integration.id, body, {
+      'x-switchyard-signature': signGeneric(body, integration.signingSecret),
+    });
+    expect(old.status).toBe(401);
+    const now = await post(integration.id, body, signStandardWebhook(body, switched.body.signingSecret));
+    expect(now.status).toBe(202);
+    expect((await stack.request('GET', `/api/v1/integrations/${integration.id}`)).body.signingSecret).toBeUndefined();
+  });
 });
 
 describe('refused requests start nothing and are logged with their answer', () => {
@@ -161,7 +208,7 @@ describe('refused requests start nothing and are logged with their answer', () =
   const cases: Array<[string, () => Promise<Awaited<ReturnType<typeof post>>>, number, string]> = [
     [
       'wrong signature',
-      () => post(integration.id, '{"type":"x"}', { 'x-switchyard-signature': signGeneric('{"type":"y"}', 'nope') }),
+      () => post(integration.id, '{"type":"x"}', signStandardWebhook('{"type":"y"}', integration.signingSecret)),
       401,
       'invalid_signature',
     ],
@@ -170,14 +217,14 @@ describe('refused requests start nothing and are logged with their answer', () =
       'malformed JSON',
       () =>
         post(integration.id, '{"type":', {
-          'x-switchyard-signature': signGeneric('{"type":', integration.signingSecret),
+          ...signStandardWebhook('{"type":', integration.signingSecret),
         }),
       400,
       'malformed_json',
     ],
     [
       'a JSON array instead of an object',
-      () => post(integration.id, '[1]', { 'x-switchyard-signature': signGeneric('[1]', integration.signingSecret) }),
+      () => post(integration.id, '[1]', { ...signStandardWebhook('[1]', integration.signingSecret) }),
       400,
       'invalid_payload',
     ],
@@ -185,7 +232,7 @@ describe('refused requests start nothing and are logged with their answer', () =
       'an oversized body',
       () => {
         const big = JSON.stringify({ pad: 'x'.repeat(5000) });
-        return post(integration.id, big, { 'x-switchyard-signature': signGeneric(big, integration.signingSecret) });
+        return post(integration.id, big, { ...signStandardWebhook(big, integration.signingSecret) });
       },
       413,
       'payload_too_large',
@@ -244,7 +291,7 @@ describe('processing methods', () => {
     const integration = await createIntegration({ processingMethod: method, settings: { forwardUrl: receiverUrl } });
     const body = JSON.stringify({ type: 'Site created', id: `S-${method}` });
     const res = await post(integration.id, body, {
-      'x-switchyard-signature': signGeneric(body, integration.signingSecret),
+      ...signStandardWebhook(body, integration.signingSecret),
     });
     expect(res.status).toBe(202);
     expect(res.body.message).toMatch(
@@ -275,7 +322,7 @@ test('the incoming webhook log filters and paginates', async () => {
   const integration = await createIntegration();
   for (let i = 0; i < 5; i++) {
     const body = JSON.stringify({ type: 'User created', id: `U-${i}` });
-    await post(integration.id, body, { 'x-switchyard-signature': signGeneric(body, integration.signingSecret) });
+    await post(integration.id, body, { ...signStandardWebhook(body, integration.signingSecret) });
   }
   const seen: string[] = [];
   let cursor: string | null = null;

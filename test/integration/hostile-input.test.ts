@@ -3,9 +3,9 @@ import dns from 'node:dns/promises';
 import net from 'node:net';
 import os from 'node:os';
 import { gzipSync } from 'node:zlib';
-import { signGeneric } from '../../src/incoming/generic/webhook';
 import { pruneRejectedRequests } from '../../src/platform/ingress/inbound-requests';
 import { isPrivateAddress } from '../../src/platform/http/safe-request';
+import { signStandardWebhook } from '../emulators/webhook-sender';
 import { eventually, fetchJson, startStack, type Stack } from '../harness/stack';
 
 /**
@@ -297,7 +297,11 @@ const corpus = (): Case[] => [
     name: 'generic: wrong signature',
     path: genericPath,
     body: '{"type":"x"}',
-    headers: { 'x-switchyard-signature': 'sha256=00' },
+    headers: {
+      'webhook-id': 'msg_1',
+      'webhook-timestamp': String(Math.floor(Date.now() / 1000)),
+      'webhook-signature': 'v1,AAAA',
+    },
     status: 401,
   }),
   ingress({ name: 'generic: raw NUL body, unsigned', path: genericPath, body: bytes([0, 0, 0, 0]), status: 401 }),
@@ -415,7 +419,7 @@ const corpus = (): Case[] => [
     path: genericPath,
     body: '{"type":"x"}',
     sign: 'generic',
-    headers: { 'x-switchyard-delivery': 'a b' },
+    headers: { 'webhook-id': 'a b' },
     status: 400,
   }),
   ingress({
@@ -423,7 +427,7 @@ const corpus = (): Case[] => [
     path: genericPath,
     body: '{"type":"x"}',
     sign: 'generic',
-    headers: { 'x-switchyard-delivery': 'a'.repeat(201) },
+    headers: { 'webhook-id': 'a'.repeat(201) },
     status: 400,
   }),
   ingress({ name: 'generic: body over the limit', path: genericPath, body: 'x'.repeat(BODY_LIMIT + 1), status: 413 }),
@@ -1161,7 +1165,9 @@ async function send(c: Case, address: string) {
   const headers: Record<string, string> = { 'x-forwarded-for': address, ...(c.headers ?? {}) };
   if (c.auth) headers['authorization'] = `Bearer ${stack.apiKey}`;
   if (c.sign && raw) {
-    if (c.sign === 'generic') headers['x-switchyard-signature'] = signGeneric(raw, generic.signingSecret);
+    // Standard Webhooks signs the id too: a case's own (hostile) webhook-id is signed as given.
+    const id = c.headers?.['webhook-id'];
+    if (c.sign === 'generic') Object.assign(headers, signStandardWebhook(raw, generic.signingSecret, id ? { id } : {}));
     if (c.sign === 'xero') headers['x-xero-signature'] = hmac(XERO_KEY, raw);
     if (c.sign === 'quickbooks') headers['intuit-signature'] = hmac(QBO_TOKEN, raw);
   }
@@ -1431,7 +1437,7 @@ test('no outgoing path reaches a listener on this machine (MSAL, Graph, webhooks
   const body = JSON.stringify({ type: 'Ticket Changed', id: 'T-ssrf' });
   const accepted = await fetchJson(`${stack.apiUrl}/hooks/generic/${fwd.body.id}`, {
     method: 'POST',
-    headers: { 'x-switchyard-signature': signGeneric(body, fwd.body.signingSecret) },
+    headers: { ...signStandardWebhook(body, fwd.body.signingSecret) },
     body,
   });
   expect(accepted.status).toBe(202);

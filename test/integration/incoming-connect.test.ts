@@ -80,17 +80,29 @@ async function createUnconnected(provider: 'xero' | 'quickbooks'): Promise<strin
   return res.body.id;
 }
 
-/** Starts the sign-in through the API and walks the consent page; returns the callback URL. */
+/**
+ * Starts the sign-in through the API and walks the consent page; returns the callback URL and the
+ * consent cookie the start set (a browser would send it back with the callback).
+ */
 async function consent(integrationId: string, options: Parameters<typeof answerConsent>[1] = {}) {
   const started = await stack.request('POST', `/api/v1/integrations/${integrationId}/connect`, {});
   expect(started.status).toBe(200);
+  const setCookie = started.headers.get('set-cookie') ?? '';
+  expect(setCookie).toMatch(
+    /^switchyard_consent=[\w-]{43}; Max-Age=900; Path=\/; Expires=[^;]+; HttpOnly; SameSite=Lax$/,
+  );
+  const cookie = setCookie.split(';')[0]!;
   const authorize = new URL(started.body.authorizeUrl);
   expect(authorize.searchParams.get('code_challenge_method')).toBe('S256');
   expect(authorize.searchParams.get('redirect_uri')).toBe(started.body.redirectUri);
   const { location } = await answerConsent(started.body.authorizeUrl, options);
   expect(location.startsWith(started.body.redirectUri)).toBe(true);
-  return location;
+  return { url: location, cookie };
 }
+
+/** Opens a callback URL as the browser that started the sign-in (with its consent cookie). */
+const openCallback = (c: { url: string; cookie: string }) =>
+  fetchJson(c.url, { redirect: 'manual', headers: { cookie: c.cookie } });
 
 test('Xero: consent for two organisations, choose one, process a webhook with the new tokens, then disconnect', async () => {
   const id = await createUnconnected('xero');
@@ -100,11 +112,15 @@ test('Xero: consent for two organisations, choose one, process a webhook with th
   });
 
   const callback = await consent(id);
-  const done = await fetch(callback, { redirect: 'manual' });
+  // Opened by anyone else (a forwarded link): refused, and the sign-in is still pending for its browser.
+  const forwarded = await fetchJson(callback.url, { redirect: 'manual' });
+  expect(forwarded.status).toBe(403);
+  expect(forwarded.text).toMatch(/only works in the browser that started it/);
+  const done = await openCallback(callback);
   expect(done.status).toBe(303);
   expect(done.headers.get('location')).toBe(`${stack.apiUrl}/console/#/integrations/${id}`);
   // The state is single-use.
-  const replay = await fetchJson(callback, { redirect: 'manual' });
+  const replay = await openCallback(callback);
   expect(replay.status).toBe(400);
   expect(replay.text).toMatch(/unknown, already used or expired/);
 
@@ -168,8 +184,8 @@ test('Xero: consent for two organisations, choose one, process a webhook with th
 test('QuickBooks: the realm comes from the callback; a webhook is processed; disconnect revokes', async () => {
   const id = await createUnconnected('quickbooks');
   const callback = await consent(id);
-  expect(new URL(callback).searchParams.get('realmId')).toBe(REALM);
-  expect((await fetch(callback, { redirect: 'manual' })).status).toBe(303);
+  expect(new URL(callback.url).searchParams.get('realmId')).toBe(REALM);
+  expect((await openCallback(callback)).status).toBe(303);
   const status = await stack.request('GET', `/api/v1/integrations/${id}/connection`);
   expect(status.body).toMatchObject({ connected: true, method: 'connect', tenantId: REALM, tenantChoiceNeeded: false });
   expect((await stack.request('GET', `/api/v1/integrations/${id}`)).body.settings.realmIds).toEqual([REALM]);
@@ -192,19 +208,22 @@ test('QuickBooks: the realm comes from the callback; a webhook is processed; dis
 test('refused or forged callbacks: consent cancelled, unknown state, wrong provider; a pasted refresh token still works', async () => {
   const id = await createUnconnected('xero');
   const cancelled = await consent(id, { decision: 'deny' });
-  const page = await fetchJson(cancelled, { redirect: 'manual' });
+  const page = await openCallback(cancelled);
   expect(page.status).toBe(400);
   expect(page.text).toMatch(/access_denied/);
   expect(page.headers.get('content-security-policy')).toBe("default-src 'none'");
 
+  // A forged state, even in a browser that has a consent cookie.
   const forged = await fetchJson(`${stack.apiUrl}/oauth/xero/callback?code=abc&state=${'x'.repeat(43)}`, {
     redirect: 'manual',
+    headers: { cookie: cancelled.cookie },
   });
   expect(forged.status).toBe(400);
   // A state issued for Xero is not accepted on the QuickBooks callback.
-  const xeroCallback = new URL(await consent(id));
-  const crossed = await fetchJson(`${stack.apiUrl}/oauth/quickbooks/callback${xeroCallback.search}&realmId=1`, {
-    redirect: 'manual',
+  const xeroSignIn = await consent(id);
+  const crossed = await openCallback({
+    url: `${stack.apiUrl}/oauth/quickbooks/callback${new URL(xeroSignIn.url).search}&realmId=1`,
+    cookie: xeroSignIn.cookie,
   });
   expect(crossed.status).toBe(400);
   expect((await stack.request('GET', `/api/v1/integrations/${id}/connection`)).body.connected).toBe(false);

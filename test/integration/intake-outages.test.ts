@@ -7,7 +7,7 @@ import { Connection } from '@temporalio/client';
 import { createApiKey } from '../../src/platform/security/api-credentials';
 import { migrate } from '../../src/platform/db/migrate';
 import { createPool, type Db } from '../../src/platform/db/pool';
-import { signGeneric } from '../../src/incoming/generic/webhook';
+import { signStandardWebhook } from '../emulators/webhook-sender';
 import { findTemporalCli } from '../../src/embedded/temporal-cli';
 import { ALL_SEARCH_ATTRIBUTES } from '../../src/platform/temporal/search-attributes';
 import { freePort } from '../harness/free-port';
@@ -30,7 +30,7 @@ function send(apiUrl: string, integration: { id: string; signingSecret: string }
     method: 'POST',
     headers: {
       'content-type': 'application/json',
-      'x-switchyard-signature': signGeneric(body, integration.signingSecret),
+      ...signStandardWebhook(body, integration.signingSecret),
     },
     body,
     signal: AbortSignal.timeout(10_000),

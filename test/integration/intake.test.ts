@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { signGeneric } from '../../src/incoming/generic/webhook';
+import { signStandardWebhook } from '../emulators/webhook-sender';
 import { ProductProcess } from '../harness/processes';
 import { eventually, fetchJson, startStack, type Stack } from '../harness/stack';
 
@@ -39,7 +39,7 @@ function send(apiUrl: string, integration: { id: string; signingSecret: string }
     method: 'POST',
     headers: {
       'content-type': 'application/json',
-      'x-switchyard-signature': signGeneric(body, integration.signingSecret),
+      ...signStandardWebhook(body, integration.signingSecret),
     },
     body,
   });

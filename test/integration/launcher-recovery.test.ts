@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { signGeneric } from '../../src/incoming/generic/webhook';
+import { signStandardWebhook } from '../emulators/webhook-sender';
 import { freePort } from '../harness/free-port';
 import { ProductProcess } from '../harness/processes';
 import { eventually, fetchJson, harness } from '../harness/stack';
@@ -74,7 +74,7 @@ async function signedSender(api: string, dataDir: string) {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
-          'x-switchyard-signature': signGeneric(body, created.body.signingSecret),
+          ...signStandardWebhook(body, created.body.signingSecret),
         },
         body,
         signal: AbortSignal.timeout(5000),
@@ -196,7 +196,7 @@ test('the worker runs in its own background-priority process; SIGKILLed, it is r
     method: 'POST',
     headers: {
       'content-type': 'application/json',
-      'x-switchyard-signature': signGeneric(body, created.body.signingSecret),
+      ...signStandardWebhook(body, created.body.signingSecret),
     },
     body,
   });

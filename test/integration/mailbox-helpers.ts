@@ -149,7 +149,9 @@ export async function signIn(m: MailStack, mailboxId: string): Promise<{ status:
   if (started.status !== 200) throw new Error(`authorize: ${started.status} ${started.text}`);
   const consent = await httpsGet(started.body.authorizeUrl, m.emulator.caPem);
   if (consent.status !== 302 || !consent.location) throw new Error(`consent: ${consent.status}`);
-  const callback = await fetchJson(consent.location);
+  // The browser that started the sign-in comes back with its consent cookie.
+  const cookie = (started.headers.get('set-cookie') ?? '').split(';')[0]!;
+  const callback = await fetchJson(consent.location, { headers: { cookie } });
   return { status: callback.status, text: callback.text };
 }
 

@@ -46,7 +46,7 @@ test('delegated sign-in persists an encrypted token cache and a schedule scans w
   expect(shown.scanIntervalSeconds).toBe(2);
   const stored = (await m.stack.db.query('SELECT token_cache_enc FROM mailboxes WHERE id = $1', [mailbox.id])).rows[0]
     .token_cache_enc;
-  expect(stored).toMatch(/^v1:/);
+  expect(stored).toMatch(/^v2:/);
   expect(stored).not.toMatch(/RefreshToken|AccessToken/);
 
   const schedule = await m.stack.temporal.schedule.getHandle(`mailbox-scan:${mailbox.id}`).describe();

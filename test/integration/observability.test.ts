@@ -1,4 +1,4 @@
-import { signGeneric } from '../../src/incoming/generic/webhook';
+import { signStandardWebhook } from '../emulators/webhook-sender';
 import { freePort } from '../harness/free-port';
 import { Receiver } from '../harness/receiver';
 import { eventually, fetchJson, startStack, type Stack } from '../harness/stack';
@@ -21,7 +21,7 @@ test('/metrics exposes HTTP, ingress, delivery, batch, provider, mailbox and ema
   const body = JSON.stringify({ type: 'Ticket Changed', id: 'T-1' });
   await fetchJson(`${stack.apiUrl}/hooks/generic/${integration.body.id}`, {
     method: 'POST',
-    headers: { 'x-switchyard-signature': signGeneric(body, integration.body.signingSecret) },
+    headers: { ...signStandardWebhook(body, integration.body.signingSecret) },
     body,
   });
   await fetchJson(`${stack.apiUrl}/hooks/generic/${integration.body.id}`, { method: 'POST', body });

@@ -82,7 +82,7 @@ test('authentication secrets are stored encrypted, never returned, and kept when
   });
   expect(hook.authentication).toEqual({ type: 'basic', username: 'halo', hasPassword: true });
   const row = await stack.db.query('SELECT secrets_enc, config::text AS config FROM webhooks WHERE id = $1', [hook.id]);
-  expect(row.rows[0].secrets_enc).toMatch(/^v1:/);
+  expect(row.rows[0].secrets_enc).toMatch(/^v2:/);
   expect(JSON.stringify(row.rows[0])).not.toContain('pa55word');
   expect(JSON.stringify(row.rows[0])).not.toContain(hook.signingSecret);
 

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { signGeneric } from '../../src/incoming/generic/webhook';
+import { signStandardWebhook } from '../emulators/webhook-sender';
 import { ProductProcess } from '../harness/processes';
 import { eventually, fetchJson, startStack, type Stack } from '../harness/stack';
 
@@ -26,15 +26,13 @@ test('two API replicas and two workers share the work: every webhook processed e
   const bodies = Array.from({ length: 40 }, (_, i) => JSON.stringify({ type: 'Ticket Changed', id: `T-${i}` }));
   // Every webhook is sent to both replicas at once, as a retrying provider behind a load balancer might.
   const answers = await Promise.all(
-    bodies.flatMap((body) =>
-      apis.map((api) =>
-        fetchJson(`${api}/hooks/generic/${created.body.id}`, {
-          method: 'POST',
-          headers: { 'x-switchyard-signature': signGeneric(body, created.body.signingSecret) },
-          body,
-        }),
-      ),
-    ),
+    bodies.flatMap((body) => {
+      // One delivery (one signed webhook-id), sent twice.
+      const signed = signStandardWebhook(body, created.body.signingSecret);
+      return apis.map((api) =>
+        fetchJson(`${api}/hooks/generic/${created.body.id}`, { method: 'POST', headers: signed, body }),
+      );
+    }),
   );
   expect(answers.every((a) => a.status === 202)).toBe(true);
   expect(answers.filter((a) => a.body.duplicate === false)).toHaveLength(40);
@@ -79,7 +77,7 @@ describe('graceful worker shutdown', () => {
     const body = JSON.stringify({ type: 'User updated', id: 'U-9' });
     const accepted = await fetchJson(`${stack.apiUrl}/hooks/generic/${created.body.id}`, {
       method: 'POST',
-      headers: { 'x-switchyard-signature': signGeneric(body, created.body.signingSecret) },
+      headers: { ...signStandardWebhook(body, created.body.signingSecret) },
       body,
     });
     await eventually(async () => received === 1);

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { signGeneric } from '../../src/incoming/generic/webhook';
+import { signStandardWebhook } from '../emulators/webhook-sender';
 import { eventually, fetchJson, startStack, type Stack } from '../harness/stack';
 
 let stack: Stack;
@@ -42,7 +42,7 @@ test('a worker killed mid-activity and restarted completes the workflow without 
   const body = JSON.stringify({ type: 'Invoice created', id: 'INV-7' });
   const accepted = await fetchJson(`${stack.apiUrl}/hooks/generic/${created.body.id}`, {
     method: 'POST',
-    headers: { 'x-switchyard-signature': signGeneric(body, created.body.signingSecret) },
+    headers: { ...signStandardWebhook(body, created.body.signingSecret) },
     body,
   });
   expect(accepted.status).toBe(202);

@@ -14,7 +14,7 @@ import { BlockedDestinationError, safeRequest, type SafeResponse } from '../../p
 import { buildRequest, truncateUtf8 } from '../../outgoing/request';
 import { classifyResponse, nextRetryDelayMs, type AttemptVerdict } from '../../outgoing/response';
 import { openWebhookSecrets } from '../../outgoing/secrets';
-import { activeSecrets } from '../../outgoing/signing';
+import { activeSecrets } from '../../platform/security/webhook-signing';
 import type { OutgoingActivityDeps } from './deps';
 
 /** How one attempt ended for the lane's counters. */

@@ -5,6 +5,7 @@ import {
   chooseXeroTenant,
   completeConnect,
   ConnectError,
+  connectRedirectUri,
   connectionStatus,
   disconnect,
   startConnect,
@@ -14,6 +15,7 @@ import {
 import { NotAProviderIntegrationError } from '../../incoming/providers';
 import type { Logger } from '../../platform/logger';
 import { HttpError, parseOr400 } from '../errors';
+import { bindConsentToBrowser, consentNonce } from '../consent-cookie';
 
 /**
  * The Connect flow's routes: admin routes under `/api/v1/integrations/:id` (start, status,
@@ -56,7 +58,9 @@ export function integrationConnectRoutes(router: Router, deps: ConnectDeps): voi
     run(async (req, res) => {
       const body = parseOr400(connectBody, req.body ?? {});
       const integration = await load(deps.db, req.params['id']);
-      res.json(await startConnect(deps, integration, body.returnTo));
+      const callback = connectRedirectUri(deps.publicBaseUrl, integration.provider as 'xero' | 'quickbooks');
+      const nonce = bindConsentToBrowser(req, res, callback);
+      res.json(await startConnect(deps, integration, nonce, body.returnTo));
     }),
   );
 
@@ -119,8 +123,12 @@ export function oauthCallbackRouter(deps: ConnectDeps & { logger: Logger }): Rou
       return page(res, 404, 'Unknown provider', 'Only Xero and QuickBooks connect here.');
     }
     try {
-      const done = await completeConnect(deps, provider, req.query as Record<string, unknown>, (id) =>
-        getIntegration(deps.db, id),
+      const done = await completeConnect(
+        deps,
+        provider,
+        req.query as Record<string, unknown>,
+        (id) => getIntegration(deps.db, id),
+        consentNonce(req),
       );
       deps.logger.info(
         { integrationId: done.integration.id, provider, tenants: done.tenants.length },

@@ -1,6 +1,12 @@
 import express, { type Router } from 'express';
 import { z } from 'zod';
-import { getIntegration, listIntegrations, type IntegrationRow } from '../../incoming/db/integrations';
+import {
+  getIntegration,
+  listIntegrations,
+  type IntegrationRow,
+  type SignatureScheme,
+} from '../../incoming/db/integrations';
+import { isValidSigningSecret } from '../../platform/security/webhook-signing';
 import type { Db } from '../../platform/db/pool';
 import type { SecretBox } from '../../platform/security/secret-box';
 import { assertSafeUrl, BlockedDestinationError, type DestinationPolicy } from '../../platform/http/safe-request';
@@ -19,18 +25,40 @@ const uuid = z.uuid({ error: 'must be a UUID' });
 
 const genericSettings = z.object({ forwardUrl: z.url().optional() }).strict();
 
+const signatureScheme = z
+  .enum(['standard-webhooks', 'body-hmac'])
+  .describe(
+    'standard-webhooks (default): webhook-id, webhook-timestamp, webhook-signature; body-hmac: x-switchyard-signature over the body alone, for existing senders',
+  );
+
 const createGeneric = z
   .object({
     provider: z.literal('generic'),
     name: z.string().trim().min(1).max(200),
     processingMethod: z.enum(['default', 'service_immediate']).default('default'),
+    signatureScheme: signatureScheme.default('standard-webhooks'),
     signingSecret: z.string().min(16, { error: 'must be at least 16 characters' }).max(512).optional(),
     settings: genericSettings.default({}),
     enabled: z.boolean().default(true),
   })
   .strict();
 
-export const updateGeneric = createGeneric.omit({ provider: true }).partial().strict();
+export const updateGeneric = createGeneric
+  .omit({ provider: true })
+  .extend({ signatureScheme: signatureScheme.optional() })
+  .partial()
+  .strict();
+
+/** A Standard Webhooks integration's secret must be one the spec's senders can use. */
+function checkSigningSecret(scheme: SignatureScheme, secret: string | undefined) {
+  if (scheme === 'standard-webhooks' && secret !== undefined && !isValidSigningSecret(secret)) {
+    throw new HttpError(
+      400,
+      'invalid_signing_secret',
+      'signingSecret: Standard Webhooks needs "whsec_" followed by base64 of 24 to 64 bytes',
+    );
+  }
+}
 
 export const createAny = z.discriminatedUnion('provider', [createGeneric, ...providerCreateSchemas]);
 
@@ -41,6 +69,7 @@ export function presentIntegration(row: IntegrationRow, publicBaseUrl: string) {
     name: row.name,
     processingMethod: row.processing_method,
     settings: row.settings,
+    ...(row.provider === 'generic' ? { signatureScheme: row.signature_scheme ?? 'standard-webhooks' } : {}),
     enabled: row.enabled,
     hasSigningSecret: true,
     ingressUrl: `${publicBaseUrl}/hooks/${row.provider}/${row.id}`,
@@ -88,6 +117,7 @@ export function integrationsRouter({ db, secrets, publicBaseUrl, outbound, conne
       return;
     }
     checkForwardUrl(body.settings, outbound);
+    checkSigningSecret(body.signatureScheme, body.signingSecret);
     const { row, generatedSecret } = await createGenericIntegration({ db, secrets }, body);
     // A secret we generated is shown exactly once, here; one the caller chose is never echoed.
     res.status(201).json({
@@ -114,8 +144,13 @@ export function integrationsRouter({ db, secrets, publicBaseUrl, outbound, conne
     }
     const body = parseOr400(updateGeneric, req.body);
     if (body.settings) checkForwardUrl(body.settings, outbound);
-    const row = await updateGenericIntegration({ db, secrets }, id, body);
-    res.json(presentIntegration(row!, publicBaseUrl));
+    checkSigningSecret(body.signatureScheme ?? existing.signature_scheme ?? 'standard-webhooks', body.signingSecret);
+    const { row, generatedSecret } = await updateGenericIntegration({ db, secrets }, existing, body);
+    if (!row) throw new HttpError(404, 'integration_not_found', `No integration ${id}`);
+    res.json({
+      ...presentIntegration(row, publicBaseUrl),
+      ...(generatedSecret !== undefined ? { signingSecret: generatedSecret } : {}),
+    });
   });
 
   router.delete('/:id', async (req, res) => {

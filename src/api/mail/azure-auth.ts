@@ -1,5 +1,6 @@
 import express, { type Response, type Router } from 'express';
 import { finishSignIn, type SignInDeps } from '../../mail/mailbox-sign-in';
+import { consentNonce } from '../consent-cookie';
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -29,6 +30,7 @@ export function azureAuthRouter(deps: SignInDeps): Router {
       return page(res, 400, 'Sign-in failed', 'The response has no state parameter. Start again from the mailbox.');
     const outcome = await finishSignIn(deps, {
       state,
+      browserNonce: consentNonce(req),
       code: query(req.query['code']),
       error: query(req.query['error']),
       errorDescription: query(req.query['error_description']),

@@ -22,6 +22,7 @@ import {
   type MailboxControlDeps,
 } from '../../mail/mailbox-starter';
 import { startSignIn } from '../../mail/mailbox-sign-in';
+import { bindConsentToBrowser } from '../consent-cookie';
 import { createMailbox, disconnectMailbox, removeMailbox, updateMailboxSettings } from '../../mail/mailbox-service';
 import {
   checkMailboxSettings,
@@ -191,7 +192,8 @@ export function mailboxesRouter(deps: MailboxRouteDeps): Router {
     const mailbox = await load(req.params.id);
     if (mailbox.method !== 'scan')
       throw new HttpError(409, 'wrong_method', 'Only scan mailboxes sign in with delegated permissions');
-    const { authorizeUrl, expiresAt } = await startSignIn(deps, mailbox);
+    const nonce = bindConsentToBrowser(req, res, redirectUri(settings));
+    const { authorizeUrl, expiresAt } = await startSignIn(deps, mailbox, nonce);
     res.json({
       authorizeUrl,
       redirectUri: redirectUri(settings),

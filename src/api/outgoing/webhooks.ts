@@ -10,7 +10,7 @@ import { readLaneState } from '../../outgoing/lane-state';
 import { resendDeliveries } from '../../outgoing/resend';
 import { laneWorkflowId } from '../../outgoing/workflow-contract';
 import { openWebhookSecrets, type WebhookSecrets } from '../../outgoing/secrets';
-import { activeSecrets, generateSigningSecret, isValidSigningSecret } from '../../outgoing/signing';
+import { activeSecrets, generateSigningSecret, isValidSigningSecret } from '../../platform/security/webhook-signing';
 import {
   checkWebhookRules,
   mergeSettings,

@@ -3,6 +3,9 @@ import { ShortCache } from '../../platform/security/short-cache';
 
 export type Provider = 'generic' | 'xero' | 'quickbooks';
 
+/** How a generic integration's webhooks are signed; null for the providers, which have their own. */
+export type SignatureScheme = 'standard-webhooks' | 'body-hmac';
+
 export interface IntegrationRow {
   id: string;
   provider: Provider;
@@ -10,6 +13,7 @@ export interface IntegrationRow {
   processing_method: string;
   settings: Record<string, unknown>;
   secrets_enc: string;
+  signature_scheme: SignatureScheme | null;
   enabled: boolean;
   created_at: Date;
   updated_at: Date;
@@ -17,12 +21,22 @@ export interface IntegrationRow {
 
 export async function insertIntegration(
   db: Queryable,
-  row: Pick<IntegrationRow, 'id' | 'provider' | 'name' | 'processing_method' | 'settings' | 'secrets_enc' | 'enabled'>,
+  row: Pick<IntegrationRow, 'id' | 'provider' | 'name' | 'processing_method' | 'settings' | 'secrets_enc' | 'enabled'> &
+    Partial<Pick<IntegrationRow, 'signature_scheme'>>,
 ): Promise<IntegrationRow> {
   const { rows } = await db.query<IntegrationRow>(
-    `INSERT INTO integrations (id, provider, name, processing_method, settings, secrets_enc, enabled)
-     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
-    [row.id, row.provider, row.name, row.processing_method, row.settings, row.secrets_enc, row.enabled],
+    `INSERT INTO integrations (id, provider, name, processing_method, settings, secrets_enc, enabled, signature_scheme)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
+    [
+      row.id,
+      row.provider,
+      row.name,
+      row.processing_method,
+      row.settings,
+      row.secrets_enc,
+      row.enabled,
+      row.signature_scheme ?? null,
+    ],
   );
   return rows[0]!;
 }
@@ -30,7 +44,9 @@ export async function insertIntegration(
 export async function updateIntegration(
   db: Queryable,
   id: string,
-  patch: Partial<Pick<IntegrationRow, 'name' | 'processing_method' | 'settings' | 'secrets_enc' | 'enabled'>>,
+  patch: Partial<
+    Pick<IntegrationRow, 'name' | 'processing_method' | 'settings' | 'secrets_enc' | 'enabled' | 'signature_scheme'>
+  >,
 ): Promise<IntegrationRow | undefined> {
   const entries = Object.entries(patch).filter(([, v]) => v !== undefined);
   if (entries.length === 0) return getIntegration(db, id);

@@ -2,7 +2,13 @@ import { createHash, randomUUID } from 'node:crypto';
 import { getIntegrationForIngress } from '../db/integrations';
 import { insertIncomingWebhook } from '../db/incoming-webhooks';
 import { REPLY_DUPLICATE, REPLY_ID, submitIncomingWebhookIntake } from './intake-statement';
-import { GENERIC_DELIVERY_HEADER, GENERIC_SIGNATURE_HEADER, signGeneric } from './webhook';
+import {
+  DELIVERY_ID_RE,
+  GENERIC_DELIVERY_HEADER,
+  GENERIC_SIGNATURE_HEADER,
+  signGeneric,
+  verifyStandardWebhook,
+} from './webhook';
 import { integrationSecrets } from '../providers';
 import { DEFAULT_INPUT_LIMITS, inputErrorCode, type InputLimits } from '../../platform/http/input-boundary';
 import { safeEqual } from '../../platform/security/compare';
@@ -26,8 +32,6 @@ export interface GenericIntakeDeps extends IntakeDeps {
   processing: InboundProcessingSettings;
 }
 
-const DELIVERY_RE = /^[A-Za-z0-9._:-]{1,200}$/;
-
 const pick = (o: Record<string, unknown>, ...keys: string[]) => {
   for (const k of keys) {
     const v = o[k];
@@ -37,8 +41,9 @@ const pick = (o: Record<string, unknown>, ...keys: string[]) => {
 };
 
 /**
- * A generic HMAC-signed webhook: verified over the raw bytes, stored once per delivery (the
- * `x-switchyard-delivery` header, else the body's hash), answered 202 once committed.
+ * A generic signed webhook: verified over the raw bytes (Standard Webhooks, or the body-only
+ * HMAC an integration opted into), stored once per delivery (the signed `webhook-id`; for
+ * body-hmac the `x-switchyard-delivery` header, else the body's hash), answered 202 once committed.
  */
 export async function acceptGenericWebhook(deps: GenericIntakeDeps, req: IngressRequest): Promise<IngressReply> {
   const integrationId = req.params['integrationId'] ?? '';
@@ -52,11 +57,29 @@ export async function acceptGenericWebhook(deps: GenericIntakeDeps, req: Ingress
   if (!integration.enabled) return reject(403, 'integration_disabled', 'This integration is disabled', integration.id);
 
   const { signingSecret } = integrationSecrets<{ signingSecret: string }>(deps.secrets, integration);
-  const given = req.headers[GENERIC_SIGNATURE_HEADER];
-  if (!given)
-    return reject(401, 'missing_signature', `The ${GENERIC_SIGNATURE_HEADER} header is required`, integration.id);
-  if (!safeEqual(given.trim(), signGeneric(req.raw, signingSecret))) {
-    return reject(401, 'invalid_signature', 'The signature does not match the body', integration.id);
+  let deliveryId: string | undefined;
+  if (integration.signature_scheme === 'body-hmac') {
+    const given = req.headers[GENERIC_SIGNATURE_HEADER];
+    if (!given)
+      return reject(401, 'missing_signature', `The ${GENERIC_SIGNATURE_HEADER} header is required`, integration.id);
+    if (!safeEqual(given.trim(), signGeneric(req.raw, signingSecret))) {
+      return reject(401, 'invalid_signature', 'The signature does not match the body', integration.id);
+    }
+    deliveryId = req.headers[GENERIC_DELIVERY_HEADER];
+    if (deliveryId !== undefined && !DELIVERY_ID_RE.test(deliveryId)) {
+      return reject(
+        400,
+        'invalid_delivery_id',
+        `${GENERIC_DELIVERY_HEADER} must be 1-200 of [A-Za-z0-9._:-]`,
+        integration.id,
+      );
+    }
+  } else {
+    // Standard Webhooks: the signed id is the delivery key, so a replay within the time window is
+    // a duplicate, one after it is too old, and one under a new id fails the signature.
+    const checked = verifyStandardWebhook(req.headers, req.raw, signingSecret, Date.now());
+    if (!checked.ok) return reject(checked.status, checked.code, checked.message, integration.id);
+    deliveryId = checked.id;
   }
 
   const decoded = decodeIngressJson(req, deps.inputLimits ?? DEFAULT_INPUT_LIMITS);
@@ -65,17 +88,8 @@ export async function acceptGenericWebhook(deps: GenericIntakeDeps, req: Ingress
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
     return reject(400, 'invalid_payload', 'The body must be a JSON object', integration.id);
   }
-  const deliveryHeader = req.headers[GENERIC_DELIVERY_HEADER];
-  if (deliveryHeader !== undefined && !DELIVERY_RE.test(deliveryHeader)) {
-    return reject(
-      400,
-      'invalid_delivery_id',
-      `${GENERIC_DELIVERY_HEADER} must be 1-200 of [A-Za-z0-9._:-]`,
-      integration.id,
-    );
-  }
-  // Without a delivery id, identical bodies are the same delivery: provider retries resend bytes verbatim.
-  const deliveryKey = deliveryHeader ?? createHash('sha256').update(req.raw).digest('hex');
+  // Without a delivery id (body-hmac only), identical bodies are the same delivery: provider retries resend bytes verbatim.
+  const deliveryKey = deliveryId ?? createHash('sha256').update(req.raw).digest('hex');
   const fields = payload as Record<string, unknown>;
   const data =
     typeof fields['data'] === 'object' && fields['data'] !== null ? (fields['data'] as Record<string, unknown>) : {};

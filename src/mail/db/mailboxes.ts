@@ -195,25 +195,33 @@ export async function loadTokenCache(db: Queryable, id: string): Promise<string 
 
 export async function insertAuthRequest(
   db: Queryable,
-  r: { stateHash: string; mailboxId: string; verifierEnc: string; expiresAt: Date },
+  r: { stateHash: string; mailboxId: string; verifierEnc: string; expiresAt: Date; browserHash: string },
 ): Promise<void> {
   await db.query('DELETE FROM mailbox_auth_requests WHERE expires_at < now()');
   await db.query(
-    'INSERT INTO mailbox_auth_requests (state_hash, mailbox_id, verifier_enc, expires_at) VALUES ($1, $2, $3, $4)',
-    [r.stateHash, r.mailboxId, r.verifierEnc, r.expiresAt],
+    `INSERT INTO mailbox_auth_requests (state_hash, mailbox_id, verifier_enc, expires_at, browser_hash)
+     VALUES ($1, $2, $3, $4, $5)`,
+    [r.stateHash, r.mailboxId, r.verifierEnc, r.expiresAt, r.browserHash],
   );
 }
 
-/** Consumes a pending sign-in: a state is good for one callback only. */
+/**
+ * Consumes a pending sign-in: a state is good for one callback only, and only from the browser
+ * that started it. From another browser nothing is consumed ('other_browser').
+ */
 export async function takeAuthRequest(
   db: Queryable,
   stateHash: string,
-): Promise<{ mailbox_id: string; verifier_enc: string; expired: boolean } | undefined> {
+  browserHash: string,
+): Promise<{ mailbox_id: string; verifier_enc: string; expired: boolean } | 'other_browser' | undefined> {
   const { rows } = await db.query<{ mailbox_id: string; verifier_enc: string; expired: boolean }>(
-    'DELETE FROM mailbox_auth_requests WHERE state_hash = $1 RETURNING mailbox_id, verifier_enc, expires_at < now() AS expired',
-    [stateHash],
+    `DELETE FROM mailbox_auth_requests WHERE state_hash = $1 AND browser_hash = $2
+     RETURNING mailbox_id, verifier_enc, expires_at < now() AS expired`,
+    [stateHash, browserHash],
   );
-  return rows[0];
+  if (rows[0]) return rows[0];
+  const other = await db.query('SELECT 1 FROM mailbox_auth_requests WHERE state_hash = $1', [stateHash]);
+  return other.rowCount ? 'other_browser' : undefined;
 }
 
 export interface MailboxNotificationRow {

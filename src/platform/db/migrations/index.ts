@@ -18,6 +18,7 @@ import { m0016 } from './0016-statement-abort';
 import { m0017 } from './0017-api-client-scopes';
 import { m0018 } from './0018-related-tickets';
 import { m0019 } from './0019-event-trace-context';
+import { m0020 } from './0020-trust-boundaries';
 
 export type { Migration } from './migration';
 
@@ -55,4 +56,5 @@ export const migrations: readonly Migration[] = [
   m0017,
   m0018,
   m0019,
+  m0020,
 ];

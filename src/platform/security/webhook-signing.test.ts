@@ -6,7 +6,7 @@ import {
   rotateKeys,
   sign,
   signatureHeader,
-} from './signing';
+} from './webhook-signing';
 
 test('a signature verifies with the standardwebhooks package', () => {
   const secret = generateSigningSecret();
