@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { signGeneric } from '../../src/incoming/generic/webhook';
 import type { XeroEmulator } from '../emulators/xero';
-import { buildXeroPayload } from '../emulators/webhook-sender';
+import { buildXeroPayload, signStandardWebhook } from '../emulators/webhook-sender';
 import { Receiver } from '../harness/receiver';
 import { eventually, fetchJson } from '../harness/stack';
 import { recordHistory, type Family } from './histories';
@@ -113,7 +112,7 @@ describeRecording('recording workflow histories', () => {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
-        'x-switchyard-signature': signGeneric(body, created.body.signingSecret),
+        ...signStandardWebhook(body, created.body.signingSecret),
       },
       body,
     });

@@ -3,6 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../harness/free-port';
 import { ProductProcess } from '../harness/processes';
+import { Receiver } from '../harness/receiver';
+import { fetchJson, harness } from '../harness/stack';
+import { ticketEvent } from './outgoing-helpers';
 
 /**
  * Ctrl-C under `npm start`: the terminal signals the whole process group and npm forwards its
@@ -22,6 +25,11 @@ beforeAll(async () => {
     TEMPORAL_UI_PORT: String(await freePort()),
     EMBEDDED_POSTGRES_PORT: String(await freePort()),
     HTTP_PORT: String(await freePort()),
+    // The subscriber the second test keeps waiting is on this machine.
+    OUTBOUND_ALLOWED_HOSTS: '127.0.0.1',
+    SHUTDOWN_GRACE_SECONDS: '20',
+    // The workflow bundle the run already built, rather than bundling again per start.
+    WORKFLOW_BUNDLE_PATH: harness().workflowBundlePath,
   };
 });
 afterAll(() => {
@@ -29,6 +37,8 @@ afterAll(() => {
 });
 
 const READY = /Switchyard is running\./;
+// Each test starts complete embedded stacks on a shared, busy machine.
+jest.setTimeout(300_000);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function exitOf(p: ProductProcess): Promise<number | null> {
@@ -52,12 +62,37 @@ test('two SIGINTs 5 ms apart (one Ctrl-C under npm start) drain and exit 0', asy
 test('a second Ctrl-C a moment later, while draining, forces the exit', async () => {
   const launcher = new ProductProcess('src/launcher.ts', env);
   await launcher.start(READY, 120_000);
-  const exited = exitOf(launcher);
-  launcher.child!.kill('SIGINT');
-  await sleep(1200);
-  launcher.child!.kill('SIGINT');
-  expect(await exited).toBe(1);
-  expect(launcher.output).toMatch(/second signal: exiting now/);
+  // A delivery to a subscriber that never answers keeps the worker draining for the whole
+  // grace period, so the second Ctrl-C lands while the stop is still under way.
+  const receiver = await Receiver.start();
+  try {
+    receiver.setDefault('/slow', { hang: true });
+    const api = `http://127.0.0.1:${env['HTTP_PORT']}`;
+    const key = fs.readFileSync(path.join(dataDir, 'admin-api-key'), 'utf8').trim();
+    const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+    const hook = await fetchJson(`${api}/api/v1/webhooks`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ name: 'slow', url: receiver.url('/slow'), events: [{ type: 'Ticket Changed' }] }),
+    });
+    expect(hook.status).toBe(201);
+    const event = await fetchJson(`${api}/api/v1/events`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify(ticketEvent()),
+    });
+    expect(event.status).toBe(202);
+    await receiver.waitFor('/slow', 1, 60_000);
+
+    const exited = exitOf(launcher);
+    launcher.child!.kill('SIGINT');
+    await sleep(1200);
+    launcher.child!.kill('SIGINT');
+    expect(await exited).toBe(1);
+    expect(launcher.output).toMatch(/second signal: exiting now/);
+  } finally {
+    await receiver.close();
+  }
   // What the forced exit left running is stopped by the next start (orphan sweep).
   const next = new ProductProcess('src/launcher.ts', env);
   await next.start(READY, 120_000);

@@ -3,8 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { signGeneric } from '../../src/incoming/generic/webhook';
 import { TRACING_WORKFLOW_INTERCEPTOR_MODULES } from '../../src/platform/temporal/tracing';
+import { signStandardWebhook } from '../emulators/webhook-sender';
 import { OtlpReceiver, type ReceivedSpan } from '../harness/otlp-receiver';
 import { Receiver } from '../harness/receiver';
 import { eventually, fetchJson } from '../harness/stack';
@@ -97,7 +97,7 @@ test('an incoming webhook: the caller’s trace runs through intake, the starter
     method: 'POST',
     headers: {
       'content-type': 'application/json',
-      'x-switchyard-signature': signGeneric(body, created.body.signingSecret),
+      ...signStandardWebhook(body, created.body.signingSecret),
       traceparent: caller.traceparent,
     },
     body,
