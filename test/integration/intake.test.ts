@@ -146,7 +146,8 @@ test('the backlog appears in /metrics and /readyz, and past its ceiling ingress 
   const metrics = await fetch(`${url}/metrics`).then((r) => r.text());
   expect(metrics).toMatch(/^switchyard_intake_backlog 5$/m);
   expect(Number(/^switchyard_intake_oldest_age_seconds (\S+)$/m.exec(metrics)![1])).toBeGreaterThanOrEqual(30);
-  const ready = await fetchJson(`${url}/readyz`);
+  // The backlog is a detail /readyz shows an admin credential, not an anonymous probe.
+  const ready = await fetchJson(`${url}/readyz`, { headers: { authorization: `Bearer ${stack.apiKey}` } });
   expect(ready.body.intake).toMatchObject({ pending: 5 });
 
   // The gate reads a backlog figure at most a second old: the first request may still pass.

@@ -94,7 +94,8 @@ test('a second Ctrl-C a moment later, while draining, forces the exit', async ()
     await receiver.close();
   }
   // What the forced exit left running is stopped by the next start (orphan sweep).
-  const next = new ProductProcess('src/launcher.ts', env);
+  // Its worker takes up the delivery left in flight; a short grace keeps its own stop brief.
+  const next = new ProductProcess('src/launcher.ts', { ...env, SHUTDOWN_GRACE_SECONDS: '3' });
   await next.start(READY, 120_000);
-  expect(await next.stop('SIGINT')).toBe(0);
+  expect(await next.stop('SIGINT', 90_000)).toBe(0);
 });
