@@ -44,15 +44,8 @@ const searchAttributes = (mailboxId: string) => [
 ];
 
 function startOperation(deps: MailboxControlDeps, mailboxId: string) {
-  const input: MailboxWorkflowInput = {
-    mailboxId,
-    settings: {
-      renewBeforeMs: deps.settings.renewBeforeMs,
-      retryDelayMs: deps.settings.retryDelayMs,
-      sweepIntervalMs: deps.settings.sweepIntervalMs,
-      maxCyclesPerRun: deps.settings.maxCyclesPerRun,
-    },
-  };
+  // No settings: the workflow reads them from its worker when it needs them.
+  const input: MailboxWorkflowInput = { mailboxId };
   return new WithStartWorkflowOperation<MailboxWorkflow>(MAILBOX_WORKFLOW, {
     workflowId: mailboxWorkflowIds.mailbox(mailboxId),
     taskQueue: deps.taskQueue,
