@@ -92,7 +92,8 @@ const isMissing = (err: unknown) =>
  */
 export async function mailboxWorkflow(input: MailboxWorkflowInput): Promise<MailboxWorkflowState> {
   const { mailboxId } = input;
-  // The input's values only until the first wake reads the worker's (always, after LIVE_SETTINGS).
+  // Runs recorded before LIVE_SETTINGS use their input's values throughout. Since then every wake
+  // reads the worker's before anything uses them, and new runs carry none in their input.
   let settings = input.settings as MailboxWorkflowSettings;
   const readSettings = async () => {
     if (patched(LIVE_SETTINGS)) settings = await local.mailboxTimings();
