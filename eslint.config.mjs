@@ -30,6 +30,82 @@ const API_NO_DB_WRITES = {
   ],
 };
 
+/** The modules allowed to drive Temporal: the typed starters and the platform helpers they share. */
+const TYPED_STARTERS = ['src/*/*-starter.ts', 'src/retention/starter.ts', 'src/platform/temporal/starting.ts'];
+
+/**
+ * What changes a workflow or a schedule, by the @temporalio/client (or common) type that declares
+ * it: starting, signalling, updating, terminating or cancelling a workflow; creating, triggering,
+ * backfilling, updating, pausing or deleting a schedule. Reads (describe, query, result, list) are
+ * not in the list.
+ */
+const TEMPORAL_WRITES = {
+  WorkflowClient: ['start', 'execute', 'signalWithStart', 'executeUpdateWithStart', 'startUpdateWithStart'],
+  BaseWorkflowHandle: ['signal'],
+  WorkflowHandle: ['signal', 'executeUpdate', 'startUpdate', 'terminate', 'cancel'],
+  ScheduleClient: ['create'],
+  ScheduleHandle: ['trigger', 'backfill', 'update', 'pause', 'unpause', 'delete'],
+};
+const TEMPORAL_PACKAGES = /[\\/]@temporalio[\\/](client|common)[\\/]/;
+
+/** Where `name` on a value of `type` is declared, when that is one of TEMPORAL_WRITES. */
+function temporalWrite(checker, type, name) {
+  const types = type.isUnion() ? type.types : [type];
+  for (const t of types) {
+    const symbol = checker.getApparentType(checker.getNonNullableType(t)).getProperty(name);
+    for (const decl of symbol?.declarations ?? []) {
+      const owner = decl.parent?.name?.text;
+      if (TEMPORAL_PACKAGES.test(decl.getSourceFile().fileName) && TEMPORAL_WRITES[owner]?.includes(name)) {
+        return `${owner}.${name}`;
+      }
+    }
+  }
+  return undefined;
+}
+
+const oneRouteToTemporal = {
+  meta: {
+    type: 'problem',
+    messages: {
+      direct:
+        '{{what}} drives Temporal directly: go through the intake outbox and a typed starter (src/<capability>/*-starter.ts).',
+      helper: 'The platform start helpers are for typed starters (src/<capability>/*-starter.ts) only.',
+    },
+    schema: [],
+  },
+  create(context) {
+    const services = context.sourceCode.parserServices;
+    const checker = services.program.getTypeChecker();
+    const typeOf = (node) => services.getTypeAtLocation(node);
+    const keyName = (key, computed) =>
+      !computed && key.type === 'Identifier' ? key.name : key.type === 'Literal' ? String(key.value) : undefined;
+    const check = (node, objectNode, name) => {
+      if (name === undefined) return;
+      const what = temporalWrite(checker, typeOf(objectNode), name);
+      if (what) context.report({ node, messageId: 'direct', data: { what } });
+    };
+    return {
+      ImportDeclaration(node) {
+        if (/[\\/]platform[\\/]temporal[\\/]starting$/.test(node.source.value)) {
+          context.report({ node, messageId: 'helper' });
+        }
+      },
+      // client.workflow.start(...), handle.signal, handle['signal'], const s = handle.signal
+      MemberExpression(node) {
+        check(node.property, node.object, keyName(node.property, node.computed));
+      },
+      // const { start } = client.workflow; ({ signal } = handle)
+      'VariableDeclarator > ObjectPattern.id, AssignmentExpression > ObjectPattern.left'(pattern) {
+        const source = pattern.parent.type === 'VariableDeclarator' ? pattern.parent.init : pattern.parent.right;
+        if (!source) return;
+        for (const prop of pattern.properties) {
+          if (prop.type === 'Property') check(prop.key, source, keyName(prop.key, prop.computed));
+        }
+      },
+    };
+  },
+};
+
 export default tseslint.config(
   { ignores: ['src/console/**/*.js.map', 'node_modules/**', '.data/**', 'dist/**', 'coverage/**', 'test-results/**'] },
   js.configs.recommended,
@@ -80,29 +156,14 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', API_NO_DB_WRITES] },
   },
   {
-    // One route to Temporal: workflows are started, signalled and updated only by the typed
-    // starters (src/<capability>/*-starter.ts), which the intake outbox drives.
+    // One route to Temporal: workflows are started, signalled, updated and stopped, and schedules
+    // created or changed, only by the typed starters (src/<capability>/*-starter.ts), which the
+    // intake outbox drives. The rule follows the types, so an alias, a destructured method or a
+    // `handle['signal']` is caught as well as `client.workflow.start(...)`.
     files: ['src/**/*.ts'],
-    ignores: ['src/**/*-starter.ts', 'src/retention/starter.ts', 'src/workflows/**'],
-    rules: {
-      'no-restricted-syntax': [
-        'error',
-        {
-          selector:
-            "CallExpression > MemberExpression.callee[property.name=/^(start|signalWithStart|execute|executeUpdateWithStart|startUpdateWithStart)$/][object.property.name='workflow']",
-          message: 'Start workflows through the intake outbox and a typed starter (src/<capability>/*-starter.ts).',
-        },
-        {
-          selector:
-            'CallExpression > MemberExpression.callee[property.name=/^(signal|executeUpdate|startUpdate|terminate)$/]',
-          message: 'Signal and update workflows through a typed starter (src/<capability>/*-starter.ts).',
-        },
-        {
-          selector: "CallExpression > MemberExpression.callee[property.name='create'][object.property.name='schedule']",
-          message: 'Create schedules in a typed starter (src/<capability>/*-starter.ts).',
-        },
-      ],
-    },
+    ignores: [...TYPED_STARTERS, 'src/workflows/**'],
+    plugins: { switchyard: { rules: { 'one-route-to-temporal': oneRouteToTemporal } } },
+    rules: { 'switchyard/one-route-to-temporal': 'error' },
   },
   {
     // The worker process does not load the HTTP API.

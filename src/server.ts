@@ -5,6 +5,8 @@ import { createIntakeRuntime } from './platform/intake/runtime';
 import { JOB_FAMILIES } from './families';
 import { schedulePruneRejected } from './platform/http/abuse-limits';
 import { ensureRetentionSchedule } from './retention/starter';
+import { refreshScanSchedules } from './mail/mailbox-service';
+import { mailSettings } from './mail/settings';
 import { connectClient } from './platform/temporal/connection';
 import { createBaseContext, type BaseContext } from './platform/context';
 import { prepareDeployment } from './platform/prepare';
@@ -31,6 +33,15 @@ export async function startApi(ctx: BaseContext): Promise<ApiServer> {
     intervalMs: ctx.config.RETENTION_INTERVAL,
   }).catch((err: unknown) =>
     ctx.logger.warn({ err: err instanceof Error ? err.message : err }, 'could not create the retention schedule'),
+  );
+  // Scan schedules carry their interval: re-applied so a changed MAILBOX_SCAN_* setting reaches them.
+  await refreshScanSchedules({
+    db: ctx.db,
+    temporal,
+    taskQueue: ctx.config.TEMPORAL_TASK_QUEUE,
+    settings: mailSettings(ctx.config),
+  }).catch((err: unknown) =>
+    ctx.logger.warn({ err: err instanceof Error ? err.message : err }, 'could not refresh the scan schedules'),
   );
   // A request must arrive whole within HTTP_REQUEST_TIMEOUT_MS (Node answers 408 and closes the
   // socket): a false Content-Length or a slow trickle cannot hold a connection open.

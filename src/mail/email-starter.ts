@@ -1,9 +1,9 @@
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import type { LoggedMailRef, MailTrigger } from './db/mail-log';
 import type { MailSettings } from './settings';
 import { EMAIL_TO_TICKET_WORKFLOW, type EmailToTicketInput, type EmailToTicketWorkflow } from './workflow-contract';
 import { SA, searchAttributes } from '../platform/temporal/search-attributes';
+import { startWorkflowOnce } from '../platform/temporal/starting';
 import { jobFor, type JobFamily, type StarterDeps } from '../platform/intake/family';
 import type { NewIntakeJob } from '../platform/intake/jobs';
 
@@ -27,27 +27,20 @@ export function emailToTicketInput(
   };
 }
 
-async function start(deps: StarterDeps, workflowId: string, input: EmailToTicketInput, mode: 'first' | 'again') {
-  try {
-    await deps.temporal.workflow.start<EmailToTicketWorkflow>(EMAIL_TO_TICKET_WORKFLOW, {
-      taskQueue: deps.taskQueue,
-      workflowId,
-      args: [input],
-      workflowIdReusePolicy:
-        mode === 'first' ? WorkflowIdReusePolicy.REJECT_DUPLICATE : WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-      workflowIdConflictPolicy:
-        mode === 'first' ? WorkflowIdConflictPolicy.USE_EXISTING : WorkflowIdConflictPolicy.FAIL,
-      typedSearchAttributes: searchAttributes([
-        [SA.integration, 'microsoft365'],
-        [SA.mailboxId, input.mailboxId],
-        [SA.entityId, input.mailId],
-      ]),
-    });
-    return 'started' as const;
-  } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError) return 'running' as const;
-    throw err;
-  }
+function start(deps: StarterDeps, workflowId: string, input: EmailToTicketInput, mode: 'first' | 'again') {
+  return startWorkflowOnce<EmailToTicketWorkflow>(deps.temporal, EMAIL_TO_TICKET_WORKFLOW, {
+    taskQueue: deps.taskQueue,
+    workflowId,
+    args: [input],
+    workflowIdReusePolicy:
+      mode === 'first' ? WorkflowIdReusePolicy.REJECT_DUPLICATE : WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+    workflowIdConflictPolicy: mode === 'first' ? WorkflowIdConflictPolicy.USE_EXISTING : WorkflowIdConflictPolicy.FAIL,
+    typedSearchAttributes: searchAttributes([
+      [SA.integration, 'microsoft365'],
+      [SA.mailboxId, input.mailboxId],
+      [SA.entityId, input.mailId],
+    ]),
+  });
 }
 
 /**

@@ -1,6 +1,7 @@
 import {
   deleteMailbox,
   getMailbox,
+  listMailboxes,
   insertMailbox,
   setOutgoingDefault,
   updateMailbox,
@@ -74,6 +75,17 @@ export async function updateMailboxSettings(
   if (row.method === 'scan' && row.connected_home_account_id) await upsertScanSchedule(deps, row);
   if (row.enabled && !existing.enabled) await catchUpAfterEnable(deps, row);
   return row;
+}
+
+/**
+ * Re-applies every connected scan mailbox's schedule, run at API start-up like the retention
+ * schedule: a changed MAILBOX_SCAN_INTERVAL_SECONDS or MAILBOX_SCAN_MIN_INTERVAL_SECONDS reaches
+ * existing schedules when the API restarts. Returns how many it re-applied.
+ */
+export async function refreshScanSchedules(deps: MailboxStoreDeps): Promise<number> {
+  const scanned = (await listMailboxes(deps.db)).filter((m) => m.method === 'scan' && m.connected_home_account_id);
+  for (const mailbox of scanned) await upsertScanSchedule(deps, mailbox);
+  return scanned.length;
 }
 
 /** Stops the mailbox's workflows and scan schedule, then deletes it. */

@@ -1,5 +1,4 @@
 import {
-  ScheduleAlreadyRunning,
   ScheduleNotFoundError,
   ScheduleOverlapPolicy,
   WithStartWorkflowOperation,
@@ -29,6 +28,7 @@ import {
   type SubscriptionOutcome,
 } from './workflow-contract';
 import { SA } from '../platform/temporal/search-attributes';
+import { upsertSchedule } from '../platform/temporal/starting';
 import type { JobFamily } from '../platform/intake/family';
 
 /** What driving the mailbox workflows from the API needs. */
@@ -44,15 +44,8 @@ const searchAttributes = (mailboxId: string) => [
 ];
 
 function startOperation(deps: MailboxControlDeps, mailboxId: string) {
-  const input: MailboxWorkflowInput = {
-    mailboxId,
-    settings: {
-      renewBeforeMs: deps.settings.renewBeforeMs,
-      retryDelayMs: deps.settings.retryDelayMs,
-      sweepIntervalMs: deps.settings.sweepIntervalMs,
-      maxCyclesPerRun: deps.settings.maxCyclesPerRun,
-    },
-  };
+  // No settings: the workflow reads them from its worker when it needs them.
+  const input: MailboxWorkflowInput = { mailboxId };
   return new WithStartWorkflowOperation<MailboxWorkflow>(MAILBOX_WORKFLOW, {
     workflowId: mailboxWorkflowIds.mailbox(mailboxId),
     taskQueue: deps.taskQueue,
@@ -169,17 +162,7 @@ export async function upsertScanSchedule(deps: MailboxControlDeps, mailbox: Mail
     // A disabled mailbox keeps its schedule, paused.
     state: { note: `scan of mailbox ${mailbox.name}`, paused: !mailbox.enabled },
   };
-  try {
-    await deps.temporal.schedule.create(options);
-  } catch (err) {
-    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-    await deps.temporal.schedule.getHandle(scheduleId).update((previous) => ({
-      ...previous,
-      spec: options.spec,
-      action: { ...previous.action, ...options.action },
-      state: { ...previous.state, paused: !mailbox.enabled },
-    }));
-  }
+  await upsertSchedule(deps.temporal, options, (previous) => ({ ...previous, paused: !mailbox.enabled }));
 }
 
 /**

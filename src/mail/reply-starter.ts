@@ -1,7 +1,7 @@
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import { TICKET_REPLY_WORKFLOW, type TicketReplyInput, type TicketReplyWorkflow } from './workflow-contract';
 import { SA, searchAttributes } from '../platform/temporal/search-attributes';
+import { startWorkflowOnce } from '../platform/temporal/starting';
 import type { JobFamily } from '../platform/intake/family';
 
 export interface TicketReplyStart {
@@ -15,20 +15,16 @@ export const ticketReplyFamily: JobFamily<TicketReplyStart> = {
   kind: 'ticket.reply',
   run: async (deps, workflowId, [first]) => {
     if (!first) return;
-    try {
-      await deps.temporal.workflow.start<TicketReplyWorkflow>(TICKET_REPLY_WORKFLOW, {
-        taskQueue: deps.taskQueue,
-        workflowId,
-        args: [first.input],
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        typedSearchAttributes: searchAttributes([
-          [SA.integration, 'microsoft365'],
-          [SA.mailboxId, first.mailboxId],
-          [SA.entityId, first.ticketId],
-        ]),
-      });
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    }
+    await startWorkflowOnce<TicketReplyWorkflow>(deps.temporal, TICKET_REPLY_WORKFLOW, {
+      taskQueue: deps.taskQueue,
+      workflowId,
+      args: [first.input],
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      typedSearchAttributes: searchAttributes([
+        [SA.integration, 'microsoft365'],
+        [SA.mailboxId, first.mailboxId],
+        [SA.entityId, first.ticketId],
+      ]),
+    });
   },
 };

@@ -17,6 +17,10 @@ export interface LifecycleSignal {
   subscriptionId: string;
 }
 
+/**
+ * The timings the mailbox workflow paces itself by. Read from the worker's settings when needed
+ * (the `mailboxTimings` activity); runs started before that carried them in their input.
+ */
 export interface MailboxWorkflowSettings {
   renewBeforeMs: number;
   retryDelayMs: number;
@@ -48,7 +52,11 @@ export interface MailboxWorkflowState {
 
 export interface MailboxWorkflowInput {
   mailboxId: string;
-  settings: MailboxWorkflowSettings;
+  /**
+   * Only histories recorded before the `mailbox-live-settings` patch read this: their runs used
+   * the values the API had when it started them, carried forward by continue-as-new.
+   */
+  settings?: MailboxWorkflowSettings;
   carry?: { state: MailboxWorkflowState; pending: LifecycleSignal[]; catchUpReasons: string[] };
 }
 
@@ -63,7 +71,14 @@ export type MailboxProblemKind =
   | 'wrong_method';
 
 export type SubscriptionOutcome =
-  | { ok: true; subscriptionId: string; expiresAt: string; created: boolean }
+  | {
+      ok: true;
+      subscriptionId: string;
+      expiresAt: string;
+      created: boolean;
+      /** When to renew, by the current settings (src/mail/subscription-renewal.ts); absent from older results. */
+      renewAt?: string;
+    }
   | { ok: false; kind: MailboxProblemKind; message: string };
 
 export type CancelOutcome = { ok: true; deleted: boolean; message: string };

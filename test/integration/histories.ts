@@ -8,7 +8,10 @@ import { ROOT } from '../harness/paths';
  * Recorded workflow histories, one folder per workflow family, replayed against the current
  * workflow code by workflow-replay.test.ts. `npm run record-histories` records them again
  * (record-histories.test.ts); a file whose name starts with `mid-flight-` was taken from a
- * workflow still running, waiting on a timer, as one would be during an upgrade.
+ * workflow still running, waiting on a timer, as one would be during an upgrade. A history taken
+ * before a `patched()` change keeps its own name and is not recorded again (the recorder runs the
+ * current code): `mailbox/mid-flight-waiting-on-renewal-settings-in-input.json` predates
+ * `mailbox-live-settings`.
  *
  * Stored as protobufjs's JSON form of the History message (enums by name, 64-bit numbers as
  * strings, bytes in base64): the SDK's historyToJSON fails on this install (its protobufjs 8
@@ -64,5 +67,15 @@ export function loadHistories(): RecordedHistory[] {
         workflowId: `${family}/${file}`,
         history: History.fromObject(JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as object),
       }));
+  });
+}
+
+/** The `patched()` ids a history recorded (its core_patch markers): which side of each patch it was taken on. */
+export function patchIds(history: temporal.api.history.v1.IHistory): string[] {
+  return (history.events ?? []).flatMap((e) => {
+    const marker = e.markerRecordedEventAttributes;
+    const data = marker?.markerName === 'core_patch' ? marker.details?.['patch-data']?.payloads?.[0]?.data : undefined;
+    if (!data) return [];
+    return [(JSON.parse(Buffer.from(data).toString('utf8')) as { id: string }).id];
   });
 }

@@ -168,3 +168,22 @@ test('a revoked sign-in is reported: the scan asks for authorization again and p
     email: { status: 'skipped', error: 'no outgoing default mailbox is configured' },
   });
 });
+
+test('a changed MAILBOX_SCAN_MIN_INTERVAL_SECONDS reaches the existing scan schedule when the API restarts', async () => {
+  const every = async () =>
+    (await m.stack.temporal.schedule.getHandle(`mailbox-scan:${mailbox.id}`).describe()).spec.intervals?.[0]?.every;
+  expect(await every()).toBe(2000);
+  const restartApi = async (minSeconds: string) => {
+    m.stack.env['MAILBOX_SCAN_MIN_INTERVAL_SECONDS'] = minSeconds;
+    await m.stack.api.stop();
+    await m.stack.api.start(/"msg":"api listening"/);
+  };
+  await restartApi('5');
+  try {
+    // The mailbox asks for 2 s; the new floor wins.
+    expect(await every()).toBe(5000);
+  } finally {
+    await restartApi('1');
+  }
+  expect(await every()).toBe(2000);
+});

@@ -1,6 +1,7 @@
 import { eventually } from '../harness/stack';
 import {
   createMailbox,
+  HELPDESK,
   inboundLog,
   processed,
   startMailStack,
@@ -140,4 +141,37 @@ describe('recovery', () => {
     const log = await inboundLog(m, mailbox.id);
     expect(new Set(log.map((e) => e.graphMessageId)).size).toBe(log.length);
   });
+});
+
+test('a changed MAILBOX_RENEW_BEFORE reaches the running mailbox workflow when its worker restarts', async () => {
+  const mailbox = await createMailbox(m, { name: 'Settings', emailAddress: HELPDESK });
+  await subscribe(m, mailbox.id);
+  // How long before expiry the workflow plans its next renewal, as its state shows it.
+  const window = (s: { workflow: { expiresAt: string; nextRenewalAt: string } }) =>
+    Date.parse(s.workflow.expiresAt) - Date.parse(s.workflow.nextRenewalAt);
+  const renewed = (after: number) =>
+    eventually(async () => {
+      const s = await workflowState(m, mailbox.id);
+      return s.workflow?.status === 'active' && s.workflow.renewals > after ? s : undefined;
+    }, 30_000);
+
+  // 10 s before a 15-second lifetime: the half-lifetime floor decides, 7.5 s before expiry.
+  const before = await renewed(0);
+  expect(window(before)).toBeGreaterThan(7000);
+  expect(window(before)).toBeLessThan(8000);
+
+  m.stack.env['MAILBOX_RENEW_BEFORE'] = '3s';
+  await m.stack.worker.stop();
+  await m.stack.worker.start(/worker running/);
+
+  // The same workflow (its counters carried on, not a fresh start) now renews 3 s before expiry.
+  const after = await eventually(async () => {
+    const s = await renewed(before.workflow.renewals);
+    return window(s) < 4000 ? s : undefined;
+  }, 40_000);
+  expect(window(after)).toBeGreaterThan(2000);
+  expect(after.workflow.run).toBeGreaterThanOrEqual(before.workflow.run);
+  const chain = await m.stack.temporal.workflow.getHandle(`mailbox:${mailbox.id}`).describe();
+  expect(chain.status.name).toBe('RUNNING');
+  expect(after.workflow.subscriptionId).toBe(after.id);
 });

@@ -1,6 +1,6 @@
 import { Worker } from '@temporalio/worker';
 import { harness } from '../harness/stack';
-import { FAMILIES, loadHistories } from './histories';
+import { FAMILIES, loadHistories, patchIds } from './histories';
 
 /**
  * Every workflow family's recorded histories (test/fixtures/histories/, recorded from real runs by
@@ -20,6 +20,19 @@ test('every workflow family has recorded histories, including the three taken mi
       .map((h) => h.family)
       .sort(),
   ).toEqual(expect.arrayContaining(['inbound-batch', 'mailbox', 'webhook-lane']));
+});
+
+test('mailbox histories from both sides of the mailbox-live-settings patch are kept', () => {
+  // One was recorded while the workflow still froze its settings into its input (before the
+  // patch); replaying it proves the patched code takes the old path for runs already under way.
+  const mailbox = histories.filter((h) => h.family === 'mailbox' && h.file.startsWith('mid-flight-'));
+  const sides = mailbox.map((h) => [h.file, patchIds(h.history).includes('mailbox-live-settings')]);
+  expect(sides).toEqual(
+    expect.arrayContaining([
+      ['mid-flight-waiting-on-renewal-settings-in-input.json', false],
+      ['mid-flight-waiting-on-renewal.json', true],
+    ]),
+  );
 });
 
 test('recorded histories of every workflow family replay deterministically against the current code', async () => {

@@ -16,7 +16,7 @@ import { getMessage, markRead, moveMessage, type GraphMessage } from '../../mail
 import type { MailboxProblemKind } from '../../mail/workflow-contract';
 import { activityKey } from '../../platform/effects/activity-keys';
 import { storeMail } from './ingest';
-import { graphFor, requireMailbox, settle, type MailboxActivityDeps } from './support';
+import { explainReadProblem, graphFor, requireMailbox, settle, type MailboxActivityDeps } from './support';
 
 export type IngestOutcome =
   | {
@@ -100,13 +100,7 @@ export function createMailActivities(deps: MailboxActivityDeps) {
           });
           return { ok: true, status: 'skipped', ticketId: null, postAction: false };
         }
-        const target = mailbox.shared_mailbox ?? mailbox.email_address ?? mailbox.connected_account ?? mailbox.name;
-        const error = explainProblem(settled, {
-          access: 'read',
-          method: mailbox.method,
-          shared: g.shared,
-          mailbox: target,
-        });
+        const error = explainReadProblem(settled, mailbox, g);
         note(`failed: ${error}`);
         await finishMailRequest(db, mailId, attempt, { status: 'failed', error, log: entries });
         await updateInboundMail(db, mailId, { status: 'retrying', error });

@@ -4,6 +4,7 @@ import { updateMailbox, type MailboxRow } from '../../mail/db/mailboxes';
 import { explainProblem } from '../../mail/graph/errors';
 import { mailboxAad } from '../../mail/graph/msal';
 import { notificationUrls } from '../../mail/settings';
+import { mailboxTimings, renewalDueAt, subscriptionLifetimeMinutes } from '../../mail/subscription-renewal';
 import {
   createSubscription,
   deleteSubscription,
@@ -12,7 +13,7 @@ import {
   reauthorizeSubscription,
   renewSubscription,
 } from '../../mail/graph/subscriptions';
-import type { CancelOutcome, SubscriptionOutcome } from '../../mail/workflow-contract';
+import type { CancelOutcome, MailboxWorkflowSettings, SubscriptionOutcome } from '../../mail/workflow-contract';
 import { graphFor, requireMailbox, settle, type MailboxActivityDeps, type SettledProblem } from './support';
 
 const iso = (d: Date | string) => new Date(d).toISOString();
@@ -47,8 +48,12 @@ export function createSubscriptionActivities(deps: MailboxActivityDeps) {
     return state;
   };
 
-  const lifetime = (mailbox: MailboxRow) =>
-    Math.min(mailbox.subscription_max_minutes ?? Infinity, settings.subscriptionMinutes);
+  const lifetime = (mailbox: MailboxRow) => subscriptionLifetimeMinutes(settings, mailbox.subscription_max_minutes);
+  /** A live subscription, with when to renew it by the current settings. */
+  const active = (subscriptionId: string, expirationDateTime: string, created: boolean): SubscriptionOutcome => {
+    const expiresAt = iso(expirationDateTime);
+    return { ok: true, subscriptionId, expiresAt, created, renewAt: renewalDueAt(settings, expiresAt) };
+  };
 
   /** Extends the subscription to the longest lifetime Graph accepts; `not_found` means recreate. */
   const renew = async (mailboxId: string): Promise<SubscriptionOutcome> => {
@@ -62,12 +67,7 @@ export function createSubscriptionActivities(deps: MailboxActivityDeps) {
            updated_at = now() WHERE id = $1`,
         [mailboxId, new Date(renewed.value.expirationDateTime), renewed.minutes],
       );
-      return {
-        ok: true,
-        subscriptionId: mailbox.subscription_id,
-        expiresAt: iso(renewed.value.expirationDateTime),
-        created: false,
-      };
+      return active(mailbox.subscription_id, renewed.value.expirationDateTime, false);
     } catch (err) {
       const problem = settle(err);
       if (problem.kind === 'not_found') return { ok: false, kind: 'not_found', message: problem.message };
@@ -94,7 +94,7 @@ export function createSubscriptionActivities(deps: MailboxActivityDeps) {
             subscription_expires_at: new Date(existing.expirationDateTime),
             subscription_error: null,
           });
-          return { ok: true, subscriptionId: existing.id, expiresAt: iso(existing.expirationDateTime), created: false };
+          return active(existing.id, existing.expirationDateTime, false);
         } catch (err) {
           const problem = settle(err);
           if (problem.kind !== 'not_found') return failed(mailbox, problem);
@@ -131,10 +131,15 @@ export function createSubscriptionActivities(deps: MailboxActivityDeps) {
         await deleteSubscription(g, previous).catch(() => undefined);
       }
       log.info('subscription created', { mailboxId, subscriptionId: sub.id, minutes: created.minutes });
-      return { ok: true, subscriptionId: sub.id, expiresAt: iso(sub.expirationDateTime), created: true };
+      return active(sub.id, sub.expirationDateTime, true);
     },
 
     renewMailboxSubscription: renew,
+
+    /** The mailbox workflow's timings from this worker's settings, read at every wake of the workflow. */
+    async mailboxTimings(): Promise<MailboxWorkflowSettings> {
+      return mailboxTimings(settings);
+    },
 
     /** Answers a reauthorizationRequired challenge, then renews (Graph accepts either; we do both). */
     async reauthorizeMailboxSubscription(mailboxId: string): Promise<SubscriptionOutcome> {

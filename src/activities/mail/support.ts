@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { getMailbox, type MailboxRow } from '../../mail/db/mailboxes';
 import type { Db } from '../../platform/db/pool';
 import { connectMailbox, type MailboxGraph } from '../../mail/graph/graph-client';
-import { classifyGraphError, type GraphProblem } from '../../mail/graph/errors';
+import { classifyGraphError, explainProblem, type GraphProblem } from '../../mail/graph/errors';
 import type { KeyedLimiter } from '../../mail/graph/limiter';
 import type { MailSettings } from '../../mail/settings';
 import type { Logger } from '../../platform/logger';
@@ -50,6 +50,20 @@ export async function requireMailbox(db: Db, mailboxId: string): Promise<Mailbox
     });
   }
   return mailbox;
+}
+
+/** A problem reading a mailbox, explained for its administrator, naming the mailbox as they know it. */
+export function explainReadProblem(
+  problem: GraphProblem,
+  mailbox: MailboxRow,
+  g: Pick<MailboxGraph, 'shared'>,
+): string {
+  return explainProblem(problem, {
+    access: 'read',
+    method: mailbox.method,
+    shared: g.shared,
+    mailbox: mailbox.shared_mailbox ?? mailbox.email_address ?? mailbox.connected_account ?? mailbox.name,
+  });
 }
 
 export function graphFor(deps: MailboxActivityDeps, mailbox: MailboxRow): MailboxGraph {

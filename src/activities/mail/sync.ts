@@ -2,13 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { Context, log } from '@temporalio/activity';
 import { getMailbox, updateMailbox } from '../../mail/db/mailboxes';
 import { claimDueRetries, knownGraphIds, upsertInboundMail, type MailSource } from '../../mail/db/mail-log';
-import { explainProblem } from '../../mail/graph/errors';
 import { addressOf, deltaPage, type GraphMessage } from '../../mail/graph/messages';
 import { emailJob } from '../../mail/email-starter';
 import { inTransaction } from '../../platform/db/pool';
 import { insertIntakeJobs } from '../../platform/intake/jobs';
 import { mailboxWorkflowIds, type CatchUpOutcome } from '../../mail/workflow-contract';
-import { graphFor, requireMailbox, settle, type MailboxActivityDeps } from './support';
+import { explainReadProblem, graphFor, requireMailbox, settle, type MailboxActivityDeps } from './support';
 
 const RETRY_BATCH = 200;
 
@@ -53,13 +52,7 @@ export function createSyncActivities(deps: MailboxActivityDeps) {
             restarted = true;
             continue;
           }
-          const target = mailbox.shared_mailbox ?? mailbox.email_address ?? mailbox.connected_account ?? mailbox.name;
-          const message = explainProblem(problem, {
-            access: 'read',
-            method: mailbox.method,
-            shared: g.shared,
-            mailbox: target,
-          });
+          const message = explainReadProblem(problem, mailbox, g);
           await updateMailbox(db, mailboxId, { last_error: message, last_error_at: new Date() });
           const kind = problem.kind === 'sync_reset' ? 'bad_request' : problem.kind;
           return { ok: false, kind, message };

@@ -1,17 +1,12 @@
 import express, { type Router } from 'express';
 import { z } from 'zod';
-import { listTicketAttachments, type TicketAttachmentRow } from '../../mail/db/attachments';
-import {
-  getTicket,
-  listTicketMessages,
-  listTickets,
-  type TicketMessageRow,
-  type TicketRow,
-} from '../../mail/db/tickets';
+import { listTicketAttachments } from '../../mail/db/attachments';
+import { getTicket, listTicketMessages, listTickets } from '../../mail/db/tickets';
 import { ticketToken } from '../../mail/threading';
 import { replyToTicket, type TicketReplyDeps } from '../../mail/ticket-reply-service';
 import { HttpError, parseOr400 } from '../errors';
-import { attachmentNotes, presentAttachment, rewriteCids, ticketAttachmentsRouter } from './ticket-attachments';
+import { attachmentNotes, presentAttachment, ticketAttachmentsRouter } from './ticket-attachments';
+import { presentMessage, presentTicket } from './ticket-presenters';
 import { decodeCursor, keysetPage, limitSchema } from '../pagination';
 
 export const listQuery = z
@@ -29,51 +24,6 @@ export const replyBody = z
   .strict();
 
 export type TicketsDeps = TicketReplyDeps;
-
-export function presentTicket(t: TicketRow) {
-  return {
-    id: t.id,
-    number: Number(t.number),
-    token: ticketToken(t.number),
-    mailboxId: t.mailbox_id,
-    summary: t.summary,
-    details: t.details,
-    status: t.status,
-    requester: t.requester_address ? { address: t.requester_address, name: t.requester_name } : null,
-    conversationId: t.conversation_id,
-    messageCount: t.message_count,
-    /** The ticket a stranger's mail pointed at when it opened this one instead: merge it there if it belongs. */
-    relatedTicketId: t.related_ticket_id,
-    createdAt: t.created_at,
-    updatedAt: t.updated_at,
-  };
-}
-
-function presentMessage(m: TicketMessageRow, attachments: TicketAttachmentRow[] = []) {
-  const own = attachments.filter((a) => a.ticket_message_id === m.id);
-  return {
-    id: m.id,
-    direction: m.direction,
-    mailboxId: m.mailbox_id,
-    inboundMailId: m.inbound_mail_id,
-    internetMessageId: m.internet_message_id,
-    conversationId: m.conversation_id,
-    from: m.from_address ? { address: m.from_address, name: m.from_name } : null,
-    to: m.to_addresses,
-    subject: m.subject,
-    bodyType: m.body_type,
-    body: m.body,
-    /** The HTML body with inline images (`cid:`) pointing at their download URLs. */
-    renderedBody: m.body_type === 'html' ? rewriteCids(m.body, own) : null,
-    uniqueBody: m.unique_body,
-    attachments: own.map(presentAttachment),
-    threadedBy: m.threaded_by,
-    status: m.status,
-    error: m.error,
-    createdAt: m.created_at,
-    sentAt: m.sent_at,
-  };
-}
 
 /** `/api/v1/tickets`: tickets made from email, their messages, and replies sent through Graph. */
 export function ticketsRouter(deps: TicketsDeps): Router {

@@ -5,7 +5,9 @@ import {
   condition,
   continueAsNew,
   log,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   workflowInfo,
@@ -20,6 +22,7 @@ import {
   type CancelOutcome,
   type LifecycleSignal,
   type MailboxWorkflowInput,
+  type MailboxWorkflowSettings,
   type MailboxWorkflowState,
   type SubscriptionOutcome,
 } from '../../mail/workflow-contract';
@@ -34,6 +37,16 @@ const retry = {
 const graph = proxyActivities<MailboxActivities>({ startToCloseTimeout: '5m', heartbeatTimeout: '15s', retry });
 // A first delta round pages through the whole inbox: long, so it heartbeats per page.
 const sync = proxyActivities<MailboxActivities>({ startToCloseTimeout: '30m', heartbeatTimeout: '15s', retry });
+// Reading the worker's settings takes no I/O: a local activity, one marker in the history.
+const local = proxyLocalActivities<MailboxActivities>({ startToCloseTimeout: '10s', retry });
+
+/**
+ * Settings (MAILBOX_RENEW_BEFORE, MAILBOX_RETRY_DELAY, MAILBOX_SWEEP_INTERVAL,
+ * MAILBOX_MAX_CYCLES_PER_RUN) are read from the worker when the workflow wakes, and the renewal time
+ * comes with each subscription outcome, so a changed setting reaches a running mailbox. Histories
+ * recorded before this change used the values frozen into their input, and replay that way.
+ */
+const LIVE_SETTINGS = 'mailbox-live-settings';
 
 type Command =
   | { kind: 'ensure'; id?: number }
@@ -78,7 +91,13 @@ const isMissing = (err: unknown) =>
  * retries failed emails. State is queryable (`state`); the history is kept short by continue-as-new.
  */
 export async function mailboxWorkflow(input: MailboxWorkflowInput): Promise<MailboxWorkflowState> {
-  const { mailboxId, settings } = input;
+  const { mailboxId } = input;
+  // Runs recorded before LIVE_SETTINGS use their input's values throughout. Since then every wake
+  // reads the worker's before anything uses them, and new runs carry none in their input.
+  let settings = input.settings as MailboxWorkflowSettings;
+  const readSettings = async () => {
+    if (patched(LIVE_SETTINGS)) settings = await local.mailboxTimings();
+  };
   const state: MailboxWorkflowState = input.carry
     ? { ...input.carry.state, run: input.carry.state.run + 1 }
     : initialState(mailboxId);
@@ -119,10 +138,17 @@ export async function mailboxWorkflow(input: MailboxWorkflowInput): Promise<Mail
   setHandler(mailboxCatchUpSignal, ({ reason }) => void queue.push({ kind: 'catchUp', reason }));
   setHandler(mailboxStateQuery, () => state);
 
-  const scheduleRenewal = (expiresAt: string) => {
+  /**
+   * When to renew: the activity's answer (src/mail/subscription-renewal.ts). Histories recorded
+   * before LIVE_SETTINGS, and results from a worker of that release, computed it here.
+   */
+  const scheduleRenewal = (outcome: Extract<SubscriptionOutcome, { ok: true }>) => {
+    if (outcome.renewAt !== undefined && patched(LIVE_SETTINGS)) {
+      state.nextRenewalAt = outcome.renewAt;
+      return;
+    }
     const now = Date.now();
-    const expires = Date.parse(expiresAt);
-    // Never closer than half the remaining lifetime, or a short lifetime would renew in a tight loop.
+    const expires = Date.parse(outcome.expiresAt);
     state.nextRenewalAt = iso(Math.max(expires - settings.renewBeforeMs, now + (expires - now) / 2));
   };
 
@@ -133,7 +159,7 @@ export async function mailboxWorkflow(input: MailboxWorkflowInput): Promise<Mail
     state.consecutiveFailures = 0;
     state.nextRetryAt = null;
     state.lastError = null;
-    scheduleRenewal(outcome.expiresAt);
+    scheduleRenewal(outcome);
     state.nextSweepAt ??= iso(Date.now() + settings.sweepIntervalMs);
   };
 
@@ -291,6 +317,7 @@ export async function mailboxWorkflow(input: MailboxWorkflowInput): Promise<Mail
         const due = queue.length === 0 ? dueCommand() : null;
         if (due) queue.push(due);
       }
+      await readSettings();
       while (queue.length > 0 && !cancelled()) await handle(queue.shift()!);
       cycles += 1;
       if (
