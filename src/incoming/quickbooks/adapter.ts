@@ -1,9 +1,6 @@
+import { clientEvent, invoiceEvent, num, obj, str } from '../provider-events';
 import type { ProviderAdapter, ResourceVersion } from '../provider-types';
 import { fetchQuickBooksResources } from './client';
-
-const str = (v: unknown) => (typeof v === 'string' ? v : '');
-const num = (v: unknown) => (typeof v === 'number' ? v : null);
-const obj = (v: unknown) => (typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : {});
 
 /**
  * QuickBooks: `MetaData.LastUpdatedTime` has second resolution (with the company's local
@@ -48,34 +45,23 @@ export function quickBooksAdapter(minorVersion: number): ProviderAdapter {
       if (entity === 'Invoice') {
         const customer = obj(r?.['CustomerRef']);
         const balance = num(r?.['Balance']);
-        return {
-          type: `invoice.${op}`,
-          objectId: entityId,
-          object: r
-            ? {
-                fields: {
-                  invoiceNumber: str(r['DocNumber']),
-                  client: { id: str(customer['value']), display: str(customer['name']) },
-                  status: balance === 0 ? { id: 'Paid', display: 'Paid' } : { id: 'Open', display: 'Open' },
-                  total: num(r['TotalAmt']),
-                  amountDue: balance,
-                  currency: str(obj(r['CurrencyRef'])['value']),
-                  issueDate: str(r['TxnDate']) || null,
-                  dueDate: str(r['DueDate']) || null,
-                },
-                linked: { client: { id: str(customer['value']), name: str(customer['name']) } },
-              }
-            : { fields: {}, linked: {} },
-        };
+        return invoiceEvent(
+          op,
+          entityId,
+          r && {
+            invoiceNumber: str(r['DocNumber']),
+            client: { id: str(customer['value']), display: str(customer['name']) },
+            status: balance === 0 ? { id: 'Paid', display: 'Paid' } : { id: 'Open', display: 'Open' },
+            total: num(r['TotalAmt']),
+            amountDue: balance,
+            currency: str(obj(r['CurrencyRef'])['value']),
+            issueDate: str(r['TxnDate']) || null,
+            dueDate: str(r['DueDate']) || null,
+          },
+        );
       }
       if (entity === 'Customer') {
-        return {
-          type: `client.${op}`,
-          objectId: entityId,
-          object: r
-            ? { fields: { name: str(r['DisplayName']), inactive: r['Active'] === false }, linked: {} }
-            : { fields: {}, linked: {} },
-        };
+        return clientEvent(op, entityId, r && { name: str(r['DisplayName']), inactive: r['Active'] === false });
       }
       return null;
     },

@@ -1,9 +1,7 @@
+import { clientEvent, invoiceEvent, num, obj, str } from '../provider-events';
 import type { ProviderAdapter, ResourceVersion } from '../provider-types';
 import { fetchXeroResources, parseXeroDate } from './client';
 
-const str = (v: unknown) => (typeof v === 'string' ? v : '');
-const num = (v: unknown) => (typeof v === 'number' ? v : null);
-const obj = (v: unknown) => (typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : {});
 const day = (v: unknown) => {
   const ms = parseXeroDate(v);
   return ms === undefined ? null : new Date(ms).toISOString().slice(0, 10);
@@ -23,35 +21,24 @@ export const xeroAdapter: ProviderAdapter = {
   domainEvent(entityType, op, entityId, r) {
     if (entityType === 'INVOICE') {
       const contact = obj(r?.['Contact']);
-      return {
-        type: `invoice.${op}`,
-        objectId: entityId,
-        object: r
-          ? {
-              fields: {
-                invoiceNumber: str(r['InvoiceNumber']),
-                client: { id: str(contact['ContactID']), display: str(contact['Name']) },
-                status: { id: str(r['Status']), display: str(r['Status']) },
-                total: num(r['Total']),
-                amountDue: num(r['AmountDue']),
-                currency: str(r['CurrencyCode']),
-                issueDate: day(r['Date']),
-                dueDate: day(r['DueDate']),
-              },
-              linked: { client: { id: str(contact['ContactID']), name: str(contact['Name']) } },
-            }
-          : { fields: {}, linked: {} },
-      };
+      return invoiceEvent(
+        op,
+        entityId,
+        r && {
+          invoiceNumber: str(r['InvoiceNumber']),
+          client: { id: str(contact['ContactID']), display: str(contact['Name']) },
+          status: { id: str(r['Status']), display: str(r['Status']) },
+          total: num(r['Total']),
+          amountDue: num(r['AmountDue']),
+          currency: str(r['CurrencyCode']),
+          issueDate: day(r['Date']),
+          dueDate: day(r['DueDate']),
+        },
+      );
     }
     if (entityType === 'CONTACT') {
       // A Xero contact is the service desk's client (the catalogue has no "contact" object).
-      return {
-        type: `client.${op}`,
-        objectId: entityId,
-        object: r
-          ? { fields: { name: str(r['Name']), inactive: r['ContactStatus'] === 'ARCHIVED' }, linked: {} }
-          : { fields: {}, linked: {} },
-      };
+      return clientEvent(op, entityId, r && { name: str(r['Name']), inactive: r['ContactStatus'] === 'ARCHIVED' });
     }
     // Credit notes are stored but the event catalogue has no object for them.
     return null;
