@@ -38,7 +38,7 @@ import { traceRequests } from '../platform/http/trace-requests';
 import { consoleVendorRouter } from './console-vendor';
 import './openapi-routes';
 import { BacklogGate } from '../platform/intake/backlog';
-import { inboundProcessingSettings } from '../incoming/jobs';
+import { inboundProcessingSettings } from '../incoming/processing-methods';
 import { logOnly } from '../platform/ingress/ingress';
 import { refusal } from '../platform/ingress/refusals';
 import type { IngressReply } from '../platform/ingress/ingress';

@@ -4,7 +4,13 @@ import { findApiClientByClientId, hitRateLimitWindow, type ApiClientRow } from '
 import type { Db } from '../platform/db/pool';
 import { clientForCredential, credentialHash, issueAccessToken } from '../platform/security/api-credentials';
 import { safeEqual } from '../platform/security/compare';
-import { alreadyOverLimit, countAndCheck, DEFAULT_ABUSE_LIMITS, type AbuseLimits } from '../platform/http/abuse-limits';
+import {
+  addressLimit,
+  alreadyOverLimit,
+  countAndCheck,
+  DEFAULT_ABUSE_LIMITS,
+  type AbuseLimits,
+} from '../platform/http/abuse-limits';
 import {
   checkJsonValue,
   declaredTooLarge,
@@ -56,17 +62,12 @@ const unauthorized = (message: string) =>
  * attempts guesses.
  */
 export function requireApiAuth({ db, rateLimit, abuse = DEFAULT_ABUSE_LIMITS }: AuthOptions): RequestHandler {
+  const authFailures = addressLimit(abuse, 'auth_failure');
   return async (req, res, next) => {
     const refuse = async (message: string) => {
-      const blocked = await alreadyOverLimit(
-        db,
-        'auth_failure',
-        req.ip,
-        abuse.authFailuresPerAddress,
-        abuse.authWindowSeconds,
-      );
+      const blocked = await alreadyOverLimit(db, authFailures, req.ip);
       if (!blocked.allowed) return next(tooMany('failed authentications', blocked.retryAfterSeconds));
-      await countAndCheck(db, 'auth_failure', req.ip, abuse.authFailuresPerAddress, abuse.authWindowSeconds);
+      await countAndCheck(db, authFailures, req.ip);
       next(unauthorized(message));
     };
     const header = req.get('authorization') ?? '';
@@ -111,18 +112,14 @@ const tokenRequest = z.object({
 
 /** The OAuth2 token endpoint (client credentials), answered in RFC 6749's shapes. */
 export function tokenRouter({ db, tokenTtlSeconds, abuse = DEFAULT_ABUSE_LIMITS }: AuthOptions): Router {
+  const tokenRequests = addressLimit(abuse, 'token_request');
+  const authFailures = addressLimit(abuse, 'auth_failure');
   const router = express.Router();
   router.post(
     '/',
     // Counted before the body is read: the cheapest refusal comes first.
     async (req, res, next) => {
-      const requests = await countAndCheck(
-        db,
-        'token_request',
-        req.ip,
-        abuse.tokenRequestsPerAddress,
-        abuse.authWindowSeconds,
-      );
+      const requests = await countAndCheck(db, tokenRequests, req.ip);
       if (!requests.allowed) return tooManyOauth(res, 'token requests', requests.retryAfterSeconds);
       next();
     },
@@ -133,16 +130,10 @@ export function tokenRouter({ db, tokenTtlSeconds, abuse = DEFAULT_ABUSE_LIMITS 
       // Like the admin API: a refused request from an address past the failure limit is 429, a
       // client with the right secret is answered whatever its address did.
       const oauthError = async (status: number, error: string, description: string) => {
-        const failures = await alreadyOverLimit(
-          db,
-          'auth_failure',
-          req.ip,
-          abuse.authFailuresPerAddress,
-          abuse.authWindowSeconds,
-        );
+        const failures = await alreadyOverLimit(db, authFailures, req.ip);
         if (!failures.allowed) return tooManyOauth(res, 'failed authentications', failures.retryAfterSeconds);
         if (status === 401 || error === 'invalid_client') {
-          await countAndCheck(db, 'auth_failure', req.ip, abuse.authFailuresPerAddress, abuse.authWindowSeconds);
+          await countAndCheck(db, authFailures, req.ip);
         }
         res.status(status).set('Cache-Control', 'no-store').json({ error, error_description: description });
       };

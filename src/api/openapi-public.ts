@@ -9,6 +9,13 @@ const raw = (description: string) => ({
   schema: { type: 'object', description, additionalProperties: true },
 });
 const html = 'An HTML page for the browser (no JSON)';
+// Graph's notification and lifecycle URLs answer alike.
+const graphHookResponses = {
+  '200': 'Validation token echoed',
+  '202': 'Accepted',
+  '400': 'Unreadable body',
+  '404': 'Unknown mailbox',
+};
 
 documentPublicRoute({
   method: 'post',
@@ -104,12 +111,7 @@ documentPublicRoute({
     "Answers the `validationToken` handshake with the token as text/plain; notifications must carry the mailbox's `clientState`.",
   auth: 'signature',
   request: raw('`{ value: [ { subscriptionId, clientState, changeType, resource, ... } ] }`'),
-  responses: {
-    '200': 'Validation token echoed',
-    '202': 'Accepted',
-    '400': 'Unreadable body',
-    '404': 'Unknown mailbox',
-  },
+  responses: graphHookResponses,
 });
 
 documentPublicRoute({
@@ -121,12 +123,7 @@ documentPublicRoute({
     'Same handshake and `clientState` check as notifications; the mailbox workflow reauthorizes, catches up or recreates the subscription.',
   auth: 'signature',
   request: raw('`{ value: [ { lifecycleEvent, subscriptionId, clientState, ... } ] }`'),
-  responses: {
-    '200': 'Validation token echoed',
-    '202': 'Accepted',
-    '400': 'Unreadable body',
-    '404': 'Unknown mailbox',
-  },
+  responses: graphHookResponses,
 });
 
 documentPublicRoute({

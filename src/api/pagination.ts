@@ -61,6 +61,33 @@ export function keysetPage<R extends { id: string }>(
 
 export const limitSchema = z.coerce.number().int().min(1).max(500).default(50);
 
+/** Where a listing's read starts and how many rows it takes (one more than the page shows). */
+export interface Page {
+  before: Keyset | undefined;
+  limit: number;
+}
+
+/**
+ * One page of a keyset listing, as every list route answers it: `limit + 1` rows read after the
+ * cursor, the page presented, and the cursor of the next page.
+ */
+export async function listPage<R extends { id: string }, T>(
+  q: { cursor?: string | undefined; limit: number },
+  idKind: CursorId,
+  read: (page: Page) => Promise<WithKeyset<R>[]>,
+  present: (row: WithKeyset<R>) => T,
+): Promise<{ data: T[]; nextCursor: string | null }> {
+  const rows = await read({ before: decodeCursor(q.cursor, idKind), limit: q.limit + 1 });
+  const { page, nextCursor } = keysetPage(rows, q.limit);
+  return { data: page.map(present), nextCursor };
+}
+
+/** A log listing's `since` / `until` query as instants. */
+export const timeWindow = (q: { since?: string | undefined; until?: string | undefined }) => ({
+  since: q.since ? new Date(q.since) : undefined,
+  until: q.until ? new Date(q.until) : undefined,
+});
+
 /**
  * The same cursor for a listing merged from several tables (the overview's recent errors): the
  * keyset plus the row's kind, each table's ids being its own. Strict the same way.

@@ -1,5 +1,6 @@
 import { SA, searchAttributes } from '../platform/temporal/search-attributes';
 import {
+  inboundBatchWorkflowId,
   INBOUND_BATCH_SIGNAL,
   INBOUND_BATCH_WORKFLOW,
   type BatchItem,
@@ -7,7 +8,11 @@ import {
   type InboundBatchSignal,
   type InboundBatchWorkflow,
 } from './workflow-contract';
-import type { JobFamily, StarterDeps } from '../platform/intake/family';
+import { jobFor, type JobFamily, type StarterDeps } from '../platform/intake/family';
+import type { NewIntakeJob } from '../platform/intake/jobs';
+import type { IntegrationRow } from './db/integrations';
+import type { InboundProcessingSettings } from './processing-methods';
+import { resolveProvider } from './providers';
 
 export interface InboundBatchAdd {
   input: InboundBatchInput;
@@ -46,3 +51,28 @@ export const inboundBatchFamily: JobFamily<InboundBatchAdd> = {
   kind: 'inbound.batch',
   run: signalInboundBatch,
 };
+
+/** Webhooks handed to an integration+tenant batch workflow (the delayed method). */
+export function inboundBatchJob(
+  settings: InboundProcessingSettings,
+  integration: IntegrationRow,
+  tenantId: string,
+  items: BatchItem[],
+): NewIntakeJob {
+  const provider = resolveProvider(integration).settings;
+  return jobFor(inboundBatchFamily, inboundBatchWorkflowId(integration.id, tenantId), {
+    provider: integration.provider,
+    items,
+    input: {
+      integrationId: integration.id,
+      tenantId,
+      waitSeconds: provider.batchWaitSeconds ?? settings.batchWaitSeconds,
+      maxItems: settings.batchMaxItems,
+      concurrency: provider.rateLimits.concurrent,
+      retryInitialSeconds: settings.retryInitialSeconds,
+      activityTimeoutSeconds: settings.activityTimeoutSeconds,
+      idleSeconds: settings.batchIdleSeconds,
+      maxFlushesPerRun: settings.batchMaxFlushesPerRun,
+    },
+  });
+}

@@ -25,8 +25,9 @@ export interface TokenDeps {
   policy: DestinationPolicy;
   timeoutMs: number;
   /** Refresh this long before the access token expires. */
-  skewSeconds: number;
-  leaseSeconds: number;
+  tokenSkewSeconds: number;
+  /** How long one process may hold the refresh before another takes it over. */
+  tokenLeaseSeconds: number;
 }
 
 export interface OAuthClient {
@@ -88,11 +89,17 @@ function fromRow(deps: TokenDeps, row: ProviderTokenRow): AccessToken {
 async function obtain(deps: TokenDeps, client: OAuthClient): Promise<AccessToken> {
   const owner = randomUUID();
   // A lease holder never takes longer than its HTTP timeout, so this bound is generous.
-  const deadline = Date.now() + (deps.leaseSeconds + 5) * 1000;
+  const deadline = Date.now() + (deps.tokenLeaseSeconds + 5) * 1000;
   for (let refreshes = 0; ;) {
-    const row = await getProviderTokens(deps.db, client.integrationId, deps.skewSeconds);
+    const row = await getProviderTokens(deps.db, client.integrationId, deps.tokenSkewSeconds);
     if (row.fresh) return fromRow(deps, row);
-    const leased = await takeRefreshLease(deps.db, client.integrationId, owner, deps.leaseSeconds, deps.skewSeconds);
+    const leased = await takeRefreshLease(
+      deps.db,
+      client.integrationId,
+      owner,
+      deps.tokenLeaseSeconds,
+      deps.tokenSkewSeconds,
+    );
     if (leased) {
       if (leased.fresh) {
         // Someone refreshed between our read and the lease.

@@ -1,5 +1,4 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Db } from '../platform/db/pool';
 import { updateIntegration, type IntegrationRow } from './db/integrations';
 import { deleteConnectRequests, insertConnectRequest, takeConnectRequest } from './db/provider-connect-requests';
 import {
@@ -8,10 +7,9 @@ import {
   setConnectedTenant,
   storeConnectedTokens,
 } from './db/provider-tokens';
-import { safeRequest, type DestinationPolicy } from '../platform/http/safe-request';
-import type { SecretBox } from '../platform/security/secret-box';
+import { safeRequest } from '../platform/http/safe-request';
 import { BROWSER_MISMATCH_MESSAGES, browserHash } from '../platform/security/browser-binding';
-import { basicAuth, encryptTokens, getAccessToken, storedTokens, tokenRequest } from './oauth-tokens';
+import { basicAuth, encryptTokens, getAccessToken, storedTokens, tokenRequest, type TokenDeps } from './oauth-tokens';
 import { oauthClient } from './provider-http';
 import type { ProviderName, ProviderSecrets } from './provider-types';
 import { providerSecrets, providerSecretsAad, resolveProvider } from './providers';
@@ -27,14 +25,8 @@ import { XERO_DEFAULTS, type XeroSettings } from './xero/settings';
  * on the callback. Disconnecting revokes the refresh token at the provider and forgets it.
  */
 
-export interface ConnectDeps {
-  db: Db;
-  secrets: SecretBox;
-  policy: DestinationPolicy;
-  timeoutMs: number;
+export interface ConnectDeps extends TokenDeps {
   publicBaseUrl: string;
-  tokenSkewSeconds: number;
-  tokenLeaseSeconds: number;
 }
 
 /** How long the admin has to finish the consent. */
@@ -296,17 +288,6 @@ async function listConnections(deps: ConnectDeps, connectionsUrl: string, access
     }));
 }
 
-function tokenDeps(deps: ConnectDeps) {
-  return {
-    db: deps.db,
-    secrets: deps.secrets,
-    policy: deps.policy,
-    timeoutMs: deps.timeoutMs,
-    skewSeconds: deps.tokenSkewSeconds,
-    leaseSeconds: deps.tokenLeaseSeconds,
-  };
-}
-
 /** The organisations a Xero connection reaches (with a fresh access token, refreshed if due). */
 export async function xeroTenants(deps: ConnectDeps, integration: IntegrationRow): Promise<XeroTenant[]> {
   if (integration.provider !== 'xero') throw new ConnectError(409, 'not_xero', 'Only Xero connections list tenants');
@@ -314,7 +295,7 @@ export async function xeroTenants(deps: ConnectDeps, integration: IntegrationRow
   const client = oauthClient(integration, settings, providerSecrets(deps.secrets, integration));
   let token;
   try {
-    token = await getAccessToken(tokenDeps(deps), client);
+    token = await getAccessToken(deps, client);
   } catch (err) {
     throw new ConnectError(409, 'not_connected', `No access token: ${(err as Error).message}`);
   }

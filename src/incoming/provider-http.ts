@@ -1,9 +1,9 @@
 import type { Config } from '../platform/config';
 import type { Db } from '../platform/db/pool';
 import type { IntegrationRow } from './db/integrations';
-import { safeRequest, type DestinationPolicy } from '../platform/http/safe-request';
+import { safeRequest } from '../platform/http/safe-request';
 import type { SecretBox } from '../platform/security/secret-box';
-import { getAccessToken, invalidateAccessToken, type OAuthClient } from './oauth-tokens';
+import { getAccessToken, invalidateAccessToken, type OAuthClient, type TokenDeps } from './oauth-tokens';
 import {
   ProviderRateLimitedError,
   type ProviderCaller,
@@ -16,14 +16,8 @@ import { absorbRemaining, acquireBudget, blockBudget, releaseLease, rulesFor, ty
 import type { SafeResponse } from '../platform/http/safe-request';
 
 /** Everything a provider API call needs from the process: database, secrets, HTTP policy, tunables. */
-export interface ProviderRuntime {
-  db: Db;
-  secrets: SecretBox;
-  policy: DestinationPolicy;
-  timeoutMs: number;
+export interface ProviderRuntime extends TokenDeps {
   maxResponseBytes: number;
-  tokenSkewSeconds: number;
-  tokenLeaseSeconds: number;
   rateInlineWaitMs: number;
   rateWindowMarginMs: number;
 }
@@ -82,14 +76,6 @@ export function providerCaller(
   secrets: ProviderSecrets,
   tenantId: string,
 ): ProviderCaller {
-  const tokens = {
-    db: rt.db,
-    secrets: rt.secrets,
-    policy: rt.policy,
-    timeoutMs: rt.timeoutMs,
-    skewSeconds: rt.tokenSkewSeconds,
-    leaseSeconds: rt.tokenLeaseSeconds,
-  };
   const client = oauthClient(integration, settings, secrets);
   const budget: BudgetSpec = {
     key: budgetKey(integration.provider, settings.clientId, tenantId),
@@ -103,7 +89,7 @@ export function providerCaller(
 
   return async (req) => {
     for (let tryNo = 1; ; tryNo++) {
-      const token = await getAccessToken(tokens, client);
+      const token = await getAccessToken(rt, client);
       const url = new URL(`${base}${req.path}`);
       for (const [k, v] of Object.entries(req.query ?? {})) url.searchParams.set(k, v);
       const leaseId = await acquireBudget(rt.db, budget, rt.rateInlineWaitMs);
@@ -129,7 +115,7 @@ export function providerCaller(
         throw new ProviderRateLimitedError(wait, problem, true);
       }
       if (res.status === 401 && tryNo === 1) {
-        await invalidateAccessToken(tokens, integration.id, token);
+        await invalidateAccessToken(rt, integration.id, token);
         continue;
       }
       return res;

@@ -76,8 +76,11 @@ export interface ProviderAdapter {
     op: EntityOperation,
     entityId: string,
     resource: Record<string, unknown> | null,
-  ): Omit<EventInput, 'idempotencyKey' | 'occurredAt' | 'source'> | null;
+  ): ProviderDomainEvent | null;
 }
+
+/** The event a processed entity emits; processing adds its key, time and source. */
+export type ProviderDomainEvent = Omit<EventInput, 'idempotencyKey' | 'occurredAt' | 'source'>;
 
 /** A provider answered with something other than the resources (4xx/5xx, unreadable body). */
 export class ProviderRequestError extends Error {

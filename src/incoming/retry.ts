@@ -3,7 +3,9 @@ import { getIntegration, type IntegrationRow } from './db/integrations';
 import type { Queryable } from '../platform/db/pool';
 import { claimManualRetry, getProviderWebhooks, type ProviderWebhookRow } from './db/provider-webhooks';
 import { inboundBatchWorkflowId, inboundRetryWorkflowId } from './workflow-contract';
-import { inboundBatchJob, inboundStartJob, type InboundProcessingSettings } from './jobs';
+import { inboundBatchJob } from './batch-starter';
+import type { InboundProcessingSettings } from './processing-methods';
+import { inboundStartJob } from './webhook-starter';
 import { commitWork, type IntakeDeps } from '../platform/ingress/ingress';
 
 export interface RetryDeps extends Pick<IntakeDeps, 'db' | 'wake'> {

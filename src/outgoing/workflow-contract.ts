@@ -25,15 +25,17 @@ export interface LaneCounters {
   rounds: number;
 }
 
-export const emptyLaneCounters = (): LaneCounters => ({
+/** What one `runLane` call counts, all zero. */
+export const emptyRoundCounters = (): Omit<LaneCounters, 'rounds'> => ({
   attempts: 0,
   succeeded: 0,
   retried: 0,
   failed: 0,
   resentAfterLostResponse: 0,
   batches: 0,
-  rounds: 0,
 });
+
+export const emptyLaneCounters = (): LaneCounters => ({ ...emptyRoundCounters(), rounds: 0 });
 
 export interface WebhookLaneInput {
   webhookId: string;

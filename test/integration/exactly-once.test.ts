@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { insertIncomingWebhook } from '../../src/incoming/db/incoming-webhooks';
 import { insertIntakeJobs } from '../../src/platform/intake/jobs';
-import { inboundStartJob } from '../../src/incoming/jobs';
+import { inboundStartJob } from '../../src/incoming/webhook-starter';
 import { workflowIds } from '../../src/incoming/workflow-contract';
 import { signStandardWebhook } from '../emulators/webhook-sender';
 import { idempotencyKeyFor } from '../../src/platform/effects/activity-keys';

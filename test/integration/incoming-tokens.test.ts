@@ -73,8 +73,8 @@ const deps = (db: Db) => ({
   secrets: box,
   policy: { allowedHosts: ['127.0.0.1'] },
   timeoutMs: 5000,
-  skewSeconds: 60,
-  leaseSeconds: 10,
+  tokenSkewSeconds: 60,
+  tokenLeaseSeconds: 10,
 });
 
 test('30 concurrent callers in 3 processes: one refresh, one token; the rotated refresh token is kept and works', async () => {
@@ -226,7 +226,7 @@ describe('rotated refresh tokens are stored by compare-and-set (never lost)', ()
     initialRefreshToken: refreshToken,
   });
   // A one-second lease that runs out while the provider takes 2.5 s to answer.
-  const shortLease = (db: Db) => ({ ...deps(db), leaseSeconds: 1 });
+  const shortLease = (db: Db) => ({ ...deps(db), tokenLeaseSeconds: 1 });
 
   afterEach(() => qbo.setTokenLatency(0));
 

@@ -10,7 +10,7 @@ import {
   type ProviderWebhookRow,
 } from '../../incoming/db/provider-webhooks';
 import { getEntities } from '../../incoming/db/resource-data';
-import { processResources } from '../../incoming/process-resources';
+import { processResources } from '../../incoming/process';
 import { resolveProvider } from '../../incoming/providers';
 import type { BatchItem, ChunkItemResult, ResourceChunk } from '../../incoming/workflow-contract';
 import { activityKey, executionNumber } from '../../platform/effects/activity-keys';

@@ -4,7 +4,7 @@ import type { Db } from '../../platform/db/pool';
 import { providerCaller, type ProviderRuntime } from '../../incoming/provider-http';
 import { ProviderRateLimitedError } from '../../incoming/provider-types';
 import { providerSecrets, resolveProvider } from '../../incoming/providers';
-import type { ProcessResourcesDeps } from '../../incoming/process-resources';
+import type { ProcessResourcesDeps } from '../../incoming/process';
 import type { Logger } from '../../platform/logger';
 import { emitEvent } from '../../outgoing/emit';
 import type { SecretBox } from '../../platform/security/secret-box';

@@ -21,7 +21,12 @@ import { emitEvent } from '../../outgoing/emit';
 import { withMessageId } from '../../outgoing/payload';
 import { RatePacer } from '../../outgoing/rate-limit';
 import type { WebhookSettings } from '../../outgoing/webhook-config';
-import { laneWorkflowId, type LaneRoundInput, type LaneRoundResult } from '../../outgoing/workflow-contract';
+import {
+  emptyRoundCounters,
+  laneWorkflowId,
+  type LaneRoundInput,
+  type LaneRoundResult,
+} from '../../outgoing/workflow-contract';
 import { createAttempter, type AttemptReport } from './attempt';
 import type { OutgoingActivityDeps } from './deps';
 
@@ -170,14 +175,7 @@ export function createLaneActivities(deps: OutgoingActivityDeps) {
      */
     async runLane(input: LaneRoundInput): Promise<LaneRoundResult> {
       const ctx = Context.current();
-      const counters: Counters = {
-        attempts: 0,
-        succeeded: 0,
-        retried: 0,
-        failed: 0,
-        resentAfterLostResponse: 0,
-        batches: 0,
-      };
+      const counters: Counters = emptyRoundCounters();
       const inFlight = new Map<string, Promise<void>>();
       const started = Date.now();
       let lastWork = started;

@@ -13,7 +13,7 @@ import { listResourceData, type ResourceDataRow } from '../../incoming/db/resour
 import { retryWebhooks, type RetryDeps } from '../../incoming/retry';
 import type { Db } from '../../platform/db/pool';
 import { HttpError, parseOr400 } from '../errors';
-import { decodeCursor, keysetPage, limitSchema } from '../pagination';
+import { limitSchema, listPage, timeWindow, type Page } from '../pagination';
 
 export const listQuery = z
   .object({
@@ -108,18 +108,9 @@ export function incomingWebhooksRouter(deps: Deps): Router {
 
   router.get('/', async (req, res) => {
     const q = parseOr400(listQuery, req.query, 'query');
-    const rows = await listIncomingWebhooks(db, {
-      integrationId: q.integrationId,
-      status: q.status,
-      provider: q.provider,
-      entityId: q.entityId,
-      since: q.since ? new Date(q.since) : undefined,
-      until: q.until ? new Date(q.until) : undefined,
-      before: decodeCursor(q.cursor, 'uuid'),
-      limit: q.limit + 1,
-    });
-    const { page, nextCursor } = keysetPage(rows, q.limit);
-    res.json({ data: page.map((r) => presentIncomingWebhook(r, deps)), nextCursor });
+    const filter = { integrationId: q.integrationId, status: q.status, provider: q.provider, entityId: q.entityId };
+    const read = (page: Page) => listIncomingWebhooks(db, { ...filter, ...timeWindow(q), ...page });
+    res.json(await listPage(q, 'uuid', read, (r) => presentIncomingWebhook(r, deps)));
   });
 
   router.get('/summary', async (req, res) => {
@@ -199,15 +190,10 @@ export function inboundRequestsRouter({ db }: { db: Db }): Router {
   const router = express.Router();
   router.get('/', async (req, res) => {
     const q = parseOr400(requestsQuery, req.query, 'query');
-    const rows = await listInboundRequests(db, {
-      integrationId: q.integrationId,
-      mailboxId: q.mailboxId,
-      outcome: q.outcome,
-      before: decodeCursor(q.cursor, 'bigint'),
-      limit: q.limit + 1,
-    });
-    const { page, nextCursor } = keysetPage(rows, q.limit);
-    res.json({ data: page.map(presentInboundRequest), nextCursor });
+    const filter = { integrationId: q.integrationId, mailboxId: q.mailboxId, outcome: q.outcome };
+    res.json(
+      await listPage(q, 'bigint', (page) => listInboundRequests(db, { ...filter, ...page }), presentInboundRequest),
+    );
   });
   return router;
 }

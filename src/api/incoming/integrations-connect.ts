@@ -16,6 +16,7 @@ import { NotAProviderIntegrationError } from '../../incoming/providers';
 import type { Logger } from '../../platform/logger';
 import { HttpError, parseOr400 } from '../errors';
 import { bindConsentToBrowser, consentNonce } from '../consent-cookie';
+import { sendHtmlPage } from '../html-page';
 
 /**
  * The Connect flow's routes: admin routes under `/api/v1/integrations/:id` (start, status,
@@ -99,28 +100,13 @@ export function integrationConnectRoutes(router: Router, deps: ConnectDeps): voi
   );
 }
 
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-
-function page(res: Response, status: number, title: string, text: string, link?: string): void {
-  res
-    .status(status)
-    .set('Cache-Control', 'no-store')
-    .set('Content-Security-Policy', "default-src 'none'")
-    .type('text/html')
-    .send(
-      `<!doctype html><html><head><title>${escapeHtml(title)}</title></head><body><h1>${escapeHtml(title)}</h1><p>${escapeHtml(text)}</p>${
-        link ? `<p><a href="${escapeHtml(link)}">Back to the console</a></p>` : ''
-      }</body></html>`,
-    );
-}
-
 /** `GET /oauth/:provider/callback`: redeems the code, stores the tokens, returns the browser to the console. */
 export function oauthCallbackRouter(deps: ConnectDeps & { logger: Logger }): Router {
   const router = express.Router();
   router.get('/:provider/callback', async (req, res) => {
     const provider = req.params['provider'];
     if (provider !== 'xero' && provider !== 'quickbooks') {
-      return page(res, 404, 'Unknown provider', 'Only Xero and QuickBooks connect here.');
+      return sendHtmlPage(res, 404, 'Unknown provider', 'Only Xero and QuickBooks connect here.');
     }
     try {
       const done = await completeConnect(
@@ -139,7 +125,7 @@ export function oauthCallbackRouter(deps: ConnectDeps & { logger: Logger }): Rou
     } catch (err) {
       if (!(err instanceof ConnectError)) throw err;
       deps.logger.warn({ provider, code: err.code }, 'connect callback refused');
-      page(res, err.status, 'Connection failed', err.message, `${deps.publicBaseUrl}/console/#/integrations`);
+      sendHtmlPage(res, err.status, 'Connection failed', err.message, `${deps.publicBaseUrl}/console/#/integrations`);
     }
   });
   return router;

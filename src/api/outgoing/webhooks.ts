@@ -22,7 +22,7 @@ import {
 import type { SecretBox } from '../../platform/security/secret-box';
 import { createWebhook, removeWebhook, rotateSigningSecret, saveWebhook } from '../../outgoing/webhook-service';
 import { HttpError, parseOr400 } from '../errors';
-import { decodeCursor, keysetPage, limitSchema } from '../pagination';
+import { limitSchema, listPage, timeWindow, type Page } from '../pagination';
 import { presentDelivery, workflowUrl, type DeliveryRouteDeps } from './deliveries';
 
 export interface WebhookRouteDeps extends DeliveryRouteDeps {
@@ -127,9 +127,14 @@ export function webhooksRouter(deps: WebhookRouteDeps): Router {
 
   router.get('/', async (req, res) => {
     const q = parseOr400(z.object({ cursor: z.string().optional(), limit: limitSchema }).strict(), req.query, 'query');
-    const rows = await listWebhooks(db, { before: decodeCursor(q.cursor, 'uuid'), limit: q.limit + 1 });
-    const { page, nextCursor } = keysetPage(rows, q.limit);
-    res.json({ data: page.map((r) => presentWebhook(r, open(r))), nextCursor });
+    res.json(
+      await listPage(
+        q,
+        'uuid',
+        (page) => listWebhooks(db, page),
+        (r) => presentWebhook(r, open(r)),
+      ),
+    );
   });
 
   router.post('/', async (req, res) => {
@@ -194,18 +199,14 @@ export function webhooksRouter(deps: WebhookRouteDeps): Router {
   router.get('/:id/deliveries', async (req, res) => {
     const row = await load(req.params.id);
     const q = parseOr400(deliveriesQuery, req.query, 'query');
-    const rows = await listDeliveries(db, {
+    const filter = {
       webhookId: row.id,
       status: q.status,
       eventType: q.eventType === undefined ? undefined : (findEventType(q.eventType)?.key ?? q.eventType),
       eventId: q.eventId,
-      since: q.since ? new Date(q.since) : undefined,
-      until: q.until ? new Date(q.until) : undefined,
-      before: decodeCursor(q.cursor, 'uuid'),
-      limit: q.limit + 1,
-    });
-    const { page, nextCursor } = keysetPage(rows, q.limit);
-    res.json({ data: page.map((d) => presentDelivery(d, deps)), nextCursor });
+    };
+    const read = (page: Page) => listDeliveries(db, { ...filter, ...timeWindow(q), ...page });
+    res.json(await listPage(q, 'uuid', read, (d) => presentDelivery(d, deps)));
   });
 
   router.post('/:id/deliveries/resend', async (req, res) => {

@@ -15,7 +15,8 @@ import { safeEqual } from '../../platform/security/compare';
 import type { SecretBox } from '../../platform/security/secret-box';
 import { ATTEMPTS_BY_METHOD, isDeferred, type ProcessingMethod } from '../processing-methods';
 import { workflowIds } from '../workflow-contract';
-import { inboundStartJob, type InboundProcessingSettings } from '../jobs';
+import type { InboundProcessingSettings } from '../processing-methods';
+import { inboundStartJob } from '../webhook-starter';
 import {
   commitIntakeInOneStatement,
   decodeIngressJson,

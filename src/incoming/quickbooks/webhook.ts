@@ -2,7 +2,9 @@ import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import { safeEqual } from '../../platform/security/compare';
 import { isIsoDateTime } from '../../platform/http/input-boundary';
-import { InvalidWebhookBodyError, type InboundProviderEvent } from '../inbound-event';
+import { InvalidWebhookBodyError, parseJsonBody, type InboundProviderEvent } from '../inbound-event';
+import type { ProviderWire } from '../provider-wire';
+import type { QuickBooksSettings } from './settings';
 
 export const QUICKBOOKS_SIGNATURE_HEADER = 'intuit-signature';
 
@@ -155,3 +157,15 @@ export function quickBooksEvents(payload: unknown): InboundProviderEvent[] {
     ),
   );
 }
+
+/** Both the legacy `eventNotifications` and the CloudEvents format. */
+export const quickBooksWire: ProviderWire = {
+  provider: 'quickbooks',
+  bareAnswers: false,
+  verify: (raw, headers, token) => verifyQuickBooksSignature(raw, headers[QUICKBOOKS_SIGNATURE_HEADER], token),
+  events: (raw) => quickBooksEvents(parseJsonBody(raw)),
+  wanted: (e, settings) => {
+    const realms = (settings as QuickBooksSettings).realmIds;
+    return settings.entityTypes.includes(e.entityType) && (!realms || realms.includes(e.tenantId));
+  },
+};

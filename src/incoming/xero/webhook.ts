@@ -1,7 +1,9 @@
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import { safeEqual } from '../../platform/security/compare';
-import { InvalidWebhookBodyError, isDateTime, type InboundProviderEvent } from '../inbound-event';
+import { InvalidWebhookBodyError, isDateTime, parseJsonBody, type InboundProviderEvent } from '../inbound-event';
+import type { ProviderWire } from '../provider-wire';
+import type { XeroSettings } from './settings';
 
 export const XERO_SIGNATURE_HEADER = 'x-xero-signature';
 
@@ -74,3 +76,15 @@ export function xeroEvents(body: XeroWebhookBody): InboundProviderEvent[] {
     };
   });
 }
+
+/** How Xero's webhooks are read: what the route hands to the provider intake. */
+export const xeroWire: ProviderWire = {
+  provider: 'xero',
+  bareAnswers: true,
+  verify: (raw, headers, key) => verifyXeroSignature(raw, headers[XERO_SIGNATURE_HEADER], key),
+  events: (raw) => xeroEvents(parseXeroBody(parseJsonBody(raw))),
+  wanted: (e, settings) => {
+    const tenants = (settings as XeroSettings).tenantIds;
+    return settings.entityTypes.includes(e.entityType) && (!tenants || tenants.includes(e.tenantId));
+  },
+};

@@ -1,4 +1,4 @@
-import { addressWindowCount, hitAddressWindow, type AddressScope } from './address-limits';
+import { addressWindow, type AddressScope, type AddressWindow } from './address-limits';
 import type { Queryable } from '../db/pool';
 import { ShortCache } from '../security/short-cache';
 import { pruneRejectedRequests } from '../ingress/inbound-requests';
@@ -54,18 +54,34 @@ const decide = (count: number, limit: number, resetsAt: Date): LimitDecision =>
     ? { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((resetsAt.getTime() - Date.now()) / 1000)) }
     : { allowed: true };
 
+/** One per-address limit: what is counted, how many per window (0 = unlimited) and the window. */
+export interface AddressLimit {
+  scope: AddressScope;
+  limit: number;
+  windowSeconds: number;
+}
+
+/** The settings' limit for one scope. */
+export function addressLimit(limits: AbuseLimits, scope: AddressScope): AddressLimit {
+  const [limit, windowSeconds] =
+    scope === 'rejected_request'
+      ? [limits.rejectedPerAddress, limits.rejectedWindowSeconds]
+      : scope === 'auth_failure'
+        ? [limits.authFailuresPerAddress, limits.authWindowSeconds]
+        : [limits.tokenRequestsPerAddress, limits.authWindowSeconds];
+  return { scope, limit, windowSeconds };
+}
+
 /** Counts one event for the address and says whether it is still within the limit. */
 export async function countAndCheck(
   db: Queryable,
-  scope: AddressScope,
+  rule: AddressLimit,
   address: string | undefined,
-  limit: number,
-  windowSeconds: number,
 ): Promise<LimitDecision> {
-  if (limit <= 0) return { allowed: true };
-  const { count, resetsAt } = await hitAddressWindow(db, scope, address ?? 'unknown', windowSeconds);
-  recentCounts.forget(`${scope}|${address ?? 'unknown'}`);
-  return decide(count, limit, resetsAt);
+  if (rule.limit <= 0) return { allowed: true };
+  const { count, resetsAt } = await addressWindow(db, rule.scope, address ?? 'unknown', rule.windowSeconds, true);
+  recentCounts.forget(`${rule.scope}|${address ?? 'unknown'}`);
+  return decide(count, rule.limit, resetsAt);
 }
 
 /**
@@ -73,25 +89,22 @@ export async function countAndCheck(
  * once a second per process. A failure counted here is seen at once (its entry is dropped);
  * one counted by another replica within a second.
  */
-const recentCounts = new ShortCache<{ count: number; resetsAt: Date }>(1000);
+const recentCounts = new ShortCache<AddressWindow>(1000);
 
 /** Whether the address is already past the limit, without counting this request. */
 export async function alreadyOverLimit(
   db: Queryable,
-  scope: AddressScope,
+  rule: AddressLimit,
   address: string | undefined,
-  limit: number,
-  windowSeconds: number,
 ): Promise<LimitDecision> {
-  if (limit <= 0) return { allowed: true };
-  const key = `${scope}|${address ?? 'unknown'}`;
+  if (rule.limit <= 0) return { allowed: true };
   // Only "still allowed" is kept: a blocked address is read again, so it is let in when its window turns.
   const { count, resetsAt } = await recentCounts.get(
-    key,
-    () => addressWindowCount(db, scope, address ?? 'unknown', windowSeconds),
-    (w) => w.count + 1 <= limit,
+    `${rule.scope}|${address ?? 'unknown'}`,
+    () => addressWindow(db, rule.scope, address ?? 'unknown', rule.windowSeconds, false),
+    (w) => w.count + 1 <= rule.limit,
   );
-  return decide(count + 1, limit, resetsAt);
+  return decide(count + 1, rule.limit, resetsAt);
 }
 
 /**
@@ -154,13 +167,7 @@ export async function rejectedRequestDecision(
   limits: AbuseLimits,
 ): Promise<LimitDecision> {
   try {
-    return await countAndCheck(
-      deps.db,
-      'rejected_request',
-      address ?? undefined,
-      limits.rejectedPerAddress,
-      limits.rejectedWindowSeconds,
-    );
+    return await countAndCheck(deps.db, addressLimit(limits, 'rejected_request'), address ?? undefined);
   } catch (err) {
     deps.logger.warn({ err: (err as Error).message }, 'could not count a rejected request');
     return { allowed: true };
