@@ -1,0 +1,272 @@
+// A local stand-in for Xero's identity server and Accounting API. It speaks Xero's wire
+// shapes (Microsoft JSON dates, PascalCase envelopes, problem+json 401/403, rolling rate
+// limits with X-*-Remaining headers) so that clients built against it behave the same
+// against the real service. One process serves both identity.xero.com and api.xero.com.
+import { randomUUID } from 'node:crypto';
+import express from 'express';
+import type { NextFunction, Request, Response } from 'express';
+import { apiRoute, emptyApiStats, type ApiPipeline, type ApiStats } from '../api-pipeline';
+import { FaultQueue } from '../fault-injection';
+import { close, listen, serverUrl } from '../http-helpers';
+import { emptyOAuthStats, type OAuthStats } from '../oauth-server';
+import { OAuthTokens } from '../oauth-tokens';
+import { offsetClock, type Clock } from '../rate-limiter';
+import { accountingRoutes } from './accounting-routes';
+import { NOT_FOUND_TEXT, defaultFaultDetail, problem } from './errors';
+import { answerXeroFault, type XeroFaultOptions } from './faults';
+import {
+  XERO_DEFAULT_SCOPE,
+  mountXeroIdentity,
+  xeroBearer,
+  xeroTokenPolicy,
+  type XeroClient,
+  type XeroConsent,
+  type XeroGrant,
+} from './identity';
+import { createXeroLedger, readStored, type TenantData } from './ledger';
+import {
+  XERO_RATE_LIMIT_PROBLEMS,
+  createXeroRateLimits,
+  type XeroLimits,
+  type XeroRateLimitProblem,
+} from './rate-limits';
+import type {
+  XeroContact,
+  XeroContactInput,
+  XeroCreditNote,
+  XeroCreditNoteInput,
+  XeroInvoice,
+  XeroInvoiceInput,
+  XeroTenant,
+} from './resources';
+
+export interface XeroEmulatorOptions {
+  port?: number;
+  host?: string;
+  limits?: Partial<XeroLimits>;
+  /** Window lengths, shortened only by demos that want to see windows roll in real time. */
+  windowMs?: { minute?: number; day?: number };
+  accessTokenTtlSeconds?: number;
+  refreshTokenReuseGraceSeconds?: number;
+  /** A refresh token not exchanged within this time is dead (Xero: 60 days). */
+  refreshTokenTtlSeconds?: number;
+  latencyMs?: number;
+  /** Delay before the token endpoint answers (the grant is decided after it, as a slow server would). */
+  tokenLatencyMs?: number;
+  clients?: XeroClient[];
+  tenants?: { tenantId: string; name?: string }[];
+  /** Longer request targets are refused by the gateway with 414 (Xero caps `IDs` near 50 GUIDs). */
+  maxUrlLength?: number;
+  maxIdsPerRequest?: number;
+  now?: Clock;
+}
+
+export interface XeroStats extends ApiStats<XeroRateLimitProblem>, OAuthStats {
+  /** Resource ids asked for through `IDs`/`ContactIDs`, to judge how well callers batch. */
+  idsRequested: number;
+  maxConcurrencyByTenant: Record<string, number>;
+}
+
+export interface XeroEmulator {
+  readonly url: string;
+  readonly port: number;
+  /** Closes the listener and every open socket. */
+  stop(): Promise<void>;
+  registerClient(client: XeroClient): void;
+  /** Issues a one-time code, as Xero's consent screen would after a user approves the app. */
+  issueAuthorizationCode(input: {
+    clientId: string;
+    tenantIds?: string[];
+    scope?: string;
+    redirectUri?: string;
+  }): string;
+  expireAllTokens(): void;
+  revokeRefreshTokens(): void;
+  /** The next `n` calls to the target surface answer `status` instead of being served. */
+  failNext(n: number, status: number, options?: XeroFaultOptions): void;
+  clearFaults(): void;
+  setLatency(ms: number): void;
+  /** Delays the token endpoint's answers (to race refreshers). */
+  setTokenLatency(ms: number): void;
+  /** Whether a refresh token is still live (not revoked; rotation keeps it for the grace period). */
+  hasRefreshToken(token: string): boolean;
+  setLimits(limits: Partial<XeroLimits>): void;
+  /** Moves the emulator's clock forward, rolling rate windows and expiring tokens without waiting. */
+  advanceTime(ms: number): void;
+  now(): number;
+  addTenant(tenantId: string, name?: string): XeroTenant;
+  upsertInvoice(tenantId: string, input: XeroInvoiceInput): XeroInvoice;
+  getInvoice(tenantId: string, invoiceId: string): XeroInvoice | undefined;
+  listInvoices(tenantId: string): XeroInvoice[];
+  upsertContact(tenantId: string, input: XeroContactInput): XeroContact;
+  getContact(tenantId: string, contactId: string): XeroContact | undefined;
+  upsertCreditNote(tenantId: string, input: XeroCreditNoteInput): XeroCreditNote;
+  getCreditNote(tenantId: string, creditNoteId: string): XeroCreditNote | undefined;
+  stats(): XeroStats;
+  resetStats(): void;
+  /** Empties every rate window, as if a quiet day had passed. */
+  resetRateLimits(): void;
+}
+
+function emptyStats(): XeroStats {
+  return {
+    ...emptyApiStats(XERO_RATE_LIMIT_PROBLEMS),
+    idsRequested: 0,
+    ...emptyOAuthStats(),
+    maxConcurrencyByTenant: {},
+  };
+}
+
+/** Starts a Xero emulator on an ephemeral port (unless `port` is given). */
+export async function startXeroEmulator(options: XeroEmulatorOptions = {}): Promise<XeroEmulator> {
+  const clock = offsetClock(options.now);
+  const now = clock.now;
+  const maxUrlLength = options.maxUrlLength ?? 2048;
+  let latencyMs = options.latencyMs ?? 0;
+  let tokenLatencyMs = options.tokenLatencyMs ?? 0;
+
+  const clients = new Map<string, XeroClient>();
+  const tokens = new OAuthTokens<XeroConsent>(xeroTokenPolicy(options), now);
+  const ledger = createXeroLedger(now);
+  const limits = createXeroRateLimits(options.limits, options.windowMs, now);
+  const faults = new FaultQueue<XeroFaultOptions>();
+  const stats = emptyStats();
+
+  for (const client of options.clients ?? []) clients.set(client.clientId, { ...client });
+  for (const tenant of options.tenants ?? []) ledger.addTenant(tenant.tenantId, tenant.name);
+
+  const takeFault = (target: 'api' | 'token', res: Response): boolean => {
+    const fault = faults.take(target);
+    if (!fault) return false;
+    stats.faultsInjected += 1;
+    answerXeroFault(res, fault);
+    return true;
+  };
+
+  const pipeline: ApiPipeline<XeroGrant, TenantData, XeroRateLimitProblem> = {
+    stats,
+    gateway: (req, res) => {
+      if (req.originalUrl.length <= maxUrlLength) return false;
+      // The gateway refuses before the API sees the call, so no quota is spent.
+      res.status(414).type('text/html').send('<html><body><h1>414 Request-URI Too Large</h1></body></html>');
+      return true;
+    },
+    takeFault: (res) => takeFault('api', res),
+    authenticate: (req) => xeroBearer(tokens, req),
+    refuseUnauthenticated: (res, detail) => {
+      limits.setRemaining(res, undefined);
+      res.status(401).json(problem(401, detail));
+    },
+    scopeOf: (req, grant) => tenantFor(req, grant),
+    refuseForbidden: (res) => {
+      limits.setRemaining(res, undefined);
+      res.status(403).json(problem(403, 'AuthenticationUnsuccessful'));
+    },
+    admit: (data) => limits.admit(data.tenant.tenantId),
+    refuseLimited: (res, data, limited, retryAfterSeconds) => {
+      limits.setRemaining(res, data.tenant.tenantId);
+      res.set('Retry-After', String(retryAfterSeconds));
+      res.set('X-Rate-Limit-Problem', limited);
+      res.status(429).end();
+    },
+    admitted: (res, data) => limits.setRemaining(res, data.tenant.tenantId),
+    latencyMs: () => latencyMs,
+  };
+
+  function tenantFor(req: Request, grant: XeroGrant): TenantData | undefined {
+    const requested = req.get('xero-tenant-id')?.trim().toLowerCase();
+    const reach = grant.consent.tenants;
+    const allowed = (id: string): boolean => reach === 'all' || reach.some((t) => t.toLowerCase() === id);
+    if (requested) return allowed(requested) ? ledger.findTenant(requested) : undefined;
+    // A custom connection is bound to one organisation, so Xero lets it omit the header.
+    if (grant.grantType === 'client_credentials' && reach !== 'all' && reach.length === 1) {
+      return ledger.findTenant(reach[0]?.toLowerCase() ?? '');
+    }
+    return undefined;
+  }
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  mountXeroIdentity(app, {
+    clients,
+    tokens,
+    stats,
+    ledger,
+    tokenLatencyMs: () => tokenLatencyMs,
+    takeFault: (res) => takeFault('token', res),
+  });
+  const routes = accountingRoutes({
+    now,
+    maxIds: options.maxIdsPerRequest ?? 60,
+    countIds: (n) => {
+      stats.idsRequested += n;
+    },
+  });
+  for (const route of routes) {
+    app.get(
+      `/api.xro/2.0/${route.path}`,
+      apiRoute(pipeline, route.endpoint, (req, res, data, grant) =>
+        route.handle(req, res, data, clients.get(grant.clientId)),
+      ),
+    );
+  }
+  app.use((_req, res) => {
+    res.status(404).type('text/plain').send(NOT_FOUND_TEXT);
+  });
+  app.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) {
+      next(err);
+      return;
+    }
+    res.status(500).json(problem(500, defaultFaultDetail(500)));
+  });
+
+  const server = await listen(app, options.port ?? 0, options.host ?? '127.0.0.1');
+  const { url, port } = serverUrl(server);
+
+  return {
+    url,
+    port,
+    stop: () => close(server),
+    registerClient: (client) => void clients.set(client.clientId, { ...client }),
+    issueAuthorizationCode: (input) => {
+      if (!clients.has(input.clientId)) throw new Error(`Xero emulator: unknown client ${input.clientId}`);
+      const consent: XeroConsent = {
+        authId: randomUUID(),
+        tenants: input.tenantIds ?? 'all',
+        scope: input.scope ?? `offline_access ${XERO_DEFAULT_SCOPE}`,
+      };
+      return tokens.issueCode(input.clientId, consent, input.redirectUri);
+    },
+    expireAllTokens: () => tokens.expireAllAccess(),
+    revokeRefreshTokens: () => tokens.refresh.clear(),
+    failNext: (n, status, faultOptions = {}) => faults.push(n, status, faultOptions),
+    clearFaults: () => faults.clear(),
+    setLatency: (ms) => {
+      latencyMs = ms;
+    },
+    setTokenLatency: (ms) => {
+      tokenLatencyMs = ms;
+    },
+    hasRefreshToken: (t) => tokens.refresh.has(t),
+    setLimits: (next) => limits.setLimits(next),
+    advanceTime: clock.advance,
+    now,
+    addTenant: ledger.addTenant,
+    upsertInvoice: ledger.upsertInvoice,
+    getInvoice: (tenantId, id) => readStored(ledger.requireTenant(tenantId).invoices, id),
+    listInvoices: (tenantId) =>
+      [...ledger.requireTenant(tenantId).invoices.values()].map((s) => structuredClone(s.value)),
+    upsertContact: ledger.upsertContact,
+    getContact: (tenantId, id) => readStored(ledger.requireTenant(tenantId).contacts, id),
+    upsertCreditNote: ledger.upsertCreditNote,
+    getCreditNote: (tenantId, id) => readStored(ledger.requireTenant(tenantId).creditNotes, id),
+    stats: () => ({ ...structuredClone(stats), maxConcurrencyByTenant: limits.tenants.peaks() }),
+    resetStats: () => {
+      Object.assign(stats, emptyStats());
+      limits.tenants.resetPeaks();
+    },
+    resetRateLimits: () => limits.reset(),
+  };
+}
