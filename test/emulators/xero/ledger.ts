@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../rate-limiter';
-import { definedOnly, isoDay, round2 } from '../seed-values';
+import { definedOnly, isoDay, round2 } from '../values';
 import { calendarDate, dayOf, msDate } from './dates';
 import type {
   XeroContact,

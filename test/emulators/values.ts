@@ -1,4 +1,4 @@
-/** Small value helpers both accounting emulators use when they build records from seed input. */
+/** Small value helpers both accounting emulators use on seed input and request bodies. */
 
 /** Rounds to cents, as both APIs report amounts. */
 export function round2(n: number): number {
@@ -13,4 +13,8 @@ export function definedOnly<T extends object>(input: T): Partial<T> {
 /** The UTC calendar day (`YYYY-MM-DD`) of epoch milliseconds. */
 export function isoDay(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

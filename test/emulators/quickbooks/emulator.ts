@@ -1,0 +1,274 @@
+// A local stand-in for Intuit's OAuth server and the QuickBooks Online Accounting API
+// (v3): entity reads, the SQL-like query language, /batch and change data capture, with
+// QuickBooks' Fault envelopes and per-realm throttling. Timestamps keep QuickBooks'
+// second precision and a local UTC offset, as real company files do.
+import express from 'express';
+import type { NextFunction, Request, Response } from 'express';
+import { apiRoute, emptyApiStats, type ApiPipeline, type ApiStats } from '../api-pipeline';
+import { FaultQueue } from '../fault-injection';
+import { close, listen, serverUrl } from '../http-helpers';
+import { emptyOAuthStats, type OAuthStats } from '../oauth-server';
+import { OAuthTokens } from '../oauth-tokens';
+import { offsetClock, type Clock } from '../rate-limiter';
+import { isRecord } from '../values';
+import { mountAccountingRoutes } from './accounting-routes';
+import { companyTime } from './company-time';
+import {
+  QboFaultError,
+  authFailureBody,
+  faultBody,
+  forbiddenBody,
+  intuitTid,
+  systemFaultBody,
+  throttleBody,
+} from './errors';
+import { answerQuickBooksFault, type QuickBooksFaultOptions } from './faults';
+import {
+  QUICKBOOKS_DEFAULT_SCOPE,
+  mountQuickBooksIdentity,
+  quickBooksBearer,
+  quickBooksTokenPolicy,
+  type QuickBooksClient,
+  type QuickBooksConsent,
+  type QuickBooksGrant,
+} from './identity';
+import { createQuickBooksLedger, readStored, type RealmData } from './ledger';
+import {
+  QUICKBOOKS_RATE_LIMIT_PROBLEMS,
+  createQuickBooksRateLimits,
+  type QuickBooksLimits,
+  type QuickBooksRateLimitProblem,
+} from './rate-limits';
+import type { QboCustomer, QboCustomerInput, QboInvoice, QboInvoiceInput } from './resources';
+
+export interface QuickBooksEmulatorOptions {
+  port?: number;
+  host?: string;
+  limits?: Partial<QuickBooksLimits>;
+  windowMs?: { second?: number; minute?: number };
+  accessTokenTtlSeconds?: number;
+  refreshTokenTtlSeconds?: number;
+  /** How long a rotated-out refresh token keeps working; 0 (default) rejects it at once. */
+  refreshTokenReuseGraceSeconds?: number;
+  /** `Retry-After` on a 429: seconds, 'window' for the real time until a slot frees, null to omit. */
+  retryAfterSeconds?: number | 'window' | null;
+  latencyMs?: number;
+  /** Delay before the token endpoint answers (the grant is decided after it, as a slow server would). */
+  tokenLatencyMs?: number;
+  clients?: QuickBooksClient[];
+  realms?: { realmId: string; companyName?: string }[];
+  /** Offset of the company's local time, used in every timestamp the API writes. */
+  utcOffsetMinutes?: number;
+  cdcMaxDays?: number;
+  cdcMaxObjects?: number;
+  now?: Clock;
+}
+
+export interface QuickBooksStats extends ApiStats<QuickBooksRateLimitProblem>, OAuthStats {
+  /** Items across all accepted batch requests. */
+  batchItems: number;
+  maxConcurrencyByRealm: Record<string, number>;
+}
+
+export interface QuickBooksEmulator {
+  readonly url: string;
+  readonly port: number;
+  /** Closes the listener and every open socket. */
+  stop(): Promise<void>;
+  registerClient(client: QuickBooksClient): void;
+  /** Issues a one-time code for a realm, as Intuit's consent screen would. */
+  issueAuthorizationCode(input: { clientId: string; realmId: string; scope?: string; redirectUri?: string }): string;
+  expireAllTokens(): void;
+  revokeRefreshTokens(): void;
+  /** The next `n` calls to the target surface answer `status` instead of being served. */
+  failNext(n: number, status: number, options?: QuickBooksFaultOptions): void;
+  clearFaults(): void;
+  setLatency(ms: number): void;
+  /** Delays the token endpoint's answers (to race refreshers). */
+  setTokenLatency(ms: number): void;
+  /** Whether a refresh token is still live (not revoked, not expired). */
+  hasRefreshToken(token: string): boolean;
+  setLimits(limits: Partial<QuickBooksLimits>): void;
+  /** Moves the emulator's clock forward, rolling rate windows and expiring tokens without waiting. */
+  advanceTime(ms: number): void;
+  now(): number;
+  addRealm(realmId: string, companyName?: string): void;
+  upsertInvoice(realmId: string, input: QboInvoiceInput): QboInvoice;
+  getInvoice(realmId: string, id: string): QboInvoice | undefined;
+  /** Deletes an invoice; CDC then reports it with `status: "Deleted"`. */
+  deleteInvoice(realmId: string, id: string): boolean;
+  /**
+   * Merges customer `fromId` into `intoId`, as QuickBooks' merge does: the merged-away customer
+   * is gone (CDC reports it Deleted) and the survivor gets a new version.
+   */
+  mergeCustomers(realmId: string, fromId: string, intoId: string): QboCustomer;
+  upsertCustomer(realmId: string, input: QboCustomerInput): QboCustomer;
+  getCustomer(realmId: string, id: string): QboCustomer | undefined;
+  stats(): QuickBooksStats;
+  resetStats(): void;
+  resetRateLimits(): void;
+}
+
+function emptyStats(): QuickBooksStats {
+  return {
+    ...emptyApiStats(QUICKBOOKS_RATE_LIMIT_PROBLEMS),
+    batchItems: 0,
+    ...emptyOAuthStats(),
+    maxConcurrencyByRealm: {},
+  };
+}
+
+/** Starts a QuickBooks Online emulator on an ephemeral port (unless `port` is given). */
+export async function startQuickBooksEmulator(options: QuickBooksEmulatorOptions = {}): Promise<QuickBooksEmulator> {
+  const clock = offsetClock(options.now);
+  const now = clock.now;
+  const time = companyTime(now, options.utcOffsetMinutes ?? -420);
+  const retryAfter = options.retryAfterSeconds === undefined ? 60 : options.retryAfterSeconds;
+  let latencyMs = options.latencyMs ?? 0;
+  let tokenLatencyMs = options.tokenLatencyMs ?? 0;
+
+  const clients = new Map<string, QuickBooksClient>();
+  const tokens = new OAuthTokens<QuickBooksConsent>(quickBooksTokenPolicy(options), now);
+  const ledger = createQuickBooksLedger(now, time);
+  const limits = createQuickBooksRateLimits(options.limits, options.windowMs, now);
+  const faults = new FaultQueue<QuickBooksFaultOptions>();
+  const stats = emptyStats();
+
+  for (const client of options.clients ?? []) clients.set(client.clientId, { ...client });
+  for (const realm of options.realms ?? []) ledger.addRealm(realm.realmId, realm.companyName);
+
+  const takeFault = (target: 'api' | 'token', res: Response): boolean => {
+    const fault = faults.take(target);
+    if (!fault) return false;
+    stats.faultsInjected += 1;
+    answerQuickBooksFault(res, fault, retryAfter, time.response());
+    return true;
+  };
+
+  const pipeline = (isBatch: boolean): ApiPipeline<QuickBooksGrant, RealmData, QuickBooksRateLimitProblem> => ({
+    stats,
+    gateway: (_req, res) => {
+      res.set('intuit_tid', intuitTid());
+      return false;
+    },
+    takeFault: (res) => takeFault('api', res),
+    authenticate: (req) => quickBooksBearer(tokens, req),
+    refuseUnauthenticated: (res, detail) => {
+      res.set('WWW-Authenticate', 'Bearer realm="Intuit", error="invalid_token"');
+      res.status(401).json(authFailureBody(time.response(), detail));
+    },
+    scopeOf: (req, grant) => {
+      const realmId = String(req.params['realmId'] ?? '');
+      return grant.consent.realmId === realmId ? ledger.realms.get(realmId) : undefined;
+    },
+    refuseForbidden: (res) => res.status(403).json(forbiddenBody(time.response())),
+    admit: (data) => limits.admit(data.realmId, isBatch),
+    refuseLimited: (res, _data, _limited, windowSeconds) => {
+      const seconds = retryAfter === 'window' ? windowSeconds : retryAfter;
+      if (seconds !== null) res.set('Retry-After', String(seconds));
+      res.status(429).json(throttleBody(time.response()));
+    },
+    latencyMs: () => latencyMs,
+    answerError: (res, error) => {
+      if (!(error instanceof QboFaultError)) return false;
+      res.status(error.status).json(faultBody(time.response(), error.faultType, error.error));
+      return true;
+    },
+  });
+  const apiPipeline = pipeline(false);
+  const batchPipeline = pipeline(true);
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  mountQuickBooksIdentity(app, {
+    clients,
+    tokens,
+    stats,
+    ledger,
+    tokenLatencyMs: () => tokenLatencyMs,
+    takeFault: (res) => takeFault('token', res),
+  });
+  mountAccountingRoutes(app, {
+    ledger,
+    time,
+    now,
+    maxBatchItems: limits.maxBatchItems,
+    countBatchItems: (n) => {
+      stats.batchItems += n;
+    },
+    cdcMaxDays: options.cdcMaxDays ?? 30,
+    cdcMaxObjects: options.cdcMaxObjects ?? 1000,
+    route: (endpoint, handler, isBatch = false) => apiRoute(isBatch ? batchPipeline : apiPipeline, endpoint, handler),
+  });
+  app.use((_req, res) => {
+    res.status(404).json(
+      faultBody(time.response(), 'ValidationFault', {
+        Message: 'Unsupported Operation',
+        Detail: 'Not found',
+        code: '500',
+      }),
+    );
+  });
+  app.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) {
+      next(err);
+      return;
+    }
+    const status = isRecord(err) && typeof err['status'] === 'number' ? err['status'] : 500;
+    if (status >= 400 && status < 500) {
+      res.status(status).json(
+        faultBody(time.response(), 'ValidationFault', {
+          Message: 'Request has invalid or unsupported property',
+          Detail: String((err as Error).message),
+          code: '2010',
+        }),
+      );
+      return;
+    }
+    res.status(500).json(systemFaultBody(time.response(), 500));
+  });
+
+  const server = await listen(app, options.port ?? 0, options.host ?? '127.0.0.1');
+  const { url, port } = serverUrl(server);
+
+  return {
+    url,
+    port,
+    stop: () => close(server),
+    registerClient: (client) => void clients.set(client.clientId, { ...client }),
+    issueAuthorizationCode: (input) => {
+      if (!clients.has(input.clientId)) throw new Error(`QuickBooks emulator: unknown client ${input.clientId}`);
+      ledger.requireRealm(input.realmId);
+      const consent = { realmId: input.realmId, scope: input.scope ?? QUICKBOOKS_DEFAULT_SCOPE };
+      return tokens.issueCode(input.clientId, consent, input.redirectUri);
+    },
+    expireAllTokens: () => tokens.expireAllAccess(),
+    revokeRefreshTokens: () => tokens.refresh.clear(),
+    failNext: (n, status, faultOptions = {}) => faults.push(n, status, faultOptions),
+    clearFaults: () => faults.clear(),
+    setLatency: (ms) => {
+      latencyMs = ms;
+    },
+    setTokenLatency: (ms) => {
+      tokenLatencyMs = ms;
+    },
+    hasRefreshToken: (t) => tokens.refresh.has(t),
+    setLimits: (next) => limits.setLimits(next),
+    advanceTime: clock.advance,
+    now,
+    addRealm: ledger.addRealm,
+    upsertInvoice: ledger.upsertInvoice,
+    getInvoice: (realmId, id) => readStored<QboInvoice>(ledger.requireRealm(realmId).invoices, id),
+    deleteInvoice: ledger.deleteInvoice,
+    mergeCustomers: ledger.mergeCustomers,
+    upsertCustomer: ledger.upsertCustomer,
+    getCustomer: (realmId, id) => readStored<QboCustomer>(ledger.requireRealm(realmId).customers, id),
+    stats: () => ({ ...structuredClone(stats), maxConcurrencyByRealm: limits.realms.peaks() }),
+    resetStats: () => {
+      Object.assign(stats, emptyStats());
+      limits.realms.resetPeaks();
+    },
+    resetRateLimits: () => limits.realms.resetWindows(),
+  };
+}
