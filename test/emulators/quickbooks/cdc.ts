@@ -7,8 +7,8 @@ import type { Clock } from '../rate-limiter';
 import type { QuickBooksApiHandler } from './accounting-routes';
 import type { CompanyTime } from './company-time';
 import { validationFault } from './errors';
-import { entityMap, tombstones } from './ledger';
-import { ENTITIES, type QuickBooksEntityName } from './resources';
+import { ENTITIES, entityMap, tombstones } from './ledger';
+import type { QuickBooksEntityName } from './resources';
 
 export function cdcHandler(deps: {
   now: Clock;

@@ -2,13 +2,18 @@
 // (v3): entity reads, the SQL-like query language, /batch and change data capture, with
 // QuickBooks' Fault envelopes and per-realm throttling. Timestamps keep QuickBooks'
 // second precision and a local UTC offset, as real company files do.
-import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import { apiRoute, emptyApiStats, type ApiPipeline, type ApiStats } from '../api-pipeline';
 import { FaultQueue } from '../fault-injection';
-import { close, listen, serverUrl } from '../http-helpers';
 import { emptyOAuthStats, type OAuthStats } from '../oauth-server';
 import { OAuthTokens } from '../oauth-tokens';
+import {
+  emulatorApp,
+  faultTaker,
+  startProviderEmulator,
+  type Latency,
+  type ProviderEmulator,
+} from '../provider-emulator';
 import { offsetClock, type Clock } from '../rate-limiter';
 import { isRecord } from '../values';
 import { mountAccountingRoutes } from './accounting-routes';
@@ -70,28 +75,14 @@ export interface QuickBooksStats extends ApiStats<QuickBooksRateLimitProblem>, O
   maxConcurrencyByRealm: Record<string, number>;
 }
 
-export interface QuickBooksEmulator {
-  readonly url: string;
-  readonly port: number;
-  /** Closes the listener and every open socket. */
-  stop(): Promise<void>;
-  registerClient(client: QuickBooksClient): void;
+export interface QuickBooksEmulator extends ProviderEmulator<
+  QuickBooksClient,
+  QuickBooksFaultOptions,
+  QuickBooksLimits,
+  QuickBooksStats
+> {
   /** Issues a one-time code for a realm, as Intuit's consent screen would. */
   issueAuthorizationCode(input: { clientId: string; realmId: string; scope?: string; redirectUri?: string }): string;
-  expireAllTokens(): void;
-  revokeRefreshTokens(): void;
-  /** The next `n` calls to the target surface answer `status` instead of being served. */
-  failNext(n: number, status: number, options?: QuickBooksFaultOptions): void;
-  clearFaults(): void;
-  setLatency(ms: number): void;
-  /** Delays the token endpoint's answers (to race refreshers). */
-  setTokenLatency(ms: number): void;
-  /** Whether a refresh token is still live (not revoked, not expired). */
-  hasRefreshToken(token: string): boolean;
-  setLimits(limits: Partial<QuickBooksLimits>): void;
-  /** Moves the emulator's clock forward, rolling rate windows and expiring tokens without waiting. */
-  advanceTime(ms: number): void;
-  now(): number;
   addRealm(realmId: string, companyName?: string): void;
   upsertInvoice(realmId: string, input: QboInvoiceInput): QboInvoice;
   getInvoice(realmId: string, id: string): QboInvoice | undefined;
@@ -104,9 +95,6 @@ export interface QuickBooksEmulator {
   mergeCustomers(realmId: string, fromId: string, intoId: string): QboCustomer;
   upsertCustomer(realmId: string, input: QboCustomerInput): QboCustomer;
   getCustomer(realmId: string, id: string): QboCustomer | undefined;
-  stats(): QuickBooksStats;
-  resetStats(): void;
-  resetRateLimits(): void;
 }
 
 function emptyStats(): QuickBooksStats {
@@ -124,8 +112,7 @@ export async function startQuickBooksEmulator(options: QuickBooksEmulatorOptions
   const now = clock.now;
   const time = companyTime(now, options.utcOffsetMinutes ?? -420);
   const retryAfter = options.retryAfterSeconds === undefined ? 60 : options.retryAfterSeconds;
-  let latencyMs = options.latencyMs ?? 0;
-  let tokenLatencyMs = options.tokenLatencyMs ?? 0;
+  const latency: Latency = { apiMs: options.latencyMs ?? 0, tokenMs: options.tokenLatencyMs ?? 0 };
 
   const clients = new Map<string, QuickBooksClient>();
   const tokens = new OAuthTokens<QuickBooksConsent>(quickBooksTokenPolicy(options), now);
@@ -137,13 +124,9 @@ export async function startQuickBooksEmulator(options: QuickBooksEmulatorOptions
   for (const client of options.clients ?? []) clients.set(client.clientId, { ...client });
   for (const realm of options.realms ?? []) ledger.addRealm(realm.realmId, realm.companyName);
 
-  const takeFault = (target: 'api' | 'token', res: Response): boolean => {
-    const fault = faults.take(target);
-    if (!fault) return false;
-    stats.faultsInjected += 1;
-    answerQuickBooksFault(res, fault, retryAfter, time.response());
-    return true;
-  };
+  const takeFault = faultTaker(faults, stats, (res, fault) =>
+    answerQuickBooksFault(res, fault, retryAfter, time.response()),
+  );
 
   const pipeline = (isBatch: boolean): ApiPipeline<QuickBooksGrant, RealmData, QuickBooksRateLimitProblem> => ({
     stats,
@@ -168,7 +151,7 @@ export async function startQuickBooksEmulator(options: QuickBooksEmulatorOptions
       if (seconds !== null) res.set('Retry-After', String(seconds));
       res.status(429).json(throttleBody(time.response()));
     },
-    latencyMs: () => latencyMs,
+    latencyMs: () => latency.apiMs,
     answerError: (res, error) => {
       if (!(error instanceof QboFaultError)) return false;
       res.status(error.status).json(faultBody(time.response(), error.faultType, error.error));
@@ -178,15 +161,13 @@ export async function startQuickBooksEmulator(options: QuickBooksEmulatorOptions
   const apiPipeline = pipeline(false);
   const batchPipeline = pipeline(true);
 
-  const app = express();
-  app.disable('x-powered-by');
-  app.set('etag', false);
+  const app = emulatorApp();
   mountQuickBooksIdentity(app, {
     clients,
     tokens,
     stats,
     ledger,
-    tokenLatencyMs: () => tokenLatencyMs,
+    tokenLatencyMs: () => latency.tokenMs,
     takeFault: (res) => takeFault('token', res),
   });
   mountAccountingRoutes(app, {
@@ -229,34 +210,37 @@ export async function startQuickBooksEmulator(options: QuickBooksEmulatorOptions
     res.status(500).json(systemFaultBody(time.response(), 500));
   });
 
-  const server = await listen(app, options.port ?? 0, options.host ?? '127.0.0.1');
-  const { url, port } = serverUrl(server);
+  const controls = await startProviderEmulator<
+    QuickBooksClient,
+    QuickBooksFaultOptions,
+    QuickBooksLimits,
+    QuickBooksStats
+  >({
+    app,
+    port: options.port,
+    host: options.host,
+    clients,
+    tokens,
+    faults,
+    latency,
+    clock,
+    setLimits: (next) => limits.setLimits(next),
+    stats: () => ({ ...structuredClone(stats), maxConcurrencyByRealm: limits.realms.peaks() }),
+    resetStats: () => {
+      Object.assign(stats, emptyStats());
+      limits.realms.resetPeaks();
+    },
+    resetRateLimits: () => limits.realms.resetWindows(),
+  });
 
   return {
-    url,
-    port,
-    stop: () => close(server),
-    registerClient: (client) => void clients.set(client.clientId, { ...client }),
+    ...controls,
     issueAuthorizationCode: (input) => {
       if (!clients.has(input.clientId)) throw new Error(`QuickBooks emulator: unknown client ${input.clientId}`);
       ledger.requireRealm(input.realmId);
       const consent = { realmId: input.realmId, scope: input.scope ?? QUICKBOOKS_DEFAULT_SCOPE };
       return tokens.issueCode(input.clientId, consent, input.redirectUri);
     },
-    expireAllTokens: () => tokens.expireAllAccess(),
-    revokeRefreshTokens: () => tokens.refresh.clear(),
-    failNext: (n, status, faultOptions = {}) => faults.push(n, status, faultOptions),
-    clearFaults: () => faults.clear(),
-    setLatency: (ms) => {
-      latencyMs = ms;
-    },
-    setTokenLatency: (ms) => {
-      tokenLatencyMs = ms;
-    },
-    hasRefreshToken: (t) => tokens.refresh.has(t),
-    setLimits: (next) => limits.setLimits(next),
-    advanceTime: clock.advance,
-    now,
     addRealm: ledger.addRealm,
     upsertInvoice: ledger.upsertInvoice,
     getInvoice: (realmId, id) => readStored<QboInvoice>(ledger.requireRealm(realmId).invoices, id),
@@ -264,11 +248,5 @@ export async function startQuickBooksEmulator(options: QuickBooksEmulatorOptions
     mergeCustomers: ledger.mergeCustomers,
     upsertCustomer: ledger.upsertCustomer,
     getCustomer: (realmId, id) => readStored<QboCustomer>(ledger.requireRealm(realmId).customers, id),
-    stats: () => ({ ...structuredClone(stats), maxConcurrencyByRealm: limits.realms.peaks() }),
-    resetStats: () => {
-      Object.assign(stats, emptyStats());
-      limits.realms.resetPeaks();
-    },
-    resetRateLimits: () => limits.realms.resetWindows(),
   };
 }

@@ -6,14 +6,4 @@ export type { QuickBooksClient } from './identity';
 export { parseQuery } from './query-language';
 export type { ParsedQuery, QueryCondition } from './query-language';
 export type { QuickBooksLimits, QuickBooksRateLimitProblem } from './rate-limits';
-export type {
-  QboCustomer,
-  QboCustomerInput,
-  QboInvoice,
-  QboInvoiceInput,
-  QboInvoiceLine,
-  QboLineInput,
-  QboMetaData,
-  QboRef,
-  QuickBooksEntityName,
-} from './resources';
+export type * from './resources';

@@ -40,6 +40,8 @@ export interface RealmData {
   nextId: Record<QuickBooksEntityName, number>;
 }
 
+export const ENTITIES: readonly QuickBooksEntityName[] = ['Invoice', 'Customer'];
+
 export type QuickBooksLedger = ReturnType<typeof createQuickBooksLedger>;
 
 export function createQuickBooksLedger(now: Clock, time: CompanyTime) {

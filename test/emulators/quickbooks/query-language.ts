@@ -5,8 +5,8 @@
  */
 import { isRecord } from '../values';
 import { parseError, validationError, type QboFaultError } from './errors';
-import { entityMap, type RealmData } from './ledger';
-import { ENTITIES, type QuickBooksEntityName } from './resources';
+import { ENTITIES, entityMap, type RealmData } from './ledger';
+import type { QuickBooksEntityName } from './resources';
 
 type Literal = string | number | boolean;
 

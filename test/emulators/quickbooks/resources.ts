@@ -1,8 +1,7 @@
 /** QuickBooks Online entities as the API returns them, and the inputs that seed them. */
 
 /** The entities the emulator models (reads, queries, batch and CDC). */
-export const ENTITIES = ['Invoice', 'Customer'] as const;
-export type QuickBooksEntityName = (typeof ENTITIES)[number];
+export type QuickBooksEntityName = 'Invoice' | 'Customer';
 
 export interface QboRef {
   value: string;

@@ -3,13 +3,18 @@
 // limits with X-*-Remaining headers) so that clients built against it behave the same
 // against the real service. One process serves both identity.xero.com and api.xero.com.
 import { randomUUID } from 'node:crypto';
-import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import { apiRoute, emptyApiStats, type ApiPipeline, type ApiStats } from '../api-pipeline';
 import { FaultQueue } from '../fault-injection';
-import { close, listen, serverUrl } from '../http-helpers';
 import { emptyOAuthStats, type OAuthStats } from '../oauth-server';
 import { OAuthTokens } from '../oauth-tokens';
+import {
+  emulatorApp,
+  faultTaker,
+  startProviderEmulator,
+  type Latency,
+  type ProviderEmulator,
+} from '../provider-emulator';
 import { offsetClock, type Clock } from '../rate-limiter';
 import { accountingRoutes } from './accounting-routes';
 import { NOT_FOUND_TEXT, defaultFaultDetail, problem } from './errors';
@@ -67,12 +72,7 @@ export interface XeroStats extends ApiStats<XeroRateLimitProblem>, OAuthStats {
   maxConcurrencyByTenant: Record<string, number>;
 }
 
-export interface XeroEmulator {
-  readonly url: string;
-  readonly port: number;
-  /** Closes the listener and every open socket. */
-  stop(): Promise<void>;
-  registerClient(client: XeroClient): void;
+export interface XeroEmulator extends ProviderEmulator<XeroClient, XeroFaultOptions, XeroLimits, XeroStats> {
   /** Issues a one-time code, as Xero's consent screen would after a user approves the app. */
   issueAuthorizationCode(input: {
     clientId: string;
@@ -80,20 +80,6 @@ export interface XeroEmulator {
     scope?: string;
     redirectUri?: string;
   }): string;
-  expireAllTokens(): void;
-  revokeRefreshTokens(): void;
-  /** The next `n` calls to the target surface answer `status` instead of being served. */
-  failNext(n: number, status: number, options?: XeroFaultOptions): void;
-  clearFaults(): void;
-  setLatency(ms: number): void;
-  /** Delays the token endpoint's answers (to race refreshers). */
-  setTokenLatency(ms: number): void;
-  /** Whether a refresh token is still live (not revoked; rotation keeps it for the grace period). */
-  hasRefreshToken(token: string): boolean;
-  setLimits(limits: Partial<XeroLimits>): void;
-  /** Moves the emulator's clock forward, rolling rate windows and expiring tokens without waiting. */
-  advanceTime(ms: number): void;
-  now(): number;
   addTenant(tenantId: string, name?: string): XeroTenant;
   upsertInvoice(tenantId: string, input: XeroInvoiceInput): XeroInvoice;
   getInvoice(tenantId: string, invoiceId: string): XeroInvoice | undefined;
@@ -102,10 +88,6 @@ export interface XeroEmulator {
   getContact(tenantId: string, contactId: string): XeroContact | undefined;
   upsertCreditNote(tenantId: string, input: XeroCreditNoteInput): XeroCreditNote;
   getCreditNote(tenantId: string, creditNoteId: string): XeroCreditNote | undefined;
-  stats(): XeroStats;
-  resetStats(): void;
-  /** Empties every rate window, as if a quiet day had passed. */
-  resetRateLimits(): void;
 }
 
 function emptyStats(): XeroStats {
@@ -122,8 +104,7 @@ export async function startXeroEmulator(options: XeroEmulatorOptions = {}): Prom
   const clock = offsetClock(options.now);
   const now = clock.now;
   const maxUrlLength = options.maxUrlLength ?? 2048;
-  let latencyMs = options.latencyMs ?? 0;
-  let tokenLatencyMs = options.tokenLatencyMs ?? 0;
+  const latency: Latency = { apiMs: options.latencyMs ?? 0, tokenMs: options.tokenLatencyMs ?? 0 };
 
   const clients = new Map<string, XeroClient>();
   const tokens = new OAuthTokens<XeroConsent>(xeroTokenPolicy(options), now);
@@ -135,13 +116,7 @@ export async function startXeroEmulator(options: XeroEmulatorOptions = {}): Prom
   for (const client of options.clients ?? []) clients.set(client.clientId, { ...client });
   for (const tenant of options.tenants ?? []) ledger.addTenant(tenant.tenantId, tenant.name);
 
-  const takeFault = (target: 'api' | 'token', res: Response): boolean => {
-    const fault = faults.take(target);
-    if (!fault) return false;
-    stats.faultsInjected += 1;
-    answerXeroFault(res, fault);
-    return true;
-  };
+  const takeFault = faultTaker(faults, stats, answerXeroFault);
 
   const pipeline: ApiPipeline<XeroGrant, TenantData, XeroRateLimitProblem> = {
     stats,
@@ -170,7 +145,7 @@ export async function startXeroEmulator(options: XeroEmulatorOptions = {}): Prom
       res.status(429).end();
     },
     admitted: (res, data) => limits.setRemaining(res, data.tenant.tenantId),
-    latencyMs: () => latencyMs,
+    latencyMs: () => latency.apiMs,
   };
 
   function tenantFor(req: Request, grant: XeroGrant): TenantData | undefined {
@@ -185,15 +160,13 @@ export async function startXeroEmulator(options: XeroEmulatorOptions = {}): Prom
     return undefined;
   }
 
-  const app = express();
-  app.disable('x-powered-by');
-  app.set('etag', false);
+  const app = emulatorApp();
   mountXeroIdentity(app, {
     clients,
     tokens,
     stats,
     ledger,
-    tokenLatencyMs: () => tokenLatencyMs,
+    tokenLatencyMs: () => latency.tokenMs,
     takeFault: (res) => takeFault('token', res),
   });
   const routes = accountingRoutes({
@@ -222,14 +195,26 @@ export async function startXeroEmulator(options: XeroEmulatorOptions = {}): Prom
     res.status(500).json(problem(500, defaultFaultDetail(500)));
   });
 
-  const server = await listen(app, options.port ?? 0, options.host ?? '127.0.0.1');
-  const { url, port } = serverUrl(server);
+  const controls = await startProviderEmulator<XeroClient, XeroFaultOptions, XeroLimits, XeroStats>({
+    app,
+    port: options.port,
+    host: options.host,
+    clients,
+    tokens,
+    faults,
+    latency,
+    clock,
+    setLimits: (next) => limits.setLimits(next),
+    stats: () => ({ ...structuredClone(stats), maxConcurrencyByTenant: limits.tenants.peaks() }),
+    resetStats: () => {
+      Object.assign(stats, emptyStats());
+      limits.tenants.resetPeaks();
+    },
+    resetRateLimits: () => limits.reset(),
+  });
 
   return {
-    url,
-    port,
-    stop: () => close(server),
-    registerClient: (client) => void clients.set(client.clientId, { ...client }),
+    ...controls,
     issueAuthorizationCode: (input) => {
       if (!clients.has(input.clientId)) throw new Error(`Xero emulator: unknown client ${input.clientId}`);
       const consent: XeroConsent = {
@@ -239,20 +224,6 @@ export async function startXeroEmulator(options: XeroEmulatorOptions = {}): Prom
       };
       return tokens.issueCode(input.clientId, consent, input.redirectUri);
     },
-    expireAllTokens: () => tokens.expireAllAccess(),
-    revokeRefreshTokens: () => tokens.refresh.clear(),
-    failNext: (n, status, faultOptions = {}) => faults.push(n, status, faultOptions),
-    clearFaults: () => faults.clear(),
-    setLatency: (ms) => {
-      latencyMs = ms;
-    },
-    setTokenLatency: (ms) => {
-      tokenLatencyMs = ms;
-    },
-    hasRefreshToken: (t) => tokens.refresh.has(t),
-    setLimits: (next) => limits.setLimits(next),
-    advanceTime: clock.advance,
-    now,
     addTenant: ledger.addTenant,
     upsertInvoice: ledger.upsertInvoice,
     getInvoice: (tenantId, id) => readStored(ledger.requireTenant(tenantId).invoices, id),
@@ -262,11 +233,5 @@ export async function startXeroEmulator(options: XeroEmulatorOptions = {}): Prom
     getContact: (tenantId, id) => readStored(ledger.requireTenant(tenantId).contacts, id),
     upsertCreditNote: ledger.upsertCreditNote,
     getCreditNote: (tenantId, id) => readStored(ledger.requireTenant(tenantId).creditNotes, id),
-    stats: () => ({ ...structuredClone(stats), maxConcurrencyByTenant: limits.tenants.peaks() }),
-    resetStats: () => {
-      Object.assign(stats, emptyStats());
-      limits.tenants.resetPeaks();
-    },
-    resetRateLimits: () => limits.reset(),
   };
 }

@@ -5,16 +5,4 @@ export { msDate, parseMsDate } from './dates';
 export type { XeroFaultOptions } from './faults';
 export type { XeroClient } from './identity';
 export type { XeroLimits, XeroRateLimitProblem } from './rate-limits';
-export type {
-  XeroContact,
-  XeroContactInput,
-  XeroContactRef,
-  XeroCreditNote,
-  XeroCreditNoteInput,
-  XeroInvoice,
-  XeroInvoiceInput,
-  XeroInvoiceStatus,
-  XeroLineItem,
-  XeroLineItemInput,
-  XeroTenant,
-} from './resources';
+export type * from './resources';

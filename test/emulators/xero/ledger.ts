@@ -125,19 +125,28 @@ export function createXeroLedger(now: Clock) {
     return { ContactID: contact.ContactID, Name: contact.Name };
   }
 
+  // Invoices and credit notes alike: the contact, the lines with their totals, and the date.
+  function documentBasics(
+    data: TenantData,
+    input: { Contact?: Partial<XeroContactRef>; LineItems?: XeroLineItemInput[]; Total?: number; Date?: string },
+    previous: { Contact: XeroContactRef; LineItems: XeroLineItem[]; DateString: string } | undefined,
+  ) {
+    const contact = resolveContact(data, input.Contact, previous?.Contact);
+    const lines = buildLines(input.LineItems, input.Total, previous?.LineItems);
+    const date = input.Date ?? dayOf(previous?.DateString) ?? isoDay(now());
+    return { contact, lines, totals: sumLines(lines), date };
+  }
+
   function upsertInvoice(tenantId: string, input: XeroInvoiceInput): XeroInvoice {
     const data = requireTenant(tenantId);
     const id = newId(input.InvoiceID, 'InvoiceID');
     const previous = data.invoices.get(id)?.value;
     if (!previous) data.counters.invoice += 1;
-    const contact = resolveContact(data, input.Contact, previous?.Contact);
-    const lines = buildLines(input.LineItems, input.Total, previous?.LineItems);
-    const totals = sumLines(lines);
+    const { contact, lines, totals, date } = documentBasics(data, input, previous);
     const status = input.Status ?? previous?.Status ?? 'AUTHORISED';
     const amountCredited = input.AmountCredited ?? previous?.AmountCredited ?? 0;
     const amountPaid =
       input.AmountPaid ?? (status === 'PAID' ? totals.Total - amountCredited : (previous?.AmountPaid ?? 0));
-    const date = input.Date ?? dayOf(previous?.DateString) ?? isoDay(now());
     const due = input.DueDate ?? dayOf(previous?.DueDateString) ?? isoDay(Date.parse(`${date}T00:00:00Z`) + 30 * 864e5);
     const updatedMs = stamp(data);
     const invoice: XeroInvoice = {
@@ -170,10 +179,7 @@ export function createXeroLedger(now: Clock) {
     const id = newId(input.CreditNoteID, 'CreditNoteID');
     const previous = data.creditNotes.get(id)?.value;
     if (!previous) data.counters.creditNote += 1;
-    const contact = resolveContact(data, input.Contact, previous?.Contact);
-    const lines = buildLines(input.LineItems, input.Total, previous?.LineItems);
-    const totals = sumLines(lines);
-    const date = input.Date ?? dayOf(previous?.DateString) ?? isoDay(now());
+    const { contact, lines, totals, date } = documentBasics(data, input, previous);
     const updatedMs = stamp(data);
     const creditNote: XeroCreditNote = {
       Type: input.Type ?? previous?.Type ?? 'ACCRECCREDIT',
