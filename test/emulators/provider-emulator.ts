@@ -5,10 +5,30 @@
  */
 import type { Server } from 'node:http';
 import express from 'express';
-import type { Response } from 'express';
-import type { FaultOptions, FaultQueue } from './fault-injection';
+import type { Request, RequestHandler, Response } from 'express';
+import { emptyApiStats, type ApiStats } from './api-pipeline';
+import { FaultQueue, type Fault, type FaultOptions } from './fault-injection';
 import { close, listen, serverUrl } from './http-helpers';
-import type { OAuthClient, OAuthTokens } from './oauth-tokens';
+import { emptyOAuthStats, type OAuthStats } from './oauth-server';
+import { OAuthTokens, type OAuthClient, type TokenPolicy } from './oauth-tokens';
+import { offsetClock, type Clock } from './rate-limiter';
+
+/** Options every provider emulator takes; providers add their own. */
+export interface ProviderEmulatorOptions<C extends OAuthClient, L> {
+  port?: number;
+  host?: string;
+  limits?: Partial<L>;
+  accessTokenTtlSeconds?: number;
+  /** A refresh token not exchanged within this time is dead. */
+  refreshTokenTtlSeconds?: number;
+  /** How long a rotated-out refresh token keeps working. */
+  refreshTokenReuseGraceSeconds?: number;
+  latencyMs?: number;
+  /** Delay before the token endpoint answers (the grant is decided after it, as a slow server would). */
+  tokenLatencyMs?: number;
+  clients?: C[];
+  now?: Clock;
+}
 
 export interface ProviderEmulator<C extends OAuthClient, O extends FaultOptions, L, S> {
   readonly url: string;
@@ -42,46 +62,94 @@ export interface Latency {
   tokenMs: number;
 }
 
-/** An Express app set up as both emulators serve: no `X-Powered-By`, no ETags. */
-export function emulatorApp(): express.Express {
+/** What every provider emulator counts: API calls and their outcomes, grants, consents. */
+export type ProviderStats<P extends string> = ApiStats<P> & OAuthStats;
+
+/** Zeroed API and OAuth counters. */
+export function emptyProviderStats<P extends string>(problems: readonly P[]): ProviderStats<P> {
+  return { ...emptyApiStats(problems), ...emptyOAuthStats() };
+}
+
+export type ProviderCore<C extends OAuthClient, G extends object, O extends FaultOptions, K> = ReturnType<
+  typeof providerCore<C, G, O, K>
+>;
+
+/**
+ * The state every provider emulator starts from: its clock, app, clients, tokens, faults,
+ * latency and counters (`K`: the shared ones plus the provider's own).
+ */
+export function providerCore<C extends OAuthClient, G extends object, O extends FaultOptions, K>(
+  provider: string,
+  options: ProviderEmulatorOptions<C, unknown>,
+  policy: TokenPolicy,
+  freshCounters: () => K & { faultsInjected: number },
+) {
+  const clock = offsetClock(options.now);
+  const clients = new Map<string, C>();
+  for (const client of options.clients ?? []) clients.set(client.clientId, { ...client });
+  const latency: Latency = { apiMs: options.latencyMs ?? 0, tokenMs: options.tokenLatencyMs ?? 0 };
+  const faults = new FaultQueue<O>();
+  const stats = freshCounters();
+  return {
+    clock,
+    now: clock.now,
+    app: emulatorApp(),
+    clients,
+    tokens: new OAuthTokens<G>(policy, clock.now),
+    faults,
+    latency,
+    stats,
+    freshCounters,
+    /** Seeding helpers refuse clients the emulator was never told about. */
+    requireClient(clientId: string): void {
+      if (!clients.has(clientId)) throw new Error(`${provider} emulator: unknown client ${clientId}`);
+    },
+    /** Answers with the next injected fault for a surface, counting it; false when none is queued. */
+    faultTaker(answer: (res: Response, fault: Fault<O>) => void): (target: 'api' | 'token', res: Response) => boolean {
+      return (target, res) => {
+        const fault = faults.take(target);
+        if (!fault) return false;
+        stats.faultsInjected += 1;
+        answer(res, fault);
+        return true;
+      };
+    },
+  };
+}
+
+// No `X-Powered-By` and no ETags: neither provider sends them.
+function emulatorApp(): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   return app;
 }
 
-/** Answers with the next injected fault for `target`, counting it; false when none is queued. */
-export function faultTaker<O extends FaultOptions>(
-  faults: FaultQueue<O>,
-  stats: { faultsInjected: number },
-  answer: (res: Response, fault: { status: number; options: O }) => void,
-): (target: 'api' | 'token', res: Response) => boolean {
-  return (target, res) => {
-    const fault = faults.take(target);
-    if (!fault) return false;
-    stats.faultsInjected += 1;
-    answer(res, fault);
-    return true;
-  };
-}
-
-/** Starts listening and builds the controls every provider emulator shares. */
-export async function startProviderEmulator<C extends OAuthClient, O extends FaultOptions, L, S>(parts: {
-  app: express.Express;
-  port: number | undefined;
-  host: string | undefined;
-  clients: Map<string, C>;
-  tokens: OAuthTokens<object>;
-  faults: FaultQueue<O>;
-  latency: Latency;
-  clock: { now: () => number; advance: (ms: number) => void };
+/** Mounts the fallbacks, starts listening and builds the controls every provider emulator shares. */
+export async function startProviderEmulator<C extends OAuthClient, O extends FaultOptions, L, S, K>(parts: {
+  options: ProviderEmulatorOptions<C, L>;
+  core: ProviderCore<C, object, O, K>;
+  /** Answers requests no route matched. */
+  notFound: RequestHandler;
+  /** Answers a request whose handler failed before answering. */
+  failed: (err: unknown, res: Response) => void;
   setLimits: (limits: Partial<L>) => void;
-  stats: () => S;
-  resetStats: () => void;
+  /** Where the peak concurrency per tenant or realm is kept. */
+  concurrency: { peaks(): Record<string, number>; resetPeaks(): void };
+  report: (counters: K, peaks: Record<string, number>) => S;
   resetRateLimits: () => void;
 }): Promise<ProviderEmulator<C, O, L, S>> {
-  const { clients, tokens, faults, latency } = parts;
-  const server: Server = await listen(parts.app, parts.port ?? 0, parts.host ?? '127.0.0.1');
+  const { app, clients, tokens, faults, latency, clock, stats } = parts.core;
+  const { concurrency } = parts;
+  app.use(parts.notFound);
+  app.use((err: unknown, _req: Request, res: Response, next: (err: unknown) => void) => {
+    if (res.headersSent) {
+      next(err);
+      return;
+    }
+    parts.failed(err, res);
+  });
+  const server: Server = await listen(app, parts.options.port ?? 0, parts.options.host ?? '127.0.0.1');
   const { url, port } = serverUrl(server);
   return {
     url,
@@ -100,10 +168,13 @@ export async function startProviderEmulator<C extends OAuthClient, O extends Fau
     },
     hasRefreshToken: (token) => tokens.refresh.has(token),
     setLimits: parts.setLimits,
-    advanceTime: parts.clock.advance,
-    now: parts.clock.now,
-    stats: parts.stats,
-    resetStats: parts.resetStats,
+    advanceTime: clock.advance,
+    now: clock.now,
+    stats: () => parts.report(structuredClone(stats), concurrency.peaks()),
+    resetStats: () => {
+      Object.assign(stats, parts.core.freshCounters());
+      concurrency.resetPeaks();
+    },
     resetRateLimits: parts.resetRateLimits,
   };
 }

@@ -2,19 +2,9 @@
 // (v3): entity reads, the SQL-like query language, /batch and change data capture, with
 // QuickBooks' Fault envelopes and per-realm throttling. Timestamps keep QuickBooks'
 // second precision and a local UTC offset, as real company files do.
-import type { NextFunction, Request, Response } from 'express';
-import { apiRoute, emptyApiStats, type ApiPipeline, type ApiStats } from '../api-pipeline';
-import { FaultQueue } from '../fault-injection';
-import { emptyOAuthStats, type OAuthStats } from '../oauth-server';
-import { OAuthTokens } from '../oauth-tokens';
-import {
-  emulatorApp,
-  faultTaker,
-  startProviderEmulator,
-  type Latency,
-  type ProviderEmulator,
-} from '../provider-emulator';
-import { offsetClock, type Clock } from '../rate-limiter';
+import { apiRoute, type ApiPipeline } from '../api-pipeline';
+import { emptyProviderStats, providerCore, startProviderEmulator } from '../provider-emulator';
+import type { ProviderEmulator, ProviderEmulatorOptions, ProviderStats } from '../provider-emulator';
 import { isRecord } from '../values';
 import { mountAccountingRoutes } from './accounting-routes';
 import { companyTime } from './company-time';
@@ -46,30 +36,20 @@ import {
 } from './rate-limits';
 import type { QboCustomer, QboCustomerInput, QboInvoice, QboInvoiceInput } from './resources';
 
-export interface QuickBooksEmulatorOptions {
-  port?: number;
-  host?: string;
-  limits?: Partial<QuickBooksLimits>;
+export interface QuickBooksEmulatorOptions extends ProviderEmulatorOptions<QuickBooksClient, QuickBooksLimits> {
   windowMs?: { second?: number; minute?: number };
-  accessTokenTtlSeconds?: number;
-  refreshTokenTtlSeconds?: number;
   /** How long a rotated-out refresh token keeps working; 0 (default) rejects it at once. */
   refreshTokenReuseGraceSeconds?: number;
   /** `Retry-After` on a 429: seconds, 'window' for the real time until a slot frees, null to omit. */
   retryAfterSeconds?: number | 'window' | null;
-  latencyMs?: number;
-  /** Delay before the token endpoint answers (the grant is decided after it, as a slow server would). */
-  tokenLatencyMs?: number;
-  clients?: QuickBooksClient[];
   realms?: { realmId: string; companyName?: string }[];
   /** Offset of the company's local time, used in every timestamp the API writes. */
   utcOffsetMinutes?: number;
   cdcMaxDays?: number;
   cdcMaxObjects?: number;
-  now?: Clock;
 }
 
-export interface QuickBooksStats extends ApiStats<QuickBooksRateLimitProblem>, OAuthStats {
+export interface QuickBooksStats extends ProviderStats<QuickBooksRateLimitProblem> {
   /** Items across all accepted batch requests. */
   batchItems: number;
   maxConcurrencyByRealm: Record<string, number>;
@@ -97,36 +77,22 @@ export interface QuickBooksEmulator extends ProviderEmulator<
   getCustomer(realmId: string, id: string): QboCustomer | undefined;
 }
 
-function emptyStats(): QuickBooksStats {
-  return {
-    ...emptyApiStats(QUICKBOOKS_RATE_LIMIT_PROBLEMS),
-    batchItems: 0,
-    ...emptyOAuthStats(),
-    maxConcurrencyByRealm: {},
-  };
-}
-
 /** Starts a QuickBooks Online emulator on an ephemeral port (unless `port` is given). */
 export async function startQuickBooksEmulator(options: QuickBooksEmulatorOptions = {}): Promise<QuickBooksEmulator> {
-  const clock = offsetClock(options.now);
-  const now = clock.now;
+  const core = providerCore<QuickBooksClient, QuickBooksConsent, QuickBooksFaultOptions, Counters>(
+    'QuickBooks',
+    options,
+    quickBooksTokenPolicy(options),
+    emptyCounters,
+  );
+  const { now, tokens, latency, stats } = core;
   const time = companyTime(now, options.utcOffsetMinutes ?? -420);
   const retryAfter = options.retryAfterSeconds === undefined ? 60 : options.retryAfterSeconds;
-  const latency: Latency = { apiMs: options.latencyMs ?? 0, tokenMs: options.tokenLatencyMs ?? 0 };
-
-  const clients = new Map<string, QuickBooksClient>();
-  const tokens = new OAuthTokens<QuickBooksConsent>(quickBooksTokenPolicy(options), now);
   const ledger = createQuickBooksLedger(now, time);
   const limits = createQuickBooksRateLimits(options.limits, options.windowMs, now);
-  const faults = new FaultQueue<QuickBooksFaultOptions>();
-  const stats = emptyStats();
-
-  for (const client of options.clients ?? []) clients.set(client.clientId, { ...client });
   for (const realm of options.realms ?? []) ledger.addRealm(realm.realmId, realm.companyName);
 
-  const takeFault = faultTaker(faults, stats, (res, fault) =>
-    answerQuickBooksFault(res, fault, retryAfter, time.response()),
-  );
+  const takeFault = core.faultTaker((res, fault) => answerQuickBooksFault(res, fault, retryAfter, time.response()));
 
   const pipeline = (isBatch: boolean): ApiPipeline<QuickBooksGrant, RealmData, QuickBooksRateLimitProblem> => ({
     stats,
@@ -161,15 +127,8 @@ export async function startQuickBooksEmulator(options: QuickBooksEmulatorOptions
   const apiPipeline = pipeline(false);
   const batchPipeline = pipeline(true);
 
-  const app = emulatorApp();
-  mountQuickBooksIdentity(app, {
-    clients,
-    tokens,
-    stats,
-    ledger,
-    tokenLatencyMs: () => latency.tokenMs,
-    takeFault: (res) => takeFault('token', res),
-  });
+  const { app } = core;
+  mountQuickBooksIdentity({ ...core, ledger, takeFault: (res) => takeFault('token', res) });
   mountAccountingRoutes(app, {
     ledger,
     time,
@@ -182,61 +141,49 @@ export async function startQuickBooksEmulator(options: QuickBooksEmulatorOptions
     cdcMaxObjects: options.cdcMaxObjects ?? 1000,
     route: (endpoint, handler, isBatch = false) => apiRoute(isBatch ? batchPipeline : apiPipeline, endpoint, handler),
   });
-  app.use((_req, res) => {
-    res.status(404).json(
-      faultBody(time.response(), 'ValidationFault', {
-        Message: 'Unsupported Operation',
-        Detail: 'Not found',
-        code: '500',
-      }),
-    );
-  });
-  app.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
-    if (res.headersSent) {
-      next(err);
-      return;
-    }
-    const status = isRecord(err) && typeof err['status'] === 'number' ? err['status'] : 500;
-    if (status >= 400 && status < 500) {
-      res.status(status).json(
-        faultBody(time.response(), 'ValidationFault', {
-          Message: 'Request has invalid or unsupported property',
-          Detail: String((err as Error).message),
-          code: '2010',
-        }),
-      );
-      return;
-    }
-    res.status(500).json(systemFaultBody(time.response(), 500));
-  });
-
   const controls = await startProviderEmulator<
     QuickBooksClient,
     QuickBooksFaultOptions,
     QuickBooksLimits,
-    QuickBooksStats
+    QuickBooksStats,
+    Counters
   >({
-    app,
-    port: options.port,
-    host: options.host,
-    clients,
-    tokens,
-    faults,
-    latency,
-    clock,
-    setLimits: (next) => limits.setLimits(next),
-    stats: () => ({ ...structuredClone(stats), maxConcurrencyByRealm: limits.realms.peaks() }),
-    resetStats: () => {
-      Object.assign(stats, emptyStats());
-      limits.realms.resetPeaks();
+    options,
+    core,
+    notFound: (_req, res) => {
+      res.status(404).json(
+        faultBody(time.response(), 'ValidationFault', {
+          Message: 'Unsupported Operation',
+          Detail: 'Not found',
+          code: '500',
+        }),
+      );
     },
+    // Body parsers fail with a 4xx status (malformed JSON, too large); QuickBooks calls those invalid.
+    failed: (err, res) => {
+      const status = isRecord(err) && typeof err['status'] === 'number' ? err['status'] : 500;
+      if (status >= 400 && status < 500) {
+        res.status(status).json(
+          faultBody(time.response(), 'ValidationFault', {
+            Message: 'Request has invalid or unsupported property',
+            Detail: String((err as Error).message),
+            code: '2010',
+          }),
+        );
+        return;
+      }
+      res.status(500).json(systemFaultBody(time.response(), 500));
+    },
+    setLimits: (next) => limits.setLimits(next),
+    concurrency: limits.realms,
+    report: (counted, peaks) => ({ ...counted, maxConcurrencyByRealm: peaks }),
     resetRateLimits: () => limits.realms.resetWindows(),
   });
 
   return {
     ...controls,
     issueAuthorizationCode: (input) => {
-      if (!clients.has(input.clientId)) throw new Error(`QuickBooks emulator: unknown client ${input.clientId}`);
+      core.requireClient(input.clientId);
       ledger.requireRealm(input.realmId);
       const consent = { realmId: input.realmId, scope: input.scope ?? QUICKBOOKS_DEFAULT_SCOPE };
       return tokens.issueCode(input.clientId, consent, input.redirectUri);
@@ -249,4 +196,11 @@ export async function startQuickBooksEmulator(options: QuickBooksEmulatorOptions
     upsertCustomer: ledger.upsertCustomer,
     getCustomer: (realmId, id) => readStored<QboCustomer>(ledger.requireRealm(realmId).customers, id),
   };
+}
+
+// What the emulator counts itself; peak concurrency is read from the rate limiter.
+type Counters = Omit<QuickBooksStats, 'maxConcurrencyByRealm'>;
+
+function emptyCounters(): Counters {
+  return { ...emptyProviderStats(QUICKBOOKS_RATE_LIMIT_PROBLEMS), batchItems: 0 };
 }

@@ -6,6 +6,7 @@
 import express from 'express';
 import type { Request } from 'express';
 import { basicCredentials, formBody, safeEqual } from '../http-helpers';
+import type { Latency } from '../provider-emulator';
 import { consentEndpoints, revocationEndpoint, tokenEndpoint, type OAuthStats } from '../oauth-server';
 import type { AccessGrant, OAuthClient, OAuthTokens, TokenPolicy } from '../oauth-tokens';
 import { intuitTid } from './errors';
@@ -59,13 +60,15 @@ export interface QuickBooksIdentityDeps {
   tokens: QuickBooksTokens;
   stats: OAuthStats;
   ledger: QuickBooksLedger;
-  tokenLatencyMs: () => number;
+  app: express.Express;
+  /** The token endpoint's delay lives in `tokenMs`. */
+  latency: Latency;
   takeFault: (res: express.Response) => boolean;
 }
 
 /** Mounts Intuit's OAuth endpoints on the emulator's app. */
-export function mountQuickBooksIdentity(app: express.Express, deps: QuickBooksIdentityDeps): void {
-  const { clients, tokens, stats, ledger } = deps;
+export function mountQuickBooksIdentity(deps: QuickBooksIdentityDeps): void {
+  const { app, clients, tokens, stats, ledger } = deps;
   const form = express.urlencoded({ extended: false, limit: '16kb' });
   // Intuit takes client credentials from a Basic header only.
   const authenticate = (req: Request): QuickBooksClient | undefined => {
@@ -81,7 +84,7 @@ export function mountQuickBooksIdentity(app: express.Express, deps: QuickBooksId
       tokens,
       stats,
       authenticate,
-      latencyMs: deps.tokenLatencyMs,
+      latencyMs: () => deps.latency.tokenMs,
       headers: () => ({ intuit_tid: intuitTid() }),
       takeFault: deps.takeFault,
       redirectUriRequired: true,

@@ -3,19 +3,10 @@
 // limits with X-*-Remaining headers) so that clients built against it behave the same
 // against the real service. One process serves both identity.xero.com and api.xero.com.
 import { randomUUID } from 'node:crypto';
-import type { NextFunction, Request, Response } from 'express';
-import { apiRoute, emptyApiStats, type ApiPipeline, type ApiStats } from '../api-pipeline';
-import { FaultQueue } from '../fault-injection';
-import { emptyOAuthStats, type OAuthStats } from '../oauth-server';
-import { OAuthTokens } from '../oauth-tokens';
-import {
-  emulatorApp,
-  faultTaker,
-  startProviderEmulator,
-  type Latency,
-  type ProviderEmulator,
-} from '../provider-emulator';
-import { offsetClock, type Clock } from '../rate-limiter';
+import type { Request } from 'express';
+import { apiRoute, type ApiPipeline } from '../api-pipeline';
+import { emptyProviderStats, providerCore, startProviderEmulator } from '../provider-emulator';
+import type { ProviderEmulator, ProviderEmulatorOptions, ProviderStats } from '../provider-emulator';
 import { accountingRoutes } from './accounting-routes';
 import { NOT_FOUND_TEXT, defaultFaultDetail, problem } from './errors';
 import { answerXeroFault, type XeroFaultOptions } from './faults';
@@ -45,28 +36,18 @@ import type {
   XeroTenant,
 } from './resources';
 
-export interface XeroEmulatorOptions {
-  port?: number;
-  host?: string;
-  limits?: Partial<XeroLimits>;
+export interface XeroEmulatorOptions extends ProviderEmulatorOptions<XeroClient, XeroLimits> {
   /** Window lengths, shortened only by demos that want to see windows roll in real time. */
   windowMs?: { minute?: number; day?: number };
-  accessTokenTtlSeconds?: number;
-  refreshTokenReuseGraceSeconds?: number;
   /** A refresh token not exchanged within this time is dead (Xero: 60 days). */
   refreshTokenTtlSeconds?: number;
-  latencyMs?: number;
-  /** Delay before the token endpoint answers (the grant is decided after it, as a slow server would). */
-  tokenLatencyMs?: number;
-  clients?: XeroClient[];
   tenants?: { tenantId: string; name?: string }[];
   /** Longer request targets are refused by the gateway with 414 (Xero caps `IDs` near 50 GUIDs). */
   maxUrlLength?: number;
   maxIdsPerRequest?: number;
-  now?: Clock;
 }
 
-export interface XeroStats extends ApiStats<XeroRateLimitProblem>, OAuthStats {
+export interface XeroStats extends ProviderStats<XeroRateLimitProblem> {
   /** Resource ids asked for through `IDs`/`ContactIDs`, to judge how well callers batch. */
   idsRequested: number;
   maxConcurrencyByTenant: Record<string, number>;
@@ -83,40 +64,29 @@ export interface XeroEmulator extends ProviderEmulator<XeroClient, XeroFaultOpti
   addTenant(tenantId: string, name?: string): XeroTenant;
   upsertInvoice(tenantId: string, input: XeroInvoiceInput): XeroInvoice;
   getInvoice(tenantId: string, invoiceId: string): XeroInvoice | undefined;
-  listInvoices(tenantId: string): XeroInvoice[];
   upsertContact(tenantId: string, input: XeroContactInput): XeroContact;
   getContact(tenantId: string, contactId: string): XeroContact | undefined;
   upsertCreditNote(tenantId: string, input: XeroCreditNoteInput): XeroCreditNote;
   getCreditNote(tenantId: string, creditNoteId: string): XeroCreditNote | undefined;
-}
-
-function emptyStats(): XeroStats {
-  return {
-    ...emptyApiStats(XERO_RATE_LIMIT_PROBLEMS),
-    idsRequested: 0,
-    ...emptyOAuthStats(),
-    maxConcurrencyByTenant: {},
-  };
+  listInvoices(tenantId: string): XeroInvoice[];
 }
 
 /** Starts a Xero emulator on an ephemeral port (unless `port` is given). */
 export async function startXeroEmulator(options: XeroEmulatorOptions = {}): Promise<XeroEmulator> {
-  const clock = offsetClock(options.now);
-  const now = clock.now;
+  const policy = xeroTokenPolicy(options);
+  const core = providerCore<XeroClient, XeroConsent, XeroFaultOptions, Counters>(
+    'Xero',
+    options,
+    policy,
+    emptyCounters,
+  );
+  const { now, clients, tokens, latency, stats } = core;
   const maxUrlLength = options.maxUrlLength ?? 2048;
-  const latency: Latency = { apiMs: options.latencyMs ?? 0, tokenMs: options.tokenLatencyMs ?? 0 };
-
-  const clients = new Map<string, XeroClient>();
-  const tokens = new OAuthTokens<XeroConsent>(xeroTokenPolicy(options), now);
   const ledger = createXeroLedger(now);
   const limits = createXeroRateLimits(options.limits, options.windowMs, now);
-  const faults = new FaultQueue<XeroFaultOptions>();
-  const stats = emptyStats();
-
-  for (const client of options.clients ?? []) clients.set(client.clientId, { ...client });
   for (const tenant of options.tenants ?? []) ledger.addTenant(tenant.tenantId, tenant.name);
 
-  const takeFault = faultTaker(faults, stats, answerXeroFault);
+  const takeFault = core.faultTaker(answerXeroFault);
 
   const pipeline: ApiPipeline<XeroGrant, TenantData, XeroRateLimitProblem> = {
     stats,
@@ -160,15 +130,8 @@ export async function startXeroEmulator(options: XeroEmulatorOptions = {}): Prom
     return undefined;
   }
 
-  const app = emulatorApp();
-  mountXeroIdentity(app, {
-    clients,
-    tokens,
-    stats,
-    ledger,
-    tokenLatencyMs: () => latency.tokenMs,
-    takeFault: (res) => takeFault('token', res),
-  });
+  const { app } = core;
+  mountXeroIdentity({ ...core, ledger, takeFault: (res) => takeFault('token', res) });
   const routes = accountingRoutes({
     now,
     maxIds: options.maxIdsPerRequest ?? 60,
@@ -184,39 +147,25 @@ export async function startXeroEmulator(options: XeroEmulatorOptions = {}): Prom
       ),
     );
   }
-  app.use((_req, res) => {
-    res.status(404).type('text/plain').send(NOT_FOUND_TEXT);
-  });
-  app.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
-    if (res.headersSent) {
-      next(err);
-      return;
-    }
-    res.status(500).json(problem(500, defaultFaultDetail(500)));
-  });
-
-  const controls = await startProviderEmulator<XeroClient, XeroFaultOptions, XeroLimits, XeroStats>({
-    app,
-    port: options.port,
-    host: options.host,
-    clients,
-    tokens,
-    faults,
-    latency,
-    clock,
-    setLimits: (next) => limits.setLimits(next),
-    stats: () => ({ ...structuredClone(stats), maxConcurrencyByTenant: limits.tenants.peaks() }),
-    resetStats: () => {
-      Object.assign(stats, emptyStats());
-      limits.tenants.resetPeaks();
+  const controls = await startProviderEmulator<XeroClient, XeroFaultOptions, XeroLimits, XeroStats, Counters>({
+    options,
+    core,
+    notFound: (_req, res) => {
+      res.status(404).type('text/plain').send(NOT_FOUND_TEXT);
     },
+    failed: (_err, res) => {
+      res.status(500).json(problem(500, defaultFaultDetail(500)));
+    },
+    setLimits: (next) => limits.setLimits(next),
+    concurrency: limits.tenants,
+    report: (counted, peaks) => ({ ...counted, maxConcurrencyByTenant: peaks }),
     resetRateLimits: () => limits.reset(),
   });
 
   return {
     ...controls,
     issueAuthorizationCode: (input) => {
-      if (!clients.has(input.clientId)) throw new Error(`Xero emulator: unknown client ${input.clientId}`);
+      core.requireClient(input.clientId);
       const consent: XeroConsent = {
         authId: randomUUID(),
         tenants: input.tenantIds ?? 'all',
@@ -234,4 +183,11 @@ export async function startXeroEmulator(options: XeroEmulatorOptions = {}): Prom
     upsertCreditNote: ledger.upsertCreditNote,
     getCreditNote: (tenantId, id) => readStored(ledger.requireTenant(tenantId).creditNotes, id),
   };
+}
+
+// What the emulator counts itself; peak concurrency is read from the rate limiter.
+type Counters = Omit<XeroStats, 'maxConcurrencyByTenant'>;
+
+function emptyCounters(): Counters {
+  return { ...emptyProviderStats(XERO_RATE_LIMIT_PROBLEMS), idsRequested: 0 };
 }

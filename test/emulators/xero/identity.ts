@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import express from 'express';
 import type { Request, Response } from 'express';
 import { basicCredentials, formBody, safeEqual } from '../http-helpers';
+import type { Latency } from '../provider-emulator';
 import { consentEndpoints, revocationEndpoint, tokenEndpoint, type OAuthStats } from '../oauth-server';
 import type { AccessGrant, OAuthClient, OAuthTokens, TokenPolicy } from '../oauth-tokens';
 import { xeroClockTime } from './dates';
@@ -65,13 +66,15 @@ export interface XeroIdentityDeps {
   tokens: XeroTokens;
   stats: OAuthStats;
   ledger: XeroLedger;
-  tokenLatencyMs: () => number;
+  app: express.Express;
+  /** The token endpoint's delay lives in `tokenMs`. */
+  latency: Latency;
   takeFault: (res: Response) => boolean;
 }
 
 /** Mounts identity.xero.com's endpoints and `/connections` on the emulator's app. */
-export function mountXeroIdentity(app: express.Express, deps: XeroIdentityDeps): void {
-  const { clients, tokens, stats, ledger } = deps;
+export function mountXeroIdentity(deps: XeroIdentityDeps): void {
+  const { app, clients, tokens, stats, ledger } = deps;
   const form = express.urlencoded({ extended: false, limit: '16kb' });
   // Xero takes client credentials from a Basic header or, failing that, the form.
   const authenticate = (req: Request): XeroClient | undefined => {
@@ -90,7 +93,7 @@ export function mountXeroIdentity(app: express.Express, deps: XeroIdentityDeps):
       tokens,
       stats,
       authenticate,
-      latencyMs: deps.tokenLatencyMs,
+      latencyMs: () => deps.latency.tokenMs,
       takeFault: deps.takeFault,
       redirectUriRequired: false,
       clientCredentials: (client, body) => ({
