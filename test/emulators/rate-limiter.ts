@@ -5,6 +5,17 @@
 /** Milliseconds since the epoch, as seen by an emulator (which may run ahead of real time). */
 export type Clock = () => number;
 
+/** A clock that tests can move forward, rolling windows and expiring tokens without waiting. */
+export function offsetClock(base: Clock = Date.now): { now: Clock; advance: (ms: number) => void } {
+  let offsetMs = 0;
+  return {
+    now: () => base() + offsetMs,
+    advance: (ms) => {
+      offsetMs += ms;
+    },
+  };
+}
+
 /** A rolling window admitting at most `limit` calls per `windowMs`. */
 export class SlidingWindowCounter {
   private stamps: number[] = [];
@@ -154,6 +165,72 @@ export class KeyedState<V> {
 
   clear(): void {
     this.entries.clear();
+  }
+}
+
+/** A window's length and where its limit is read from, so a limit change reaches live counters. */
+export interface WindowSpec {
+  windowMs: number;
+  limit: () => number;
+}
+
+/** The rolling windows and concurrency gate each tenant (Xero) or realm (QuickBooks) has. */
+export interface ScopeLimits<W extends string> {
+  windows: Record<W, SlidingWindowCounter>;
+  gate: ConcurrencyGate;
+}
+
+/** Per-scope windows and gates, created on first use and kept in step with the configured limits. */
+export class ScopedLimits<W extends string> {
+  private readonly scopes: KeyedState<ScopeLimits<W>>;
+
+  constructor(
+    private readonly specs: Record<W, WindowSpec>,
+    private readonly concurrent: () => number,
+  ) {
+    this.scopes = new KeyedState(() => ({
+      windows: this.mapWindows((spec) => new SlidingWindowCounter(spec.limit(), spec.windowMs)),
+      gate: new ConcurrencyGate(concurrent()),
+    }));
+  }
+
+  get(scope: string): ScopeLimits<W> {
+    return this.scopes.get(scope);
+  }
+
+  /** Applies changed limits to every scope already seen. */
+  applyLimits(): void {
+    for (const [, scope] of this.scopes.values()) {
+      for (const name of this.names()) scope.windows[name].limit = this.specs[name].limit();
+      scope.gate.limit = this.concurrent();
+    }
+  }
+
+  /** Empties every window, as if a quiet day had passed. */
+  resetWindows(): void {
+    for (const [, scope] of this.scopes.values()) for (const name of this.names()) scope.windows[name].reset();
+  }
+
+  /** The most simultaneous calls each scope has seen since `resetPeaks`. */
+  peaks(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [key, scope] of this.scopes.values()) out[key] = scope.gate.maxObserved;
+    return out;
+  }
+
+  resetPeaks(): void {
+    for (const [, scope] of this.scopes.values()) scope.gate.resetPeak();
+  }
+
+  private names(): W[] {
+    return Object.keys(this.specs) as W[];
+  }
+
+  private mapWindows(make: (spec: WindowSpec) => SlidingWindowCounter): Record<W, SlidingWindowCounter> {
+    return Object.fromEntries(this.names().map((name) => [name, make(this.specs[name])])) as Record<
+      W,
+      SlidingWindowCounter
+    >;
   }
 }
 

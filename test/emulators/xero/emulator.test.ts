@@ -2,9 +2,9 @@ import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { Agent, createServer, get } from 'node:http';
 import type { IncomingHttpHeaders, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { answerConsent } from './oauth-consent';
-import { parseMsDate, startXeroEmulator } from './xero';
-import type { XeroEmulator, XeroEmulatorOptions } from './xero';
+import { answerConsent } from '../oauth-consent';
+import { parseMsDate, startXeroEmulator } from '.';
+import type { XeroEmulator, XeroEmulatorOptions } from '.';
 import {
   buildXeroIntentToReceive,
   buildXeroPayload,
@@ -12,7 +12,7 @@ import {
   deliverXeroWebhook,
   sendXeroWebhook,
   signXero,
-} from './webhook-sender';
+} from '../webhook-sender';
 
 const CLIENT = { clientId: 'app-client', clientSecret: 'app-secret', name: 'Switchyard Test' };
 const TENANT = '5f8a1c2e-0b7d-4e31-9a44-1d2c3b4a5e6f';

@@ -2,16 +2,16 @@ import { createHash, createHmac } from 'node:crypto';
 import { Agent, createServer, get } from 'node:http';
 import type { IncomingHttpHeaders, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { answerConsent } from './oauth-consent';
-import { parseQuery, startQuickBooksEmulator } from './quickbooks';
-import type { QuickBooksEmulator, QuickBooksEmulatorOptions } from './quickbooks';
+import { answerConsent } from '../oauth-consent';
+import { parseQuery, startQuickBooksEmulator } from '.';
+import type { QuickBooksEmulator, QuickBooksEmulatorOptions } from '.';
 import {
   buildQuickBooksCloudEventsPayload,
   buildQuickBooksLegacyPayload,
   deliverQuickBooksWebhook,
   sendQuickBooksWebhook,
   signQuickBooks,
-} from './webhook-sender';
+} from '../webhook-sender';
 
 const CLIENT = { clientId: 'ABqbClient', clientSecret: 'qb-secret' };
 const REALM = '9130357766185186';
