@@ -85,6 +85,26 @@ export async function fetchJson(url: string, init: RequestInit = {}): Promise<Ap
 }
 
 /**
+ * Asks the token endpoint at `apiUrl` for a client-credentials token, the credentials in the form
+ * body (as MSPbots sends them). `headers` adds to the request's (a client address, say).
+ */
+export function requestClientToken(
+  apiUrl: string,
+  client: { clientId: string; clientSecret: string },
+  headers: Record<string, string> = {},
+): Promise<ApiResponse> {
+  return fetchJson(`${apiUrl}/oauth2/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: client.clientId,
+      client_secret: client.clientSecret,
+    }).toString(),
+  });
+}
+
+/**
  * Starts the product as separate api and worker processes (the scale-out shape) against
  * the shared Temporal server, with its own database and task queue. `extraEnv` may point it
  * at another Temporal server (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE), e.g. the cluster suite's.

@@ -1,4 +1,4 @@
-import { fetchJson, startStack, type Stack } from '../harness/stack';
+import { fetchJson, requestClientToken, startStack, type Stack } from '../harness/stack';
 
 let stack: Stack;
 beforeAll(async () => {
@@ -54,15 +54,7 @@ test('an API application obtains a short-lived bearer token by client credential
   expect((await get('/api/v1/integrations', token.body.access_token)).status).toBe(200);
 
   // Credentials in the body work too (MSPbots-style form post).
-  const viaBody = await fetchJson(`${stack.apiUrl}/oauth2/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'client_credentials',
-      client_id: app.body.clientId,
-      client_secret: app.body.clientSecret,
-    }).toString(),
-  });
+  const viaBody = await requestClientToken(stack.apiUrl, app.body);
   expect(viaBody.status).toBe(200);
 
   // Expired: the token row's expiry passes (simulated by moving it into the past).

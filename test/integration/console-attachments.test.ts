@@ -4,15 +4,7 @@ import zlib from 'node:zlib';
 import type { Page } from 'playwright-core';
 import { logIn, openConsoleBrowser, type ConsoleBrowser } from '../harness/console-browser';
 import { eventually } from '../harness/stack';
-import {
-  createMailbox,
-  processed,
-  startMailStack,
-  subscribe,
-  SUPPORT,
-  ticket,
-  type MailStack,
-} from './mailbox-helpers';
+import { createSubscribedMailbox, processed, startMailStack, SUPPORT, ticket, type MailStack } from './mailbox-helpers';
 
 /**
  * An email with a 2 MB PDF and an inline image becomes a ticket showing both, in a real browser
@@ -51,8 +43,7 @@ function png(width: number, height: number, rgb: [number, number, number]): Buff
 
 beforeAll(async () => {
   m = await startMailStack({ env: { MAIL_ATTACHMENT_MAX_BYTES: String(3 * 1024 * 1024) } });
-  mailbox = await createMailbox(m);
-  await subscribe(m, mailbox.id);
+  mailbox = await createSubscribedMailbox(m);
   browser = await openConsoleBrowser({ acceptDownloads: true });
   page = browser.page;
 });

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Page } from 'playwright-core';
-import { buildXeroPayload } from '../emulators/webhook-sender';
 import { startXeroEmulator, type XeroEmulator } from '../emulators/xero';
 import { logIn, openConsoleBrowser, type ConsoleBrowser } from '../harness/console-browser';
 import { freePort } from '../harness/free-port';
 import { startStack, type Stack } from '../harness/stack';
-import { sendXero, WEBHOOK_KEY, webhookIn, XERO_CLIENT, xeroConnectSettings } from './incoming-helpers';
+import { createConnectableXero, sendInvoiceUpdated, webhookIn, XERO_CLIENT } from './incoming-helpers';
 
 /**
  * "Connect to Xero" in a real browser against the Xero emulator: the console's Connect button,
@@ -46,15 +45,7 @@ afterAll(async () => {
 });
 
 test('Connect to Xero: consent, choose the organisation, a webhook is processed with the new tokens, then disconnect', async () => {
-  const created = await stack.request('POST', '/api/v1/integrations', {
-    provider: 'xero',
-    name: 'Xero accounts',
-    webhookKey: WEBHOOK_KEY,
-    clientSecret: XERO_CLIENT.clientSecret,
-    settings: xeroConnectSettings(xero),
-  });
-  expect(created.status).toBe(201);
-  const id: string = created.body.id;
+  const { id } = await createConnectableXero(stack, xero, { name: 'Xero accounts' });
 
   await logIn(page, stack.apiUrl, stack.apiKey);
   await page.goto(`${stack.apiUrl}/console/#/integrations/${id}`);
@@ -81,14 +72,10 @@ test('Connect to Xero: consent, choose the organisation, a webhook is processed 
   expect(await page.textContent('#connection')).toMatch(/by signing in/);
   await shot('connect-04-connected');
 
-  const invoice = xero.upsertInvoice(NORTHWIND, { Total: 480, Reference: 'after connect' });
-  const sent = await sendXero(
-    stack,
-    id,
-    buildXeroPayload([
-      { resourceId: invoice.InvoiceID, tenantId: NORTHWIND, eventCategory: 'INVOICE', eventType: 'UPDATE' },
-    ]),
-  );
+  const { invoice, sent } = await sendInvoiceUpdated(stack, xero, id, NORTHWIND, {
+    Total: 480,
+    Reference: 'after connect',
+  });
   expect(sent.status).toBe(200);
   const webhookId = sent.ids[0]!;
   const detail = await webhookIn(stack, webhookId, ['succeeded', 'failed']);
@@ -110,15 +97,7 @@ test('Connect to Xero: consent, choose the organisation, a webhook is processed 
 });
 
 test('a forwarded consent link opened in another browser is refused; the one that started it still finishes', async () => {
-  const created = await stack.request('POST', '/api/v1/integrations', {
-    provider: 'xero',
-    name: 'Xero (forwarded link)',
-    webhookKey: WEBHOOK_KEY,
-    clientSecret: XERO_CLIENT.clientSecret,
-    settings: xeroConnectSettings(xero),
-  });
-  expect(created.status).toBe(201);
-  const id: string = created.body.id;
+  const { id } = await createConnectableXero(stack, xero, { name: 'Xero (forwarded link)' });
 
   // The admin's browser: its own profile, signed in to the console.
   const admin = await browser.newPage();

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { freePort } from '../harness/free-port';
+import { embeddedLauncherEnv } from '../harness/launcher-env';
 import { ProductProcess } from '../harness/processes';
 import { fetchJson } from '../harness/stack';
 
@@ -16,16 +16,7 @@ let ports: { temporal: number; ui: number; pg: number; http: number };
 
 beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sy-embedded-'));
-  ports = { temporal: await freePort(), ui: await freePort(), pg: await freePort(), http: await freePort() };
-  env = {
-    PATH: process.env['PATH'],
-    HOME: process.env['HOME'],
-    SWITCHYARD_DATA_DIR: dataDir,
-    TEMPORAL_ADDRESS: `127.0.0.1:${ports.temporal}`,
-    TEMPORAL_UI_PORT: String(ports.ui),
-    EMBEDDED_POSTGRES_PORT: String(ports.pg),
-    HTTP_PORT: String(ports.http),
-  };
+  ({ env, ports } = await embeddedLauncherEnv(dataDir));
 });
 
 afterAll(() => {

@@ -7,7 +7,8 @@ import { startXeroEmulator, type XeroEmulator } from '../emulators/xero';
 import { freePort } from '../harness/free-port';
 import { Receiver } from '../harness/receiver';
 import { eventually, fetchJson, startStack, type ApiResponse, type Stack } from '../harness/stack';
-import { WEBHOOK_KEY, XERO_CLIENT, xeroConnectSettings } from './incoming-helpers';
+import { type HostileCase, type HostileTarget, runHostileCase } from './hostile/runner';
+import { createConnectableXero, XERO_CLIENT } from './incoming-helpers';
 
 /**
  * Hostile input at the trust boundaries of issue 23: replayed or forged Standard Webhooks
@@ -43,15 +44,7 @@ beforeAll(async () => {
   });
   expect(g.status).toBe(201);
   generic = g.body;
-  const x = await stack.request('POST', '/api/v1/integrations', {
-    provider: 'xero',
-    name: 'hostile connect',
-    webhookKey: WEBHOOK_KEY,
-    clientSecret: XERO_CLIENT.clientSecret,
-    settings: xeroConnectSettings(xero),
-  });
-  expect(x.status).toBe(201);
-  xeroId = x.body.id;
+  xeroId = (await createConnectableXero(stack, xero, { name: 'hostile connect' })).id;
 });
 afterAll(async () => {
   await stack?.stop();
@@ -80,114 +73,113 @@ async function startedSignIn() {
   return { url: location, cookie };
 }
 
-interface HostileCase {
+/** A hostile request to the generic integration's ingress: BODY, signed (or not) as `headers` says. */
+type IngressCase = HostileCase<void>;
+
+/** A consent callback a browser opens; the answer is an HTML page. */
+interface ConsentCase {
   name: string;
   send: () => Promise<ApiResponse>;
   status: number;
-  code?: string;
-  /** For HTML pages (the consent callbacks): text the page shows. */
-  text?: RegExp;
+  /** Text the page shows. */
+  text: RegExp;
 }
 
 const whsec = () => `whsec_${randomBytes(32).toString('base64')}`;
 const sw = (o: Parameters<typeof signStandardWebhook>[2] = {}, body = BODY) =>
   signStandardWebhook(body, generic.signingSecret, o);
+/** Refused (a 401 unless the case says otherwise) with `code`; BODY unless the case sends another. */
+const refused = (c: Omit<IngressCase, 'path' | 'status' | 'envelope'> & { status?: number }): IngressCase => ({
+  path: () => `/hooks/generic/${generic.id}`,
+  body: BODY,
+  status: 401,
+  envelope: 'standard',
+  ...c,
+});
 
-const ingressCases: HostileCase[] = [
-  {
+const ingressCases: IngressCase[] = [
+  refused({
     name: 'Standard Webhooks: a timestamp six minutes old',
-    send: () => postGeneric(BODY, sw({ at: new Date(Date.now() - SIX_MINUTES) })),
-    status: 401,
+    headers: () => sw({ at: new Date(Date.now() - SIX_MINUTES) }),
     code: 'timestamp_out_of_tolerance',
-  },
-  {
+  }),
+  refused({
     name: 'Standard Webhooks: a timestamp six minutes ahead',
-    send: () => postGeneric(BODY, sw({ at: new Date(Date.now() + SIX_MINUTES) })),
-    status: 401,
+    headers: () => sw({ at: new Date(Date.now() + SIX_MINUTES) }),
     code: 'timestamp_out_of_tolerance',
-  },
-  {
+  }),
+  refused({
     name: 'Standard Webhooks: a captured signature under a new webhook-id',
-    send: () => postGeneric(BODY, { ...sw({ id: 'msg_captured' }), 'webhook-id': 'msg_fresh' }),
-    status: 401,
+    headers: () => ({ ...sw({ id: 'msg_captured' }), 'webhook-id': 'msg_fresh' }),
     code: 'invalid_signature',
-  },
-  {
+  }),
+  refused({
     name: 'Standard Webhooks: a captured signature with a fresh timestamp',
-    send: () => {
-      const old = sw({ at: new Date(Date.now() - 60_000) });
-      return postGeneric(BODY, { ...old, 'webhook-timestamp': String(Math.floor(Date.now() / 1000)) });
-    },
-    status: 401,
+    headers: () => ({
+      ...sw({ at: new Date(Date.now() - 60_000) }),
+      'webhook-timestamp': String(Math.floor(Date.now() / 1000)),
+    }),
     code: 'invalid_signature',
-  },
-  {
+  }),
+  refused({
     name: 'Standard Webhooks: a captured signature over a changed body',
-    send: () => postGeneric(JSON.stringify({ type: 'Invoice updated', id: 'INV-evil' }), sw()),
-    status: 401,
+    body: JSON.stringify({ type: 'Invoice updated', id: 'INV-evil' }),
+    headers: () => sw(),
     code: 'invalid_signature',
-  },
-  {
+  }),
+  refused({
     name: 'Standard Webhooks: signed with another secret',
-    send: () => postGeneric(BODY, signStandardWebhook(BODY, whsec())),
-    status: 401,
+    headers: () => signStandardWebhook(BODY, whsec()),
     code: 'invalid_signature',
-  },
-  {
+  }),
+  refused({
     name: 'Standard Webhooks: a timestamp that is not a number',
-    send: () => postGeneric(BODY, { ...sw(), 'webhook-timestamp': 'yesterday' }),
-    status: 401,
+    headers: () => ({ ...sw(), 'webhook-timestamp': 'yesterday' }),
     code: 'invalid_timestamp',
-  },
-  {
+  }),
+  refused({
     name: 'Standard Webhooks: a timestamp in milliseconds',
-    send: () => postGeneric(BODY, { ...sw(), 'webhook-timestamp': String(Date.now()) }),
-    status: 401,
+    headers: () => ({ ...sw(), 'webhook-timestamp': String(Date.now()) }),
     code: 'invalid_timestamp',
-  },
-  {
+  }),
+  refused({
     name: 'Standard Webhooks: a signature of an unknown version',
-    send: () => {
+    headers: () => {
       const h = sw();
-      return postGeneric(BODY, { ...h, 'webhook-signature': h['webhook-signature'].replace(/^v1,/, 'v1a,') });
+      return { ...h, 'webhook-signature': h['webhook-signature'].replace(/^v1,/, 'v1a,') };
     },
-    status: 401,
     code: 'invalid_signature',
-  },
-  {
+  }),
+  refused({
     name: 'Standard Webhooks: fifty bogus signatures and no good one',
-    send: () =>
-      postGeneric(BODY, {
-        ...sw(),
-        'webhook-signature': Array.from({ length: 50 }, () => `v1,${randomBytes(32).toString('base64')}`).join(' '),
-      }),
-    status: 401,
+    headers: () => ({
+      ...sw(),
+      'webhook-signature': Array.from({ length: 50 }, () => `v1,${randomBytes(32).toString('base64')}`).join(' '),
+    }),
     code: 'invalid_signature',
-  },
-  {
+  }),
+  refused({
     name: 'Standard Webhooks: no webhook-id',
-    send: () => {
+    headers: () => {
       const { 'webhook-id': _id, ...rest } = sw();
-      return postGeneric(BODY, rest);
+      return rest;
     },
-    status: 401,
     code: 'missing_signature',
-  },
-  {
+  }),
+  refused({
     name: 'Standard Webhooks: the body-only HMAC instead (downgrade)',
-    send: () => postGeneric(BODY, { 'x-switchyard-signature': signGeneric(BODY, generic.signingSecret) }),
-    status: 401,
+    headers: () => ({ 'x-switchyard-signature': signGeneric(BODY, generic.signingSecret) }),
     code: 'missing_signature',
-  },
-  {
+  }),
+  refused({
     name: 'Standard Webhooks: a signed webhook-id that is a path',
-    send: () => postGeneric(BODY, sw({ id: '../../etc/passwd' })),
+    headers: () => sw({ id: '../../etc/passwd' }),
     status: 400,
     code: 'invalid_delivery_id',
-  },
+  }),
 ];
 
-const consentCases: HostileCase[] = [
+const consentCases: ConsentCase[] = [
   {
     name: 'Connect callback: a forwarded consent link opened without the cookie',
     send: async () => fetchJson((await startedSignIn()).url, { redirect: 'manual' }),
@@ -223,13 +215,13 @@ const consentCases: HostileCase[] = [
 ];
 
 describe('hostile Standard Webhooks requests are refused and store nothing', () => {
+  const target: HostileTarget<void, IngressCase> = {
+    fixtures: () => undefined,
+    snapshot: async () => ({ incoming_webhooks: await storedWebhooks() }),
+    send: async (_c, request) => ({ res: await postGeneric(request.body!, request.headers) }),
+  };
   test.each(ingressCases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
-    const before = await storedWebhooks();
-    const res = await c.send();
-    expect(res.status).toBe(c.status);
-    expect(res.body.error.code).toBe(c.code);
-    expect(res.body.error.message).toEqual(expect.any(String));
-    expect(await storedWebhooks()).toBe(before);
+    expect((await runHostileCase(c, target)).problems).toEqual([]);
   });
 });
 
@@ -238,7 +230,7 @@ describe('consent callbacks from a browser that did not start the flow are refus
     const res = await c.send();
     expect(res.status).toBe(c.status);
     expect(res.headers.get('content-security-policy')).toBe("default-src 'none'");
-    expect(res.text).toMatch(c.text!);
+    expect(res.text).toMatch(c.text);
     expect((await stack.request('GET', `/api/v1/integrations/${xeroId}/connection`)).body.connected).toBe(false);
   });
 

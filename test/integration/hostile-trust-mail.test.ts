@@ -7,12 +7,10 @@ import type { DeliverMessageInput, StoredMessage } from '../emulators/microsoft'
 import { eventually } from '../harness/stack';
 import {
   AGENT,
-  createMailbox,
-  HELPDESK,
+  createSubscribedMailbox,
   inboundLog,
   processed,
-  startMailStack,
-  subscribe,
+  startSupportDesk,
   SUPPORT,
   ticket,
   type MailStack,
@@ -26,12 +24,8 @@ let agent: { id: string };
 let victim: { id: string; number: number; internetMessageId: string; conversationId: string };
 
 beforeAll(async () => {
-  m = await startMailStack({ env: { MAIL_ATTACHMENT_MAX_BYTES: String(2 * MB) } });
-  support = await createMailbox(m);
-  agent = await createMailbox(m, { name: 'Agent inbox', emailAddress: AGENT });
-  await createMailbox(m, { name: 'Helpdesk (outgoing)', emailAddress: HELPDESK, outgoingDefault: true });
-  await subscribe(m, support.id);
-  await subscribe(m, agent.id);
+  ({ m, support } = await startSupportDesk({ env: { MAIL_ATTACHMENT_MAX_BYTES: String(2 * MB) } }));
+  agent = await createSubscribedMailbox(m, { name: 'Agent inbox', emailAddress: AGENT });
   const sent = m.emulator.deliverMessage(SUPPORT, {
     from: 'Alice <alice@customer.test>',
     subject: 'Payroll export',

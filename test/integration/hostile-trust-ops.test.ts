@@ -6,7 +6,9 @@ import path from 'node:path';
 import { buildQuickBooksCloudEventsPayload } from '../emulators/webhook-sender';
 import { ROOT } from '../harness/paths';
 import { ProductProcess } from '../harness/processes';
-import { eventually, fetchJson, startStack, type ApiResponse, type Stack } from '../harness/stack';
+import { eventually, fetchJson, requestClientToken, startStack, type ApiResponse, type Stack } from '../harness/stack';
+import { type HostileCase, type HostileTarget, runHostileCase } from './hostile/runner';
+import { createMadeUpQuickBooks } from './incoming-helpers';
 
 /**
  * Trust boundaries of the operational surface, the way an outsider probes them: /metrics and
@@ -102,32 +104,10 @@ beforeAll(async () => {
     }),
   ]);
   generic = (await stack.request('POST', '/api/v1/integrations', { provider: 'generic', name: 'trust generic' })).body;
-  const q = await stack.request('POST', '/api/v1/integrations', {
-    provider: 'quickbooks',
-    name: 'trust qbo',
-    verifierToken: QBO_TOKEN,
-    clientSecret: 'qbo-client-secret-0123456789',
-    refreshToken: 'refresh-token',
-    settings: {
-      clientId: 'app',
-      tokenUrl: 'https://oauth.intuit.example/oauth2/v1/tokens/bearer',
-      apiBaseUrl: 'https://quickbooks.intuit.example/v3',
-    },
-  });
-  if (q.status !== 201) throw new Error(`quickbooks integration: ${q.text}`);
-  qboId = q.body.id;
+  qboId = (await createMadeUpQuickBooks(stack, { name: 'trust qbo', verifierToken: QBO_TOKEN })).id;
   const a = await stack.request('POST', '/api/v1/api-clients', { name: 'trust app', kind: 'application' });
   app = a.body;
-  const t = await fetchJson(`${stack.apiUrl}/oauth2/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'client_credentials',
-      client_id: app.clientId,
-      client_secret: app.clientSecret,
-    }).toString(),
-  });
-  appToken = t.body.access_token;
+  appToken = (await requestClientToken(stack.apiUrl, app)).body.access_token;
 }, 240_000);
 
 afterAll(async () => {
@@ -170,17 +150,8 @@ const securityHeaders = (res: ApiResponse) => {
 /** What a raw readiness answer must never show an anonymous caller. */
 const LEAKS = /ECONNREFUSED|UNAVAILABLE|timed out|127\.0\.0\.1|postgres:\/\/|password|error/i;
 
-interface Case {
-  name: string;
-  api: Api;
-  method?: string;
-  path: () => string;
-  headers?: () => Record<string, string>;
-  body?: () => string;
-  status: number;
-  code?: string;
-  check?: (res: ApiResponse) => void | Promise<void>;
-}
+/** A request to one of the three APIs; `check` holds what else its answer must show. */
+type Case = HostileCase<void> & { api: Api };
 
 const bearer = (token: string) => () => ({ authorization: `Bearer ${token}` });
 /** A POST to the QuickBooks hook signed over exactly the body sent (made once: CloudEvents ids are random). */
@@ -188,7 +159,6 @@ const signedQbo = (make: () => string) => {
   let made: string | undefined;
   const body = () => (made ??= make());
   return {
-    method: 'POST',
     path: () => `/hooks/quickbooks/${qboId}`,
     body,
     headers: () => ({ 'content-type': 'application/json', 'intuit-signature': hmac(QBO_TOKEN, body()) }),
@@ -293,27 +263,30 @@ const CASES: Case[] = [
   {
     name: 'headers: an unsigned ingress request',
     api: 'exposed',
-    method: 'POST',
     path: () => `/hooks/generic/${generic.id}`,
-    body: () => '{"a":1}',
+    body: '{"a":1}',
     status: 401,
   },
 ];
 
 describe('hostile requests to the operational surface', () => {
+  // Nothing a refused request sends is stored as an incoming webhook.
+  const target: HostileTarget<void, Case> = {
+    fixtures: () => undefined,
+    snapshot: async () => ({ incoming_webhooks: await incomingCount() }),
+    send: async (c, request) => ({
+      res: await fetchJson(`${urls[c.api]}${request.path}`, {
+        method: request.method,
+        headers: request.headers,
+        ...(request.body === undefined ? {} : { body: request.body }),
+      }),
+    }),
+  };
+
   test.each(CASES.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
-    const before = await incomingCount();
-    const res = await fetchJson(`${urls[c.api]}${c.path()}`, {
-      method: c.method ?? 'GET',
-      headers: c.headers?.() ?? {},
-      ...(c.body ? { body: c.body() } : {}),
-    });
-    expect([res.status, res.text.slice(0, 300)]).toEqual([c.status, expect.any(String)]);
-    if (c.code) expect(res.body.error.code).toBe(c.code);
-    securityHeaders(res);
-    await c.check?.(res);
-    // Nothing a refused request sends is stored as an incoming webhook.
-    expect(await incomingCount()).toBe(before);
+    const { res, problems } = await runHostileCase(c, target);
+    expect(problems).toEqual([]);
+    if (res !== 'hang') securityHeaders(res);
   });
 
   test('the same notification with an RFC 3339 time is accepted: the refusals above were about the time', async () => {
@@ -362,15 +335,7 @@ describe('the failed-authentication limiter', () => {
       headers: { 'x-forwarded-for': address, ...(authorization ? { authorization } : {}) },
     });
   const token = (address: string, secret: string) =>
-    fetchJson(`${urls.proxied}/oauth2/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': address },
-      body: new URLSearchParams({
-        grant_type: 'client_credentials',
-        client_id: app.clientId,
-        client_secret: secret,
-      }).toString(),
-    });
+    requestClientToken(urls.proxied, { clientId: app.clientId, clientSecret: secret }, { 'x-forwarded-for': address });
   const attacker = '198.51.100.66';
 
   // One after the other: each step depends on the counts the earlier ones left.

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type net from 'node:net';
-import { buildXeroPayload } from '../emulators/webhook-sender';
 import type { XeroEmulator } from '../emulators/xero';
-import { fetchJson, startStack, type Stack } from '../harness/stack';
+import { fetchJson, requestClientToken, startStack, type Stack } from '../harness/stack';
 import {
-  sendXero,
+  createConnectableXero,
+  sendInvoiceUpdated,
   startXero,
   WEBHOOK_KEY,
   webhookIn,
@@ -13,6 +13,9 @@ import {
   xeroConnectSettings,
   xeroConsent,
 } from './incoming-helpers';
+import { createMadeUpMailbox, madeUpMailbox } from './mailbox-helpers';
+import { J } from './hostile/payloads';
+import { type HostileCase, type HostileTarget, runHostileCase } from './hostile/runner';
 
 /**
  * Trust boundaries of stored secrets: a server URL that a secret is sent to moves only with that
@@ -77,35 +80,12 @@ beforeAll(async () => {
     // Only the Xero emulator's own port may stand in for Xero.
     PROVIDER_CUSTOM_HOSTS: `127.0.0.1:${xero.port}`,
   });
-  const created = await stack.request('POST', '/api/v1/integrations', {
-    provider: 'xero',
-    name: 'trusted xero',
-    webhookKey: WEBHOOK_KEY,
-    clientSecret: XERO_CLIENT.clientSecret,
-    refreshToken,
-    settings: { ...xeroConnectSettings(xero), tenantIds: [TENANT] },
-  });
-  if (created.status !== 201) throw new Error(`xero: ${created.text}`);
-  xeroId = created.body.id;
-  const other = await stack.request('POST', '/api/v1/integrations', {
-    provider: 'xero',
-    name: 'other xero',
-    webhookKey: WEBHOOK_KEY,
-    clientSecret: XERO_CLIENT.clientSecret,
-    refreshToken: await xeroConsent(xero),
-    settings: { ...xeroConnectSettings(xero), tenantIds: [TENANT] },
-  });
-  otherXeroId = other.body.id;
-  const m = await stack.request('POST', '/api/v1/mailboxes', {
-    name: 'trusted mailbox',
-    tenantId: 'contoso.example',
-    clientId: '11111111-2222-3333-4444-555555555555',
-    clientSecret: 'mailbox-secret',
-    method: 'webhooks',
-    emailAddress: 'support@contoso.example',
-  });
-  if (m.status !== 201) throw new Error(`mailbox: ${m.text}`);
-  mailboxId = m.body.id;
+  const settings = { tenantIds: [TENANT] };
+  xeroId = (await createConnectableXero(stack, xero, { name: 'trusted xero', refreshToken, settings })).id;
+  otherXeroId = (
+    await createConnectableXero(stack, xero, { name: 'other xero', refreshToken: await xeroConsent(xero), settings })
+  ).id;
+  mailboxId = (await createMadeUpMailbox(stack, { name: 'trusted mailbox', clientSecret: 'mailbox-secret' })).id;
   const w = await stack.request('POST', '/api/v1/webhooks', {
     name: 'trusted webhook',
     url: `${r.url}/hook`,
@@ -115,46 +95,18 @@ beforeAll(async () => {
   if (w.status !== 201) throw new Error(`webhook: ${w.text}`);
   webhookId = w.body.id;
 
-  const ro = await stack.request('POST', '/api/v1/api-clients', {
-    name: 'dashboards',
-    kind: 'api_key',
-    scope: 'read-only',
-  });
-  readOnlyKey = ro.body.apiKey;
-  const ik = await stack.request('POST', '/api/v1/api-clients', {
-    name: 'xero ingest',
-    kind: 'api_key',
-    scope: 'integration',
-    integrationId: xeroId,
-  });
-  integrationKey = ik.body.apiKey;
-  const app = await stack.request('POST', '/api/v1/api-clients', {
-    name: 'xero app',
-    kind: 'application',
-    scope: 'integration',
-    integrationId: xeroId,
-  });
-  const token = await fetchJson(`${stack.apiUrl}/oauth2/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'client_credentials',
-      client_id: app.body.clientId,
-      client_secret: app.body.clientSecret,
-    }).toString(),
-  });
+  const credential = async (body: Record<string, unknown>) =>
+    (await stack.request('POST', '/api/v1/api-clients', body)).body;
+  readOnlyKey = (await credential({ name: 'dashboards', kind: 'api_key', scope: 'read-only' })).apiKey;
+  const forXero = { scope: 'integration', integrationId: xeroId };
+  integrationKey = (await credential({ name: 'xero ingest', kind: 'api_key', ...forXero })).apiKey;
+  const app = await credential({ name: 'xero app', kind: 'application', ...forXero });
+  const token = await requestClientToken(stack.apiUrl, app);
   expect(token.body.scope).toBe('integration');
   integrationAppToken = token.body.access_token;
 
   // The first sync: tokens obtained from the emulator, so there are stored tokens to protect.
-  const invoice = xero.upsertInvoice(TENANT, { Total: 1, Reference: 'first' });
-  const sent = await sendXero(
-    stack,
-    xeroId,
-    buildXeroPayload([
-      { resourceId: invoice.InvoiceID, tenantId: TENANT, eventCategory: 'INVOICE', eventType: 'UPDATE' },
-    ]),
-  );
+  const { sent } = await sendInvoiceUpdated(stack, xero, xeroId, TENANT, { Total: 1, Reference: 'first' });
   expect((await webhookIn(stack, sent.ids[0]!, ['succeeded', 'failed'])).status).toBe('succeeded');
 }, 180_000);
 
@@ -183,21 +135,10 @@ async function fingerprint(): Promise<Record<string, string>> {
 }
 
 type Who = 'admin' | 'read-only' | 'integration' | 'integration-app';
-interface Row {
-  name: string;
-  who?: Who;
-  method: 'POST' | 'PATCH' | 'GET' | 'DELETE';
-  path: () => string;
-  body?: () => unknown;
-  status: number;
-  code: string;
-}
+/** A refused change to a stored secret's URL or a credential's scope, sent with `who`'s credential (admin when omitted). */
+type Row = HostileCase<void> & { who?: Who };
 
 const emu = (path: string) => `http://127.0.0.1:${xero.port}${path}`;
-const xeroPatch = (settings: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
-  settings,
-  ...extra,
-});
 const newXero = (settings: Record<string, unknown>) => ({
   provider: 'xero',
   name: 'hostile xero',
@@ -205,267 +146,218 @@ const newXero = (settings: Record<string, unknown>) => ({
   clientSecret: XERO_CLIENT.clientSecret,
   settings: { ...xeroConnectSettings(xero), ...settings },
 });
+/** A 400: refused for the code it names. */
+const refused = (row: Omit<Row, 'status' | 'envelope'>): Row => ({ status: 400, envelope: 'standard', ...row });
+/** A 403: the credential's scope does not reach that far. */
+const outOfScope = (row: Omit<Row, 'status' | 'envelope' | 'code'>): Row => ({
+  status: 403,
+  code: 'insufficient_scope',
+  envelope: 'standard',
+  ...row,
+});
+/** A PATCH of the trusted Xero integration: `settings`, and `extra` top-level fields. */
+const patchXero = (settings: () => Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+  method: 'PATCH',
+  path: () => `/api/v1/integrations/${xeroId}`,
+  body: () => J({ settings: settings(), ...extra }),
+});
+const post = (path: string, body: () => unknown) => ({ method: 'POST', path, body: () => J(body()) });
+const patch = (path: () => string, body: () => unknown) => ({ method: 'PATCH', path, body: () => J(body()) });
 
 const ROWS: Row[] = [
   // Item 1: a server URL moves only with the secret sent to it.
-  {
+  refused({
     name: 'xero tokenUrl moved (allowed host) without clientSecret',
-    method: 'PATCH',
-    path: () => `/api/v1/integrations/${xeroId}`,
-    body: () => xeroPatch({ tokenUrl: emu('/elsewhere/token') }),
-    status: 400,
+    ...patchXero(() => ({ tokenUrl: emu('/elsewhere/token') })),
     code: 'secret_required',
-  },
-  {
+  }),
+  refused({
     name: 'xero apiBaseUrl moved without clientSecret',
-    method: 'PATCH',
-    path: () => `/api/v1/integrations/${xeroId}`,
-    body: () => xeroPatch({ apiBaseUrl: emu('/other/api.xro/2.0') }),
-    status: 400,
+    ...patchXero(() => ({ apiBaseUrl: emu('/other/api.xro/2.0') })),
     code: 'secret_required',
-  },
-  {
+  }),
+  refused({
     name: 'xero connectionsUrl moved without clientSecret',
-    method: 'PATCH',
-    path: () => `/api/v1/integrations/${xeroId}`,
-    body: () => xeroPatch({ connectionsUrl: emu('/other/connections') }),
-    status: 400,
+    ...patchXero(() => ({ connectionsUrl: emu('/other/connections') })),
     code: 'secret_required',
-  },
-  {
+  }),
+  refused({
     name: 'xero revocationUrl moved without clientSecret, with a new name',
-    method: 'PATCH',
-    path: () => `/api/v1/integrations/${xeroId}`,
-    body: () => xeroPatch({ revocationUrl: emu('/other/revocation') }, { name: 'renamed' }),
-    status: 400,
+    ...patchXero(() => ({ revocationUrl: emu('/other/revocation') }), { name: 'renamed' }),
     code: 'secret_required',
-  },
-  {
+  }),
+  refused({
     name: 'integration credential moves its own tokenUrl without clientSecret',
     who: 'integration',
-    method: 'PATCH',
-    path: () => `/api/v1/integrations/${xeroId}`,
-    body: () => xeroPatch({ tokenUrl: emu('/mine/token') }),
-    status: 400,
+    ...patchXero(() => ({ tokenUrl: emu('/mine/token') })),
     code: 'secret_required',
-  },
-  {
+  }),
+  refused({
     name: 'xero tokenUrl to a loopback listener not allowed by the operator, even with clientSecret',
-    method: 'PATCH',
-    path: () => `/api/v1/integrations/${xeroId}`,
-    body: () => xeroPatch({ tokenUrl: `${evilUrl}/token` }, { clientSecret: XERO_CLIENT.clientSecret }),
-    status: 400,
+    ...patchXero(() => ({ tokenUrl: `${evilUrl}/token` }), { clientSecret: XERO_CLIENT.clientSecret }),
     code: 'provider_host_not_allowed',
-  },
-  {
+  }),
+  refused({
     name: 'xero revocationUrl to the listener without clientSecret',
-    method: 'PATCH',
-    path: () => `/api/v1/integrations/${xeroId}`,
-    body: () => xeroPatch({ revocationUrl: `${evilUrl}/revoke` }),
-    status: 400,
+    ...patchXero(() => ({ revocationUrl: `${evilUrl}/revoke` })),
     code: 'provider_host_not_allowed',
-  },
-  {
+  }),
+  refused({
     name: 'xero apiBaseUrl on a look-alike host',
-    method: 'PATCH',
-    path: () => `/api/v1/integrations/${xeroId}`,
-    body: () =>
-      xeroPatch({ apiBaseUrl: 'https://api.xero.com.evil.example/api.xro/2.0' }, { clientSecret: 'new-secret-0123' }),
-    status: 400,
+    ...patchXero(() => ({ apiBaseUrl: 'https://api.xero.com.evil.example/api.xro/2.0' }), {
+      clientSecret: 'new-secret-0123',
+    }),
     code: 'provider_host_not_allowed',
-  },
-  {
+  }),
+  refused({
     name: "xero apiBaseUrl on Intuit's host (another provider's official host)",
-    method: 'PATCH',
-    path: () => `/api/v1/integrations/${xeroId}`,
-    body: () => xeroPatch({ apiBaseUrl: 'https://quickbooks.api.intuit.com/v3' }, { clientSecret: 'new-secret-0123' }),
-    status: 400,
+    ...patchXero(() => ({ apiBaseUrl: 'https://quickbooks.api.intuit.com/v3' }), { clientSecret: 'new-secret-0123' }),
     code: 'provider_host_not_allowed',
-  },
-  {
+  }),
+  refused({
     name: 'new xero integration whose connectionsUrl is the listener',
-    method: 'POST',
-    path: () => '/api/v1/integrations',
-    body: () => newXero({ connectionsUrl: `${evilUrl}/connections` }),
-    status: 400,
+    ...post('/api/v1/integrations', () => newXero({ connectionsUrl: `${evilUrl}/connections` })),
     code: 'provider_host_not_allowed',
-  },
+  }),
   // Item 9: https only; http for loopback hosts the operator listed.
-  {
+  refused({
     name: "xero tokenUrl on Xero's own host over plain http",
-    method: 'PATCH',
-    path: () => `/api/v1/integrations/${xeroId}`,
-    body: () =>
-      xeroPatch({ tokenUrl: 'http://identity.xero.com/connect/token' }, { clientSecret: XERO_CLIENT.clientSecret }),
-    status: 400,
+    ...patchXero(() => ({ tokenUrl: 'http://identity.xero.com/connect/token' }), {
+      clientSecret: XERO_CLIENT.clientSecret,
+    }),
     code: 'provider_host_not_allowed',
-  },
-  {
+  }),
+  refused({
     name: "new xero integration with Xero's API on a non-default port",
-    method: 'POST',
-    path: () => '/api/v1/integrations',
-    body: () => newXero({ apiBaseUrl: 'https://api.xero.com:8443/api.xro/2.0' }),
-    status: 400,
+    ...post('/api/v1/integrations', () => newXero({ apiBaseUrl: 'https://api.xero.com:8443/api.xro/2.0' })),
     code: 'provider_host_not_allowed',
-  },
-  {
+  }),
+  refused({
     name: 'new quickbooks integration whose tokenUrl is plain http on a public host',
-    method: 'POST',
-    path: () => '/api/v1/integrations',
-    body: () => ({
+    ...post('/api/v1/integrations', () => ({
       provider: 'quickbooks',
       name: 'hostile qbo',
       verifierToken: 'verifier-token-0123456789',
       clientSecret: 'qbo-secret',
       settings: { clientId: 'app', tokenUrl: 'http://oauth.platform.intuit.com/oauth2/v1/tokens/bearer' },
-    }),
-    status: 400,
+    })),
     code: 'provider_host_not_allowed',
-  },
+  }),
   // Item 1: a mailbox's authority.
-  {
+  refused({
     name: 'mailbox authority moved to another Microsoft cloud without clientSecret',
-    method: 'PATCH',
-    path: () => `/api/v1/mailboxes/${mailboxId}`,
-    body: () => ({ authority: 'us_gov' }),
-    status: 400,
+    ...patch(
+      () => `/api/v1/mailboxes/${mailboxId}`,
+      () => ({ authority: 'us_gov' }),
+    ),
     code: 'secret_required',
-  },
-  {
+  }),
+  refused({
     name: 'mailbox authority moved to a custom login and Graph host, with clientSecret',
-    method: 'PATCH',
-    path: () => `/api/v1/mailboxes/${mailboxId}`,
-    body: () => ({
-      authority: { kind: 'custom', loginUrl: 'https://login.evil.example', graphUrl: 'https://graph.evil.example' },
-      clientSecret: 'mailbox-secret',
-    }),
-    status: 400,
+    ...patch(
+      () => `/api/v1/mailboxes/${mailboxId}`,
+      () => ({
+        authority: { kind: 'custom', loginUrl: 'https://login.evil.example', graphUrl: 'https://graph.evil.example' },
+        clientSecret: 'mailbox-secret',
+      }),
+    ),
     code: 'validation_failed',
-  },
-  {
+  }),
+  refused({
     name: "new mailbox with Microsoft's login but a custom Graph host",
-    method: 'POST',
-    path: () => '/api/v1/mailboxes',
-    body: () => ({
-      name: 'hostile',
-      tenantId: 'contoso.example',
-      clientId: '11111111-2222-3333-4444-555555555555',
-      clientSecret: 's',
-      method: 'webhooks',
-      emailAddress: 'a@contoso.example',
-      authority: {
-        kind: 'custom',
-        loginUrl: 'https://login.microsoftonline.com',
-        graphUrl: 'https://graph.evil.example',
-      },
-    }),
-    status: 400,
+    ...post('/api/v1/mailboxes', () =>
+      madeUpMailbox({
+        name: 'hostile',
+        clientSecret: 's',
+        emailAddress: 'a@contoso.example',
+        authority: {
+          kind: 'custom',
+          loginUrl: 'https://login.microsoftonline.com',
+          graphUrl: 'https://graph.evil.example',
+        },
+      }),
+    ),
     code: 'validation_failed',
-  },
+  }),
   // Item 1: an outgoing webhook's URL keeps its credential only when it is restated.
-  {
+  refused({
     name: 'webhook url moved without its bearer token',
-    method: 'PATCH',
-    path: () => `/api/v1/webhooks/${webhookId}`,
-    body: () => ({ url: `${evilUrl}/hook` }),
-    status: 400,
+    ...patch(
+      () => `/api/v1/webhooks/${webhookId}`,
+      () => ({ url: `${evilUrl}/hook` }),
+    ),
     code: 'secret_required',
-  },
-  {
+  }),
+  refused({
     name: 'webhook url moved, authentication restated without the token',
-    method: 'PATCH',
-    path: () => `/api/v1/webhooks/${webhookId}`,
-    body: () => ({ url: `${evilUrl}/hook`, authentication: { type: 'bearer' } }),
-    status: 400,
+    ...patch(
+      () => `/api/v1/webhooks/${webhookId}`,
+      () => ({ url: `${evilUrl}/hook`, authentication: { type: 'bearer' } }),
+    ),
     code: 'secret_required',
-  },
+  }),
   // Item 2: scopes.
-  {
+  outOfScope({
     name: 'integration credential mints an admin key',
     who: 'integration',
-    method: 'POST',
-    path: () => '/api/v1/api-clients',
-    body: () => ({ name: 'escalate', kind: 'api_key', scope: 'admin' }),
-    status: 403,
-    code: 'insufficient_scope',
-  },
-  {
+    ...post('/api/v1/api-clients', () => ({ name: 'escalate', kind: 'api_key', scope: 'admin' })),
+  }),
+  outOfScope({
     name: 'integration application (client credentials token) mints an admin application',
     who: 'integration-app',
-    method: 'POST',
-    path: () => '/api/v1/api-clients',
-    body: () => ({ name: 'escalate', kind: 'application' }),
-    status: 403,
-    code: 'insufficient_scope',
-  },
-  {
+    ...post('/api/v1/api-clients', () => ({ name: 'escalate', kind: 'application' })),
+  }),
+  outOfScope({
     name: "integration credential edits another integration's tokenUrl",
     who: 'integration',
-    method: 'PATCH',
-    path: () => `/api/v1/integrations/${otherXeroId}`,
-    body: () => xeroPatch({ tokenUrl: emu('/x') }, { clientSecret: XERO_CLIENT.clientSecret }),
-    status: 403,
-    code: 'insufficient_scope',
-  },
-  {
+    ...patch(
+      () => `/api/v1/integrations/${otherXeroId}`,
+      () => ({ settings: { tokenUrl: emu('/x') }, clientSecret: XERO_CLIENT.clientSecret }),
+    ),
+  }),
+  outOfScope({
     name: "integration credential moves a webhook's url (with its token)",
     who: 'integration-app',
-    method: 'PATCH',
-    path: () => `/api/v1/webhooks/${webhookId}`,
-    body: () => ({ url: `${evilUrl}/hook`, authentication: { type: 'bearer', token: 'receiver-bearer-token-0123' } }),
-    status: 403,
-    code: 'insufficient_scope',
-  },
-  {
+    ...patch(
+      () => `/api/v1/webhooks/${webhookId}`,
+      () => ({ url: `${evilUrl}/hook`, authentication: { type: 'bearer', token: 'receiver-bearer-token-0123' } }),
+    ),
+  }),
+  outOfScope({
     name: 'integration credential deletes its own integration',
     who: 'integration',
     method: 'DELETE',
     path: () => `/api/v1/integrations/${xeroId}`,
-    status: 403,
-    code: 'insufficient_scope',
-  },
-  {
+  }),
+  outOfScope({
     name: 'read-only credential mints a key',
     who: 'read-only',
-    method: 'POST',
-    path: () => '/api/v1/api-clients',
-    body: () => ({ name: 'escalate', kind: 'api_key' }),
-    status: 403,
-    code: 'insufficient_scope',
-  },
-  {
-    name: 'read-only credential lists credentials',
-    who: 'read-only',
-    method: 'GET',
-    path: () => '/api/v1/api-clients',
-    status: 403,
-    code: 'insufficient_scope',
-  },
-  {
+    ...post('/api/v1/api-clients', () => ({ name: 'escalate', kind: 'api_key' })),
+  }),
+  outOfScope({ name: 'read-only credential lists credentials', who: 'read-only', path: '/api/v1/api-clients' }),
+  outOfScope({
     name: "read-only credential moves a mailbox's authority",
     who: 'read-only',
-    method: 'PATCH',
-    path: () => `/api/v1/mailboxes/${mailboxId}`,
-    body: () => ({ authority: 'china', clientSecret: 'mailbox-secret' }),
-    status: 403,
-    code: 'insufficient_scope',
-  },
-  {
+    ...patch(
+      () => `/api/v1/mailboxes/${mailboxId}`,
+      () => ({ authority: 'china', clientSecret: 'mailbox-secret' }),
+    ),
+  }),
+  refused({
     name: 'admin creates an integration credential for an integration that does not exist',
-    method: 'POST',
-    path: () => '/api/v1/api-clients',
-    body: () => ({ name: 'ghost', kind: 'api_key', scope: 'integration', integrationId: randomUUID() }),
-    status: 400,
+    ...post('/api/v1/api-clients', () => ({
+      name: 'ghost',
+      kind: 'api_key',
+      scope: 'integration',
+      integrationId: randomUUID(),
+    })),
     code: 'integration_not_found',
-  },
-  {
+  }),
+  refused({
     name: 'admin creates an integration credential without naming the integration',
-    method: 'POST',
-    path: () => '/api/v1/api-clients',
-    body: () => ({ name: 'ghost', kind: 'application', scope: 'integration' }),
-    status: 400,
+    ...post('/api/v1/api-clients', () => ({ name: 'ghost', kind: 'application', scope: 'integration' })),
     code: 'validation_failed',
-  },
+  }),
 ];
 
 const tokenFor = (who: Who) =>
@@ -476,21 +368,24 @@ const tokenFor = (who: Who) =>
     'integration-app': integrationAppToken,
   })[who];
 
+/** Sends each row with its credential; a refusal must leave every stored secret and setting as it was. */
+const target: HostileTarget<void, Row> = {
+  fixtures: () => undefined,
+  snapshot: fingerprint,
+  send: async (row, request) => ({
+    res: await fetchJson(`${stack.apiUrl}${request.path}`, {
+      method: request.method,
+      headers: {
+        authorization: `Bearer ${tokenFor(row.who ?? 'admin')}`,
+        ...(request.body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(request.body === undefined ? {} : { body: request.body }),
+    }),
+  }),
+};
+
 test.each(ROWS.map((r) => [r.name, r] as const))('%s → 4xx, one envelope, nothing changed', async (_name, row) => {
-  const before = await fingerprint();
-  const body = row.body?.();
-  const res = await fetchJson(`${stack.apiUrl}${row.path()}`, {
-    method: row.method,
-    headers: {
-      authorization: `Bearer ${tokenFor(row.who ?? 'admin')}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  expect([res.status, res.body?.error?.code]).toEqual([row.status, row.code]);
-  expect(res.body.error.message).toEqual(expect.any(String));
-  expect(Object.keys(res.body)).toEqual(['error']);
-  expect(await fingerprint()).toEqual(before);
+  expect((await runHostileCase(row, target)).problems).toEqual([]);
 });
 
 test('ROWS cover at least 15 hostile cases', () => {
@@ -502,14 +397,7 @@ test('after the refused URL changes, sync, token refresh and Disconnect reach on
   const before = xero.stats();
   // Sync: a webhook is processed with the stored tokens (refreshed first: they are expired).
   xero.expireAllTokens();
-  const invoice = xero.upsertInvoice(TENANT, { Total: 2, Reference: 'after' });
-  const sent = await sendXero(
-    stack,
-    xeroId,
-    buildXeroPayload([
-      { resourceId: invoice.InvoiceID, tenantId: TENANT, eventCategory: 'INVOICE', eventType: 'UPDATE' },
-    ]),
-  );
+  const { sent } = await sendInvoiceUpdated(stack, xero, xeroId, TENANT, { Total: 2, Reference: 'after' });
   expect((await webhookIn(stack, sent.ids[0]!, ['succeeded', 'failed'])).status).toBe('succeeded');
   // Token refresh and the connections call, through the integration's own credential.
   const tenants = await fetchJson(`${stack.apiUrl}/api/v1/integrations/${xeroId}/connection/tenants`, {
@@ -535,14 +423,7 @@ test('a stored URL outside the pinned hosts (saved before the pin) is refused on
     [otherXeroId, `${evilUrl}/token`, `${evilUrl}/api.xro/2.0`, `${evilUrl}/connections`, `${evilUrl}/revoke`],
   );
   await new Promise((r) => setTimeout(r, 1500)); // ingress caches an integration for a second
-  const invoice = xero.upsertInvoice(TENANT, { Total: 3, Reference: 'pinned' });
-  const sent = await sendXero(
-    stack,
-    otherXeroId,
-    buildXeroPayload([
-      { resourceId: invoice.InvoiceID, tenantId: TENANT, eventCategory: 'INVOICE', eventType: 'UPDATE' },
-    ]),
-  );
+  const { sent } = await sendInvoiceUpdated(stack, xero, otherXeroId, TENANT, { Total: 3, Reference: 'pinned' });
   expect(sent.ids).toHaveLength(1);
   const tenants = await stack.request('GET', `/api/v1/integrations/${otherXeroId}/connection/tenants`);
   expect(tenants.status).toBeGreaterThanOrEqual(400);
@@ -557,15 +438,12 @@ test('a stored URL outside the pinned hosts (saved before the pin) is refused on
 
 test('accepted with the secret: the URL moves and the stored tokens bound to the old host are dropped', async () => {
   // A third integration, with tokens held.
-  const created = await stack.request('POST', '/api/v1/integrations', {
-    provider: 'xero',
+  const created = await createConnectableXero(stack, xero, {
     name: 'moving xero',
-    webhookKey: WEBHOOK_KEY,
-    clientSecret: XERO_CLIENT.clientSecret,
     refreshToken: await xeroConsent(xero),
-    settings: { ...xeroConnectSettings(xero), tenantIds: [TENANT] },
+    settings: { tenantIds: [TENANT] },
   });
-  const id = created.body.id;
+  const id = created.id;
   expect((await stack.request('GET', `/api/v1/integrations/${id}/connection/tenants`)).status).toBe(200);
   const held = await stack.db.query('SELECT tokens_enc FROM provider_tokens WHERE integration_id = $1', [id]);
   expect(held.rows[0].tokens_enc).not.toBeNull();

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { XeroEmulator } from '../emulators/xero';
 import { buildXeroPayload, type XeroEventInput } from '../emulators/webhook-sender';
 import { eventually, startStack, type Stack } from '../harness/stack';
-import { allIn, createXeroIntegration, sendXero, startXero, xeroConsent } from './incoming-helpers';
+import { allIn, createXeroIntegration, resetEmulator, sendXero, startXero, xeroConsent } from './incoming-helpers';
 
 // The delayed method: a burst for one Xero tenant, batched into `?IDs=` calls of 50 under a
 // budget shrunk (here and in the emulator) so the minute window has to roll during the test.
@@ -24,10 +24,7 @@ afterAll(async () => {
   await stack?.stop();
   await xero?.stop();
 });
-beforeEach(() => {
-  xero.clearFaults();
-  xero.resetStats();
-});
+beforeEach(() => resetEmulator(xero));
 
 async function delayedIntegration(tenantId: string, batchWaitSeconds = 1) {
   xero.addTenant(tenantId);

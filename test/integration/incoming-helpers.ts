@@ -1,12 +1,17 @@
 import { parseXeroBody, xeroEvents } from '../../src/incoming/xero/webhook';
-import { sendXeroWebhook, type XeroWebhookPayload } from '../emulators/webhook-sender';
+import {
+  buildXeroPayload,
+  sendXeroWebhook,
+  signStandardWebhook,
+  type XeroWebhookPayload,
+} from '../emulators/webhook-sender';
 import {
   startQuickBooksEmulator,
   type QuickBooksEmulator,
   type QuickBooksEmulatorOptions,
 } from '../emulators/quickbooks';
 import { startXeroEmulator, type XeroEmulator, type XeroEmulatorOptions } from '../emulators/xero';
-import { eventually, type Stack } from '../harness/stack';
+import { eventually, fetchJson, type Stack } from '../harness/stack';
 
 export const XERO_CLIENT = { clientId: 'switchyard-test-app', clientSecret: 'xero-client-secret-0123456789' };
 export const QBO_CLIENT = { clientId: 'switchyard-qbo-app', clientSecret: 'qbo-client-secret-0123456789' };
@@ -36,6 +41,12 @@ async function exchangeCode(
 export async function startXero(tenantId: string, options: XeroEmulatorOptions = {}) {
   const xero = await startXeroEmulator({ clients: [XERO_CLIENT], tenants: [{ tenantId }], ...options });
   return { xero, refreshToken: await xeroConsent(xero) };
+}
+
+/** Forgets the faults an emulator was told to inject and what it counted: a test starts from a healthy provider. */
+export function resetEmulator(emulator: { clearFaults(): void; resetStats(): void }) {
+  emulator.clearFaults();
+  emulator.resetStats();
 }
 
 /** A new refresh token for the realm, as another "Connect to QuickBooks" consent would give. */
@@ -109,6 +120,29 @@ export async function createQuickBooksIntegration(
   return res.body;
 }
 
+/**
+ * A QuickBooks integration at made-up Intuit hosts (`*.intuit.example`, which the stack must allow
+ * past the provider-host pin): its webhooks verify and are stored, its calls out never connect.
+ */
+export async function createMadeUpQuickBooks(
+  stack: Stack,
+  over: { name: string; verifierToken: string },
+): Promise<{ id: string }> {
+  const res = await stack.request('POST', '/api/v1/integrations', {
+    provider: 'quickbooks',
+    ...over,
+    clientSecret: 'qbo-client-secret-0123456789',
+    refreshToken: 'refresh-token',
+    settings: {
+      clientId: 'app',
+      tokenUrl: 'https://oauth.intuit.example/oauth2/v1/tokens/bearer',
+      apiBaseUrl: 'https://quickbooks.intuit.example/v3',
+    },
+  });
+  if (res.status !== 201) throw new Error(`quickbooks integration not created: ${res.status} ${res.text}`);
+  return res.body;
+}
+
 /** Waits until the incoming webhook reaches one of `statuses`; returns its detail. */
 export async function webhookIn(stack: Stack, id: string, statuses: string[], timeoutMs = 30_000) {
   return eventually(async () => {
@@ -167,3 +201,56 @@ export const xeroConnectSettings = (emu: XeroEmulator) => ({
   connectionsUrl: `${emu.url}/connections`,
   revocationUrl: `${emu.url}/connect/revocation`,
 });
+
+/**
+ * A Xero integration with every URL at the emulator. Without `refreshToken` it holds no tokens:
+ * it is connected through the consent flow.
+ */
+export async function createConnectableXero(
+  stack: Stack,
+  xero: XeroEmulator,
+  over: { name: string; refreshToken?: string; settings?: Record<string, unknown> },
+): Promise<{ id: string }> {
+  const res = await stack.request('POST', '/api/v1/integrations', {
+    provider: 'xero',
+    name: over.name,
+    webhookKey: WEBHOOK_KEY,
+    clientSecret: XERO_CLIENT.clientSecret,
+    ...(over.refreshToken === undefined ? {} : { refreshToken: over.refreshToken }),
+    settings: { ...xeroConnectSettings(xero), ...over.settings },
+  });
+  if (res.status !== 201) throw new Error(`xero integration not created: ${res.status} ${res.text}`);
+  return res.body;
+}
+
+/** Xero changes an invoice of `tenantId` and says so in a signed webhook to `integrationId`. */
+export async function sendInvoiceUpdated(
+  stack: Stack,
+  xero: XeroEmulator,
+  integrationId: string,
+  tenantId: string,
+  fields: Parameters<XeroEmulator['upsertInvoice']>[1],
+) {
+  const invoice = xero.upsertInvoice(tenantId, fields);
+  const sent = await sendXero(
+    stack,
+    integrationId,
+    buildXeroPayload([{ resourceId: invoice.InvoiceID, tenantId, eventCategory: 'INVOICE', eventType: 'UPDATE' }]),
+  );
+  return { invoice, sent };
+}
+
+/** POSTs `body` to a generic integration's ingress at `apiUrl`, signed the Standard Webhooks way. */
+export function postSignedGeneric(
+  apiUrl: string,
+  integration: { id: string; signingSecret: string },
+  body: string,
+  init: RequestInit = {},
+) {
+  return fetchJson(`${apiUrl}/hooks/generic/${integration.id}`, {
+    ...init,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...signStandardWebhook(body, integration.signingSecret) },
+    body,
+  });
+}

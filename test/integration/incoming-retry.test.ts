@@ -2,7 +2,15 @@ import { randomUUID } from 'node:crypto';
 import type { XeroEmulator } from '../emulators/xero';
 import { buildXeroPayload } from '../emulators/webhook-sender';
 import { startStack, type Stack } from '../harness/stack';
-import { allIn, createXeroIntegration, sendXero, startXero, webhookIn, xeroConsent } from './incoming-helpers';
+import {
+  allIn,
+  createXeroIntegration,
+  resetEmulator,
+  sendXero,
+  startXero,
+  webhookIn,
+  xeroConsent,
+} from './incoming-helpers';
 
 const TENANT = randomUUID();
 let stack: Stack;
@@ -16,10 +24,7 @@ afterAll(async () => {
   await stack?.stop();
   await xero?.stop();
 });
-beforeEach(() => {
-  xero.clearFaults();
-  xero.resetStats();
-});
+beforeEach(() => resetEmulator(xero));
 
 /** Sends one webhook per invoice while the emulator fails, and waits until they have all failed. */
 async function failedWebhooks(integrationId: string, n: number) {

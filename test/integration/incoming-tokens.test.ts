@@ -77,16 +77,30 @@ const deps = (db: Db) => ({
   tokenLeaseSeconds: 10,
 });
 
+/** The QuickBooks emulator's token endpoint for our app, starting from `refreshToken`. */
+const qboRefreshClient = (integrationId: string, refreshToken: string) => ({
+  integrationId,
+  tokenUrl: `${qbo.url}/oauth2/v1/tokens/bearer`,
+  clientId: QBO_CLIENT.clientId,
+  clientSecret: QBO_CLIENT.clientSecret,
+  grantType: 'refresh_token' as const,
+  initialRefreshToken: refreshToken,
+});
+
+/** The Xero emulator's token endpoint for our app: a refresh-token client, or a custom connection without one. */
+const xeroClient = (integrationId: string, refreshToken?: string) => ({
+  integrationId,
+  tokenUrl: `${xero.url}/connect/token`,
+  clientId: XERO_CLIENT.clientId,
+  clientSecret: XERO_CLIENT.clientSecret,
+  ...(refreshToken === undefined
+    ? { grantType: 'client_credentials' as const }
+    : { grantType: 'refresh_token' as const, initialRefreshToken: refreshToken }),
+});
+
 test('30 concurrent callers in 3 processes: one refresh, one token; the rotated refresh token is kept and works', async () => {
   const integrationId = await integrationRow('quickbooks');
-  const client = {
-    integrationId,
-    tokenUrl: `${qbo.url}/oauth2/v1/tokens/bearer`,
-    clientId: QBO_CLIENT.clientId,
-    clientSecret: QBO_CLIENT.clientSecret,
-    grantType: 'refresh_token' as const,
-    initialRefreshToken: qboRefreshToken,
-  };
+  const client = qboRefreshClient(integrationId, qboRefreshToken);
   const mods = processes<TokensModule>(3, '../../src/incoming/oauth-tokens');
   const askAll = () =>
     Promise.all(mods.flatMap((m, i) => Array.from({ length: 10 }, () => m.getAccessToken(deps(pools[i]!), client))));
@@ -124,13 +138,7 @@ test('30 concurrent callers in 3 processes: one refresh, one token; the rotated 
 
 test('a Xero custom connection gets one client-credentials token for many callers', async () => {
   const integrationId = await integrationRow('xero');
-  const client = {
-    integrationId,
-    tokenUrl: `${xero.url}/connect/token`,
-    clientId: XERO_CLIENT.clientId,
-    clientSecret: XERO_CLIENT.clientSecret,
-    grantType: 'client_credentials' as const,
-  };
+  const client = xeroClient(integrationId);
   const mods = processes<TokensModule>(2, '../../src/incoming/oauth-tokens');
   const tokens = await Promise.all(
     mods.flatMap((m, i) => Array.from({ length: 8 }, () => m.getAccessToken(deps(pools[i]!), client))),
@@ -142,14 +150,7 @@ test('a Xero custom connection gets one client-credentials token for many caller
 test('a refused refresh token is a permanent error and frees the lease at once', async () => {
   const integrationId = await integrationRow('quickbooks');
   const [m] = processes<TokensModule>(1, '../../src/incoming/oauth-tokens');
-  const client = {
-    integrationId,
-    tokenUrl: `${qbo.url}/oauth2/v1/tokens/bearer`,
-    clientId: QBO_CLIENT.clientId,
-    clientSecret: QBO_CLIENT.clientSecret,
-    grantType: 'refresh_token' as const,
-    initialRefreshToken: 'AB11-not-a-real-token',
-  };
+  const client = qboRefreshClient(integrationId, 'AB11-not-a-real-token');
   await expect(m!.getAccessToken(deps(pools[0]!), client)).rejects.toMatchObject({
     name: 'TokenRefreshError',
     permanent: true,
@@ -217,14 +218,6 @@ describe('rate budget shared across processes', () => {
 });
 
 describe('rotated refresh tokens are stored by compare-and-set (never lost)', () => {
-  const client = (integrationId: string, refreshToken: string) => ({
-    integrationId,
-    tokenUrl: `${qbo.url}/oauth2/v1/tokens/bearer`,
-    clientId: QBO_CLIENT.clientId,
-    clientSecret: QBO_CLIENT.clientSecret,
-    grantType: 'refresh_token' as const,
-    initialRefreshToken: refreshToken,
-  });
   // A one-second lease that runs out while the provider takes 2.5 s to answer.
   const shortLease = (db: Db) => ({ ...deps(db), tokenLeaseSeconds: 1 });
 
@@ -232,7 +225,7 @@ describe('rotated refresh tokens are stored by compare-and-set (never lost)', ()
 
   test('two refreshers and an expired lease: the first answer is stored, the second refresher uses it, the next refresh works', async () => {
     const integrationId = await integrationRow('quickbooks');
-    const c = client(integrationId, await quickBooksConsent(qbo, REALM));
+    const c = qboRefreshClient(integrationId, await quickBooksConsent(qbo, REALM));
     const [a, b] = processes<TokensModule>(2, '../../src/incoming/oauth-tokens');
     qbo.setTokenLatency(2500);
     const errorsBefore = qbo.stats().tokenErrors;
@@ -262,14 +255,7 @@ describe('rotated refresh tokens are stored by compare-and-set (never lost)', ()
   test('a crash between the answer and the store leaves the previous refresh token, which Xero still accepts', async () => {
     const integrationId = await integrationRow('xero');
     const refreshToken = await xeroConsent(xero);
-    const c = {
-      integrationId,
-      tokenUrl: `${xero.url}/connect/token`,
-      clientId: XERO_CLIENT.clientId,
-      clientSecret: XERO_CLIENT.clientSecret,
-      grantType: 'refresh_token' as const,
-      initialRefreshToken: refreshToken,
-    };
+    const c = xeroClient(integrationId, refreshToken);
     const [a, b] = processes<TokensModule>(2, '../../src/incoming/oauth-tokens');
     // Process A's database connection dies while Xero is answering: it cannot store the rotation.
     const doomed = createPool(database.url, 1);

@@ -7,12 +7,12 @@ import { Connection } from '@temporalio/client';
 import { createApiKey } from '../../src/platform/security/api-credentials';
 import { migrate } from '../../src/platform/db/migrate';
 import { createPool, type Db } from '../../src/platform/db/pool';
-import { signStandardWebhook } from '../emulators/webhook-sender';
 import { findTemporalCli } from '../../src/embedded/temporal-cli';
 import { ALL_SEARCH_ATTRIBUTES } from '../../src/platform/temporal/search-attributes';
 import { freePort } from '../harness/free-port';
 import { ProductProcess } from '../harness/processes';
 import { eventually, fetchJson, harness, startStack, type Stack } from '../harness/stack';
+import { postSignedGeneric } from './incoming-helpers';
 
 async function createIntegration(apiUrl: string, apiKey: string) {
   const res = await fetchJson(`${apiUrl}/api/v1/integrations`, {
@@ -26,15 +26,7 @@ async function createIntegration(apiUrl: string, apiKey: string) {
 
 function send(apiUrl: string, integration: { id: string; signingSecret: string }, n: number) {
   const body = JSON.stringify({ type: 'Invoice updated', id: `INV-${n}`, nonce: randomUUID() });
-  return fetchJson(`${apiUrl}/hooks/generic/${integration.id}`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      ...signStandardWebhook(body, integration.signingSecret),
-    },
-    body,
-    signal: AbortSignal.timeout(10_000),
-  });
+  return postSignedGeneric(apiUrl, integration, body, { signal: AbortSignal.timeout(10_000) });
 }
 
 describe('Temporal stopped while webhooks keep arriving', () => {

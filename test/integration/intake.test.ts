@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { signStandardWebhook } from '../emulators/webhook-sender';
 import { ProductProcess } from '../harness/processes';
 import { eventually, fetchJson, startStack, type Stack } from '../harness/stack';
+import { postSignedGeneric } from './incoming-helpers';
 
 // Every process of this stack runs with its intake starter off: what ingress commits waits in the
 // outbox until a process with a starter comes along, as if the one that answered had died.
@@ -35,14 +35,7 @@ async function createIntegration(body: Record<string, unknown> = {}) {
 
 function send(apiUrl: string, integration: { id: string; signingSecret: string }, n: number) {
   const body = JSON.stringify({ type: 'Invoice updated', id: `INV-${n}`, n, nonce: randomUUID() });
-  return fetchJson(`${apiUrl}/hooks/generic/${integration.id}`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      ...signStandardWebhook(body, integration.signingSecret),
-    },
-    body,
-  });
+  return postSignedGeneric(apiUrl, integration, body);
 }
 
 const count = async (sql: string, args: unknown[] = []) => Number((await stack.db.query(sql, args)).rows[0].n);

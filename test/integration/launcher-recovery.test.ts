@@ -4,9 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { signStandardWebhook } from '../emulators/webhook-sender';
-import { freePort } from '../harness/free-port';
+import { embeddedLauncherEnv } from '../harness/launcher-env';
 import { ProductProcess } from '../harness/processes';
 import { eventually, fetchJson, harness } from '../harness/stack';
+import { postSignedGeneric } from './incoming-helpers';
 
 /**
  * The embedded stack under `npm start` survives its own parts dying: the launcher restarts a
@@ -18,22 +19,16 @@ jest.setTimeout(420_000);
 const dirs: string[] = [];
 
 async function launcherEnv(dataDir: string) {
-  const ports = { temporal: await freePort(), ui: await freePort(), pg: await freePort(), http: await freePort() };
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env['PATH'],
-    HOME: process.env['HOME'],
-    SWITCHYARD_DATA_DIR: dataDir,
-    TEMPORAL_ADDRESS: `127.0.0.1:${ports.temporal}`,
-    TEMPORAL_UI_PORT: String(ports.ui),
-    EMBEDDED_POSTGRES_PORT: String(ports.pg),
-    HTTP_PORT: String(ports.http),
+  const { env, api } = await embeddedLauncherEnv(dataDir);
+  const withBundle: NodeJS.ProcessEnv = {
+    ...env,
     SHUTDOWN_GRACE_SECONDS: '3',
     // The workflow bundle the run already built: each launcher's worker would otherwise bundle
     // the workflow code again at every (re)start. embedded-start.test.ts covers the launcher's
     // own bundling.
     WORKFLOW_BUNDLE_PATH: harness().workflowBundlePath,
   };
-  return { env, api: `http://127.0.0.1:${ports.http}` };
+  return { env: withBundle, api };
 }
 
 function freshDir(prefix: string): string {
@@ -192,14 +187,7 @@ test('the worker runs in its own background-priority process; SIGKILLed, it is r
 
   // Accepted while no worker runs: stored, answered, and processed once the worker is back.
   const body = JSON.stringify({ type: 'Invoice updated', id: 'INV-while-down' });
-  const res = await fetchJson(`${api}/hooks/generic/${created.body.id}`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      ...signStandardWebhook(body, created.body.signingSecret),
-    },
-    body,
-  });
+  const res = await postSignedGeneric(api, created.body, body);
   expect(res.status).toBe(202);
   await launcher.waitFor(/the worker restarted/, 180_000);
   expect(pidOf(dataDir, 'worker')).not.toBe(before);

@@ -1,31 +1,19 @@
 import { storeAttachment } from '../../src/mail/db/attachments';
 import { eventually, fetchJson } from '../harness/stack';
-import {
-  createMailbox,
-  HELPDESK,
-  processed,
-  startMailStack,
-  subscribe,
-  SUPPORT,
-  ticket,
-  type MailStack,
-} from './mailbox-helpers';
+import { processed, startSupportDesk, SUPPORT, ticket, type MailStack } from './mailbox-helpers';
 
 const MB = 1024 * 1024;
 let m: MailStack;
 let mailbox: { id: string };
 
 beforeAll(async () => {
-  m = await startMailStack({
+  ({ m, support: mailbox } = await startSupportDesk({
     env: {
       MAIL_ATTACHMENT_MAX_BYTES: String(3 * MB),
       MAIL_ATTACHMENTS_MAX_BYTES_PER_EMAIL: String(4 * MB),
       REPLY_ATTACHMENTS_MAX_BYTES: String(Math.round(2.5 * MB)),
     },
-  });
-  mailbox = await createMailbox(m);
-  await createMailbox(m, { name: 'Helpdesk (outgoing)', emailAddress: HELPDESK, outgoingDefault: true });
-  await subscribe(m, mailbox.id);
+  }));
 });
 afterAll(async () => {
   await m?.stop();

@@ -1,10 +1,11 @@
 import { eventually } from '../harness/stack';
 import {
   createMailbox,
+  createOutgoingHelpdesk,
+  createSubscribedMailbox,
   HELPDESK,
   processed,
   startMailStack,
-  subscribe,
   SUPPORT,
   TENANT,
   type MailStack,
@@ -17,15 +18,14 @@ let mailbox: { id: string; name: string };
 
 beforeAll(async () => {
   m = await startMailStack();
-  await createMailbox(m, { name: 'Helpdesk (outgoing)', emailAddress: HELPDESK, outgoingDefault: true });
+  await createOutgoingHelpdesk(m);
   // The support mailbox has an app of its own, so its secret can be revoked alone.
   app = m.emulator.registerApp({ tenantId: TENANT, permissions: ['Mail.ReadWrite', 'Mail.Send'] });
-  mailbox = await createMailbox(m, {
+  mailbox = await createSubscribedMailbox(m, {
     clientId: app.clientId,
     clientSecret: app.clientSecret,
     errorRecipients: [ONCALL],
   });
-  await subscribe(m, mailbox.id);
 });
 afterAll(async () => {
   await m?.stop();

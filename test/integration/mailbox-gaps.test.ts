@@ -1,11 +1,10 @@
 import { eventually } from '../harness/stack';
 import {
-  createMailbox,
+  createSubscribedMailbox,
   HELPDESK,
   inboundLog,
   processed,
   startMailStack,
-  subscribe,
   SUPPORT,
   type MailStack,
 } from './mailbox-helpers';
@@ -16,10 +15,8 @@ let helpdesk: { id: string };
 
 beforeAll(async () => {
   m = await startMailStack();
-  support = await createMailbox(m);
-  helpdesk = await createMailbox(m, { name: 'Helpdesk', emailAddress: HELPDESK });
-  await subscribe(m, support.id);
-  await subscribe(m, helpdesk.id);
+  support = await createSubscribedMailbox(m);
+  helpdesk = await createSubscribedMailbox(m, { name: 'Helpdesk', emailAddress: HELPDESK });
 });
 afterAll(async () => {
   await m?.stop();

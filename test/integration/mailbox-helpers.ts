@@ -89,6 +89,49 @@ export async function createMailbox(m: MailStack, body: Record<string, unknown> 
   return res.body;
 }
 
+/** A webhooks mailbox at a made-up tenant: valid to the API, never reaching Microsoft; `over` replaces any part. */
+export const madeUpMailbox = (over: Record<string, unknown> = {}) => ({
+  name: 'made-up mailbox',
+  tenantId: 'contoso.example',
+  clientId: '11111111-2222-3333-4444-555555555555',
+  clientSecret: 'secret',
+  method: 'webhooks',
+  emailAddress: 'support@contoso.example',
+  ...over,
+});
+
+/** Creates a `madeUpMailbox` on `stack` and expects the 201. */
+export async function createMadeUpMailbox(stack: Stack, over: Record<string, unknown> = {}): Promise<AnyJson> {
+  const res = await stack.request('POST', '/api/v1/mailboxes', madeUpMailbox(over));
+  if (res.status !== 201) throw new Error(`mailbox not created: ${res.status} ${res.text}`);
+  return res.body;
+}
+
+/** Creates a mailbox (as `createMailbox` does) and its Graph subscription. */
+export async function createSubscribedMailbox(m: MailStack, body: Record<string, unknown> = {}): Promise<AnyJson> {
+  const mailbox = await createMailbox(m, body);
+  await subscribe(m, mailbox.id);
+  return mailbox;
+}
+
+/** Creates the Helpdesk mailbox that replies and notifications leave through (the outgoing default). */
+export const createOutgoingHelpdesk = (m: MailStack) =>
+  createMailbox(m, { name: 'Helpdesk (outgoing)', emailAddress: HELPDESK, outgoingDefault: true });
+
+/**
+ * The usual help desk: a mail stack with the Support mailbox subscribed, its replies and
+ * notifications leaving through the Helpdesk outgoing default.
+ */
+export async function startSupportDesk(
+  options: Parameters<typeof startMailStack>[0] = {},
+): Promise<{ m: MailStack; support: AnyJson }> {
+  const m = await startMailStack(options);
+  const support = await createMailbox(m);
+  await createOutgoingHelpdesk(m);
+  await subscribe(m, support.id);
+  return { m, support };
+}
+
 /** Creates the subscription through the API and expects success. */
 export async function subscribe(m: MailStack, mailboxId: string): Promise<AnyJson> {
   const res = await m.stack.request('POST', `/api/v1/mailboxes/${mailboxId}/subscription`);

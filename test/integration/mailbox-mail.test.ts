@@ -4,12 +4,11 @@ import { SecretBox } from '../../src/platform/security/secret-box';
 import { eventually, fetchJson } from '../harness/stack';
 import {
   AGENT,
-  createMailbox,
+  createSubscribedMailbox,
   HELPDESK,
   inboundLog,
   processed,
-  startMailStack,
-  subscribe,
+  startSupportDesk,
   SUPPORT,
   ticket,
   type MailStack,
@@ -19,11 +18,8 @@ let m: MailStack;
 let mailbox: { id: string; notificationUrl: string; lifecycleNotificationUrl: string };
 
 beforeAll(async () => {
-  m = await startMailStack();
-  mailbox = await createMailbox(m);
   // Replies and notifications leave through a separate outgoing default mailbox.
-  await createMailbox(m, { name: 'Helpdesk (outgoing)', emailAddress: HELPDESK, outgoingDefault: true });
-  await subscribe(m, mailbox.id);
+  ({ m, support: mailbox } = await startSupportDesk());
 });
 afterAll(async () => {
   await m?.stop();
@@ -190,8 +186,7 @@ describe('threading', () => {
   });
 
   test('never across mailboxes, even for the requester', async () => {
-    const other = await createMailbox(m, { name: 'Agent inbox', emailAddress: AGENT });
-    await subscribe(m, other.id);
+    const other = await createSubscribedMailbox(m, { name: 'Agent inbox', emailAddress: AGENT });
     const sent = m.emulator.deliverMessage(AGENT, {
       from: 'erin@customer.test',
       subject: `Re: VPN down [SY-${number}]`,

@@ -1,35 +1,18 @@
-import { Receiver } from '../harness/receiver';
-import { startStack, type Stack } from '../harness/stack';
-import { createWebhook, emit, ticketEvent } from './outgoing-helpers';
+import { createWebhook, emit, ENTITY_EVENT_TYPES, startOutgoingStack, ticketEvent } from './outgoing-helpers';
+import type { OutgoingStack } from './outgoing-helpers';
 
-let stack: Stack;
-let receiver: Receiver;
+let o: OutgoingStack;
 
 beforeAll(async () => {
-  [stack, receiver] = await Promise.all([startStack({ DELIVERY_RETRY_SCHEDULE: '1s' }), Receiver.start()]);
+  o = await startOutgoingStack({ DELIVERY_RETRY_SCHEDULE: '1s' });
 });
-afterAll(async () => {
-  await stack?.stop();
-  await receiver?.close();
-});
+afterAll(() => o?.stop());
 
-const valid = () => ({ name: 'MSPbots', url: receiver.url('/cfg'), events: [{ type: 'Ticket Changed' }] });
+const valid = () => ({ name: 'MSPbots', url: o.receiver.url('/cfg'), events: [{ type: 'Ticket Changed' }] });
 
 test('create, read, list, update and delete a webhook with the seeds\u2019 MSPbots events', async () => {
-  const events = [
-    'Ticket Changed',
-    'New Ticket Logged',
-    'Site created',
-    'Site updated',
-    'Site deleted',
-    'User created',
-    'User updated',
-    'User deleted',
-    'Invoice created',
-    'Invoice updated',
-    'Invoice deleted',
-  ].map((type) => ({ type }));
-  const created = await stack.request('POST', '/api/v1/webhooks', { ...valid(), events });
+  const events = ['Ticket Changed', 'New Ticket Logged', ...ENTITY_EVENT_TYPES].map((type) => ({ type }));
+  const created = await o.stack.request('POST', '/api/v1/webhooks', { ...valid(), events });
   expect(created.status).toBe(201);
   expect(created.body).toMatchObject({
     name: 'MSPbots',
@@ -53,13 +36,13 @@ test('create, read, list, update and delete a webhook with the seeds\u2019 MSPbo
   });
   const id = created.body.id as string;
 
-  const got = await stack.request('GET', `/api/v1/webhooks/${id}`);
+  const got = await o.stack.request('GET', `/api/v1/webhooks/${id}`);
   expect(got.body.signingSecret).toBeUndefined();
   expect(got.body.events).toEqual(created.body.events);
-  const list = await stack.request('GET', '/api/v1/webhooks?limit=100');
+  const list = await o.stack.request('GET', '/api/v1/webhooks?limit=100');
   expect(list.body.data.map((w: { id: string }) => w.id)).toContain(id);
 
-  const patched = await stack.request('PATCH', `/api/v1/webhooks/${id}`, {
+  const patched = await o.stack.request('PATCH', `/api/v1/webhooks/${id}`, {
     name: 'MSPbots sync',
     batching: { mode: 'same_event_type', waitSeconds: 10 },
   });
@@ -70,36 +53,38 @@ test('create, read, list, update and delete a webhook with the seeds\u2019 MSPbo
   });
   expect(patched.body.events).toHaveLength(11);
 
-  expect((await stack.request('DELETE', `/api/v1/webhooks/${id}`)).status).toBe(204);
-  const gone = await stack.request('GET', `/api/v1/webhooks/${id}`);
+  expect((await o.stack.request('DELETE', `/api/v1/webhooks/${id}`)).status).toBe(204);
+  const gone = await o.stack.request('GET', `/api/v1/webhooks/${id}`);
   expect(gone.status).toBe(404);
   expect(gone.body.error.code).toBe('webhook_not_found');
 });
 
 test('authentication secrets are stored encrypted, never returned, and kept when the type is restated without them', async () => {
-  const hook = await createWebhook(stack, receiver, '/auth', {
+  const hook = await createWebhook(o.stack, o.receiver, '/auth', {
     authentication: { type: 'basic', username: 'halo', password: 'pa55word' },
   });
   expect(hook.authentication).toEqual({ type: 'basic', username: 'halo', hasPassword: true });
-  const row = await stack.db.query('SELECT secrets_enc, config::text AS config FROM webhooks WHERE id = $1', [hook.id]);
+  const row = await o.stack.db.query('SELECT secrets_enc, config::text AS config FROM webhooks WHERE id = $1', [
+    hook.id,
+  ]);
   expect(row.rows[0].secrets_enc).toMatch(/^v2:/);
   expect(JSON.stringify(row.rows[0])).not.toContain('pa55word');
   expect(JSON.stringify(row.rows[0])).not.toContain(hook.signingSecret);
 
-  const renamed = await stack.request('PATCH', `/api/v1/webhooks/${hook.id}`, {
+  const renamed = await o.stack.request('PATCH', `/api/v1/webhooks/${hook.id}`, {
     authentication: { type: 'basic', username: 'halo2' },
   });
   expect(renamed.status).toBe(200);
   expect(renamed.body.authentication).toEqual({ type: 'basic', username: 'halo2', hasPassword: true });
   expect(renamed.text).not.toContain('pa55word');
-  await emit(stack, ticketEvent());
-  const [req] = await receiver.waitFor('/auth', 1);
+  await emit(o.stack, ticketEvent());
+  const [req] = await o.receiver.waitFor('/auth', 1);
   expect(req!.headers['authorization']).toBe(`Basic ${Buffer.from('halo2:pa55word').toString('base64')}`);
 
-  const bearer = await stack.request('PATCH', `/api/v1/webhooks/${hook.id}`, { authentication: { type: 'bearer' } });
+  const bearer = await o.stack.request('PATCH', `/api/v1/webhooks/${hook.id}`, { authentication: { type: 'bearer' } });
   expect(bearer.status).toBe(400);
   expect(bearer.body.error.code).toBe('bearer_auth_requires_token');
-  const token = await stack.request('PATCH', `/api/v1/webhooks/${hook.id}`, {
+  const token = await o.stack.request('PATCH', `/api/v1/webhooks/${hook.id}`, {
     authentication: { type: 'bearer', token: 'tok' },
   });
   expect(token.body.authentication).toEqual({ type: 'bearer', hasToken: true });
@@ -156,7 +141,7 @@ describe('every invalid configuration is a 400 naming the rule', () => {
   ];
 
   test.each(cases)('%s', async (rule, body) => {
-    const res = await stack.request('POST', '/api/v1/webhooks', { ...valid(), ...body });
+    const res = await o.stack.request('POST', '/api/v1/webhooks', { ...valid(), ...body });
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe(rule);
     expect(res.body.error.message).toEqual(expect.any(String));
@@ -165,18 +150,18 @@ describe('every invalid configuration is a 400 naming the rule', () => {
   });
 
   test('an update is checked against the merged configuration', async () => {
-    const full = await createWebhook(stack, receiver, '/merge', { payload: { type: 'full' } });
-    const batch = await stack.request('PATCH', `/api/v1/webhooks/${full.id}`, { batching: { mode: 'same_event' } });
+    const full = await createWebhook(o.stack, o.receiver, '/merge', { payload: { type: 'full' } });
+    const batch = await o.stack.request('PATCH', `/api/v1/webhooks/${full.id}`, { batching: { mode: 'same_event' } });
     expect(batch.status).toBe(400);
     expect(batch.body.error.code).toBe('batching_requires_non_full_payload');
-    const none = await stack.request('PATCH', `/api/v1/webhooks/${full.id}`, { events: [] });
+    const none = await o.stack.request('PATCH', `/api/v1/webhooks/${full.id}`, { events: [] });
     expect(none.body.error.code).toBe('at_least_one_event');
-    const get = await stack.request('PATCH', `/api/v1/webhooks/${full.id}`, {
+    const get = await o.stack.request('PATCH', `/api/v1/webhooks/${full.id}`, {
       method: 'GET',
       payload: { type: 'small' },
     });
     expect(get.status).toBe(200);
-    const batchGet = await stack.request('PATCH', `/api/v1/webhooks/${full.id}`, { batching: { mode: 'any_event' } });
+    const batchGet = await o.stack.request('PATCH', `/api/v1/webhooks/${full.id}`, { batching: { mode: 'any_event' } });
     expect(batchGet.body.error.code).toBe('batching_requires_post');
   });
 
@@ -193,10 +178,10 @@ describe('every invalid configuration is a 400 naming the rule', () => {
       'file:///etc/passwd',
       'http://user:pw@example.com/hook',
     ]) {
-      const res = await stack.request('POST', '/api/v1/webhooks', { ...valid(), url });
+      const res = await o.stack.request('POST', '/api/v1/webhooks', { ...valid(), url });
       expect([url, res.status, res.body.error.code]).toEqual([url, 400, 'blocked_destination']);
     }
     // The test stack allow-lists 127.0.0.1 (OUTBOUND_ALLOWED_HOSTS), which is how the receiver is reached.
-    expect((await stack.request('POST', '/api/v1/webhooks', valid())).status).toBe(201);
+    expect((await o.stack.request('POST', '/api/v1/webhooks', valid())).status).toBe(201);
   });
 });

@@ -1,9 +1,29 @@
 import { randomUUID } from 'node:crypto';
-import type { Receiver } from '../harness/receiver';
-import { eventually, type Stack } from '../harness/stack';
+import { Receiver } from '../harness/receiver';
+import { eventually, startStack, type Stack } from '../harness/stack';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests inspect arbitrary JSON
 type AnyJson = any;
+
+export interface OutgoingStack {
+  stack: Stack;
+  /** Where the stack's webhooks are delivered. */
+  receiver: Receiver;
+  stop(): Promise<void>;
+}
+
+/** The product (`env` added to its settings) and a receiver for its webhooks, started side by side. */
+export async function startOutgoingStack(env: Record<string, string>): Promise<OutgoingStack> {
+  const [stack, receiver] = await Promise.all([startStack(env), Receiver.start()]);
+  return {
+    stack,
+    receiver,
+    stop: async () => {
+      await stack.stop();
+      await receiver.close();
+    },
+  };
+}
 
 /** Creates a webhook pointing at `receiver` + `path` and teaches the receiver its secret. */
 export async function createWebhook(
@@ -22,6 +42,11 @@ export async function createWebhook(
   receiver.setSecrets(path, [res.body.signingSecret]);
   return res.body;
 }
+
+/** The seeds' Site, User and Invoice events: each created, updated and deleted. */
+export const ENTITY_EVENT_TYPES = ['Site', 'User', 'Invoice'].flatMap((entity) =>
+  ['created', 'updated', 'deleted'].map((change) => `${entity} ${change}`),
+);
 
 /** A ticket event with sensible fields; `over` replaces any part of it. */
 export function ticketEvent(over: Record<string, unknown> = {}) {

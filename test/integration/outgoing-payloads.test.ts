@@ -1,29 +1,33 @@
 import { SA } from '../../src/platform/temporal/search-attributes';
-import { Receiver, type RecordedRequest } from '../harness/receiver';
-import { eventually, startStack, type Stack } from '../harness/stack';
-import { createWebhook, deliveries, emit, ticketEvent } from './outgoing-helpers';
+import type { RecordedRequest } from '../harness/receiver';
+import { eventually } from '../harness/stack';
+import {
+  createWebhook,
+  deliveries,
+  emit,
+  ENTITY_EVENT_TYPES,
+  startOutgoingStack,
+  ticketEvent,
+} from './outgoing-helpers';
+import type { OutgoingStack } from './outgoing-helpers';
 
-let stack: Stack;
-let receiver: Receiver;
+let o: OutgoingStack;
 
 beforeAll(async () => {
-  [stack, receiver] = await Promise.all([startStack({ DELIVERY_RETRY_SCHEDULE: '1s' }), Receiver.start()]);
+  o = await startOutgoingStack({ DELIVERY_RETRY_SCHEDULE: '1s' });
 });
-afterAll(async () => {
-  await stack?.stop();
-  await receiver?.close();
-});
+afterAll(() => o?.stop());
 
 const ENVELOPE_KEYS = ['id', 'notificationId', 'messageId', 'event', 'eventType', 'webhookId', 'objectId', 'timestamp'];
 
 test('an accepted event is delivered once, signed, with the envelope; the event shows where it went', async () => {
-  const hook = await createWebhook(stack, receiver, '/basic');
-  const eventId = await emit(stack, ticketEvent({ objectId: 'T-100' }));
-  const [req] = await receiver.waitFor('/basic', 1);
+  const hook = await createWebhook(o.stack, o.receiver, '/basic');
+  const eventId = await emit(o.stack, ticketEvent({ objectId: 'T-100' }));
+  const [req] = await o.receiver.waitFor('/basic', 1);
   expect(req!.method).toBe('POST');
   expect(req!.verified).toEqual([true]);
   expect(req!.headers['content-type']).toBe('application/json');
-  const ds = await deliveries(stack, hook.id);
+  const ds = await deliveries(o.stack, hook.id);
   expect(ds).toHaveLength(1);
   expect(req!.headers['webhook-id']).toBe(ds[0].id);
   expect(Object.keys(req!.json).slice(0, ENVELOPE_KEYS.length)).toEqual(ENVELOPE_KEYS);
@@ -37,7 +41,7 @@ test('an accepted event is delivered once, signed, with the envelope; the event 
     objectId: 'T-100',
   });
   const ev = await eventually(async () => {
-    const r = await stack.request('GET', `/api/v1/events/${eventId}`);
+    const r = await o.stack.request('GET', `/api/v1/events/${eventId}`);
     return r.body.deliveries?.[0]?.status === 'succeeded' ? r.body : undefined;
   });
   expect(ev).toMatchObject({ type: 'ticket.changed', name: 'Ticket Changed', objectId: 'T-100' });
@@ -46,10 +50,10 @@ test('an accepted event is delivered once, signed, with the envelope; the event 
 
 test('each payload type, with ID-versus-display values on a custom payload', async () => {
   const hooks = {
-    small: await createWebhook(stack, receiver, '/p-small', { payload: { type: 'small' } }),
-    full: await createWebhook(stack, receiver, '/p-full', { payload: { type: 'full' } }),
-    eventOnly: await createWebhook(stack, receiver, '/p-event', { payload: { type: 'event_only' } }),
-    custom: await createWebhook(stack, receiver, '/p-custom', {
+    small: await createWebhook(o.stack, o.receiver, '/p-small', { payload: { type: 'small' } }),
+    full: await createWebhook(o.stack, o.receiver, '/p-full', { payload: { type: 'full' } }),
+    eventOnly: await createWebhook(o.stack, o.receiver, '/p-event', { payload: { type: 'event_only' } }),
+    custom: await createWebhook(o.stack, o.receiver, '/p-custom', {
       payload: {
         type: 'custom',
         fields: [{ field: 'status', sendId: true }, { field: 'priority', sendId: false }, { field: 'summary' }],
@@ -58,9 +62,9 @@ test('each payload type, with ID-versus-display values on a custom payload', asy
   };
   const previous = { status: { id: 1, display: 'New' } };
   const event = ticketEvent({ objectId: 'T-200', previous });
-  await emit(stack, event);
+  await emit(o.stack, event);
   const [small, full, eventOnly, custom] = (await Promise.all(
-    ['/p-small', '/p-full', '/p-event', '/p-custom'].map(async (p) => (await receiver.waitFor(p, 1))[0]!),
+    ['/p-small', '/p-full', '/p-event', '/p-custom'].map(async (p) => (await o.receiver.waitFor(p, 1))[0]!),
   )) as [RecordedRequest, RecordedRequest, RecordedRequest, RecordedRequest];
   for (const r of [small, full, eventOnly, custom]) expect(r.verified).toEqual([true]);
 
@@ -81,9 +85,9 @@ test('each payload type, with ID-versus-display values on a custom payload', asy
 });
 
 test('a GET webhook sends the envelope as query parameters and signs the query string', async () => {
-  await createWebhook(stack, receiver, '/get', { method: 'GET', url: `${receiver.url('/get')}?token=abc` });
-  const eventId = await emit(stack, ticketEvent({ objectId: 'T-300' }));
-  const [req] = await receiver.waitFor('/get', 1);
+  await createWebhook(o.stack, o.receiver, '/get', { method: 'GET', url: `${o.receiver.url('/get')}?token=abc` });
+  const eventId = await emit(o.stack, ticketEvent({ objectId: 'T-300' }));
+  const [req] = await o.receiver.waitFor('/get', 1);
   expect(req!.method).toBe('GET');
   expect(req!.body).toBe('');
   expect(req!.verified).toEqual([true]);
@@ -118,8 +122,8 @@ test('each condition operator decides which events a webhook receives', async ()
     ['changed_to', cond('changed_to', 'status', 'Closed')],
   ];
   const hookIds: Record<string, string> = {};
-  for (const [name, body] of cases) hookIds[name] = (await createWebhook(stack, receiver, `/op-${name}`, body)).id;
-  const anyHook = await createWebhook(stack, receiver, '/op-any', {
+  for (const [name, body] of cases) hookIds[name] = (await createWebhook(o.stack, o.receiver, `/op-${name}`, body)).id;
+  const anyHook = await createWebhook(o.stack, o.receiver, '/op-any', {
     events: [
       {
         type: 'Ticket Changed',
@@ -133,34 +137,31 @@ test('each condition operator decides which events a webhook receives', async ()
   });
   hookIds['any'] = anyHook.id;
 
+  /** A ticket event with exactly these fields. */
+  const ticket = (objectId: string, fields: Record<string, unknown>, over: Record<string, unknown> = {}) =>
+    ticketEvent({ objectId, object: { fields }, ...over });
+  const option = (id: number, display: string) => ({ id, display });
   // A: closed (id 9), P3, about a flood, late deadline, a team, status changed from New.
-  const a = ticketEvent({
-    objectId: 'A',
-    object: {
-      fields: {
-        summary: 'Basement flood',
-        status: { id: 9, display: 'Closed' },
-        priority: { id: 3, display: 'P3' },
-        deadline: '2026-12-01T00:00:00Z',
-        team: { id: 2, display: 'Facilities' },
-      },
+  const a = ticket(
+    'A',
+    {
+      summary: 'Basement flood',
+      status: option(9, 'Closed'),
+      priority: option(3, 'P3'),
+      deadline: '2026-12-01T00:00:00Z',
+      team: option(2, 'Facilities'),
     },
-    previous: { status: { id: 1, display: 'New' } },
-  });
+    { previous: { status: option(1, 'New') } },
+  );
   // B: in progress, P1, about a fire, early deadline, no team, no previous values.
-  const b = ticketEvent({
-    objectId: 'B',
-    object: {
-      fields: {
-        summary: 'Printer on fire',
-        status: { id: 3, display: 'In Progress' },
-        priority: { id: 1, display: 'P1' },
-        deadline: '2026-01-15T00:00:00Z',
-      },
-    },
+  const b = ticket('B', {
+    summary: 'Printer on fire',
+    status: option(3, 'In Progress'),
+    priority: option(1, 'P1'),
+    deadline: '2026-01-15T00:00:00Z',
   });
-  await emit(stack, a);
-  await emit(stack, b);
+  await emit(o.stack, a);
+  await emit(o.stack, b);
 
   const expected: Record<string, string[]> = {
     equals: ['A'],
@@ -182,7 +183,7 @@ test('each condition operator decides which events a webhook receives', async ()
   const got = await eventually(async () => {
     const out: Record<string, string[]> = {};
     for (const [name, id] of Object.entries(hookIds)) {
-      const ds = await deliveries(stack, id);
+      const ds = await deliveries(o.stack, id);
       if (ds.some((d) => d.status !== 'succeeded')) return undefined;
       out[name] = ds.map((d) => d.objectId).sort();
     }
@@ -193,7 +194,7 @@ test('each condition operator decides which events a webhook receives', async ()
   for (const name of Object.keys(expected)) {
     expect([
       name,
-      receiver
+      o.receiver
         .requests(`/op-${name}`)
         .map((r) => r.json.objectId)
         .sort(),
@@ -202,34 +203,26 @@ test('each condition operator decides which events a webhook receives', async ()
 });
 
 test('an idempotency key makes a repeated event one event', async () => {
-  await createWebhook(stack, receiver, '/idem');
+  await createWebhook(o.stack, o.receiver, '/idem');
   const event = ticketEvent({ idempotencyKey: 'halo:ticket:42:v7' });
-  const first = await stack.request('POST', '/api/v1/events', event);
-  const second = await stack.request('POST', '/api/v1/events', event);
+  const first = await o.stack.request('POST', '/api/v1/events', event);
+  const second = await o.stack.request('POST', '/api/v1/events', event);
   expect([first.status, second.status]).toEqual([202, 202]);
   expect(second.body).toMatchObject({ id: first.body.id, duplicate: true });
-  await receiver.waitFor('/idem', 1);
+  await o.receiver.waitFor('/idem', 1);
   await new Promise((r) => setTimeout(r, 1500));
-  expect(receiver.requests('/idem')).toHaveLength(1);
+  expect(o.receiver.requests('/idem')).toHaveLength(1);
 });
 
 test('the event catalogue lists the seeds\u2019 events with their fields', async () => {
-  const res = await stack.request('GET', '/api/v1/event-types');
+  const res = await o.stack.request('GET', '/api/v1/event-types');
   expect(res.status).toBe(200);
   const names = res.body.data.map((t: { name: string }) => t.name);
   for (const n of [
     'New Ticket Logged',
     'Ticket Changed',
     'Ticket Reassigned',
-    'Site created',
-    'Site updated',
-    'Site deleted',
-    'User created',
-    'User updated',
-    'User deleted',
-    'Invoice created',
-    'Invoice updated',
-    'Invoice deleted',
+    ...ENTITY_EVENT_TYPES,
     'Webhook disabled',
   ]) {
     expect(names).toContain(n);
@@ -247,30 +240,30 @@ test('the event catalogue lists the seeds\u2019 events with their fields', async
 });
 
 test('malformed and unknown events are refused', async () => {
-  const unknown = await stack.request('POST', '/api/v1/events', ticketEvent({ type: 'Ticket Exploded' }));
+  const unknown = await o.stack.request('POST', '/api/v1/events', ticketEvent({ type: 'Ticket Exploded' }));
   expect(unknown.status).toBe(400);
   expect(unknown.body.error.code).toBe('unknown_event_type');
-  const missing = await stack.request('POST', '/api/v1/events', { type: 'Ticket Changed' });
+  const missing = await o.stack.request('POST', '/api/v1/events', { type: 'Ticket Changed' });
   expect(missing.status).toBe(400);
   expect(missing.body.error.code).toBe('validation_failed');
   expect(missing.body.error.message).toMatch(/objectId/);
-  const extra = await stack.request('POST', '/api/v1/events', { ...ticketEvent(), surprise: true });
+  const extra = await o.stack.request('POST', '/api/v1/events', { ...ticketEvent(), surprise: true });
   expect(extra.status).toBe(400);
 });
 
 test('the webhook\u2019s lane carries its id as a search attribute; each delivery links to its lane', async () => {
-  const hook = await createWebhook(stack, receiver, '/sa');
-  await emit(stack, ticketEvent({ objectId: 'SA-1' }));
-  await receiver.waitFor('/sa', 1);
-  const [d] = await deliveries(stack, hook.id);
+  const hook = await createWebhook(o.stack, o.receiver, '/sa');
+  await emit(o.stack, ticketEvent({ objectId: 'SA-1' }));
+  await o.receiver.waitFor('/sa', 1);
+  const [d] = await deliveries(o.stack, hook.id);
   expect(d.workflowId).toBe(`webhook:${hook.id}`);
   expect(d.workflowUrl).toContain(encodeURIComponent(`webhook:${hook.id}`));
-  const lane = await stack.temporal.workflow.getHandle(d.workflowId).describe();
+  const lane = await o.stack.temporal.workflow.getHandle(d.workflowId).describe();
   expect(lane.type).toBe('webhookLane');
   expect(lane.typedSearchAttributes.get(SA.webhookId)).toBe(hook.id);
   const found = await eventually(async () => {
     const ids = new Set<string>();
-    for await (const wf of stack.temporal.workflow.list({ query: `SwitchyardWebhookId = '${hook.id}'` }))
+    for await (const wf of o.stack.temporal.workflow.list({ query: `SwitchyardWebhookId = '${hook.id}'` }))
       ids.add(wf.workflowId);
     return ids.size > 0 ? [...ids] : undefined;
   });

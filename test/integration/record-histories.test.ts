@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { XeroEmulator } from '../emulators/xero';
-import { buildXeroPayload, signStandardWebhook } from '../emulators/webhook-sender';
+import { buildXeroPayload } from '../emulators/webhook-sender';
 import { Receiver } from '../harness/receiver';
-import { eventually, fetchJson } from '../harness/stack';
+import { eventually } from '../harness/stack';
 import { recordHistory, type Family } from './histories';
-import { allIn, createXeroIntegration, sendXero, startXero, xeroConsent } from './incoming-helpers';
+import { allIn, createXeroIntegration, postSignedGeneric, sendXero, startXero, xeroConsent } from './incoming-helpers';
 import {
   AGENT,
   createMailbox,
@@ -108,14 +108,7 @@ describeRecording('recording workflow histories', () => {
     const created = await m.stack.request('POST', '/api/v1/integrations', { provider: 'generic', name: 'Recorder' });
     expect(created.status).toBe(201);
     const body = JSON.stringify({ type: 'Invoice updated', objectId: 'INV-1', data: { total: 1 } });
-    const res = await fetchJson(`${m.stack.apiUrl}/hooks/generic/${created.body.id}`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        ...signStandardWebhook(body, created.body.signingSecret),
-      },
-      body,
-    });
+    const res = await postSignedGeneric(m.stack.apiUrl, created.body, body);
     expect(res.status).toBe(202);
     const run = await findRun(`WorkflowType = 'inboundWebhook' AND ExecutionStatus = 'Completed'`);
     await record('incoming-webhook', 'processed', run.workflowId, run.runId);
