@@ -530,7 +530,7 @@ export async function benchOutgoing(o: OutgoingBenchOptions): Promise<void> {
         [`${key}_errors`]: sent.errors,
         [`${key}_p50_ms`]: percentile(lat, 50),
         [`${key}_p99_ms`]: percentile(lat, 99),
-        [`${key}_send_lag_p99_ms`]: percentile(sent.lagMs, 99),
+        [`${key}_send_lag_p99_ms`]: round(percentile(sent.lagMs, 99), 0),
       };
     }
 
