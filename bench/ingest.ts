@@ -1,12 +1,18 @@
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import autocannon from 'autocannon';
 import express from 'express';
 import pg from 'pg';
 import { signStandardWebhook } from '../test/emulators/webhook-sender';
+import { ROOT } from '../test/harness/paths';
+import { Receiver } from '../test/harness/receiver';
 import { measureEngineCeiling } from './engine-ceiling';
 import { fmt, percentile, startEmbeddedStack, type EmbeddedStack } from './lib';
+import { cpuSince, cpuSnapshot, type CpuSplit } from './process-cpu';
+import { allArrived, idsIn, tally } from './tally';
 
 interface LoadResult {
   sent: number;
@@ -17,13 +23,16 @@ interface LoadResult {
   errors: number;
   /** What each error was: an HTTP status, or the client's error code. */
   errorKinds: Record<string, number>;
+  /** The ids of the accepted requests (open loop, when the body names one). */
+  acceptedIds: string[];
 }
 
 const countKind = (kinds: Record<string, number>, kind: string) => {
   kinds[kind] = (kinds[kind] ?? 0) + 1;
 };
 
-type Body = () => { body: string; headers: Record<string, string> };
+/** A request to send; `id` is the payload's id, for counting it at the receiver. */
+type Body = () => { body: string; headers: Record<string, string>; id?: string };
 
 /** Closed loop: `connections` requests in flight, each sent when the last answered. */
 async function closedLoop(
@@ -66,6 +75,7 @@ async function closedLoop(
     latencies: latencies.sort((a, b) => a - b),
     errors,
     errorKinds,
+    acceptedIds: [],
   };
 }
 
@@ -78,17 +88,20 @@ async function openLoop(url: string, rate: number, seconds: number, body: Body, 
   const errorKinds: Record<string, number> = {};
   let errors = 0;
   const inFlight: Array<Promise<void>> = [];
+  const acceptedIds: string[] = [];
   const total = Math.round(rate * seconds);
   const started = performance.now();
   const one = () =>
     new Promise<void>((resolve) => {
-      const { body: payload, headers } = body();
+      const { body: payload, headers, id } = body();
       const t0 = performance.now();
       const req = http.request(url, { method: 'POST', agent, headers, timeout: 30_000 }, (res) => {
         res.resume();
         res.on('end', () => {
-          if (res.statusCode === okStatus) latencies.push(performance.now() - t0);
-          else {
+          if (res.statusCode === okStatus) {
+            latencies.push(performance.now() - t0);
+            if (id !== undefined) acceptedIds.push(id);
+          } else {
             errors++;
             countKind(errorKinds, `HTTP ${res.statusCode}`);
           }
@@ -117,6 +130,7 @@ async function openLoop(url: string, rate: number, seconds: number, body: Body, 
     latencies: latencies.sort((a, b) => a - b),
     errors,
     errorKinds,
+    acceptedIds,
   };
 }
 
@@ -139,6 +153,36 @@ async function startReference(databaseUrl: string) {
       await new Promise((r) => server.close(r));
       await pool.query('DROP TABLE bench_reference');
       await pool.end();
+    },
+  };
+}
+
+/**
+ * The open loop's raw reference (bench/raw-ingest.ts): plain Node HTTP and one INSERT per request
+ * into the same PostgreSQL, in a process of its own. `stop` returns that process's CPU seconds.
+ */
+async function startRawIngest(databaseUrl: string) {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/raw-ingest.ts'), databaseUrl], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /RAW_INGEST_URL (\S+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`raw ingest reference exited (${code}): ${out.slice(-2000)}`)));
+  });
+  return {
+    url,
+    stop: async (): Promise<number> => {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+      const m = /RAW_INGEST_CPU (\S+)/.exec(out);
+      return m ? Number(m[1]) : NaN;
     },
   };
 }
@@ -167,6 +211,123 @@ async function processedCount(stack: EmbeddedStack, integrationId: string) {
   };
 }
 
+/** Stored webhooks of an integration and their distinct payload ids. */
+async function storedById(stack: EmbeddedStack, integrationId: string) {
+  const c = new pg.Client({ connectionString: stack.databaseUrl });
+  await c.connect();
+  try {
+    const { rows } = await c.query<{ rows: number; unique_ids: number }>(
+      `SELECT count(*)::int AS rows, count(DISTINCT payload::jsonb->>'id')::int AS unique_ids
+       FROM incoming_webhooks WHERE integration_id = $1`,
+      [integrationId],
+    );
+    return rows[0]!;
+  } finally {
+    await c.end();
+  }
+}
+
+const signedBody =
+  (secret: string): Body =>
+  () => {
+    const id = randomUUID();
+    const body = JSON.stringify({ type: 'Ticket Changed', id, at: Date.now() });
+    return { id, body, headers: { 'content-type': 'application/json', ...signStandardWebhook(body, secret) } };
+  };
+
+const perThousand = (seconds: number, n: number) => Number(((seconds * 1000) / n).toFixed(2));
+
+/**
+ * Issue 22's incoming accounting, after the other scenarios have drained: an open loop of signed
+ * generic webhooks at `forwardRate`/s for `forwardSeconds` to an integration that forwards each to
+ * a local receiver, against the raw reference (bench/raw-ingest.ts: plain Node HTTP + one INSERT,
+ * its own process) at the same rate just before. Reports ack latency and its ratio to the
+ * reference's, the whole stack's CPU (the launcher's process tree: API, worker, PostgreSQL, dev
+ * server) from the first request until every accepted webhook was processed and forwarded, per
+ * 1,000, and what was lost or doubled at the receiver by payload id.
+ */
+async function measureForward(
+  stack: EmbeddedStack,
+  o: { forwardRate: number; forwardSeconds: number },
+): Promise<Record<string, unknown>> {
+  const say = (l: string) => process.stdout.write(`${l}\n`);
+  const receiver = await Receiver.start();
+  try {
+    const integration = await stack.call('POST', '/api/v1/integrations', {
+      provider: 'generic',
+      name: 'bench forward',
+      processingMethod: 'service_immediate',
+      settings: { forwardUrl: receiver.url('/forward') },
+    });
+    const url = `${stack.apiUrl}/hooks/generic/${integration.id}`;
+    const body = signedBody(integration.signingSecret);
+    const forwardedIds = () => receiver.requests('/forward').flatMap((r) => idsIn(r.json, 'id'));
+    const settle = async (ids: string[], total: number, timeoutMs: number) => {
+      const want = new Set(ids);
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const processed = (await processedCount(stack, integration.id)).settled;
+        if (allArrived(want, forwardedIds()) && processed >= total) return true;
+        if (Date.now() > deadline) return false;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    };
+    // Warm-up: the first forwards pay for connections and caches.
+    const warm = await openLoop(url, 20, 1, body, 202);
+    await settle(warm.acceptedIds, warm.accepted, 120_000);
+
+    const raw = await startRawIngest(stack.databaseUrl);
+    const rawBefore = cpuSnapshot(stack.pid);
+    const ref = await openLoop(raw.url, o.forwardRate, o.forwardSeconds, body, 202);
+    const rawCpu = (await raw.stop()) + cpuSince(rawBefore).postgres;
+
+    const before = cpuSnapshot(stack.pid);
+    const started = performance.now();
+    const ours = await openLoop(url, o.forwardRate, o.forwardSeconds, body, 202);
+    const settled = await settle(ours.acceptedIds, warm.accepted + ours.accepted, 1_800_000);
+    const drainSeconds = (performance.now() - started) / 1000;
+    const cpu = cpuSince(before);
+    const t = tally([...warm.acceptedIds, ...ours.acceptedIds], forwardedIds());
+    const p99Ratio = percentile(ours.latencies, 99) / percentile(ref.latencies, 99);
+    const split = (k: keyof CpuSplit) => perThousand(cpu[k], ours.accepted);
+
+    say(`forwarding open loop, ${o.forwardRate} signed generic webhooks/s for ${o.forwardSeconds} s, each forwarded:`);
+    say(line('raw reference (node http + 1 INSERT)', ref));
+    say(line('switchyard', ours));
+    say(`  ack p99 ratio to the reference:  ${fmt(p99Ratio, 2)}× (target ≤ 1.25×)`);
+    say(
+      `  every accepted webhook processed and forwarded after ${fmt(drainSeconds)} s${settled ? '' : ' (gave up waiting)'}; at the receiver by id: ${t.lost} lost, ${t.doubled} doubled`,
+    );
+    say(
+      `  whole-stack CPU s per 1,000 accepted, processed and forwarded: ${fmt((cpu.total * 1000) / ours.accepted, 2)} (postgres ${fmt(split('postgres'), 2)}, api ${fmt(split('api'), 2)}, worker ${fmt(split('worker'), 2)}, temporal ${fmt(split('temporal'), 2)}, other ${fmt(split('other'), 2)}); the reference's (accept only) ${fmt((rawCpu * 1000) / ref.accepted, 2)}`,
+    );
+    return {
+      forward_rate_per_s: o.forwardRate,
+      forward_seconds: o.forwardSeconds,
+      reference_forward_open: figures(ref),
+      switchyard_forward_open: figures(ours),
+      forward_ack_p50_ratio_to_reference: Number(
+        (percentile(ours.latencies, 50) / percentile(ref.latencies, 50)).toFixed(2),
+      ),
+      forward_ack_p99_ratio_to_reference: Number(p99Ratio.toFixed(2)),
+      forward_accepted: ours.accepted,
+      forward_forwarded: t.arrived,
+      forward_lost: t.lost,
+      forward_doubled: t.doubled,
+      forward_drain_seconds: Number(drainSeconds.toFixed(1)),
+      forward_cpu_s_per_1000: perThousand(cpu.total, ours.accepted),
+      forward_cpu_postgres_s_per_1000: split('postgres'),
+      forward_cpu_api_s_per_1000: split('api'),
+      forward_cpu_worker_s_per_1000: split('worker'),
+      forward_cpu_temporal_s_per_1000: split('temporal'),
+      forward_cpu_other_s_per_1000: split('other'),
+      reference_forward_cpu_s_per_1000: perThousand(rawCpu, ref.accepted),
+    };
+  } finally {
+    await receiver.close();
+  }
+}
+
 /**
  * Generic ingress on the embedded stack, against a raw reference (Express + one INSERT on the
  * same PostgreSQL) and the engine's own ceiling, all in one run: closed loop at the reference's
@@ -180,8 +341,12 @@ export async function benchIngest(options: {
   connections: number;
   rate: number;
   seconds: number;
+  /** The forwarding open loop (see measureForward): requests/s (0 skips it) and its length. */
+  forwardRate: number;
+  forwardSeconds: number;
 }): Promise<void> {
-  const stack = await startEmbeddedStack();
+  // Outbound calls to 127.0.0.1 are allowed for the forwarding scenario's receiver only.
+  const stack = await startEmbeddedStack({ OUTBOUND_ALLOWED_HOSTS: '127.0.0.1' });
   const reference = await startReference(stack.databaseUrl);
   try {
     const integration = await stack.call('POST', '/api/v1/integrations', {
@@ -261,7 +426,8 @@ export async function benchIngest(options: {
       `engine ceiling (trivial workflows on the same dev server): ${fmt(ceiling.workflowsPerSecond)} workflows/s`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
-    const json = {
+    const stored = await storedById(stack, integration.id);
+    const json: Record<string, unknown> = {
       reference_closed: figures(refClosed),
       switchyard_closed: figures(ourClosed),
       accepted_ratio_to_reference: Number(ratio.toFixed(3)),
@@ -284,7 +450,12 @@ export async function benchIngest(options: {
       drain_seconds: Number(drainSeconds.toFixed(1)),
       processing_per_s: Number((accepted / drainSeconds).toFixed(1)),
       engine_ceiling_workflows_per_s: Number(ceiling.workflowsPerSecond.toFixed(1)),
+      // These webhooks are not forwarded: counted in the store by payload id instead.
+      stored_lost: Math.max(0, accepted - stored.unique_ids),
+      stored_doubled: stored.rows - stored.unique_ids,
     };
+    process.stdout.write(`  lost / doubled (stored, by payload id): ${json.stored_lost} / ${json.stored_doubled}\n`);
+    if (options.forwardRate > 0) Object.assign(json, await measureForward(stack, options));
     process.stdout.write(`BENCH_JSON ${JSON.stringify(json)}\n`);
   } finally {
     await reference.stop().catch(() => undefined);

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import http from 'node:http';
 import path from 'node:path';
 import pg from 'pg';
 import { Receiver, type RecordedRequest } from '../test/harness/receiver';
@@ -6,6 +7,7 @@ import { ROOT } from '../test/harness/paths';
 import { measureEngineCeiling } from './engine-ceiling';
 import { fmt, percentile, startEmbeddedStack, type EmbeddedStack } from './lib';
 import { cpuSince, cpuSnapshot, nodeProcesses, type CpuSplit } from './process-cpu';
+import { allArrived, idsIn, tally, type Tally } from './tally';
 
 export interface OutgoingBenchOptions {
   /** (a) burst size. */
@@ -18,6 +20,12 @@ export interface OutgoingBenchOptions {
   /** (c, d) steady rate and duration. */
   steadyRate: number;
   steadySeconds: number;
+  /**
+   * (c100, c300, …) issue 22's steady loads: one open-loop run per rate to one webhook, each
+   * `steadyLoadSeconds` long (60; `--steady-seconds` or BENCH_STEADY_SECONDS for quick runs).
+   */
+  steadyRates: number[];
+  steadyLoadSeconds: number;
   /** (d) how long the slow webhook takes to answer, ms. */
   slowMs: number;
   /** (e) batching wait (s), maximum items, and timer bursts. */
@@ -26,7 +34,7 @@ export interface OutgoingBenchOptions {
   bursts: number;
   /** (a64) the webhook's concurrency limit for the second burst (the peer's 64 delivery workers). */
   burstConcurrency: number;
-  /** Scenarios to run (a, a64, raw, ceiling, b, c, d, e); all when empty. */
+  /** Scenarios to run (ceiling, raw, a, a64, b, c, d, e, c<rate> per steady rate); all when empty. */
   only: string[];
   /**
    * A directory for CPU profiles of the (a64) burst: the launcher (API) and the worker write
@@ -63,37 +71,116 @@ async function burst(stack: EmbeddedStack, prefix: string, count: number, concur
   return { sentAt, acceptSeconds: (performance.now() - started) / 1000 };
 }
 
-/** Posts `rate` events a second for `seconds`, on a clock (not waiting for answers). */
-async function steady(stack: EmbeddedStack, prefix: string, rate: number, seconds: number) {
+/**
+ * Posts events over node:http with kept-alive connections, rejecting unless 2xx: an open loop at
+ * hundreds a second through fetch costs the client as much CPU as the API answering it (see
+ * bench/incoming.ts), and the client shares the two cores with the stack. Idle sockets close after
+ * 4 s, before the server's 5 s keep-alive timeout.
+ */
+function httpPoster(stack: EmbeddedStack) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 512, timeout: 4000 });
+  const url = `${stack.apiUrl}/api/v1/events`;
+  const post = (objectId: string) =>
+    new Promise<void>((resolve, reject) => {
+      const body = JSON.stringify({
+        type: 'Ticket Changed',
+        objectId,
+        object: { fields: { summary: 'bench', status: { id: 1, display: 'New' } } },
+      });
+      const req = http.request(
+        url,
+        {
+          method: 'POST',
+          agent,
+          timeout: 30_000,
+          headers: {
+            authorization: `Bearer ${stack.apiKey}`,
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+          },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            const status = res.statusCode ?? 0;
+            if (status >= 200 && status < 300) resolve();
+            else reject(new Error(`HTTP ${status}`));
+          });
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      req.on('error', reject);
+      req.end(body);
+    });
+  return { post, close: () => agent.destroy() };
+}
+
+/**
+ * Posts `rate` events a second for `seconds`, on a clock (an open loop: not waiting for answers).
+ * `sentAt` holds the accepted events only; a refused or failed post counts as an error. `lagMs`
+ * is how late each post left against its schedule (the client keeping up, or not).
+ */
+async function steady(
+  stack: EmbeddedStack,
+  prefix: string,
+  rate: number,
+  seconds: number,
+  post: (objectId: string) => Promise<unknown> = (objectId) => postEvent(stack, objectId),
+) {
   const sentAt = new Map<string, number>();
+  const lagMs: number[] = [];
+  let errors = 0;
   const posts: Array<Promise<unknown>> = [];
   const start = Date.now();
   for (let i = 0; i < rate * seconds; i++) {
     const due = start + (i * 1000) / rate;
     if (due > Date.now()) await sleep(due - Date.now());
     const objectId = `${prefix}-${i}`;
-    sentAt.set(objectId, Date.now());
-    posts.push(postEvent(stack, objectId));
+    const at = Date.now();
+    lagMs.push(at - due);
+    posts.push(
+      post(objectId).then(
+        () => sentAt.set(objectId, at),
+        () => errors++,
+      ),
+    );
   }
   await Promise.all(posts);
-  return sentAt;
+  return { sentAt, errors, sent: rate * seconds, lagMs: sorted(lagMs) };
 }
 
-async function received(receiver: Receiver, path: string, items: number, timeoutMs = 600_000) {
+/**
+ * The requests to `path` once every one of `ids` has arrived (each item of a batch counts), or
+ * what had arrived at the deadline: a missing id is reported as lost by the tally, not thrown.
+ */
+async function received(receiver: Receiver, path: string, ids: Iterable<string>, timeoutMs = 600_000) {
+  const want = new Set(ids);
   const deadline = Date.now() + timeoutMs;
-  const count = () => receiver.requests(path).reduce((n, r) => n + (Array.isArray(r.json) ? r.json.length : 1), 0);
-  while (count() < items) {
-    if (Date.now() > deadline) throw new Error(`${path}: only ${count()} of ${items} items arrived`);
+  const arrivals = () => receiver.requests(path).flatMap((r) => idsIn(r.json, 'objectId'));
+  while (!allArrived(want, arrivals())) {
+    if (Date.now() > deadline) {
+      process.stdout.write(`  ${path}: not every item arrived within ${timeoutMs / 1000} s\n`);
+      break;
+    }
     await sleep(100);
   }
   return receiver.requests(path);
 }
 
+/** Lost and doubled items at the receiver, by id, over `paths` (taken at the end of the run). */
+const tallyAt = (receiver: Receiver, paths: string[], ids: Iterable<string>): Tally =>
+  tally(
+    ids,
+    paths.flatMap((p) => receiver.requests(p).flatMap((r) => idsIn(r.json, 'objectId'))),
+  );
+
+const idRange = (prefix: string, count: number) => Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
+
 /** Event→receiver latency of each first arrival, ascending. */
 const latencies = (reqs: RecordedRequest[], sentAt: Map<string, number>) => {
   const first = new Map<string, number>();
   for (const r of reqs) if (!first.has(r.json.objectId)) first.set(r.json.objectId, r.receivedAt);
-  return sorted([...first].map(([id, at]) => at - sentAt.get(id)!));
+  return sorted([...first].filter(([id]) => sentAt.has(id)).map(([id, at]) => at - sentAt.get(id)!));
 };
 
 async function webhook(stack: EmbeddedStack, receiver: Receiver, path: string, extra: Record<string, unknown> = {}) {
@@ -141,12 +228,12 @@ async function measureBurst(
 ): Promise<BurstFigures> {
   const id = await webhook(stack, receiver, `/${name}`, extra);
   await burst(stack, `${name}-warm`, 20, 20);
-  await received(receiver, `/${name}`, 20);
+  await received(receiver, `/${name}`, idRange(`${name}-warm`, 20));
   const before = cpuSnapshot(stack.pid);
   // The API and worker profile the burst only (bench/cpu-profile-hook.mjs).
   if (profile) for (const pid of nodeProcesses(before)) process.kill(pid, 'SIGUSR2');
   const sent = await burst(stack, name, o.events, o.concurrency);
-  const reqs = (await received(receiver, `/${name}`, o.events + 20)).filter(
+  const reqs = (await received(receiver, `/${name}`, sent.sentAt.keys())).filter(
     (r) => !String(r.json.objectId).startsWith(`${name}-warm`),
   );
   const cpu = cpuSince(before);
@@ -280,6 +367,8 @@ export async function benchOutgoing(o: OutgoingBenchOptions): Promise<void> {
   });
   const say = (line: string) => process.stdout.write(`${line}\n`);
   let json: Record<string, unknown> = {};
+  // Nothing lost or doubled: each scenario's ids and paths, tallied at the receiver at the end.
+  const checks: Array<{ key: string; paths: string[]; ids: string[] }> = [];
   try {
     say(`outgoing webhooks benchmark: embedded stack, local receiver, ${o.concurrency} events posted at once`);
     if (runs('ceiling')) {
@@ -300,6 +389,7 @@ export async function benchOutgoing(o: OutgoingBenchOptions): Promise<void> {
       raw = await measureRaw(stack, receiver, o);
       sayBurst(say, `raw reference (plain Node + PostgreSQL, ${o.burstConcurrency} delivery loops)`, raw);
       json = { ...json, a_events: o.events, ...burstJson('raw', raw, o.events) };
+      checks.push({ key: 'raw', paths: ['/raw'], ids: idRange('R', o.events) });
     }
     for (const [key, extra] of [
       ['a', {}],
@@ -314,6 +404,7 @@ export async function benchOutgoing(o: OutgoingBenchOptions): Promise<void> {
         f,
       );
       json = { ...json, a_events: o.events, ...burstJson(key, f, o.events) };
+      checks.push({ key, paths: [`/${key}`], ids: [...idRange(`${key}-warm`, 20), ...idRange(key, o.events)] });
       if (raw) {
         const ratio = f.deliveriesPerSecond / raw.deliveriesPerSecond;
         say(`      ${fmt(ratio, 2)}× the raw reference's deliveries/s`);
@@ -331,12 +422,15 @@ export async function benchOutgoing(o: OutgoingBenchOptions): Promise<void> {
         Array.from({ length: o.fanoutWebhooks }, (_, i) => webhook(stack, receiver, `/b${i}`)),
       );
       const sentB = await burst(stack, 'B', o.fanoutEvents, o.concurrency);
-      const reqsB = (await Promise.all(fan.map((_, i) => received(receiver, `/b${i}`, o.fanoutEvents)))).flat();
+      const reqsB = (await Promise.all(fan.map((_, i) => received(receiver, `/b${i}`, sentB.sentAt.keys())))).flat();
       const firstB = Math.min(...sentB.sentAt.values());
       const rateB = reqsB.length / ((Math.max(...reqsB.map((r) => r.receivedAt)) - firstB) / 1000);
       say(
-        `  (b) fan-out ${o.fanoutEvents} events → ${o.fanoutWebhooks} webhooks (${reqsB.length} deliveries): deliveries/s ${fmt(rateB)}`,
+        `  (b) fan-out ${o.fanoutEvents} events → ${o.fanoutWebhooks} webhooks (${reqsB.length} deliveries): deliveries/s ${fmt(rateB)} (target ≥ 1,000)`,
       );
+      // Each webhook must get each event once: tallied per webhook, summed.
+      for (let i = 0; i < o.fanoutWebhooks; i++)
+        checks.push({ key: `b${i}`, paths: [`/b${i}`], ids: idRange('B', o.fanoutEvents) });
       await Promise.all(fan.map((id) => remove(stack, id)));
       json = { ...json, b_deliveries: reqsB.length, b_deliveries_per_s: round(rateB) };
     }
@@ -346,12 +440,13 @@ export async function benchOutgoing(o: OutgoingBenchOptions): Promise<void> {
     if (runs('c')) {
       const c = await webhook(stack, receiver, '/c');
       const sentC = await steady(stack, 'C', o.steadyRate, o.steadySeconds);
-      latC = latencies(await received(receiver, '/c', sentC.size), sentC);
+      checks.push({ key: 'c', paths: ['/c'], ids: [...sentC.sentAt.keys()] });
+      latC = latencies(await received(receiver, '/c', sentC.sentAt.keys()), sentC.sentAt);
       say(
         `  (c) steady ${o.steadyRate} events/s for ${o.steadySeconds} s → 1 webhook: p50/p99 ${fmt(percentile(latC, 50), 0)} / ${fmt(percentile(latC, 99), 0)} ms`,
       );
       await remove(stack, c);
-      json = { ...json, c_p50_ms: percentile(latC, 50), c_p99_ms: percentile(latC, 99) };
+      json = { ...json, c_p50_ms: percentile(latC, 50), c_p99_ms: percentile(latC, 99), c_errors: sentC.errors };
     }
 
     // (d) Isolation: the same load, with a webhook beside it that answers after `slowMs`.
@@ -360,7 +455,8 @@ export async function benchOutgoing(o: OutgoingBenchOptions): Promise<void> {
       receiver.setDefault('/d-slow', { status: 200, delayMs: o.slowMs });
       const healthy = await webhook(stack, receiver, '/d');
       const sentD = await steady(stack, 'D', o.steadyRate, o.steadySeconds);
-      const latD = latencies(await received(receiver, '/d', sentD.size), sentD);
+      checks.push({ key: 'd', paths: ['/d'], ids: [...sentD.sentAt.keys()] });
+      const latD = latencies(await received(receiver, '/d', sentD.sentAt.keys()), sentD.sentAt);
       const change = (x: number, base: number) => ((x - base) / base) * 100;
       const dP50 = percentile(latD, 50);
       const dP99 = percentile(latD, 99);
@@ -369,7 +465,7 @@ export async function benchOutgoing(o: OutgoingBenchOptions): Promise<void> {
       );
       await Promise.all([remove(stack, slow), remove(stack, healthy)]);
       receiver.setDefault('/d-slow', undefined);
-      json = { ...json, d_p50_ms: dP50, d_p99_ms: dP99 };
+      json = { ...json, d_p50_ms: dP50, d_p99_ms: dP99, d_errors: sentD.errors };
       if (latC.length > 0) {
         json.d_p50_change_pct = round(change(dP50, percentile(latC, 50)));
         json.d_p99_change_pct = round(change(dP99, percentile(latC, 99)));
@@ -382,17 +478,24 @@ export async function benchOutgoing(o: OutgoingBenchOptions): Promise<void> {
         batching: { mode: 'any_event', waitSeconds: o.batchWait, maxItems: o.batchMax },
       });
       await burst(stack, 'E', o.events, o.concurrency);
-      const batches = await received(receiver, '/e', o.events);
+      const batches = await received(receiver, '/e', idRange('E', o.events));
+      checks.push({ key: 'e', paths: ['/e'], ids: idRange('E', o.events) });
       const perThousand = (batches.length * 1000) / o.events;
       await stack.call('PATCH', `/api/v1/webhooks/${e}`, { url: receiver.url('/e-timer') });
       const errors: number[] = [];
       for (let b = 0; b < o.bursts; b++) {
         const started = Date.now();
         await burst(stack, `T${b}`, 5, 5);
-        const reqs = await received(receiver, '/e-timer', (b + 1) * 5, (o.batchWait + 30) * 1000);
+        const timerIds = Array.from({ length: b + 1 }, (_, k) => idRange(`T${k}`, 5)).flat();
+        const reqs = await received(receiver, '/e-timer', timerIds, (o.batchWait + 30) * 1000);
         errors.push(reqs[reqs.length - 1]!.receivedAt - (started + o.batchWait * 1000));
         await sleep(200);
       }
+      checks.push({
+        key: 'e_timer',
+        paths: ['/e-timer'],
+        ids: Array.from({ length: o.bursts }, (_, k) => idRange(`T${k}`, 5)).flat(),
+      });
       const flush = sorted(errors);
       say(
         `  (e) batching (any event, wait ${o.batchWait} s, max ${o.batchMax}): deliveries per 1,000 events ${fmt(perThousand)}; timer flush error p50/p99 +${fmt(percentile(flush, 50), 0)} / +${fmt(percentile(flush, 99), 0)} ms (${o.bursts} bursts, from the first post)`,
@@ -404,6 +507,58 @@ export async function benchOutgoing(o: OutgoingBenchOptions): Promise<void> {
         e_flush_error_p99_ms: percentile(flush, 99),
       };
     }
+
+    // (c100, c300, …) Issue 22's steady loads, open loop, one webhook each.
+    for (const rate of o.steadyRates) {
+      const key = `c${rate}`;
+      if (!runs(key)) continue;
+      const id = await webhook(stack, receiver, `/${key}`);
+      const poster = httpPoster(stack);
+      const sent = await steady(stack, key.toUpperCase(), rate, o.steadyLoadSeconds, poster.post);
+      poster.close();
+      checks.push({ key, paths: [`/${key}`], ids: [...sent.sentAt.keys()] });
+      const lat = latencies(await received(receiver, `/${key}`, sent.sentAt.keys()), sent.sentAt);
+      say(
+        `  (${key}) steady ${rate} events/s for ${o.steadyLoadSeconds} s → 1 webhook, open loop: event→receiver p50/p99 ${fmt(percentile(lat, 50), 0)} / ${fmt(percentile(lat, 99), 0)} ms; ${sent.sentAt.size} of ${sent.sent} accepted, ${sent.errors} errors; send lag p99 ${fmt(percentile(sent.lagMs, 99), 0)} ms`,
+      );
+      await remove(stack, id);
+      json = {
+        ...json,
+        [`${key}_rate_per_s`]: rate,
+        [`${key}_seconds`]: o.steadyLoadSeconds,
+        [`${key}_sent`]: sent.sent,
+        [`${key}_errors`]: sent.errors,
+        [`${key}_p50_ms`]: percentile(lat, 50),
+        [`${key}_p99_ms`]: percentile(lat, 99),
+        [`${key}_send_lag_p99_ms`]: round(percentile(sent.lagMs, 99), 0),
+      };
+    }
+
+    // Lost and doubled, counted at the receiver by id after every scenario has run (so a late
+    // re-send is counted too).
+    let lost = 0;
+    let doubled = 0;
+    const bLoss = { lost: 0, doubled: 0 };
+    for (const c of checks) {
+      const t = tallyAt(receiver, c.paths, c.ids);
+      lost += t.lost;
+      doubled += t.doubled;
+      if (/^b\d+$/.test(c.key)) {
+        bLoss.lost += t.lost;
+        bLoss.doubled += t.doubled;
+      } else {
+        json[`${c.key}_lost`] = t.lost;
+        json[`${c.key}_doubled`] = t.doubled;
+      }
+      if (t.lost > 0 || t.doubled > 0) say(`  ${c.key}: ${t.lost} lost, ${t.doubled} doubled of ${t.expected}`);
+    }
+    if (checks.some((c) => /^b\d+$/.test(c.key))) {
+      json.b_lost = bLoss.lost;
+      json.b_doubled = bLoss.doubled;
+    }
+    json.lost = lost;
+    json.doubled = doubled;
+    say(`  at the receiver, by id: ${lost} lost, ${doubled} doubled over every scenario`);
 
     process.stdout.write(`BENCH_JSON ${JSON.stringify(json)}\n`);
   } finally {

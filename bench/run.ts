@@ -1,6 +1,8 @@
 /**
  * `npm run bench -- <name> [--target dev|cluster] [--requests N] [--connections N]`; outgoing also
- * takes `--only a,a64,raw` (scenarios), `--webhook-concurrency N` and `--profile DIR`.
+ * takes `--only a,a64,raw` (scenarios), `--webhook-concurrency N`, `--profile DIR`,
+ * `--steady-rates 100,300` and `--steady-seconds N` (or BENCH_STEADY_SECONDS); ingest also takes
+ * `--forward-rate N` and `--forward-seconds N` (or BENCH_FORWARD_SECONDS).
  */
 import { benchAttachments } from './attachments';
 import { benchIncoming } from './incoming';
@@ -18,6 +20,8 @@ const text = (key: string, fallback: string) => {
   return i >= 0 ? (args[i + 1] ?? fallback) : fallback;
 };
 const flag = (key: string, fallback: number) => Number(text(key, String(fallback)));
+/** A duration: the option, else the environment variable, else the default. */
+const seconds = (key: string, env: string, fallback: number) => flag(key, Number(process.env[env] ?? fallback));
 
 const benches: Record<string, () => Promise<void>> = {
   logs: () => benchLogs({ rows: flag('rows', 100_000), samples: flag('samples', 20) }),
@@ -29,6 +33,8 @@ const benches: Record<string, () => Promise<void>> = {
       fanoutWebhooks: flag('fanout-webhooks', 20),
       steadyRate: flag('rate', 20),
       steadySeconds: flag('seconds', 60),
+      steadyRates: text('steady-rates', '100,300').split(',').filter(Boolean).map(Number),
+      steadyLoadSeconds: seconds('steady-seconds', 'BENCH_STEADY_SECONDS', 60),
       slowMs: flag('slow', 5000),
       batchWait: flag('wait', 2),
       batchMax: flag('max', 100),
@@ -44,6 +50,8 @@ const benches: Record<string, () => Promise<void>> = {
       connections: flag('connections', 20),
       rate: flag('rate', 0),
       seconds: flag('seconds', 60),
+      forwardRate: flag('forward-rate', 500),
+      forwardSeconds: seconds('forward-seconds', 'BENCH_FORWARD_SECONDS', 10),
     }),
   retention: () =>
     benchRetention({
