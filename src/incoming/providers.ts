@@ -1,9 +1,9 @@
 import type { IntegrationRow } from './db/integrations';
 import type { SecretBox } from '../platform/security/secret-box';
-import { quickBooksAdapter } from './quickbooks/adapter';
+import { quickBooksAdapter } from './quickbooks/provider';
 import { quickBooksSettingsSchema } from './quickbooks/settings';
 import type { ProviderAdapter, ProviderSecrets, ProviderSettings } from './provider-types';
-import { xeroAdapter } from './xero/adapter';
+import { xeroAdapter } from './xero/provider';
 import { xeroSettingsSchema } from './xero/settings';
 
 /** AAD binding an integration's encrypted secrets to its row (the same as the generic integration's). */

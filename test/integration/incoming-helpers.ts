@@ -1,4 +1,4 @@
-import { parseXeroBody, xeroEvents } from '../../src/incoming/xero/webhook';
+import { parseXeroBody, xeroEvents } from '../../src/incoming/xero/provider';
 import {
   buildXeroPayload,
   sendXeroWebhook,

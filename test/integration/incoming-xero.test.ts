@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { XeroEmulator } from '../emulators/xero';
-import { parseXeroBody, xeroEvents } from '../../src/incoming/xero/webhook';
+import { parseXeroBody, xeroEvents } from '../../src/incoming/xero/provider';
 import { buildXeroPayload, checkXeroIntentToReceive, signXero } from '../emulators/webhook-sender';
 import { Receiver } from '../harness/receiver';
 import { eventually, fetchJson, startStack, type Stack } from '../harness/stack';

@@ -1,6 +1,6 @@
 import express, { type Router } from 'express';
 import { acceptProviderWebhook, type ProviderIntakeDeps } from '../../incoming/provider-intake';
-import { quickBooksWire } from '../../incoming/quickbooks/webhook';
+import { quickBooksWire } from '../../incoming/quickbooks/provider';
 import { ingressRequest, sendReply } from '../ingress';
 
 /** `POST /hooks/quickbooks/:integrationId`: both the legacy `eventNotifications` and the CloudEvents format. */

@@ -1,6 +1,6 @@
 import express, { type Router } from 'express';
 import { acceptProviderWebhook, type ProviderIntakeDeps } from '../../incoming/provider-intake';
-import { xeroWire } from '../../incoming/xero/webhook';
+import { xeroWire } from '../../incoming/xero/provider';
 import { ingressRequest, sendReply } from '../ingress';
 
 /**

@@ -1,6 +1,6 @@
 import { buildXeroIntentToReceive, buildXeroPayload, signXero } from '../../../test/emulators/webhook-sender';
 import { InvalidWebhookBodyError } from '../inbound-event';
-import { parseXeroBody, verifyXeroSignature, xeroEvents } from './webhook';
+import { parseXeroBody, verifyXeroSignature, xeroEvents } from './provider';
 
 const KEY = 'webhook-key';
 const TENANT = '0e5a0a5c-7f0a-4b58-9a3c-2f0c6c1f9e11';

@@ -4,7 +4,7 @@ import {
   signQuickBooks,
 } from '../../../test/emulators/webhook-sender';
 import { InvalidWebhookBodyError } from '../inbound-event';
-import { quickBooksEvents, verifyQuickBooksSignature } from './webhook';
+import { quickBooksEvents, verifyQuickBooksSignature } from './provider';
 
 const REALM = '1234567890';
 const at = new Date('2026-03-01T10:00:00.250Z');
