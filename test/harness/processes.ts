@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import path from 'node:path';
 import { ROOT } from './paths';
 
@@ -8,20 +8,25 @@ export class ProductProcess {
   output = '';
   private readonly lineWaiters: Array<{ re: RegExp; resolve: (m: RegExpMatchArray) => void }> = [];
 
+  /**
+   * `script` is a source file run with node and tsx, or, `via: 'npm'`, an npm script run as a
+   * person types it (`npm <script>`), in its own process group as a terminal's foreground job is.
+   */
   constructor(
     readonly script: string,
     readonly env: NodeJS.ProcessEnv,
     readonly args: string[] = [],
+    readonly via: 'node' | 'npm' = 'node',
   ) {}
 
   /** Starts the process and resolves when a log line matches `ready`. */
   async start(ready: RegExp, timeoutMs = 60_000): Promise<RegExpMatchArray> {
     this.output = '';
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, this.script), ...this.args], {
-      cwd: ROOT,
-      env: this.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const options: SpawnOptions = { cwd: ROOT, env: this.env, stdio: ['ignore', 'pipe', 'pipe'] };
+    const child =
+      this.via === 'npm'
+        ? spawn('npm', ['run', this.script, '--', ...this.args], { ...options, detached: true })
+        : spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, this.script), ...this.args], options);
     this.child = child;
     const onData = (chunk: Buffer) => {
       this.output += chunk.toString();
@@ -61,6 +66,13 @@ export class ProductProcess {
         },
       });
     });
+  }
+
+  /** Signals the whole process group, as Ctrl-C at a terminal does (`via: 'npm'` only). */
+  signalGroup(signal: NodeJS.Signals): void {
+    const child = this.child;
+    if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null)
+      process.kill(-child.pid, signal);
   }
 
   /** Sends a signal and waits for the exit; returns the exit code (null when killed by signal). */

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -64,28 +63,16 @@ test('Ctrl-C at a terminal running the real npm start: the whole process group g
   // npm runs the script through /bin/sh; a shell left waiting between npm and the launcher takes
   // the terminal's SIGINT itself and makes npm exit 130 however cleanly the launcher stopped.
   // The start script execs tsx, so the exit code a person sees is the launcher's.
-  const npm = spawn('npm', ['start'], {
-    cwd: path.resolve(__dirname, '../..'),
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true, // its own process group, as a terminal's foreground job is
-  });
-  let output = '';
-  npm.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-  npm.stderr!.on('data', (c: Buffer) => (output += c.toString()));
-  const exited = new Promise<number | null>((resolve) => npm.once('exit', (code) => resolve(code)));
+  const npm = new ProductProcess('start', env, [], 'npm');
   try {
-    const deadline = Date.now() + 120_000;
-    while (!READY.test(output)) {
-      if (Date.now() > deadline || npm.exitCode !== null) throw new Error(`npm start did not come up:\n${output}`);
-      await sleep(200);
-    }
-    process.kill(-npm.pid!, 'SIGINT');
+    await npm.start(READY, 120_000);
+    const exited = exitOf(npm);
+    npm.signalGroup('SIGINT');
     expect(await exited).toBe(0);
-    expect(output).toMatch(/"msg":"stopped"/);
-    expect(output).not.toMatch(/second signal/);
+    expect(npm.output).toMatch(/"msg":"stopped"/);
+    expect(npm.output).not.toMatch(/second signal/);
   } finally {
-    if (npm.exitCode === null && npm.signalCode === null) process.kill(-npm.pid!, 'SIGKILL');
+    npm.signalGroup('SIGKILL');
   }
 });
 
