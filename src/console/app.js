@@ -5,24 +5,27 @@
   const { KEY, esc, api, errorBox, pages, state } = Console;
   const main = document.getElementById('main');
 
+  // Each route renders into its own view. A render still waiting on the API when the operator has
+  // already moved on (or a page's own delayed refresh) then writes into a detached view instead
+  // of over the page now showing.
   const routes = [
     [/^#\/login$/, () => loginPage()],
     [/^#\/?$/, () => (location.hash = '#/overview')],
-    [/^#\/overview$/, () => pages.overview(main)],
-    [/^#\/integrations$/, () => pages.integrations(main)],
-    [/^#\/integrations\/([^/]+)$/, (m) => pages.integration(main, m[1])],
-    [/^#\/incoming$/, () => pages.incomingLog(main)],
-    [/^#\/incoming\/([^/]+)(?:\/(\w+))?$/, (m) => pages.incomingDetail(main, m[1], m[2] || 'details')],
-    [/^#\/webhooks$/, () => pages.webhooks(main)],
-    [/^#\/webhooks\/new$/, () => pages.webhookForm(main)],
-    [/^#\/webhooks\/([^/]+)\/edit$/, (m) => pages.webhookForm(main, m[1])],
-    [/^#\/webhooks\/([^/]+)$/, (m) => pages.webhookDeliveries(main, m[1])],
-    [/^#\/deliveries\/([^/]+)$/, (m) => pages.delivery(main, m[1])],
-    [/^#\/mailboxes$/, () => pages.mailboxes(main)],
-    [/^#\/mailboxes\/([^/]+)$/, (m) => pages.mailbox(main, m[1])],
-    [/^#\/mail\/([^/]+)$/, (m) => pages.mailDetail(main, m[1])],
-    [/^#\/tickets$/, () => pages.tickets(main)],
-    [/^#\/tickets\/([^/]+)$/, (m) => pages.ticket(main, m[1])],
+    [/^#\/overview$/, (m, view) => pages.overview(view)],
+    [/^#\/integrations$/, (m, view) => pages.integrations(view)],
+    [/^#\/integrations\/([^/]+)$/, (m, view) => pages.integration(view, m[1])],
+    [/^#\/incoming$/, (m, view) => pages.incomingLog(view)],
+    [/^#\/incoming\/([^/]+)(?:\/(\w+))?$/, (m, view) => pages.incomingDetail(view, m[1], m[2] || 'details')],
+    [/^#\/webhooks$/, (m, view) => pages.webhooks(view)],
+    [/^#\/webhooks\/new$/, (m, view) => pages.webhookForm(view)],
+    [/^#\/webhooks\/([^/]+)\/edit$/, (m, view) => pages.webhookForm(view, m[1])],
+    [/^#\/webhooks\/([^/]+)$/, (m, view) => pages.webhookDeliveries(view, m[1])],
+    [/^#\/deliveries\/([^/]+)$/, (m, view) => pages.delivery(view, m[1])],
+    [/^#\/mailboxes$/, (m, view) => pages.mailboxes(view)],
+    [/^#\/mailboxes\/([^/]+)$/, (m, view) => pages.mailbox(view, m[1])],
+    [/^#\/mail\/([^/]+)$/, (m, view) => pages.mailDetail(view, m[1])],
+    [/^#\/tickets$/, (m, view) => pages.tickets(view)],
+    [/^#\/tickets\/([^/]+)$/, (m, view) => pages.ticket(view, m[1])],
   ];
 
   function loginPage() {
@@ -47,7 +50,10 @@
     };
   }
 
+  let turn = 0;
+
   async function route() {
+    const mine = ++turn;
     if (!sessionStorage.getItem(KEY) && location.hash !== '#/login') {
       location.hash = '#/login';
       return;
@@ -60,16 +66,19 @@
         } catch {
           return;
         }
+        if (mine !== turn) return;
       }
       document.getElementById('temporal-link').href = state.temporalUiUrl;
     }
+    const view = document.createElement('div');
+    main.replaceChildren(view);
     for (const [re, render] of routes) {
       const m = location.hash.match(re);
       if (m) {
         try {
-          await render(m);
+          await render(m, view);
         } catch (err) {
-          main.innerHTML = errorBox(err);
+          view.innerHTML = errorBox(err);
         }
         return;
       }

@@ -27,10 +27,10 @@
       <p><a href="#/incoming?integrationId=${esc(i.id)}" id="to-log">Incoming webhook log for this integration →</a></p>
       ${i.provider === 'generic' ? '' : '<h2>Connection</h2><div id="connection" class="card"><p class="muted">Loading…</p></div>'}
       <h2>Integration inbound requests</h2><div id="requests"></div>`;
-    if (i.provider !== 'generic') void renderConnection(document.getElementById('connection'), i);
-    document.getElementById('to-log').href = `#/incoming`;
-    document.getElementById('to-log').onclick = () => sessionStorage.setItem('switchyard.incomingFilter', i.id);
-    pagedTable(document.getElementById('requests'), {
+    if (i.provider !== 'generic') void renderConnection(main.querySelector('#connection'), i);
+    main.querySelector('#to-log').href = `#/incoming`;
+    main.querySelector('#to-log').onclick = () => sessionStorage.setItem('switchyard.incomingFilter', i.id);
+    pagedTable(main.querySelector('#requests'), {
       load: (cursor) => api('GET', `/inbound-requests${qs({ integrationId: i.id, cursor, limit: 25 })}`),
       columns: [
         ['Received', (r) => esc(when(r.receivedAt))],
@@ -74,8 +74,8 @@
         ${c.method === 'client_credentials' ? '' : `<button id="connect">${c.connected ? 'Reconnect' : 'Connect'} to ${esc(name)}</button>`}
         ${c.connected && c.method !== 'client_credentials' ? '<button class="secondary" id="disconnect">Disconnect</button>' : ''}
       </div><div id="connection-error"></div>`;
-    const fail = (err) => (document.getElementById('connection-error').innerHTML = errorBox(err));
-    const connect = document.getElementById('connect');
+    const fail = (err) => (box.querySelector('#connection-error').innerHTML = errorBox(err));
+    const connect = box.querySelector('#connect');
     if (connect) {
       connect.onclick = async () => {
         try {
@@ -88,7 +88,7 @@
         }
       };
     }
-    const disconnect = document.getElementById('disconnect');
+    const disconnect = box.querySelector('#disconnect');
     if (disconnect) {
       disconnect.onclick = async () => {
         if (!window.confirm(`Disconnect from ${name}? The access is revoked at ${name}.`)) return;
@@ -105,7 +105,7 @@
   }
 
   async function renderTenantChooser(box, i, c, fail) {
-    const holder = document.getElementById('tenant-chooser');
+    const holder = box.querySelector('#tenant-chooser');
     let tenants;
     try {
       tenants = (await api('GET', `/integrations/${encodeURIComponent(i.id)}/connection/tenants`)).data;
@@ -120,10 +120,10 @@
             `<option value="${esc(t.tenantId)}" ${t.tenantId === c.tenantId ? 'selected' : ''}>${esc(t.tenantName || t.tenantId)}</option>`,
         )
         .join('')}</select><button id="choose-tenant">Use this organisation</button></div>`;
-    document.getElementById('choose-tenant').onclick = async () => {
+    box.querySelector('#choose-tenant').onclick = async () => {
       try {
         const r = await api('PUT', `/integrations/${encodeURIComponent(i.id)}/connection/tenant`, {
-          tenantId: document.getElementById('tenant').value,
+          tenantId: box.querySelector('#tenant').value,
         });
         toast(`Processing ${r.tenant.tenantName || r.tenant.tenantId}.`);
         void renderConnection(box, i);
@@ -153,11 +153,11 @@
         <button id="retry-selected">Retry selected</button>
       </div><div id="log"></div>`;
     const filters = () => ({
-      status: document.getElementById('status').value,
-      entityId: document.getElementById('entity').value.trim(),
-      integrationId: document.getElementById('integration').value.trim(),
+      status: main.querySelector('#status').value,
+      entityId: main.querySelector('#entity').value.trim(),
+      integrationId: main.querySelector('#integration').value.trim(),
     });
-    const table = pagedTable(document.getElementById('log'), {
+    const table = pagedTable(main.querySelector('#log'), {
       selectable: true,
       load: (cursor) => api('GET', `/incoming-webhooks${qs({ ...filters(), cursor, limit: 50 })}`),
       columns: [
@@ -173,8 +173,8 @@
       ],
       empty: 'No incoming webhooks match.',
     });
-    document.getElementById('apply').onclick = () => table.reload();
-    document.getElementById('retry-selected').onclick = async () => {
+    main.querySelector('#apply').onclick = () => table.reload();
+    main.querySelector('#retry-selected').onclick = async () => {
       const ids = table.selected().map((w) => w.id);
       if (!ids.length) return toast('Select webhooks to retry first.');
       try {
@@ -227,13 +227,13 @@
     main.innerHTML = `<h1>Incoming webhook</h1>
       <div class="toolbar"><button id="retry">Retry</button><a href="#/incoming">← back to the log</a></div>
       <div class="tabs">${tabs}</div><div id="tab">${body}</div><div id="err"></div>`;
-    document.getElementById('retry').onclick = async () => {
+    main.querySelector('#retry').onclick = async () => {
       try {
         await api('POST', `/incoming-webhooks/${encodeURIComponent(w.id)}/retry`, {});
         toast('Retry started.');
         setTimeout(() => void pages.incomingDetail(main, id, 'attempts'), 1500);
       } catch (err) {
-        document.getElementById('err').innerHTML = errorBox(err);
+        main.querySelector('#err').innerHTML = errorBox(err);
       }
     };
   };

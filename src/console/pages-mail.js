@@ -61,11 +61,11 @@
         toast(message);
         setTimeout(() => void pages.mailbox(main, id), 800);
       } catch (err) {
-        document.getElementById('err').innerHTML = errorBox(err);
+        main.querySelector('#err').innerHTML = errorBox(err);
       }
     };
     const on = (elId, fn) => {
-      const el = document.getElementById(elId);
+      const el = main.querySelector(`#${elId}`);
       if (el) el.onclick = fn;
     };
     on('create-sub', () =>
@@ -75,7 +75,7 @@
       run(() => api('DELETE', `/mailboxes/${encodeURIComponent(id)}/subscription`), 'Subscription cancelled.'),
     );
     on('import', () => run(() => api('POST', `/mailboxes/${encodeURIComponent(id)}/import`, {}), 'Import started.'));
-    const enabled = document.getElementById('enabled');
+    const enabled = main.querySelector('#enabled');
     enabled.onchange = () =>
       run(
         () => api('PATCH', `/mailboxes/${encodeURIComponent(id)}`, { enabled: enabled.checked }),
@@ -87,7 +87,7 @@
         window.open(r.authorizeUrl, '_blank', 'noopener');
       }, 'Sign-in opened in a new tab.'),
     );
-    const table = pagedTable(document.getElementById('log'), {
+    const table = pagedTable(main.querySelector('#log'), {
       selectable: true,
       load: (cursor) => api('GET', `/mailboxes/${encodeURIComponent(id)}/inbound-log${qs({ cursor, limit: 50 })}`),
       columns: [
@@ -125,27 +125,27 @@
           )
           .join('') || '<p class="muted">No requests yet.</p>'
       }</div>`;
-    document.querySelectorAll('button.raw').forEach((b) => {
+    main.querySelectorAll('button.raw').forEach((b) => {
       b.onclick = async () => {
         const r = await api('GET', `/inbound-mail/${encodeURIComponent(id)}/requests/${b.dataset.attempt}`);
-        const pre = document.getElementById(`raw-${b.dataset.attempt}`);
+        const pre = main.querySelector(`#raw-${b.dataset.attempt}`);
         pre.textContent = JSON.stringify(r.rawData, null, 2);
         pre.hidden = false;
       };
     });
-    document.getElementById('retry').onclick = async () => {
+    main.querySelector('#retry').onclick = async () => {
       try {
         await api('POST', `/inbound-mail/${encodeURIComponent(id)}/retry`, {});
         toast('Retry started.');
       } catch (err) {
-        document.getElementById('err').innerHTML = errorBox(err);
+        main.querySelector('#err').innerHTML = errorBox(err);
       }
     };
   };
 
   pages.tickets = async (main) => {
     main.innerHTML = '<h1>Tickets</h1><div id="list"></div>';
-    pagedTable(document.getElementById('list'), {
+    pagedTable(main.querySelector('#list'), {
       load: (cursor) => api('GET', `/tickets${qs({ cursor, limit: 50 })}`),
       columns: [
         ['Number', (t) => `<a href="#/tickets/${esc(t.id)}">${esc(t.token || t.number)}</a>`],

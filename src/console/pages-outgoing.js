@@ -6,7 +6,7 @@
 
   pages.webhooks = async (main) => {
     main.innerHTML = `<h1>Webhooks</h1><div class="toolbar"><a class="button" href="#/webhooks/new" id="new-webhook">New webhook</a></div><div id="list"></div>`;
-    pagedTable(document.getElementById('list'), {
+    pagedTable(main.querySelector('#list'), {
       load: (cursor) => api('GET', `/webhooks${qs({ cursor, limit: 50 })}`),
       columns: [
         ['Name', (w) => `<a href="#/webhooks/${esc(w.id)}">${esc(w.name)}</a>`],
@@ -135,17 +135,17 @@
         <div id="form-error"></div>
         <p><button type="submit" id="save">Save</button> <a href="#/webhooks">Cancel</a></p>
       </form>`;
-    const form = document.getElementById('webhook-form');
+    const form = main.querySelector('#webhook-form');
     const byKey = new Map(catalogue.data.map((ev) => [ev.key, ev]));
     const checkedEvents = () =>
       [...form.querySelectorAll('[name=event]:checked')].map((c) => byKey.get(c.value)).filter(Boolean);
     const editors = eventConditions(
-      document.getElementById('event-conditions'),
+      main.querySelector('#event-conditions'),
       w.events,
       byKey,
       catalogue.conditionOperators,
     );
-    const picker = Console.fieldPicker(document.getElementById('field-picker'), { selected: w.payload.fields || [] });
+    const picker = Console.fieldPicker(main.querySelector('#field-picker'), { selected: w.payload.fields || [] });
     const syncEvents = () => {
       const events = checkedEvents();
       editors.show(events);
@@ -153,9 +153,9 @@
         ...new Map(events.map((ev) => [ev.objectType, { objectType: ev.objectType, fields: ev.fields }])).values(),
       ];
       picker.render(objects);
-      document.getElementById('payload-fields').hidden = form.payload.value !== 'custom';
+      main.querySelector('#payload-fields').hidden = form.payload.value !== 'custom';
     };
-    document.getElementById('events').onchange = syncEvents;
+    main.querySelector('#events').onchange = syncEvents;
     form.payload.onchange = syncEvents;
     syncEvents();
     form.onsubmit = async (e) => {
@@ -185,7 +185,7 @@
         toast(saved.signingSecret ? `Saved. Signing secret (shown once): ${saved.signingSecret}` : 'Saved.');
         location.hash = `#/webhooks/${saved.id}`;
       } catch (err) {
-        document.getElementById('form-error').innerHTML = errorBox(err);
+        main.querySelector('#form-error').innerHTML = errorBox(err);
       }
     };
   };
@@ -208,13 +208,13 @@
         .join('')}</select><button class="secondary" id="apply">Filter</button>
         <button id="resend-selected">Resend selected</button><button class="secondary" id="refresh">Refresh</button></div>
       <div id="deliveries"></div><div id="err"></div>`;
-    void Console.lanePanel(document.getElementById('lane'), w.id);
-    const table = pagedTable(document.getElementById('deliveries'), {
+    void Console.lanePanel(main.querySelector('#lane'), w.id);
+    const table = pagedTable(main.querySelector('#deliveries'), {
       selectable: true,
       load: (cursor) =>
         api(
           'GET',
-          `/webhooks/${encodeURIComponent(id)}/deliveries${qs({ status: document.getElementById('status').value, cursor, limit: 50 })}`,
+          `/webhooks/${encodeURIComponent(id)}/deliveries${qs({ status: main.querySelector('#status').value, cursor, limit: 50 })}`,
         ),
       columns: [
         ['Created', (d) => `<a href="#/deliveries/${esc(d.id)}" class="delivery-link">${esc(when(d.createdAt))}</a>`],
@@ -227,9 +227,9 @@
       ],
       empty: 'No deliveries yet.',
     });
-    document.getElementById('apply').onclick = () => table.reload();
-    document.getElementById('refresh').onclick = () => table.reload();
-    document.getElementById('resend-selected').onclick = async () => {
+    main.querySelector('#apply').onclick = () => table.reload();
+    main.querySelector('#refresh').onclick = () => table.reload();
+    main.querySelector('#resend-selected').onclick = async () => {
       const ids = table.selected().map((d) => d.id);
       if (!ids.length) return toast('Select deliveries to resend first.');
       try {
@@ -237,7 +237,7 @@
         toast(`Resent ${r.resent.length}; refused ${r.refused.length}.`);
         table.reload();
       } catch (err) {
-        document.getElementById('err').innerHTML = errorBox(err);
+        main.querySelector('#err').innerHTML = errorBox(err);
       }
     };
   };
@@ -262,13 +262,13 @@
           )
           .join('') || '<p class="muted">No attempts yet.</p>'
       }`;
-    document.getElementById('resend').onclick = async () => {
+    main.querySelector('#resend').onclick = async () => {
       try {
         await api('POST', `/deliveries/${encodeURIComponent(id)}/resend`, {});
         toast('Resend started.');
         setTimeout(() => void pages.delivery(main, id), 1500);
       } catch (err) {
-        document.getElementById('err').innerHTML = errorBox(err);
+        main.querySelector('#err').innerHTML = errorBox(err);
       }
     };
   };

@@ -33,11 +33,11 @@
     outbound_mail: 'Reply email',
   };
 
-  async function drawDeliveries(state) {
+  async function drawDeliveries(main, state) {
     const stats = await api('GET', `/stats/deliveries${qs({ hours: state.hours, webhookId: state.webhookId })}`);
     const hours = stats.hours.map((h) => h.start);
     const pick = (key) => stats.hours.map((h) => h[key]);
-    charts.hourlyChart(document.getElementById('chart-deliveries'), {
+    charts.hourlyChart(main.querySelector('#chart-deliveries'), {
       hours,
       stacked: true,
       unit: 'deliveries',
@@ -50,7 +50,7 @@
         { key: 'held', label: 'Held', values: pick('held') },
       ],
     });
-    charts.hourlyChart(document.getElementById('chart-latency'), {
+    charts.hourlyChart(main.querySelector('#chart-latency'), {
       hours,
       unit: 'ms',
       format: ms,
@@ -62,9 +62,9 @@
       ],
     });
     if (!state.webhookId) {
-      const select = document.getElementById('webhook-filter');
+      const select = main.querySelector('#webhook-filter');
       select.innerHTML = `<option value="">All webhooks</option>${stats.webhooks.map((w) => `<option value="${esc(w.webhookId)}">${esc(w.name)}</option>`).join('')}`;
-      document.getElementById('per-webhook').innerHTML =
+      main.querySelector('#per-webhook').innerHTML =
         `<table><thead><tr><th>Webhook</th><th>Succeeded</th><th>Failed</th><th>In progress</th><th>Held</th><th>p50</th><th>p95</th><th>p99</th></tr></thead><tbody>${
           stats.webhooks
             .map(
@@ -78,10 +78,10 @@
     }
   }
 
-  async function drawIncoming(state) {
+  async function drawIncoming(main, state) {
     const stats = await api('GET', `/stats/incoming${qs({ hours: state.hours })}`);
     const pick = (key) => stats.hours.map((h) => h[key]);
-    charts.hourlyChart(document.getElementById('chart-incoming'), {
+    charts.hourlyChart(main.querySelector('#chart-incoming'), {
       hours: stats.hours.map((h) => h.start),
       stacked: true,
       unit: 'webhooks',
@@ -95,7 +95,7 @@
     });
   }
 
-  async function drawBacklog() {
+  async function drawBacklog(main) {
     const b = await api('GET', '/stats/intake');
     const tile = (
       id,
@@ -103,15 +103,15 @@
       x,
     ) => `<div class="tile" id="${id}"><div class="tile-value">${esc(x.pending)}</div><div>${esc(label)}</div>
       <div class="muted">${x.pending ? `oldest waiting ${esc(duration(x.oldestAgeSeconds))}` : 'nothing waiting'}</div></div>`;
-    document.getElementById('backlog').innerHTML =
+    main.querySelector('#backlog').innerHTML =
       `<div class="tiles">${tile('backlog-intake', 'Intake backlog', b)}${tile('backlog-incoming', 'Incoming webhooks queued', b.queued.incomingWebhooks)}${tile('backlog-mail', 'Emails queued', b.queued.inboundMail)}</div>`;
   }
 
-  async function drawMailboxes() {
+  async function drawMailboxes(main) {
     const { data } = await api('GET', '/stats/mailboxes');
     // Bars are scaled to the longest expiry shown (Graph keeps mail subscriptions under three days).
     const longest = Math.max(3 * 86400, ...data.map((m) => m.secondsToExpiry || 0));
-    document.getElementById('mailbox-expiry').innerHTML = data.length
+    main.querySelector('#mailbox-expiry').innerHTML = data.length
       ? `<table><thead><tr><th>Mailbox</th><th>Subscription</th><th>Time to expiry</th><th></th></tr></thead><tbody>${data
           .map((m) => {
             const left = m.secondsToExpiry;
@@ -125,13 +125,13 @@
           .join('')}</tbody></table>`
       : '<p class="muted">No mailboxes.</p>';
     // Widths through the DOM, not a style attribute: the console's CSP allows no inline style.
-    for (const fill of document.querySelectorAll('#mailbox-expiry .meter-fill[data-pct]')) {
+    for (const fill of main.querySelectorAll('#mailbox-expiry .meter-fill[data-pct]')) {
       fill.style.width = `${fill.dataset.pct}%`;
     }
   }
 
-  function drawErrors() {
-    pagedTable(document.getElementById('errors'), {
+  function drawErrors(main) {
+    pagedTable(main.querySelector('#errors'), {
       load: (cursor) => api('GET', `/stats/errors${qs({ cursor, limit: 10 })}`),
       columns: [
         ['When', (e) => `<a href="${esc(ERROR_LINKS[e.kind] ? ERROR_LINKS[e.kind](e) : '#/')}">${esc(when(e.at))}</a>`],
@@ -168,21 +168,22 @@
       <section class="card"><h2>Deliveries per webhook</h2><div id="per-webhook"></div></section>
       <section class="card"><h2>Mailbox subscriptions</h2><div id="mailbox-expiry"></div></section>
       <section class="card"><h2>Latest errors</h2><div id="errors"></div></section>`;
-    const all = () => Promise.all([drawDeliveries(state), drawIncoming(state), drawBacklog(), drawMailboxes()]);
-    document.getElementById('hours').onchange = (e) => {
+    const all = () =>
+      Promise.all([drawDeliveries(main, state), drawIncoming(main, state), drawBacklog(main), drawMailboxes(main)]);
+    main.querySelector('#hours').onchange = (e) => {
       state.hours = Number(e.target.value);
       state.webhookId = '';
       void all();
     };
-    document.getElementById('webhook-filter').onchange = (e) => {
+    main.querySelector('#webhook-filter').onchange = (e) => {
       state.webhookId = e.target.value;
-      void drawDeliveries(state);
+      void drawDeliveries(main, state);
     };
-    document.getElementById('refresh').onclick = () => {
+    main.querySelector('#refresh').onclick = () => {
       void all();
-      drawErrors();
+      drawErrors(main);
     };
-    drawErrors();
+    drawErrors(main);
     await all();
   };
 })();

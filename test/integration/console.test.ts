@@ -157,6 +157,32 @@ test("read a mailbox's inbound log", async () => {
   await shot('10-tickets');
 });
 
+test('a page still loading when the operator moves on does not replace the page moved to', async () => {
+  const mailbox = await createMailbox(m, { name: 'Slow mailbox' });
+  // The mailbox's answer is held back, as on a slow network, until the tickets page is showing.
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const mailboxUrl = `**/api/v1/mailboxes/${mailbox.id}`;
+  await page.route(mailboxUrl, async (route) => {
+    await held;
+    await route.continue();
+  });
+  try {
+    await page.goto(`${m.stack.apiUrl}/console/#/mailboxes/${mailbox.id}`);
+    await page.goto(`${m.stack.apiUrl}/console/#/tickets`);
+    await page.waitForSelector('#list table');
+    const answered = page.waitForResponse((r) => r.url().endsWith(`/api/v1/mailboxes/${mailbox.id}`));
+    release();
+    await answered;
+    // Let the late answer's render run (it would replace the page within a task or two).
+    await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 300)));
+    expect(await page.textContent('main h1')).toBe('Tickets');
+    expect(await page.textContent('main')).not.toContain('Slow mailbox');
+  } finally {
+    await page.unroute(mailboxUrl);
+  }
+});
+
 test('the console runs under its Content-Security-Policy without a single violation', async () => {
   const res = await page.request.get(`${m.stack.apiUrl}/console/`);
   expect(res.headers()['content-security-policy']).toMatch(/default-src 'self'.*frame-ancestors 'none'/);
