@@ -62,7 +62,8 @@ test('two SIGINTs 5 ms apart (one Ctrl-C under npm start) drain and exit 0', asy
 test('Ctrl-C at a terminal running the real npm start: the whole process group gets SIGINT, it drains, npm exits 0', async () => {
   // npm runs the script through /bin/sh; a shell left waiting between npm and the launcher takes
   // the terminal's SIGINT itself and makes npm exit 130 however cleanly the launcher stopped.
-  // The start script execs tsx, so the exit code a person sees is the launcher's.
+  // The start script execs node (not the tsx CLI, which SIGKILLs a child slow to acknowledge a
+  // forwarded SIGINT), so the exit code a person sees is the launcher's.
   const npm = new ProductProcess('start', env, [], 'npm');
   try {
     await npm.start(READY, 120_000);
